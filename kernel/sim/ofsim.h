@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * OptiFiber simulation core: one model of the optics and the traffic,
+ * compiled into the kernel module and into the user-space simulator.
+ *
+ * Host-neutral C: integer arithmetic only, no allocation, no locking, no
+ * logging and no clock reads.  The host (kernel module or user-space
+ * program) allocates memory, owns the lock that serialises ofsim_tick()
+ * against ofsim_cmd_apply(), reads the wall clock, and reports errors.
+ * Given the same parameters, site names and sequence of calls, both hosts
+ * produce identical page bytes (apart from the wall-clock fields
+ * update_time_ns and generation); a parity test checks this.
+ */
+#ifndef _OFSIM_H
+#define _OFSIM_H
+
+#include "ofsim_compat.h"
+#include "../include/uapi/linux/optifiber.h"
+
+#define OFSIM_CMD_MAX_LINE	256	/* bytes, including the newline */
+#define OFSIM_CMD_MAX_DURATION	(7 * 86400)	/* simulated seconds */
+#define OFSIM_CMD_MAX_MODULES	64	/* per site, and per command */
+
+struct ofsim_params {
+	u64	seed;		/* PRNG seed: same seed, same simulation */
+	u64	sim_start_s;	/* simulated time of tick 0 (seconds since epoch) */
+	u32	tick_ms;	/* wall-clock milliseconds per tick (10..60000) */
+	u32	time_scale;	/* simulated seconds per tick (1..3600) */
+	u32	fault_rate;	/* random faults per site per simulated day, x1000 */
+	u32	nsites;		/* 1..OPTIFIBER_MAX_SITES */
+};
+
+/* Per-site state: private to the simulation core. */
+struct ofsim_site;
+
+struct ofsim {
+	struct ofsim_params	 p;
+	u64			 tick;		/* ticks completed */
+	struct ofsim_site	*sites;		/* nsites entries, host-allocated */
+	struct optifiber_dir	*dir;		/* page 0 of the mapping */
+	u8			*pages;		/* page 0; site i at (1 + i) pages */
+};
+
+/* A parsed cmd_control line, applied only after the whole write parsed. */
+enum ofsim_cmd_op {
+	OFSIM_CMD_ADD_MODULES = 1,	/* site=NAME cmd_add=N */
+	OFSIM_CMD_REMOVE_MODULES,	/* site=NAME cmd_remove=N */
+	OFSIM_CMD_FAULT,		/* site=NAME fault=KIND [duration=S] */
+	OFSIM_CMD_FAULT_CLEAR,		/* site=NAME fault=clear */
+};
+
+struct ofsim_cmd {
+	u32	site;		/* site index */
+	u32	op;		/* enum ofsim_cmd_op */
+	u32	count;		/* modules for ADD/REMOVE */
+	u32	fault;		/* OPTIFIBER_FAULT_* for FAULT */
+	u32	duration_s;	/* simulated seconds for FAULT */
+};
+
+/* Size in bytes of the host allocation for sim->sites. */
+size_t ofsim_sites_size(u32 nsites);
+
+/*
+ * Validate @p and @names (nsites NUL-terminated names, unique, 1..31 chars
+ * of [A-Za-z0-9_.-]) and lay out the pages: directory page and one zeroed
+ * page per site with magic, ABI version, index and name.  @pages must be
+ * (1 + nsites) * OPTIFIBER_PAGE_SIZE zeroed bytes; @sites must be
+ * ofsim_sites_size(nsites) bytes.  Returns 0 or -EINVAL with *@err set to
+ * a static message.
+ */
+int ofsim_init(struct ofsim *sim, const struct ofsim_params *p,
+	       const char *const *names, struct ofsim_site *sites, void *pages,
+	       const char *host, u64 generation, const char **err);
+
+/*
+ * Advance the simulation by one tick and publish every site page under its
+ * seqcount, the whole tick under the directory seqcount.  @now_ns is
+ * CLOCK_REALTIME, written to update_time_ns only.
+ */
+void ofsim_tick(struct ofsim *sim, u64 now_ns);
+
+/*
+ * Parse a cmd_control write of @len bytes: one or more lines, each ending
+ * in '\n', each at most OFSIM_CMD_MAX_LINE bytes.  Grammar per line:
+ * space-separated key=value pairs, site= required, exactly one action:
+ *   cmd_add=1..64 | cmd_remove=1..64 | fault=KIND [duration=1..604800] |
+ *   fault=clear
+ * KIND: fiber_cut osnr_degrade ber_creep amp_failure crc_burst traffic_surge
+ * Unknown or repeated keys, unknown sites, out-of-range or malformed
+ * numbers, missing newline and overlong lines are errors.  Fills up to
+ * @max commands and returns how many, or -EINVAL with *@err set to a
+ * static message and *@err_line to the 1-based line.  Nothing is applied.
+ */
+int ofsim_cmd_parse(const struct ofsim *sim, const char *buf, size_t len,
+		    struct ofsim_cmd *cmds, int max, const char **err,
+		    int *err_line);
+
+/*
+ * Apply parsed commands in order.  Returns 0, or -ERANGE when a command
+ * would take cmd_modules outside 1..cmd_modules_max, in which case none
+ * of the commands is applied.  Effects show in the pages at the next tick.
+ */
+int ofsim_cmd_apply(struct ofsim *sim, const struct ofsim_cmd *cmds, int n,
+		    const char **err);
+
+/* Names for OPTIFIBER_FAULT_* and OPTIFIBER_LINK_*, for logs and summaries. */
+const char *ofsim_fault_name(u32 fault);
+const char *ofsim_link_name(u32 link_state);
+
+#endif /* _OFSIM_H */
