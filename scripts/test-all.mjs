@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// `npm test`: every suite of the project, one after the other, with one
+// closing line `N passed, N failed, N skipped` that CI reads.
+//
+// A suite reports its cases either as jest JSON or as `PASS <case>` /
+// `FAIL <case>` lines (the C tests, the QEMU run, promtool/amtool). A suite
+// that exits non-zero without reporting a failure counts as one failure, so
+// a crash can never pass silently.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const scratch = mkdtempSync(join(tmpdir(), 'optifiber-test-'));
+const jestJson = join(scratch, 'jest.json');
+
+/** @type {{name: string, cmd: string[], parse: 'lines' | 'jest'}[]} */
+const suites = [
+  { name: 'simulation core (C)', cmd: ['make', '-s', '-C', 'kernel', 'sim-test'], parse: 'lines' },
+  {
+    name: 'unit and integration (jest)',
+    cmd: ['node', '--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${jestJson}`],
+    parse: 'jest',
+  },
+  { name: 'rules and routing (promtool, amtool)', cmd: ['node', 'prometheus/test.mjs'], parse: 'lines' },
+  { name: 'kernel module under QEMU', cmd: ['node', 'kernel/tests/run-qemu.mjs'], parse: 'lines' },
+];
+
+const only = process.argv.slice(2);
+
+function run(suite) {
+  return new Promise((resolve) => {
+    const [cmd, ...args] = suite.cmd;
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const counts = { passed: 0, failed: 0, skipped: 0 };
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      buffered += chunk.toString();
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (suite.parse !== 'lines') continue;
+        if (/^PASS\b/.test(line)) counts.passed++;
+        else if (/^FAIL\b/.test(line)) counts.failed++;
+        else if (/^SKIP\b/.test(line)) counts.skipped++;
+      }
+    });
+    child.on('error', (err) => resolve({ counts, code: 127, error: err.message }));
+    child.on('close', (code) => {
+      if (suite.parse === 'jest') {
+        try {
+          const r = JSON.parse(readFileSync(jestJson, 'utf8'));
+          counts.passed = r.numPassedTests;
+          counts.failed = r.numFailedTests;
+          counts.skipped = r.numPendingTests + r.numTodoTests;
+          // A test file that fails to load reports no failed test.
+          if (r.numRuntimeErrorTestSuites > 0) counts.failed += r.numRuntimeErrorTestSuites;
+        } catch (err) {
+          return resolve({ counts, code: code ?? 1, error: `no jest results: ${err.message}` });
+        }
+      }
+      resolve({ counts, code: code ?? 1 });
+    });
+  });
+}
+
+const total = { passed: 0, failed: 0, skipped: 0 };
+const summary = [];
+for (const suite of suites) {
+  if (only.length && !only.some((o) => suite.name.includes(o))) continue;
+  console.log(`\n=== ${suite.name}: ${suite.cmd.join(' ')}`);
+  const started = Date.now();
+  const { counts, code, error } = await run(suite);
+  if (code !== 0 && counts.failed === 0) {
+    counts.failed = 1;
+    console.log(`FAIL ${suite.name}: exited with code ${code}${error ? ` (${error})` : ''} without reporting a failed case`);
+  }
+  for (const k of Object.keys(total)) total[k] += counts[k];
+  summary.push({ suite: suite.name, ...counts, seconds: ((Date.now() - started) / 1000).toFixed(1) });
+}
+rmSync(scratch, { recursive: true, force: true });
+
+console.log('\n=== summary');
+for (const s of summary) {
+  console.log(`${s.failed ? 'FAILED' : 'ok    '} ${s.suite}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped (${s.seconds} s)`);
+}
+console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exit(total.failed > 0 ? 1 : 0);
