@@ -63,7 +63,12 @@ size_t ofsim_sites_size(u32 nsites);
 /*
  * Validate @p and @names (nsites NUL-terminated names, unique, 1..31 chars
  * of [A-Za-z0-9_.-]) and lay out the pages: directory page and one zeroed
- * page per site with magic, ABI version, index and name.  @pages must be
+ * page per site with magic, ABI version, index, name and the initial
+ * modules/capacity; the directory's flags are LIVE | SIMULATED (the host
+ * clears LIVE under the directory seqcount when it detaches), its seq 0.
+ * No sample yet: SITE_F_VALID comes with the first ofsim_tick().  The
+ * site array doubles as scratch space for the duplicate-name check.
+ * @pages must be
  * (1 + nsites) * OPTIFIBER_PAGE_SIZE zeroed bytes; @sites must be
  * ofsim_sites_size(nsites) bytes.  Returns 0 or -EINVAL with *@err set to
  * a static message.
@@ -75,7 +80,8 @@ int ofsim_init(struct ofsim *sim, const struct ofsim_params *p,
 /*
  * Advance the simulation by one tick and publish every site page under its
  * seqcount, the whole tick under the directory seqcount.  @now_ns is
- * CLOCK_REALTIME, written to update_time_ns only.
+ * CLOCK_REALTIME, written to update_time_ns only.  Cost: a few hundred ns
+ * per site, no allocation, no sleeping.
  */
 void ofsim_tick(struct ofsim *sim, u64 now_ns);
 
@@ -87,7 +93,10 @@ void ofsim_tick(struct ofsim *sim, u64 now_ns);
  *   fault=clear
  * KIND: fiber_cut osnr_degrade ber_creep amp_failure crc_burst traffic_surge
  * Unknown or repeated keys, unknown sites, out-of-range or malformed
- * numbers, missing newline and overlong lines are errors.  Fills up to
+ * numbers (signs, leading zeros, more than 10 digits), missing newline,
+ * overlong lines, empty lines, leading/trailing/double spaces, NUL and
+ * other non-printable bytes are errors.  duration= defaults to 300 and is
+ * only allowed with fault=KIND.  Fills up to
  * @max commands and returns how many, or -EINVAL with *@err set to a
  * static message and *@err_line to the 1-based line.  Nothing is applied.
  */
@@ -98,7 +107,10 @@ int ofsim_cmd_parse(const struct ofsim *sim, const char *buf, size_t len,
 /*
  * Apply parsed commands in order.  Returns 0, or -ERANGE when a command
  * would take cmd_modules outside 1..cmd_modules_max, in which case none
- * of the commands is applied.  Effects show in the pages at the next tick.
+ * of the commands is applied (-EINVAL for a malformed struct ofsim_cmd).
+ * Module changes are cumulative in order; a FAULT starts at the next tick
+ * and replaces any current fault, FAULT_CLEAR ends it at the next tick.
+ * Effects show in the pages at the next tick; the pages are not touched.
  */
 int ofsim_cmd_apply(struct ofsim *sim, const struct ofsim_cmd *cmds, int n,
 		    const char **err);

@@ -13,6 +13,7 @@
 #include <linux/string.h>
 #include <linux/compiler.h>
 #include <asm/barrier.h>
+#include <linux/math64.h>
 #else
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 
 typedef uint8_t u8;
 typedef uint16_t u16;
+typedef int16_t s16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 typedef int32_t s32;
@@ -31,6 +33,16 @@ typedef int64_t s64;
 #define READ_ONCE(x)		(*(volatile __typeof__(x) *)&(x))
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+
+/*
+ * a * mul / div without intermediate overflow, as <linux/math64.h> has it
+ * (on x86-64 the kernel does mulq; divq).  The caller guarantees that the
+ * quotient fits in 64 bits, so both hosts give the same exact result.
+ */
+static inline u64 mul_u64_u64_div_u64(u64 a, u64 mul, u64 div)
+{
+	return (u64)((unsigned __int128)a * mul / div);
+}
 #endif
 
 #endif /* _OFSIM_COMPAT_H */
