@@ -1,0 +1,39 @@
+export interface PrometheusStackOptions {
+  /** Exporter base URL (scraped at /metrics). Default http://127.0.0.1:9886. */
+  exporterUrl?: string;
+  /** Project-local state folder. Default <repo>/var. */
+  varDir?: string;
+  /** Secrets folder. Default <varDir>/secrets. */
+  secretsDir?: string;
+  prometheusPort?: number; // default 9090
+  alertmanagerPort?: number; // default 9093
+  /** Remediation webhook URL. Default http://127.0.0.1:9887/api/v1/alertmanager/webhook. */
+  remediationUrl?: string;
+  /** Bearer token; default $OPTIFIBER_REMEDIATION_TOKEN, else the existing file, else random. */
+  remediationToken?: string;
+  /** Slack-compatible NOC webhook. Default http://127.0.0.1:9888/slack/noc. */
+  nocWebhookUrl?: string;
+  /** Max wait for the exporter target to be up. Default 60000. */
+  timeoutMs?: number;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  quiet?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface PrometheusStack {
+  prometheusUrl: string;
+  alertmanagerUrl: string;
+  urls: Record<string, string>;
+  varDir: string;
+  secretsDir: string;
+  logs: { prometheus: string; alertmanager: string };
+  pids: { prometheus: number; alertmanager: number };
+  stop(): Promise<void>;
+}
+
+export const REPO_ROOT: string;
+export const INSTALL_HINT: string;
+export function findBinaries(): { prometheus: string | null; alertmanager: string | null; promtool: string | null; amtool: string | null };
+export function renderPrometheusConfig(o: { exporterUrl: string; prometheusListen: string; alertmanagerListen: string; rulesGlob?: string }): string;
+export function renderAlertmanagerConfig(o: { secretsDir: string; remediationUrl?: string }): string;
+export function startPrometheusStack(opts?: PrometheusStackOptions): Promise<PrometheusStack | null>;

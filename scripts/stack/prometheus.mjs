@@ -1,0 +1,225 @@
+// Local-stack launcher for Debian's prometheus and prometheus-alertmanager.
+// Plain Node ESM, no dependencies (types in prometheus.d.mts).
+//
+//   import { startPrometheusStack } from './scripts/stack/prometheus.mjs';
+//   const stack = await startPrometheusStack({ exporterUrl: 'http://127.0.0.1:9886' });
+//   if (stack) { console.log(stack.urls); ...; await stack.stop(); }
+//
+// - Everything binds to 127.0.0.1; data, logs, runtime configs and secrets go
+//   under <varDir> (default <repo>/var): var/prometheus/{data,prometheus.yml,
+//   prometheus.log}, var/alertmanager/{data,alertmanager.yml,alertmanager.log},
+//   var/secrets/{remediation_token,noc_slack_webhook_url} (mode 0600).
+// - The runtime configs are the checked-in prometheus/prometheus.yml and
+//   alertmanager/alertmanager.yml with addresses, rule/template paths and
+//   /etc/alertmanager/secrets/ rewritten; nothing else differs.
+// - Retention: --storage.tsdb.retention.time=30d (design: 30 days).
+// - Resolves once the exporter target reports health "up" in
+//   /api/v1/targets (the first scrape comes ~5 s after start, /-/ready is not
+//   enough). Returns null (after saying how to install) when the binaries are
+//   missing, so `npm start` can run without them.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const INSTALL_HINT =
+  'sudo apt-get install -y --no-install-recommends prometheus prometheus-alertmanager';
+
+/** @param {string} name */
+function which(name) {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** Paths of the four binaries, or null for each missing one. */
+export function findBinaries() {
+  return {
+    prometheus: which('prometheus'),
+    alertmanager: which('prometheus-alertmanager') ?? which('alertmanager'),
+    promtool: which('promtool'),
+    amtool: which('amtool'),
+  };
+}
+
+/** @param {string} url */
+function hostPort(url) {
+  const u = new URL(url.includes('://') ? url : `http://${url}`);
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+}
+
+/**
+ * Runtime copy of prometheus/prometheus.yml.
+ * @param {{exporterUrl: string, prometheusListen: string, alertmanagerListen: string, rulesGlob?: string}} o
+ */
+export function renderPrometheusConfig(o) {
+  const src = readFileSync(join(REPO_ROOT, 'prometheus', 'prometheus.yml'), 'utf8');
+  return src
+    .replaceAll("'127.0.0.1:9886'", `'${hostPort(o.exporterUrl)}'`)
+    .replaceAll("'127.0.0.1:9090'", `'${o.prometheusListen}'`)
+    .replaceAll("'127.0.0.1:9093'", `'${o.alertmanagerListen}'`)
+    .replace(/^(\s+- )rules\/\*\.yml$/m, `$1${o.rulesGlob ?? join(REPO_ROOT, 'prometheus', 'rules', '*.yml')}`);
+}
+
+/**
+ * Runtime copy of alertmanager/alertmanager.yml.
+ * @param {{secretsDir: string, remediationUrl?: string}} o
+ */
+export function renderAlertmanagerConfig(o) {
+  const src = readFileSync(join(REPO_ROOT, 'alertmanager', 'alertmanager.yml'), 'utf8');
+  let out = src
+    .replaceAll('/etc/alertmanager/secrets/', `${resolve(o.secretsDir)}/`)
+    .replace(/^(\s+- )templates\/\*\.tmpl$/m, `$1${join(REPO_ROOT, 'alertmanager', 'templates', '*.tmpl')}`);
+  if (o.remediationUrl) out = out.replaceAll('http://127.0.0.1:9887/api/v1/alertmanager/webhook', o.remediationUrl);
+  return out;
+}
+
+/**
+ * Write a secret file (0600) unless it exists with the wanted content.
+ * @param {string} path @param {string} value
+ */
+function writeSecret(path, value) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, value + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+/** @param {number} ms */
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** @param {string} url @param {number} [timeoutMs] */
+async function getJson(url, timeoutMs = 2000) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+/**
+ * @param {string} bin @param {string[]} args @param {string} logFile
+ */
+function startProcess(bin, args, logFile) {
+  mkdirSync(dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, 'a');
+  const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  /** @type {{code: number|null, signal: string|null} | null} */
+  let exited = null;
+  const exitP = new Promise((r) => child.once('exit', (code, signal) => { exited = { code, signal }; r(exited); }));
+  return {
+    child,
+    get exited() { return exited; },
+    exitP,
+    async stop() {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
+      await exitP;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** @param {string} file @param {number} [n] */
+function tail(file, n = 15) {
+  try { return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return ''; }
+}
+
+/**
+ * @param {import('./prometheus.d.mts').PrometheusStackOptions} [opts]
+ * @returns {Promise<import('./prometheus.d.mts').PrometheusStack | null>}
+ */
+export async function startPrometheusStack(opts = {}) {
+  const log = opts.log ?? ((/** @type {string} */ m) => console.log(m));
+  const bins = findBinaries();
+  if (!bins.prometheus || !bins.alertmanager) {
+    log(`prometheus/alertmanager not installed: running without them. Install with:\n  ${INSTALL_HINT}`);
+    return null;
+  }
+  const varDir = resolve(opts.varDir ?? join(REPO_ROOT, 'var'));
+  const exporterUrl = opts.exporterUrl ?? 'http://127.0.0.1:9886';
+  const host = '127.0.0.1';
+  const promListen = `${host}:${opts.prometheusPort ?? 9090}`;
+  const amListen = `${host}:${opts.alertmanagerPort ?? 9093}`;
+  const promDir = join(varDir, 'prometheus');
+  const amDir = join(varDir, 'alertmanager');
+  const secretsDir = opts.secretsDir ?? join(varDir, 'secrets');
+  mkdirSync(join(promDir, 'data'), { recursive: true });
+  mkdirSync(join(amDir, 'data'), { recursive: true });
+
+  // Secrets: the remediation service reads the same token file.
+  const tokenFile = join(secretsDir, 'remediation_token');
+  const token = opts.remediationToken ?? process.env.OPTIFIBER_REMEDIATION_TOKEN
+    ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : randomBytes(24).toString('hex'));
+  writeSecret(tokenFile, token);
+  const nocWebhookUrl = opts.nocWebhookUrl ?? 'http://127.0.0.1:9888/slack/noc';
+  writeSecret(join(secretsDir, 'noc_slack_webhook_url'), nocWebhookUrl);
+
+  const promCfg = join(promDir, 'prometheus.yml');
+  writeFileSync(promCfg, renderPrometheusConfig({ exporterUrl, prometheusListen: promListen, alertmanagerListen: amListen }));
+  const amCfg = join(amDir, 'alertmanager.yml');
+  writeFileSync(amCfg, renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl }));
+
+  const amLog = join(amDir, 'alertmanager.log');
+  const promLog = join(promDir, 'prometheus.log');
+  const am = startProcess(bins.alertmanager, [
+    `--config.file=${amCfg}`,
+    `--storage.path=${join(amDir, 'data')}`,
+    `--web.listen-address=${amListen}`,
+    '--cluster.listen-address=', // no gossip on 0.0.0.0:9094 (it also delays notifications)
+    `--log.level=${opts.logLevel ?? 'info'}`,
+  ], amLog);
+  const prom = startProcess(bins.prometheus, [
+    `--config.file=${promCfg}`,
+    `--storage.tsdb.path=${join(promDir, 'data')}`,
+    '--storage.tsdb.retention.time=30d',
+    `--web.listen-address=${promListen}`,
+    `--log.level=${opts.logLevel ?? 'info'}`,
+  ], promLog);
+  const onExit = () => { try { prom.child.kill('SIGKILL'); } catch {} try { am.child.kill('SIGKILL'); } catch {} };
+  process.once('exit', onExit);
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    await Promise.all([prom.stop(), am.stop()]);
+  };
+
+  const prometheusUrl = `http://${promListen}`;
+  const alertmanagerUrl = `http://${amListen}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60000);
+  /** @type {string} */
+  let last = 'not started';
+  try {
+    for (;;) {
+      if (prom.exited) throw new Error(`prometheus exited (${JSON.stringify(prom.exited)}):\n${tail(promLog)}`);
+      if (am.exited) throw new Error(`alertmanager exited (${JSON.stringify(am.exited)}):\n${tail(amLog)}`);
+      if (Date.now() > deadline) throw new Error(`exporter target not up after ${opts.timeoutMs ?? 60000} ms: ${last}`);
+      try {
+        await getJson(`${alertmanagerUrl}/api/v2/status`);
+        const t = await getJson(`${prometheusUrl}/api/v1/targets?state=active`);
+        const target = t.data.activeTargets.find((/** @type {any} */ x) => x.labels.job === 'optifiber');
+        if (target?.health === 'up') break;
+        last = target ? `health=${target.health} ${target.lastError ?? ''}` : 'no optifiber target';
+      } catch (e) {
+        last = String(/** @type {Error} */ (e).message ?? e);
+      }
+      await sleep(250);
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const urls = {
+    prometheus: prometheusUrl,
+    prometheusTargets: `${prometheusUrl}/targets`,
+    prometheusAlerts: `${prometheusUrl}/alerts`,
+    alertmanager: alertmanagerUrl,
+    alertmanagerApi: `${alertmanagerUrl}/api/v2/alerts`,
+  };
+  if (!opts.quiet) for (const [k, v] of Object.entries(urls)) log(`${k}: ${v}`);
+  return {
+    prometheusUrl, alertmanagerUrl, urls, varDir, secretsDir,
+    logs: { prometheus: promLog, alertmanager: amLog },
+    pids: { prometheus: prom.child.pid ?? -1, alertmanager: am.child.pid ?? -1 },
+    stop,
+  };
+}
