@@ -1,0 +1,513 @@
+#!/usr/bin/env node
+// npm run test:kernel: build optifiber.ko and boot it for real under QEMU (TCG).
+//
+//  1. prerequisites (apt packages; the matching Debian kernel image, cached in
+//     .cache/kernel/, from which the uncompressed vmlinux is extracted)
+//  2. make -C kernel module sim; the in-VM test programs, static
+//  3. a busybox initramfs (newc cpio, gzip -1) in two concatenated parts: a
+//     cached base (busybox, node + its libraries, koffi) and a small part with
+//     this run's module, tests, exporter/dist and /init
+//  4. boot, stream the serial console, parse "RESULT" lines, hard timeout
+//  5. parity: the same parameters on the host through build/optifiber-sim,
+//     compared hash to hash with the kernel's pages
+//
+// Output: one "PASS kernel: <case>" / "FAIL kernel: <case>: <reason>" line per
+// case, then "N passed, N failed"; exit 1 on any failure or missing case.
+// Environment: OF_QEMU_TIMEOUT_S (default 300), OF_VERBOSE=1 (echo the console
+// while it runs). The console of the last run is kept in
+// .cache/kernel/last-console.log.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const kernelDir = path.resolve(here, '..');
+const repo = path.resolve(kernelDir, '..');
+const cache = path.join(repo, '.cache', 'kernel');
+const buildDir = path.join(kernelDir, 'build', 'vm');
+const TIMEOUT_S = Number(process.env.OF_QEMU_TIMEOUT_S || 300);
+const VERBOSE = !!process.env.OF_VERBOSE;
+
+// The parity run: same parameters in the kernel and in the simulator.
+const PARITY = {
+  seed: 20261121,
+  sim_start: 1767225600, // 2026-01-01T00:00:00Z
+  fault_rate: 20000, // 20 faults per site per simulated day
+  time_scale: 60,
+  tick_ms: 10,
+  nsites: 64,
+  max_ticks: 300,
+};
+
+// Cases the in-VM programs must report, in order.
+const VM_CASES = [
+  'invalid_params', 'load', 'abi_directory', 'site_names', 'summary_lists_sites',
+  'mmap_read_advances', 'seqcount_snapshot_consistent', 'mmap_write_refused', 'mprotect_write_refused',
+  'rdwr_write_refused', 'mmap_bounds', 'cmd_add_raises_capacity',
+  'fault_osnr_degrade', 'fault_clear', 'bad_commands', 'cmd_unprivileged_refused',
+  'cmd_concurrent_writers', 'rmmod_while_mapped', 'rmmod_under_load', 'reload', 'nsites_4096',
+  'nsites_max', 'dmesg_clean',
+];
+const READER_CASES = ['ts_reader_open', 'ts_reader_matches_pages', 'ts_reader_samples_advance',
+  'ts_reader_source_gone'];
+
+const t0 = Date.now();
+const timings = {};
+const log = (...a) => console.log('[test:kernel]', ...a);
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: opts.encoding ?? 'utf8', maxBuffer: 1 << 30, ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0 && !opts.allowFail) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  }
+  return r;
+}
+
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || null;
+}
+
+// ---------------------------------------------------------------- 1. prereqs
+
+const APT_PKGS = ['linux-headers-amd64', 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'xz-utils'];
+
+function headersVersion() {
+  const vers = fs.existsSync('/usr/src')
+    ? fs.readdirSync('/usr/src').map((d) => /^linux-headers-(6\.1\.0-\d+-amd64)$/.exec(d)?.[1]).filter(Boolean)
+    : [];
+  vers.sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]));
+  return vers.at(-1) ?? null;
+}
+
+function busyboxStatic() {
+  if (!fs.existsSync('/bin/busybox')) return false;
+  const r = spawnSync('ldd', ['/bin/busybox'], { encoding: 'utf8' });
+  return /not a dynamic executable/.test(r.stdout + r.stderr);
+}
+
+function ensurePrereqs() {
+  const missing = [];
+  if (!headersVersion()) missing.push('linux-headers-amd64');
+  if (!which('qemu-system-x86_64')) missing.push('qemu-system-x86');
+  if (!busyboxStatic()) missing.push('busybox-static');
+  if (!which('xz')) missing.push('xz-utils');
+  if (!which('cpio')) missing.push('cpio');
+  if (!which('modinfo')) missing.push('kmod');
+  if (missing.length) {
+    const cmd = `apt-get update && apt-get install -y --no-install-recommends ${APT_PKGS.join(' ')}`;
+    if (process.getuid() !== 0) throw new Error(`missing packages ${missing.join(', ')}; run as root:\n  ${cmd}`);
+    log(`installing ${missing.join(', ')} (apt-get)`);
+    run('apt-get', ['update'], { stdio: 'inherit' });
+    run('apt-get', ['install', '-y', '--no-install-recommends', ...APT_PKGS], { stdio: 'inherit' });
+  }
+  const ver = headersVersion();
+  if (!ver) throw new Error('no /usr/src/linux-headers-6.1.0-NN-amd64 after installing linux-headers-amd64');
+  return ver;
+}
+
+// The running kernel of the VM: the Debian image matching the headers.
+function ensureVmlinux(ver) {
+  fs.mkdirSync(cache, { recursive: true });
+  const vmlinux = path.join(cache, `vmlinux-${ver}`);
+  if (fs.existsSync(vmlinux)) return vmlinux;
+  const pkg = `linux-image-${ver}-unsigned`;
+  let deb = fs.readdirSync(cache).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+  if (!deb) {
+    if (process.getuid() !== 0) {
+      throw new Error(`kernel image missing; run:\n  mkdir -p ${cache} && cd ${cache} && apt-get download ${pkg}`);
+    }
+    log(`apt-get download ${pkg} -> ${path.relative(repo, cache)}/`);
+    run('apt-get', ['download', pkg], { cwd: cache });
+    deb = fs.readdirSync(cache).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download ${pkg} produced no .deb`);
+  }
+  const x = path.join(cache, 'image');
+  fs.rmSync(x, { recursive: true, force: true });
+  log(`dpkg -x ${deb}`);
+  run('dpkg', ['-x', path.join(cache, deb), x]);
+  const vmlinuz = path.join(x, 'boot', `vmlinuz-${ver}`);
+  const z = fs.readFileSync(vmlinuz);
+  // bzImage: setup code, then the xz-compressed ELF vmlinux (xz magic FD 37 7A 58 5A 00)
+  const magic = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+  let off = z.indexOf(magic);
+  let elf = null;
+  while (off >= 0 && !elf) {
+    const r = spawnSync('xz', ['-dc', '--single-stream'], { input: z.subarray(off), maxBuffer: 1 << 30 });
+    if (r.stdout && r.stdout.length > 4 && r.stdout.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'))) {
+      elf = r.stdout;
+      log(`vmlinux: xz stream at offset ${off} of vmlinuz, ${(elf.length / 1048576).toFixed(1)} MiB ELF`);
+    } else {
+      off = z.indexOf(magic, off + 1);
+    }
+  }
+  if (!elf) throw new Error(`no xz-compressed ELF found in ${vmlinuz}`);
+  fs.writeFileSync(`${vmlinux}.tmp`, elf);
+  fs.renameSync(`${vmlinux}.tmp`, vmlinux);
+  fs.rmSync(x, { recursive: true, force: true });
+  return vmlinux;
+}
+
+// ------------------------------------------------------------------ 2. build
+
+function build() {
+  log('make -C kernel module');
+  run('make', ['-s', '-C', kernelDir, 'module']);
+  const ko = path.join(kernelDir, 'optifiber.ko');
+  if (!fs.existsSync(ko)) throw new Error('make module produced no kernel/optifiber.ko');
+  let sim = null;
+  if (fs.existsSync(path.join(kernelDir, 'userspace', 'optifiber-sim.c'))) {
+    log('make -C kernel sim');
+    run('make', ['-s', '-C', kernelDir, 'sim']);
+    sim = path.join(kernelDir, 'build', 'optifiber-sim');
+  } else {
+    log('kernel/userspace/optifiber-sim.c missing: parity cannot run');
+  }
+  // the TypeScript reader, for the in-VM reader check (incremental, ~2 s)
+  const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (fs.existsSync(tsc)) {
+    const r = run(process.execPath, [tsc, '-b', path.join(repo, 'exporter')], { allowFail: true, cwd: repo });
+    if (r.status !== 0) log(`tsc -b exporter failed (using the existing exporter/dist):\n${(r.stdout + r.stderr).split('\n').slice(0, 5).join('\n')}`);
+  }
+  fs.mkdirSync(buildDir, { recursive: true });
+  const cflags = ['-static', '-O2', '-Wall', '-Werror', '-I', path.join(kernelDir, 'include', 'uapi')];
+  const vmtest = path.join(buildDir, 'optifiber_vmtest');
+  run('gcc', [...cflags, '-pthread', '-o', vmtest, path.join(here, 'vm', 'optifiber_vmtest.c')]);
+  // the simulator, static, for its parity hash inside the VM
+  let simStatic = null;
+  if (sim) {
+    simStatic = path.join(buildDir, 'optifiber-sim');
+    run('gcc', ['-std=gnu11', '-D_GNU_SOURCE', ...cflags, '-o', simStatic,
+      path.join(kernelDir, 'userspace', 'optifiber-sim.c'), path.join(kernelDir, 'sim', 'ofsim.c'),
+      path.join(kernelDir, 'sim', 'ofsim_cmd.c'), '-lm']);
+  }
+  return { ko, sim, vmtest, simStatic };
+}
+
+// -------------------------------------------------------------- 3. initramfs
+
+// newc cpio writer: entries are {name, mode, data?|target?}
+function cpioNewc(entries) {
+  const chunks = [];
+  let ino = 1;
+  const pad4 = (n) => (4 - (n % 4)) % 4;
+  const hdr = (name, mode, size, nlink) => {
+    const f = (v) => v.toString(16).padStart(8, '0');
+    const h = '070701' + f(ino++) + f(mode) + f(0) + f(0) + f(nlink) + f(0) + f(size) +
+      f(0) + f(0) + f(0) + f(0) + f(name.length + 1) + f(0);
+    const b = Buffer.from(h + name + '\0', 'latin1');
+    return Buffer.concat([b, Buffer.alloc(pad4(b.length))]);
+  };
+  for (const e of entries) {
+    const data = e.target !== undefined ? Buffer.from(e.target) : (e.data ?? Buffer.alloc(0));
+    chunks.push(hdr(e.name, e.mode, data.length, e.mode & 0o040000 ? 2 : 1), data, Buffer.alloc(pad4(data.length)));
+  }
+  chunks.push(hdr('TRAILER!!!', 0, 0, 1));
+  return Buffer.concat(chunks);
+}
+
+class Tree {
+  constructor() { this.entries = new Map(); }
+  dir(p) {
+    const parts = p.split('/').filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!this.entries.has(d)) this.entries.set(d, { name: d, mode: 0o040755 });
+    }
+  }
+  file(p, data, mode = 0o100644) {
+    p = p.replace(/^\/+/, '');
+    this.dir(path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p));
+    this.entries.set(p, { name: p, mode, data: Buffer.isBuffer(data) ? data : Buffer.from(data) });
+  }
+  hostFile(p, src) { // follows symlinks
+    const st = fs.statSync(src);
+    this.file(p, fs.readFileSync(src), 0o100000 | (st.mode & 0o777));
+  }
+  symlink(p, target) {
+    p = p.replace(/^\/+/, '');
+    this.dir(path.posix.dirname(p));
+    this.entries.set(p, { name: p, mode: 0o120777, target });
+  }
+  hostTree(p, src, filter = () => true) {
+    for (const ent of fs.readdirSync(src, { withFileTypes: true })) {
+      const s = path.join(src, ent.name);
+      if (!filter(s, ent)) continue;
+      if (ent.isDirectory()) this.hostTree(`${p}/${ent.name}`, s, filter);
+      else if (ent.isFile() || ent.isSymbolicLink()) this.hostFile(`${p}/${ent.name}`, s);
+    }
+  }
+  gz() {
+    const list = [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return zlib.gzipSync(cpioNewc(list), { level: 1 });
+  }
+}
+
+function nodeLibs() {
+  const out = run('ldd', ['/usr/bin/node']).stdout;
+  const libs = [];
+  for (const line of out.split('\n')) {
+    const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (m) libs.push(m[1]);
+  }
+  return libs;
+}
+
+// Base part: busybox, node and its libraries, koffi. Cached by content hash.
+function baseInitramfs() {
+  const koffi = path.join(repo, 'node_modules', 'koffi');
+  const koffiNative = path.join(repo, 'node_modules', '@koromix', 'koffi-linux-x64');
+  const inputs = ['/bin/busybox', '/usr/bin/node', ...nodeLibs()];
+  const h = createHash('sha256');
+  for (const f of inputs) {
+    const st = fs.statSync(f);
+    h.update(`${f}:${st.size}:${st.mtimeMs}\n`);
+  }
+  for (const d of [koffi, koffiNative]) {
+    if (fs.existsSync(d)) h.update(`${d}:${JSON.parse(fs.readFileSync(path.join(d, 'package.json'))).version}\n`);
+  }
+  h.update('base-v2');
+  const file = path.join(cache, `base-${h.digest('hex').slice(0, 16)}.cpio.gz`);
+  if (fs.existsSync(file)) return { file, cached: true };
+  const t = new Tree();
+  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'tmp', 'etc', 'app']) t.dir(d);
+  t.hostFile('bin/busybox', '/bin/busybox');
+  t.hostFile('usr/bin/node', '/usr/bin/node');
+  for (const lib of nodeLibs()) t.hostFile(lib, lib);
+  if (fs.existsSync(koffi)) {
+    const skip = (s) => !/\/koffi\/doc$/.test(s);
+    t.hostTree('app/node_modules/koffi', koffi, skip);
+    if (fs.existsSync(koffiNative)) {
+      t.hostTree('app/node_modules/@koromix/koffi-linux-x64', koffiNative, (s) => !/musl/.test(s));
+    }
+  }
+  for (const old of fs.readdirSync(cache).filter((f) => /^base-.*\.cpio\.gz$/.test(f))) fs.rmSync(path.join(cache, old));
+  fs.writeFileSync(file, t.gz());
+  return { file, cached: false };
+}
+
+function initScript(parityParams) {
+  return `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+echo 1 > /proc/sys/kernel/printk 2>/dev/null
+echo "VMTEST START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME boot $s"
+/bin/optifiber_vmtest all /optifiber.ko
+s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME functional $s"
+if /bin/optifiber_vmtest parity /optifiber.ko "${parityParams}" ${PARITY.max_ticks} /tmp/parity-pages.bin; then
+  if [ -x /bin/optifiber-sim ]; then
+    h=$(/bin/optifiber-sim hash /tmp/parity-pages.bin 2>&1) && echo "PARITY hash=$h" || echo "PARITY error optifiber-sim hash: $h"
+  else
+    echo "PARITY error no optifiber-sim in the initramfs"
+  fi
+fi
+s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME parity $s"
+if [ -f /app/exporter/dist/source/page-reader.js ]; then
+  /bin/optifiber_vmtest load /optifiber.ko "tick_ms=50 seed=7" && \\
+    (cd /app && node kernel/tests/vm/reader-check.mjs 2>&1)
+  rmmod optifiber 2>/dev/null
+else
+  echo "READER MISSING exporter/dist/source/page-reader.js"
+fi
+s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader $s"
+dmesg | grep -E "BUG|Oops|WARNING|Call Trace|optifiber" | sed 's/^/DMESG /' | tail -n 40
+echo "VMTEST END"
+poweroff -f
+`;
+}
+
+function testInitramfs(b, parityParams) {
+  const t = new Tree();
+  t.file('init', initScript(parityParams), 0o100755);
+  t.hostFile('optifiber.ko', b.ko);
+  t.hostFile('bin/optifiber_vmtest', b.vmtest);
+  if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
+  t.hostFile('app/kernel/tests/vm/reader-check.mjs', path.join(here, 'vm', 'reader-check.mjs'));
+  t.file('app/package.json', JSON.stringify({ type: 'module' }));
+  const dist = path.join(repo, 'exporter', 'dist');
+  if (fs.existsSync(dist)) {
+    t.hostTree('app/exporter/dist', dist, (s) => !s.endsWith('.map'));
+    t.hostFile('app/exporter/package.json', path.join(repo, 'exporter', 'package.json'));
+  }
+  const file = path.join(cache, 'test.cpio.gz');
+  fs.writeFileSync(file, t.gz());
+  return file;
+}
+
+// ---------------------------------------------------------------- 4. boot
+
+function boot(vmlinux, initrd) {
+  return new Promise((resolve) => {
+    const args = ['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '1024',
+      '-kernel', vmlinux, '-initrd', initrd, '-nographic', '-no-reboot', '-nodefaults',
+      '-serial', 'stdio', '-append', 'console=ttyS0 panic=-1 quiet'];
+    const q = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; q.kill('SIGKILL'); }, TIMEOUT_S * 1000);
+    q.stdout.on('data', (d) => {
+      const s = d.toString('utf8');
+      out += s;
+      if (VERBOSE) process.stderr.write(s);
+    });
+    q.stderr.on('data', (d) => { out += d.toString('utf8'); });
+    q.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ out: out.replace(/\r/g, ''), code, timedOut });
+    });
+  });
+}
+
+// ------------------------------------------------------------- 5. parity
+
+function parityParams() {
+  const p = PARITY;
+  return `seed=${p.seed} sim_start=${p.sim_start} fault_rate=${p.fault_rate} time_scale=${p.time_scale} ` +
+    `tick_ms=${p.tick_ms} nsites=${p.nsites} max_ticks=${p.max_ticks}`;
+}
+
+// The simulator with the same parameters: run until dir.tick == max_ticks
+// (it then idles, still attached), hash its page file with its own
+// "optifiber-sim hash", stop it.
+async function hostParityHash(sim) {
+  const p = PARITY;
+  const dir = fs.mkdtempSync(path.join(cache, 'parity-'));
+  const pages = path.join(dir, 'myinfo');
+  const args = ['run', '--fast', '--max-ticks', String(p.max_ticks), '--seed', String(p.seed),
+    '--sim-start', String(p.sim_start), '--fault-rate', String(p.fault_rate),
+    '--time-scale', String(p.time_scale), '--tick-ms', String(p.tick_ms),
+    '--nsites', String(p.nsites), '--dir', dir];
+  const child = spawn(sim, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  let exited = null;
+  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.on('data', () => {});
+  child.on('exit', (code) => { exited = code; });
+  try {
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      if (exited !== null) return { error: `optifiber-sim ${args.join(' ')} exited ${exited}: ${err.trim().split('\n').slice(-2).join(' | ')}` };
+      if (Date.now() > deadline) return { error: 'optifiber-sim did not reach max_ticks in 30 s' };
+      try {
+        const fd = fs.openSync(pages, 'r');
+        const b = Buffer.alloc(64);
+        fs.readSync(fd, b, 0, 64, 0);
+        fs.closeSync(fd);
+        // struct optifiber_dir: seq @0, tick @40 (u64)
+        if (b.readUInt32LE(4) === 0x5242464f && b.readUInt32LE(0) % 2 === 0 && b.readBigUInt64LE(40) === BigInt(p.max_ticks)) break;
+      } catch { /* not there yet */ }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const h = run(sim, ['hash', pages], { allowFail: true });
+    if (h.status !== 0) return { error: `optifiber-sim hash: ${h.stderr.trim()}` };
+    return { line: h.stdout.trim() };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (exited !== null ? r() : child.on('exit', r)));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ----------------------------------------------------------------- main
+
+async function main() {
+  const results = new Map(); // case -> null (pass) | reason
+  const ver = ensurePrereqs();
+  let t = Date.now();
+  const vmlinux = ensureVmlinux(ver);
+  timings.prereqs = Date.now() - t0;
+
+  t = Date.now();
+  const b = build();
+  timings.build = Date.now() - t;
+
+  t = Date.now();
+  const base = baseInitramfs();
+  const test = testInitramfs(b, parityParams());
+  const initrd = path.join(cache, 'initramfs.cpio.gz');
+  fs.writeFileSync(initrd, Buffer.concat([fs.readFileSync(base.file), fs.readFileSync(test)]));
+  timings.initramfs = Date.now() - t;
+  log(`initramfs ${(fs.statSync(initrd).size / 1048576).toFixed(1)} MiB (base ${base.cached ? 'cached' : 'built'}) in ${secs(timings.initramfs)}`);
+
+  // host side of the parity check, while nothing else runs
+  let hostParity = null;
+  if (b.sim) {
+    t = Date.now();
+    hostParity = await hostParityHash(b.sim);
+    timings.hostParity = Date.now() - t;
+  }
+
+  log(`booting ${path.basename(vmlinux)} under QEMU TCG (timeout ${TIMEOUT_S} s)`);
+  t = Date.now();
+  const vm = await boot(vmlinux, initrd);
+  timings.vm = Date.now() - t;
+  fs.writeFileSync(path.join(cache, 'last-console.log'), vm.out);
+
+  const lines = vm.out.split('\n');
+  const info = [];
+  let vmParity = null;
+  for (const line of lines) {
+    let m;
+    if ((m = /^RESULT (PASS|FAIL) (\S+)(?:: (.*))?$/.exec(line))) {
+      results.set(m[2], m[1] === 'PASS' ? null : (m[3] || 'failed'));
+    } else if ((m = /^PARITY (.*)$/.exec(line))) {
+      vmParity = m[1];
+    } else if (/^(INFO|VMTEST TIME|DMESG|READER)/.test(line)) {
+      info.push(line);
+    }
+  }
+
+  // parity verdict
+  if (!hostParity) {
+    results.set('parity', 'kernel/userspace/optifiber-sim.c missing: no host simulator to compare with');
+  } else if (hostParity.error) {
+    results.set('parity', hostParity.error);
+  } else if (!vmParity || !vmParity.startsWith('hash=')) {
+    results.set('parity', `VM did not hash its pages (${vmParity ?? 'no PARITY line'})`);
+  } else {
+    const kh = /hash=(\S+)/.exec(vmParity)[1];
+    const hh = hostParity.line;
+    results.set('parity', kh === hh ? null : `kernel hash ${kh} != userspace hash ${hh}`);
+    info.push(`INFO parity: ${PARITY.max_ticks} ticks, ${PARITY.nsites} sites: kernel ${kh}, userspace ${hh}`);
+  }
+
+  for (const l of info) log(l);
+  const ended = vm.out.includes('VMTEST END');
+  if (!ended) log(`VM did not finish (${vm.timedOut ? `timeout ${TIMEOUT_S} s` : `qemu exit ${vm.code}`}); console tail:\n${lines.slice(-30).join('\n')}`);
+
+  if (vm.out.includes('READER MISSING')) {
+    for (const c of READER_CASES) results.set(c, 'exporter/dist/source/page-reader.js missing (npx tsc -b exporter)');
+  }
+  let pass = 0;
+  let fail = 0;
+  const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
+  for (const c of [...VM_CASES, 'parity', ...READER_CASES]) {
+    const r = results.has(c) ? results.get(c) : why;
+    if (r === null) { pass++; console.log(`PASS kernel: ${c}`); } else { fail++; console.log(`FAIL kernel: ${c}: ${r}`); }
+  }
+  for (const [c, r] of results) {
+    if ([...VM_CASES, 'parity', ...READER_CASES].includes(c)) continue;
+    if (r === null) { pass++; console.log(`PASS kernel: ${c}`); } else { fail++; console.log(`FAIL kernel: ${c}: ${r}`); }
+  }
+  timings.total = Date.now() - t0;
+  log(`timings: prereqs ${secs(timings.prereqs)}, build ${secs(timings.build)}, initramfs ${secs(timings.initramfs)}` +
+    `${timings.hostParity !== undefined ? `, host parity ${secs(timings.hostParity)}` : ''}, VM ${secs(timings.vm)}, total ${secs(timings.total)}`);
+  console.log(`${pass} passed, ${fail} failed`);
+  process.exitCode = fail ? 1 : 0;
+}
+
+main().catch((e) => {
+  console.log(`FAIL kernel: harness: ${e.message.split('\n')[0]}`);
+  console.error(e.message);
+  console.log('0 passed, 1 failed');
+  process.exitCode = 1;
+});

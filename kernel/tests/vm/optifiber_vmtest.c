@@ -1,0 +1,1199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * In-VM test of optifiber.ko, run by the initramfs /init under QEMU
+ * (see kernel/tests/run-qemu.mjs).  Built static:
+ *
+ *   gcc -static -O2 -Wall -Werror -pthread -I kernel/include/uapi \
+ *       -o optifiber_vmtest kernel/tests/vm/optifiber_vmtest.c
+ *
+ *   optifiber_vmtest all KO              every functional case
+ *   optifiber_vmtest parity KO PARAMS N OUT  load, wait for tick N, copy pages
+ *   optifiber_vmtest load KO [PARAMS]    load only (for the reader check)
+ *   optifiber_vmtest dump                print the pages as JSON
+ *
+ * Each case prints exactly one line "RESULT PASS <case>" or
+ * "RESULT FAIL <case>: <reason>"; "INFO ..." lines carry measurements.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/optifiber.h>
+
+#define INFO_PATH	"/proc/optifiber/myinfo"
+#define CMD_PATH	"/proc/optifiber/cmd_control"
+#define PAGE		OPTIFIBER_PAGE_SIZE
+
+static const char *ko_path;
+static char failmsg[512];
+static int nfail;
+
+#define FAIL(...) do {							\
+	snprintf(failmsg, sizeof(failmsg), __VA_ARGS__);		\
+	return -1;							\
+} while (0)
+#define CHECK(cond, ...) do { if (!(cond)) FAIL(__VA_ARGS__); } while (0)
+
+static void report(const char *name, int rc)
+{
+	if (rc == 0) {
+		printf("RESULT PASS %s\n", name);
+	} else {
+		nfail++;
+		printf("RESULT FAIL %s: %s\n", name, failmsg);
+	}
+	fflush(stdout);
+}
+
+#define RUN(fn) report(#fn, fn())
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------ module */
+
+static int load_module(const char *params)
+{
+	int fd = open(ko_path, O_RDONLY | O_CLOEXEC);
+	int rc, err;
+
+	if (fd < 0)
+		return -errno;
+	rc = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	return rc ? -err : 0;
+}
+
+static int unload_module(void)
+{
+	return syscall(SYS_delete_module, "optifiber", O_NONBLOCK) ? -errno : 0;
+}
+
+static int proc_exists(void)
+{
+	struct stat st;
+
+	return stat("/proc/optifiber", &st) == 0;
+}
+
+/* -------------------------------------------------------------- pages */
+
+struct mapping {
+	int fd;
+	void *base;
+	size_t len;
+	uint32_t nsites;
+};
+
+static volatile struct optifiber_site *SITEP(struct mapping *m, uint32_t i)
+{
+	return (volatile struct optifiber_site *)((char *)m->base + (size_t)(i + 1) * PAGE);
+}
+
+static int map_pages(struct mapping *m)
+{
+	struct optifiber_dir *d;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = open(INFO_PATH, O_RDONLY | O_CLOEXEC);
+	if (m->fd < 0)
+		return -errno;
+	d = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, m->fd, 0);
+	if (d == MAP_FAILED)
+		return -errno;
+	m->nsites = d->site_count;
+	munmap(d, PAGE);
+	m->len = (size_t)(m->nsites + 1) * PAGE;
+	m->base = mmap(NULL, m->len, PROT_READ, MAP_SHARED, m->fd, 0);
+	if (m->base == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+static void unmap_pages(struct mapping *m)
+{
+	if (m->base && m->base != MAP_FAILED)
+		munmap(m->base, m->len);
+	if (m->fd > 0)
+		close(m->fd);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Consistent copies, with the seqcount protocol of optifiber.h. */
+static void read_dir(struct mapping *m, struct optifiber_dir *out)
+{
+	volatile struct optifiber_dir *d = m->base;
+	uint32_t seq;
+
+	for (;;) {
+		seq = d->seq;
+		if (seq & 1)
+			continue;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		memcpy(out, (void *)d, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (d->seq == seq)
+			return;
+	}
+}
+
+static void read_site(struct mapping *m, uint32_t i, struct optifiber_site *out)
+{
+	volatile struct optifiber_site *s = SITEP(m, i);
+	uint32_t seq;
+
+	for (;;) {
+		seq = s->seq;
+		if (seq & 1)
+			continue;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		memcpy(out, (void *)s, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (s->seq == seq)
+			return;
+	}
+}
+
+static uint64_t dir_tick(struct mapping *m)
+{
+	struct optifiber_dir d;
+
+	read_dir(m, &d);
+	return d.tick;
+}
+
+/* Wait until dir.tick >= target; 0 or -1 on timeout. */
+static int wait_tick(struct mapping *m, uint64_t target, unsigned int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+
+	while (dir_tick(m) < target) {
+		if (now_ms() > end)
+			return -1;
+		sleep_ms(2);
+	}
+	return 0;
+}
+
+static int find_site(struct mapping *m, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->nsites; i++)
+		if (!strncmp((const char *)SITEP(m, i)->name, name, OPTIFIBER_SITE_NAME_LEN))
+			return i;
+	return -1;
+}
+
+/* ------------------------------------------------------------ commands */
+
+/* 0 on a full write, else the errno */
+static int cmd_write(const char *buf, size_t len)
+{
+	int fd = open(CMD_PATH, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, buf, len);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return err;
+	return (size_t)n == len ? 0 : EIO;
+}
+
+static int cmd(const char *line)
+{
+	return cmd_write(line, strlen(line));
+}
+
+static char *read_file(const char *path, size_t *lenp)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap + 1);
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len)) > 0) {
+		len += n;
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap + 1);
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+/* ------------------------------------------------------------- state */
+
+static struct mapping M;	/* the main module instance */
+static const char *const default_names[] = { "MicrosoftDC", "Dallas", "Dobbins", "Stone" };
+
+/* ================================================================ cases */
+
+static int invalid_params(void)
+{
+	static const char *const bad[] = {
+		"tick_ms=5", "tick_ms=60001", "tick_ms=abc", "time_scale=0",
+		"time_scale=3601", "nsites=16385", "sites=", "sites=A,A",
+		"sites=A,,B", "sites=Bad!Name", "sites=,",
+		"sites=ThisSiteNameIsFarTooLongToFitIn31Bytes",
+	};
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = load_module(bad[i]);
+		if (rc == 0)
+			unload_module();
+		CHECK(rc == -EINVAL, "insmod %s: got %s, want EINVAL", bad[i],
+		      rc ? strerror(-rc) : "loaded");
+		CHECK(!proc_exists(), "/proc/optifiber left behind by %s", bad[i]);
+	}
+	return 0;
+}
+
+static int load(void)
+{
+	int rc = load_module("tick_ms=20 seed=42");
+
+	CHECK(rc == 0, "insmod tick_ms=20 seed=42: %s", strerror(-rc));
+	rc = map_pages(&M);
+	CHECK(rc == 0, "map %s: %s", INFO_PATH, strerror(-rc));
+	return 0;
+}
+
+static int abi_directory(void)
+{
+	struct optifiber_dir d;
+
+	CHECK(M.base, "not mapped");
+	read_dir(&M, &d);
+	CHECK(d.magic == OPTIFIBER_MAGIC, "magic 0x%08x", d.magic);
+	CHECK(d.abi_major == OPTIFIBER_ABI_MAJOR, "abi_major %u", d.abi_major);
+	CHECK(d.page_size == PAGE, "page_size %u", d.page_size);
+	CHECK(d.site_count == 4, "site_count %u, want 4", d.site_count);
+	CHECK(d.tick_interval_ms == 20, "tick_interval_ms %u", d.tick_interval_ms);
+	CHECK(d.seed == 42, "seed %llu", (unsigned long long)d.seed);
+	CHECK(d.flags & OPTIFIBER_DIR_F_LIVE, "flags 0x%x lack LIVE", d.flags);
+	CHECK(d.flags & OPTIFIBER_DIR_F_SIMULATED, "flags 0x%x lack SIMULATED", d.flags);
+	CHECK(!strcmp(d.host, "kernel"), "host '%.16s'", d.host);
+	CHECK(d.generation != 0, "generation 0");
+	return 0;
+}
+
+static int site_names(void)
+{
+	struct optifiber_site s;
+	uint32_t i;
+
+	CHECK(M.base, "not mapped");
+	for (i = 0; i < 4; i++) {
+		read_site(&M, i, &s);
+		CHECK(s.magic == OPTIFIBER_SITE_MAGIC, "site %u magic 0x%08x", i, s.magic);
+		CHECK(s.abi_major == OPTIFIBER_ABI_MAJOR, "site %u abi %u", i, s.abi_major);
+		CHECK(s.site_index == i, "site %u index %u", i, s.site_index);
+		CHECK(!strcmp(s.name, default_names[i]), "site %u name '%.32s', want %s",
+		      i, s.name, default_names[i]);
+	}
+	return 0;
+}
+
+static int summary_lists_sites(void)
+{
+	char *txt = read_file(INFO_PATH, NULL), *line;
+	int i, found;
+
+	CHECK(txt, "read %s: %s", INFO_PATH, strerror(errno));
+	CHECK(strstr(txt, "site_count") && strstr(txt, "tick"), "no directory fields");
+	for (i = 0; i < 4; i++) {
+		found = 0;
+		for (line = txt; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+			if (!strncmp(line, default_names[i], strlen(default_names[i])) &&
+			    line[strlen(default_names[i])] == ' ')
+				found = 1;
+		if (!found) {
+			free(txt);
+			FAIL("no line for site %s", default_names[i]);
+		}
+	}
+	for (line = strtok(txt, "\n"); line; line = strtok(NULL, "\n"))
+		printf("INFO summary| %s\n", line);
+	free(txt);
+	return 0;
+}
+
+static int mmap_read_advances(void)
+{
+	struct optifiber_dir d0, d1;
+	struct optifiber_site s0, s1;
+	uint32_t i;
+
+	read_dir(&M, &d0);
+	read_site(&M, 3, &s0);
+	CHECK(wait_tick(&M, d0.tick + 3, 3000) == 0, "tick stuck at %llu",
+	      (unsigned long long)d0.tick);
+	read_dir(&M, &d1);
+	read_site(&M, 3, &s1);
+	CHECK(d1.seq > d0.seq && !(d1.seq & 1), "dir seq %u -> %u", d0.seq, d1.seq);
+	CHECK(s1.sample_seq > s0.sample_seq, "sample_seq %llu -> %llu",
+	      (unsigned long long)s0.sample_seq, (unsigned long long)s1.sample_seq);
+	CHECK(s1.seq > s0.seq, "site seq %u -> %u", s0.seq, s1.seq);
+	CHECK(d1.update_time_ns > d0.update_time_ns, "update_time_ns not advancing");
+	CHECK(d1.sim_time_s > d0.sim_time_s, "sim_time_s not advancing");
+	for (i = 0; i < 4; i++) {
+		read_site(&M, i, &s1);
+		CHECK(s1.flags & OPTIFIBER_SITE_F_VALID, "site %u not VALID", i);
+		CHECK(s1.capacity_bps == s1.cmd_modules * s1.module_capacity_bps,
+		      "site %u capacity %llu != %u * %llu", i,
+		      (unsigned long long)s1.capacity_bps, s1.cmd_modules,
+		      (unsigned long long)s1.module_capacity_bps);
+	}
+	return 0;
+}
+
+/*
+ * The directory seqcount covers a whole tick: whenever it holds across a read
+ * of every site page, every site must show the same sample (sample_seq ==
+ * dir.tick, as the first tick runs at load).
+ */
+static int seqcount_snapshot_consistent(void)
+{
+	uint64_t end = now_ms() + 1000, snaps = 0, torn = 0;
+	struct optifiber_dir d;
+	uint64_t ss[4];
+	uint32_t seq, i;
+
+	while (now_ms() < end) {
+		seq = __atomic_load_n(&((struct optifiber_dir *)M.base)->seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue;
+		memcpy(&d, M.base, sizeof(d));
+		for (i = 0; i < 4; i++)
+			ss[i] = SITEP(&M, i)->sample_seq;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&((struct optifiber_dir *)M.base)->seq, __ATOMIC_RELAXED) != seq) {
+			torn++;
+			continue;
+		}
+		snaps++;
+		for (i = 0; i < 4; i++)
+			CHECK(ss[i] == d.tick, "dir tick %llu but site %u sample_seq %llu under seq %u",
+			      (unsigned long long)d.tick, i, (unsigned long long)ss[i], seq);
+	}
+	CHECK(snaps > 100, "only %llu consistent snapshots", (unsigned long long)snaps);
+	printf("INFO seqcount: %llu consistent snapshots, %llu retried\n",
+	       (unsigned long long)snaps, (unsigned long long)torn);
+	return 0;
+}
+
+static int mmap_write_refused(void)
+{
+	void *p;
+
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, M.fd, 0);
+	CHECK(p == MAP_FAILED, "PROT_WRITE MAP_SHARED mapping succeeded");
+	CHECK(errno == EACCES || errno == EPERM, "MAP_SHARED errno %s", strerror(errno));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, M.fd, 0);
+	CHECK(p == MAP_FAILED, "PROT_WRITE MAP_PRIVATE mapping succeeded");
+	CHECK(errno == EPERM, "MAP_PRIVATE errno %s, want EPERM", strerror(errno));
+	return 0;
+}
+
+static int mprotect_write_refused(void)
+{
+	void *p, *q;
+	int rc1, rc2, e1, e2;
+
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, M.fd, 0);
+	CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	rc1 = mprotect(p, PAGE, PROT_READ | PROT_WRITE);
+	e1 = errno;
+	munmap(p, PAGE);
+	q = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, M.fd, 0);
+	CHECK(q != MAP_FAILED, "mmap private: %s", strerror(errno));
+	rc2 = mprotect(q, PAGE, PROT_READ | PROT_WRITE);
+	e2 = errno;
+	munmap(q, PAGE);
+	CHECK(rc1 == -1 && e1 == EACCES, "mprotect shared: rc %d %s", rc1, strerror(e1));
+	CHECK(rc2 == -1 && e2 == EACCES, "mprotect private: rc %d %s", rc2, strerror(e2));
+	return 0;
+}
+
+static int rdwr_write_refused(void)
+{
+	int fd = open(INFO_PATH, O_RDWR | O_CLOEXEC);
+	void *p;
+	int e;
+
+	if (fd < 0) {
+		printf("INFO O_RDWR open refused: %s\n", strerror(errno));
+		return 0;
+	}
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	e = errno;
+	close(fd);
+	CHECK(p == MAP_FAILED, "O_RDWR PROT_WRITE MAP_SHARED succeeded");
+	CHECK(e == EPERM, "errno %s, want EPERM", strerror(e));
+	return 0;
+}
+
+static int mmap_bounds(void)
+{
+	struct optifiber_dir *d;
+	void *p;
+
+	p = mmap(NULL, M.len + PAGE, PROT_READ, MAP_SHARED, M.fd, 0);
+	CHECK(p == MAP_FAILED, "mapping one page too many succeeded");
+	CHECK(errno == EINVAL, "too long: %s", strerror(errno));
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, M.fd, M.len);
+	CHECK(p == MAP_FAILED, "mapping at the end succeeded");
+	CHECK(errno == EINVAL, "offset at end: %s", strerror(errno));
+	p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, M.fd, M.len - PAGE);
+	CHECK(p == MAP_FAILED, "mapping across the end succeeded");
+	/* a sub-range: site 2's page alone */
+	d = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, M.fd, 3 * PAGE);
+	CHECK(d != MAP_FAILED, "mapping page 3: %s", strerror(errno));
+	CHECK(((struct optifiber_site *)d)->site_index == 2, "page 3 is not site 2");
+	munmap(d, PAGE);
+	return 0;
+}
+
+/* Wait until site i satisfies pred, at most ticks ticks. */
+static int wait_site(int i, int (*pred)(const struct optifiber_site *, const void *),
+		     const void *arg, unsigned int ticks, struct optifiber_site *out)
+{
+	uint64_t t = dir_tick(&M);
+
+	for (;;) {
+		read_site(&M, i, out);
+		if (pred(out, arg))
+			return 0;
+		if (dir_tick(&M) > t + ticks)
+			return -1;
+		sleep_ms(5);
+	}
+}
+
+static int pred_modules(const struct optifiber_site *s, const void *arg)
+{
+	return s->cmd_modules == *(const uint32_t *)arg;
+}
+
+static int pred_fault(const struct optifiber_site *s, const void *arg)
+{
+	return s->fault == *(const uint32_t *)arg;
+}
+
+static int cmd_add_raises_capacity(void)
+{
+	struct optifiber_site s0, s1;
+	int i = find_site(&M, "Dallas"), rc;
+	uint32_t want;
+
+	CHECK(i >= 0, "no site Dallas");
+	read_site(&M, i, &s0);
+	CHECK(s0.cmd_modules < s0.cmd_modules_max, "Dallas already full (%u/%u)",
+	      s0.cmd_modules, s0.cmd_modules_max);
+	rc = cmd("site=Dallas cmd_add=1\n");
+	CHECK(rc == 0, "write: %s", strerror(rc));
+	want = s0.cmd_modules + 1;
+	CHECK(wait_site(i, pred_modules, &want, 5, &s1) == 0,
+	      "cmd_modules %u, want %u after 5 ticks", s1.cmd_modules, want);
+	CHECK(s1.capacity_bps == s0.capacity_bps + s0.module_capacity_bps,
+	      "capacity %llu -> %llu", (unsigned long long)s0.capacity_bps,
+	      (unsigned long long)s1.capacity_bps);
+	rc = cmd("site=Dallas cmd_remove=1\n");
+	CHECK(rc == 0, "cmd_remove: %s", strerror(rc));
+	want = s0.cmd_modules;
+	CHECK(wait_site(i, pred_modules, &want, 5, &s1) == 0, "cmd_remove not applied");
+	return 0;
+}
+
+static int osnr_before_fault;
+
+static int fault_osnr_degrade(void)
+{
+	struct optifiber_site s0, s1;
+	int i = find_site(&M, "Stone"), rc;
+	uint32_t want = OPTIFIBER_FAULT_OSNR_DEGRADE;
+
+	CHECK(i >= 0, "no site Stone");
+	read_site(&M, i, &s0);
+	CHECK(s0.fault == OPTIFIBER_FAULT_NONE, "Stone already faulted (%u)", s0.fault);
+	rc = cmd("site=Stone fault=osnr_degrade duration=86400\n");
+	CHECK(rc == 0, "write: %s", strerror(rc));
+	CHECK(wait_site(i, pred_fault, &want, 5, &s1) == 0, "fault %u, want %u", s1.fault, want);
+	/* the core ramps OSNR down by 6..8 dB over 60 simulated s: 60 ticks here */
+	for (rc = 0; rc < 200 && s1.osnr_cdb >= s0.osnr_cdb - 500; rc++) {
+		wait_tick(&M, dir_tick(&M) + 1, 1000);
+		read_site(&M, i, &s1);
+	}
+	CHECK(s1.osnr_cdb < s0.osnr_cdb - 500, "OSNR %d -> %d cdB, want at least 5 dB lower",
+	      s0.osnr_cdb, s1.osnr_cdb);
+	CHECK(s1.fault == OPTIFIBER_FAULT_OSNR_DEGRADE, "fault ended early (%u)", s1.fault);
+	CHECK(s1.fault_start_sim_s != 0, "fault_start_sim_s 0");
+	CHECK(s1.faults_total >= 1, "faults_total 0");
+	printf("INFO osnr_degrade: OSNR %d -> %d cdB after %d ticks\n", s0.osnr_cdb,
+	       s1.osnr_cdb, rc);
+	osnr_before_fault = s0.osnr_cdb;
+	return 0;
+}
+
+static int fault_clear(void)
+{
+	struct optifiber_site s1;
+	int i = find_site(&M, "Stone"), rc;
+	uint32_t want = OPTIFIBER_FAULT_NONE;
+
+	rc = cmd("site=Stone fault=clear\n");
+	CHECK(rc == 0, "write: %s", strerror(rc));
+	CHECK(wait_site(i, pred_fault, &want, 5, &s1) == 0, "fault still %u", s1.fault);
+	/* and the optics recover: within 1 dB of the pre-fault OSNR */
+	for (rc = 0; rc < 100 && s1.osnr_cdb < osnr_before_fault - 100; rc++) {
+		wait_tick(&M, dir_tick(&M) + 1, 1000);
+		read_site(&M, i, &s1);
+	}
+	CHECK(s1.osnr_cdb >= osnr_before_fault - 100, "OSNR %d cdB after clear, %d before the fault",
+	      s1.osnr_cdb, osnr_before_fault);
+	return 0;
+}
+
+struct bad_cmd {
+	const char *what;
+	const char *buf;
+	size_t len;		/* 0: strlen(buf) */
+	int err;
+};
+
+#define B(what, s, e)	{ what, s, 0, e }
+
+static int bad_commands(void)
+{
+	static char overlong[400], huge[8192];
+	static const char nul[] = "site=Dallas\0cmd_add=1\n";
+	struct bad_cmd t[] = {
+		B("unknown key", "site=Dallas frobnicate=1\n", EINVAL),
+		B("unknown site", "site=Nowhere cmd_add=1\n", EINVAL),
+		B("site missing", "cmd_add=1\n", EINVAL),
+		B("no action", "site=Dallas\n", EINVAL),
+		B("cmd_add=0", "site=Dallas cmd_add=0\n", EINVAL),
+		B("cmd_add=65", "site=Dallas cmd_add=65\n", EINVAL),
+		B("cmd_add=-1", "site=Dallas cmd_add=-1\n", EINVAL),
+		B("cmd_add=abc", "site=Dallas cmd_add=abc\n", EINVAL),
+		B("cmd_add empty", "site=Dallas cmd_add=\n", EINVAL),
+		B("cmd_add=1x", "site=Dallas cmd_add=1x\n", EINVAL),
+		B("cmd_add overflow", "site=Dallas cmd_add=18446744073709551617\n", EINVAL),
+		B("no newline", "site=Dallas cmd_add=1", EINVAL),
+		B("empty line", "\n", EINVAL),
+		B("two actions", "site=Dallas cmd_add=1 cmd_remove=1\n", EINVAL),
+		B("add and fault", "site=Dallas cmd_add=1 fault=clear\n", EINVAL),
+		B("repeated key", "site=Dallas site=Dallas cmd_add=1\n", EINVAL),
+		B("unknown fault", "site=Dallas fault=meteor\n", EINVAL),
+		B("duration=0", "site=Dallas fault=osnr_degrade duration=0\n", EINVAL),
+		B("duration too long", "site=Dallas fault=osnr_degrade duration=604801\n", EINVAL),
+		B("CRLF", "site=Dallas cmd_add=1\r\n", EINVAL),
+		B("good then bad line", "site=Dallas cmd_add=1\nsite=Dallas bogus=1\n", EINVAL),
+		B("bad then good line", "site=Nowhere cmd_add=1\nsite=Dallas cmd_add=1\n", EINVAL),
+		B("below one module", "site=Dallas cmd_remove=64\n", ERANGE),
+		B("above cmd_modules_max", "site=Dallas cmd_add=64\n", ERANGE),
+		B("batch ends out of range", "site=Dallas cmd_add=1\nsite=Dallas cmd_remove=64\n", ERANGE),
+		{ "NUL byte", nul, sizeof(nul) - 1, EINVAL },
+		{ "overlong line", overlong, sizeof(overlong), EINVAL },
+		{ "huge write (8 KiB)", huge, sizeof(huge), EINVAL },
+		{ "empty write", "", 0, EINVAL },
+	};
+	struct optifiber_site before[4], after;
+	unsigned int i, n = sizeof(t) / sizeof(t[0]);
+	int rc;
+
+	memset(overlong, 'x', sizeof(overlong));
+	memcpy(overlong, "site=Dallas cmd_add=1 ", 22);
+	overlong[sizeof(overlong) - 1] = '\n';
+	for (i = 0; i + 22 < sizeof(huge); i += 22)
+		memcpy(huge + i, "site=Dallas cmd_add=1\n", 22);
+	memset(huge + i, '\n', sizeof(huge) - i);
+
+	for (i = 0; i < 4; i++)
+		read_site(&M, i, &before[i]);
+	for (i = 0; i < n; i++) {
+		size_t len = t[i].len ? t[i].len : strlen(t[i].buf);
+
+		rc = cmd_write(t[i].buf, len);
+		CHECK(rc == t[i].err, "case '%s': got %s, want %s", t[i].what,
+		      rc ? strerror(rc) : "success", strerror(t[i].err));
+	}
+	CHECK(wait_tick(&M, dir_tick(&M) + 2, 2000) == 0, "ticks stopped");
+	for (i = 0; i < 4; i++) {
+		read_site(&M, i, &after);
+		CHECK(after.cmd_modules == before[i].cmd_modules &&
+		      after.capacity_bps == before[i].capacity_bps,
+		      "site %u modules %u -> %u", i, before[i].cmd_modules, after.cmd_modules);
+		CHECK(after.fault == before[i].fault, "site %u fault %u -> %u", i,
+		      before[i].fault, after.fault);
+	}
+	printf("INFO bad_commands: %u rejected writes checked\n", n);
+	return 0;
+}
+
+/* capset(2) without libcap: drop one capability from the effective set */
+static int drop_effective_cap(int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[cap / 32].effective &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &h, d);
+}
+
+static int child_status(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static int cmd_unprivileged_refused(void)
+{
+	pid_t pid;
+	int st;
+
+	/* uid 65534: the 0200 mode refuses the open */
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(100);
+		_exit(cmd("site=Dallas cmd_add=1\n"));
+	}
+	st = child_status(pid);
+	CHECK(st == EACCES || st == EPERM, "uid 65534: %s",
+	      st == 0 ? "write succeeded" : st == 100 ? "setuid failed" : strerror(st));
+
+	/* uid 0 without CAP_NET_ADMIN: DAC passes, the capability check refuses */
+	pid = fork();
+	if (pid == 0) {
+		if (drop_effective_cap(CAP_NET_ADMIN))
+			_exit(100);
+		_exit(cmd("site=Dallas cmd_add=1\n"));
+	}
+	st = child_status(pid);
+	CHECK(st == EPERM, "root without CAP_NET_ADMIN: %s",
+	      st == 0 ? "write succeeded" : st == 100 ? "capset failed" : strerror(st));
+	return 0;
+}
+
+#define CW_THREADS	4
+#define CW_PROCS	2
+#define CW_ITER		150
+
+static const char *const cw_site[CW_THREADS + CW_PROCS] = {
+	"MicrosoftDC", "Dallas", "Dobbins", "Stone", "Dallas", "Stone",
+};
+
+static void *cw_thread(void *arg)
+{
+	long k = (long)arg;
+	char add[64], rem[64];
+	int i, fd, errs = 0;
+
+	snprintf(add, sizeof(add), "site=%s cmd_add=1\n", cw_site[k]);
+	snprintf(rem, sizeof(rem), "site=%s cmd_remove=1\n", cw_site[k]);
+	/* one fd per writer, shared by its writes: exercises the file offset too */
+	fd = open(CMD_PATH, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return (void *)(long)CW_ITER;
+	for (i = 0; i < CW_ITER; i++) {
+		if (write(fd, add, strlen(add)) != (ssize_t)strlen(add))
+			errs++;
+		if (write(fd, rem, strlen(rem)) != (ssize_t)strlen(rem))
+			errs++;
+	}
+	/* net effect: +1 module */
+	if (write(fd, add, strlen(add)) != (ssize_t)strlen(add))
+		errs++;
+	close(fd);
+	return (void *)(long)errs;
+}
+
+static int cmd_concurrent_writers(void)
+{
+	pthread_t th[CW_THREADS];
+	pid_t pid[CW_PROCS];
+	struct optifiber_site s0[4], s1;
+	uint32_t expect[4], i;
+	long errs = 0, k;
+	void *r;
+	uint64_t t0 = now_ms();
+
+	for (i = 0; i < 4; i++) {
+		read_site(&M, i, &s0[i]);
+		expect[i] = s0[i].cmd_modules;
+	}
+	for (k = 0; k < CW_THREADS + CW_PROCS; k++)
+		expect[find_site(&M, cw_site[k])] += 1;
+	for (i = 0; i < 4; i++)
+		CHECK(expect[i] + 1 <= s0[i].cmd_modules_max,
+		      "site %u: %u modules leave no room for the test", i, s0[i].cmd_modules);
+
+	for (k = 0; k < CW_PROCS; k++) {
+		pid[k] = fork();
+		if (pid[k] == 0)
+			_exit((int)(long)cw_thread((void *)(long)(CW_THREADS + k)) ? 1 : 0);
+	}
+	for (k = 0; k < CW_THREADS; k++)
+		pthread_create(&th[k], NULL, cw_thread, (void *)k);
+	for (k = 0; k < CW_THREADS; k++) {
+		pthread_join(th[k], &r);
+		errs += (long)r;
+	}
+	for (k = 0; k < CW_PROCS; k++)
+		errs += child_status(pid[k]) != 0;
+	CHECK(errs == 0, "%ld failed writes", errs);
+	printf("INFO cmd_concurrent_writers: %d writes in %llu ms\n",
+	       (CW_THREADS + CW_PROCS) * (2 * CW_ITER + 1),
+	       (unsigned long long)(now_ms() - t0));
+
+	for (i = 0; i < 4; i++) {
+		CHECK(wait_site(i, pred_modules, &expect[i], 5, &s1) == 0,
+		      "site %u: %u modules, want %u", i, s1.cmd_modules, expect[i]);
+	}
+	/* restore */
+	for (k = 0; k < CW_THREADS + CW_PROCS; k++) {
+		char rem[64];
+
+		snprintf(rem, sizeof(rem), "site=%s cmd_remove=1\n", cw_site[k]);
+		CHECK(cmd(rem) == 0, "restore %s failed", cw_site[k]);
+	}
+	for (i = 0; i < 4; i++)
+		CHECK(wait_site(i, pred_modules, &s0[i].cmd_modules, 5, &s1) == 0,
+		      "site %u not restored", i);
+	return 0;
+}
+
+static int dmesg_has_oops(char *what, size_t len)
+{
+	static const char *const bad[] = { "BUG", "Oops", "WARNING", "Call Trace",
+					   "general protection" };
+	int n = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf;
+	unsigned int i;
+
+	if (n <= 0)
+		n = 1 << 20;
+	buf = malloc(n + 1);
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, n);
+	if (n < 0) {
+		snprintf(what, len, "klogctl: %s", strerror(errno));
+		free(buf);
+		return 1;
+	}
+	buf[n] = 0;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *p = strstr(buf, bad[i]);
+
+		if (p) {
+			char *e = strchr(p, '\n');
+
+			snprintf(what, len, "dmesg: %.*s", e ? (int)(e - p) : 120, p);
+			free(buf);
+			return 1;
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+static int rmmod_while_mapped(void)
+{
+	struct optifiber_dir d0, d1;
+	struct optifiber_site s;
+	char buf[64], what[256];
+	uint64_t t;
+	int rc;
+	ssize_t n;
+
+	CHECK(M.base, "not mapped");
+	read_dir(&M, &d0);
+	rc = unload_module();
+	CHECK(rc == 0, "rmmod with the pages mapped and myinfo open: %s", strerror(-rc));
+	CHECK(!proc_exists(), "/proc/optifiber still exists");
+
+	read_dir(&M, &d1);
+	CHECK(d1.magic == OPTIFIBER_MAGIC, "magic gone after rmmod: 0x%08x", d1.magic);
+	CHECK(!(d1.flags & OPTIFIBER_DIR_F_LIVE), "LIVE still set after rmmod");
+	CHECK(!(d1.seq & 1), "dir seq odd after rmmod");
+	read_site(&M, 1, &s);
+	CHECK(!strcmp(s.name, "Dallas"), "site page unreadable after rmmod");
+	t = d1.tick;
+	sleep_ms(100);
+	CHECK(dir_tick(&M) == t, "tick still moving after rmmod");
+	CHECK(d1.tick >= d0.tick, "tick went back");
+
+	/* the still-open fd: read fails cleanly, mmap fails cleanly */
+	n = pread(M.fd, buf, sizeof(buf), 0);
+	CHECK(n <= 0, "read on the stale fd returned %zd bytes", n);
+	CHECK(mmap(NULL, PAGE, PROT_READ, MAP_SHARED, M.fd, 0) == MAP_FAILED,
+	      "mmap on the stale fd succeeded");
+	unmap_pages(&M);
+	CHECK(!dmesg_has_oops(what, sizeof(what)), "%s", what);
+	return 0;
+}
+
+static volatile int stress_stop;
+
+static void *stress_reader(void *arg)
+{
+	char buf[4096];
+	long n = 0;
+	int fd;
+
+	while (!stress_stop) {
+		fd = open(INFO_PATH, O_RDONLY);
+		if (fd < 0)
+			break;
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+		n++;
+	}
+	return (void *)n;
+}
+
+static void *stress_writer(void *arg)
+{
+	long n = 0;
+
+	while (!stress_stop) {
+		if (cmd("site=Dallas cmd_add=1\nsite=Dallas cmd_remove=1\n") == ENOENT)
+			break;
+		n++;
+	}
+	return (void *)n;
+}
+
+/* rmmod while summary readers and command writers hammer the proc files */
+static int rmmod_under_load(void)
+{
+	pthread_t r[2], w[2];
+	long reads = 0, writes = 0;
+	char what[256];
+	void *v;
+	int rc, i;
+
+	rc = load_module("tick_ms=10");
+	CHECK(rc == 0, "insmod: %s", strerror(-rc));
+	stress_stop = 0;
+	for (i = 0; i < 2; i++) {
+		pthread_create(&r[i], NULL, stress_reader, NULL);
+		pthread_create(&w[i], NULL, stress_writer, NULL);
+	}
+	sleep_ms(300);
+	rc = unload_module();
+	sleep_ms(100);
+	stress_stop = 1;
+	for (i = 0; i < 2; i++) {
+		pthread_join(r[i], &v);
+		reads += (long)v;
+		pthread_join(w[i], &v);
+		writes += (long)v;
+	}
+	CHECK(rc == 0, "rmmod under load: %s", strerror(-rc));
+	CHECK(!proc_exists(), "/proc/optifiber still exists");
+	CHECK(!dmesg_has_oops(what, sizeof(what)), "%s", what);
+	printf("INFO rmmod_under_load: %ld summary reads, %ld command writes before rmmod\n",
+	       reads, writes);
+	return 0;
+}
+
+static int reload(void)
+{
+	static uint64_t prev_gen;
+	struct mapping m;
+	struct optifiber_dir d;
+	int rc;
+
+	rc = load_module("tick_ms=20");
+	CHECK(rc == 0, "insmod: %s", strerror(-rc));
+	rc = map_pages(&m);
+	CHECK(rc == 0, "map: %s", strerror(-rc));
+	read_dir(&m, &d);
+	prev_gen = d.generation;
+	CHECK(wait_tick(&m, d.tick + 2, 2000) == 0, "not ticking after reload");
+	CHECK(d.flags & OPTIFIBER_DIR_F_LIVE, "not LIVE after reload");
+	unmap_pages(&m);
+	rc = unload_module();
+	CHECK(rc == 0, "rmmod: %s", strerror(-rc));
+	rc = load_module("tick_ms=20");
+	CHECK(rc == 0, "second insmod: %s", strerror(-rc));
+	rc = map_pages(&m);
+	CHECK(rc == 0, "map: %s", strerror(-rc));
+	read_dir(&m, &d);
+	unmap_pages(&m);
+	unload_module();
+	CHECK(d.generation != prev_gen, "generation unchanged across reload");
+	return 0;
+}
+
+static int many_sites(unsigned int n, unsigned int tick)
+{
+	char params[64], name[32], *txt, *p;
+	struct optifiber_site s0, s1;
+	struct mapping m;
+	uint64_t t0 = now_ms();
+	size_t len;
+	int rc, lines = 0;
+
+	snprintf(params, sizeof(params), "nsites=%u tick_ms=%u", n, tick);
+	rc = load_module(params);
+	CHECK(rc == 0, "insmod %s: %s", params, strerror(-rc));
+	printf("INFO nsites=%u: insmod took %llu ms\n", n, (unsigned long long)(now_ms() - t0));
+	rc = map_pages(&m);
+	if (rc) {
+		unload_module();
+		FAIL("map: %s", strerror(-rc));
+	}
+	rc = -1;
+	snprintf(name, sizeof(name), "site-%05u", n);
+	if (m.nsites != n) {
+		snprintf(failmsg, sizeof(failmsg), "site_count %u", m.nsites);
+		goto out;
+	}
+	read_site(&m, 0, &s0);
+	read_site(&m, n - 1, &s1);
+	if (strcmp(s0.name, "site-00001") || strcmp(s1.name, name) || s1.site_index != n - 1) {
+		snprintf(failmsg, sizeof(failmsg), "names '%s' .. '%s'", s0.name, s1.name);
+		goto out;
+	}
+	if (wait_tick(&m, dir_tick(&m) + 2, 20 * tick) ||
+	    (read_site(&m, n - 1, &s0), s0.sample_seq <= s1.sample_seq)) {
+		snprintf(failmsg, sizeof(failmsg), "last site not advancing");
+		goto out;
+	}
+	t0 = now_ms();
+	txt = read_file(INFO_PATH, &len);
+	for (p = txt; p && (p = strstr(p, "\nsite-")); p++)
+		lines++;
+	printf("INFO nsites=%u: summary %zu bytes in %llu ms\n", n, len,
+	       (unsigned long long)(now_ms() - t0));
+	p = txt ? strstr(txt, "tick_cost_ns") : NULL;
+	if (p)
+		printf("INFO nsites=%u: %.*s\n", n, (int)(strchr(p, '\n') - p), p);
+	p = txt ? strstr(txt, "missed_ticks") : NULL;
+	if (p)
+		printf("INFO nsites=%u: %.*s\n", n, (int)(strchr(p, '\n') - p), p);
+	free(txt);
+	if (lines != (int)n) {
+		snprintf(failmsg, sizeof(failmsg), "summary has %d site lines", lines);
+		goto out;
+	}
+	rc = 0;
+out:
+	unmap_pages(&m);
+	if (unload_module() && rc == 0)
+		FAIL("rmmod: %s", strerror(errno));
+	return rc;
+}
+
+static int nsites_4096(void)
+{
+	return many_sites(4096, 100);
+}
+
+static int nsites_max(void)
+{
+	return many_sites(OPTIFIBER_MAX_SITES, 1000);
+}
+
+static int dmesg_clean(void)
+{
+	char what[256];
+
+	CHECK(!dmesg_has_oops(what, sizeof(what)), "%s", what);
+	return 0;
+}
+
+static int run_all(void)
+{
+	RUN(invalid_params);
+	RUN(load);
+	RUN(abi_directory);
+	RUN(site_names);
+	RUN(summary_lists_sites);
+	RUN(mmap_read_advances);
+	RUN(seqcount_snapshot_consistent);
+	RUN(mmap_write_refused);
+	RUN(mprotect_write_refused);
+	RUN(rdwr_write_refused);
+	RUN(mmap_bounds);
+	RUN(cmd_add_raises_capacity);
+	RUN(fault_osnr_degrade);
+	RUN(fault_clear);
+	RUN(bad_commands);
+	RUN(cmd_unprivileged_refused);
+	RUN(cmd_concurrent_writers);
+	RUN(rmmod_while_mapped);
+	if (proc_exists())
+		unload_module();
+	RUN(rmmod_under_load);
+	RUN(reload);
+	RUN(nsites_4096);
+	RUN(nsites_max);
+	RUN(dmesg_clean);
+	return nfail ? 1 : 0;
+}
+
+/*
+ * parity KO "PARAMS" N OUT: load, wait for tick N, copy the pages to OUT for
+ * "optifiber-sim hash OUT" (the simulator's parity hash, one implementation
+ * for both hosts), unload.
+ */
+static int run_parity(const char *params, uint64_t n, const char *out)
+{
+	struct optifiber_dir d;
+	int rc, fd;
+
+	rc = load_module(params);
+	if (rc) {
+		printf("PARITY error insmod %s: %s\n", params, strerror(-rc));
+		return 1;
+	}
+	rc = map_pages(&M);
+	if (rc) {
+		printf("PARITY error map: %s\n", strerror(-rc));
+		return 1;
+	}
+	if (wait_tick(&M, n, 120000)) {
+		printf("PARITY error tick stuck at %llu\n", (unsigned long long)dir_tick(&M));
+		return 1;
+	}
+	sleep_ms(50);	/* must stay at n: max_ticks */
+	read_dir(&M, &d);
+	if (d.tick != n) {
+		printf("PARITY error tick %llu != %llu\n", (unsigned long long)d.tick,
+		       (unsigned long long)n);
+		return 1;
+	}
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, M.base, M.len) != (ssize_t)M.len || close(fd)) {
+		printf("PARITY error write %s: %s\n", out, strerror(errno));
+		return 1;
+	}
+	{
+		struct optifiber_site s;
+		uint64_t faults = 0, sum = 0;
+		uint32_t i;
+
+		for (i = 0; i < M.nsites; i++) {
+			read_site(&M, i, &s);
+			faults += s.faults_total;
+			sum += s.fault != 0;
+		}
+		printf("INFO parity: kernel pages at tick %llu, %u sites, %llu faults started, %llu active, written to %s\n",
+		       (unsigned long long)n, M.nsites, (unsigned long long)faults,
+		       (unsigned long long)sum, out);
+	}
+	unmap_pages(&M);
+	unload_module();
+	return 0;
+}
+
+static void dump_json(void)
+{
+	struct optifiber_dir d;
+	struct optifiber_site s;
+	uint32_t i;
+
+	if (map_pages(&M)) {
+		printf("{\"error\":\"%s\"}\n", strerror(errno));
+		return;
+	}
+	read_dir(&M, &d);
+	printf("{\"tick\":%llu,\"site_count\":%u,\"seed\":\"%llu\",\"sites\":[",
+	       (unsigned long long)d.tick, d.site_count, (unsigned long long)d.seed);
+	for (i = 0; i < M.nsites; i++) {
+		read_site(&M, i, &s);
+		printf("%s{\"name\":\"%s\",\"cmd_modules\":%u,\"cmd_modules_max\":%u,"
+		       "\"capacity_bps\":%llu,\"module_capacity_bps\":%llu,"
+		       "\"sample_seq\":%llu,\"fault\":%u,\"link_state\":%u}",
+		       i ? "," : "", s.name, s.cmd_modules, s.cmd_modules_max,
+		       (unsigned long long)s.capacity_bps,
+		       (unsigned long long)s.module_capacity_bps,
+		       (unsigned long long)s.sample_seq, s.fault, s.link_state);
+	}
+	printf("]}\n");
+	unmap_pages(&M);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 3 && !strcmp(argv[1], "all")) {
+		ko_path = argv[2];
+		return run_all();
+	}
+	if (argc == 6 && !strcmp(argv[1], "parity")) {
+		ko_path = argv[2];
+		return run_parity(argv[3], strtoull(argv[4], NULL, 10), argv[5]);
+	}
+	if (argc >= 3 && !strcmp(argv[1], "load")) {
+		int rc;
+
+		ko_path = argv[2];
+		rc = load_module(argc > 3 ? argv[3] : "");
+		if (rc)
+			fprintf(stderr, "insmod: %s\n", strerror(-rc));
+		return rc ? 1 : 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "dump")) {
+		dump_json();
+		return 0;
+	}
+	fprintf(stderr, "usage: optifiber_vmtest all KO | parity KO PARAMS N OUT | load KO [PARAMS] | dump\n");
+	return 2;
+}
