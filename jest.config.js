@@ -1,14 +1,23 @@
 // One jest run for every TypeScript workspace. Sources are ESM; @swc/jest
 // strips types without type-checking (tsc -b does that in `npm run build`).
+import { grafanaJestProject } from './grafana-common/jest.project.mjs';
+
 /** @type {import('jest').Config} */
-export default {
+const node = {
+  displayName: 'node',
   testEnvironment: 'node',
-  roots: ['<rootDir>/exporter'],
+  roots: ['<rootDir>/exporter', '<rootDir>/mcp-simulator', '<rootDir>/grafana-app-remediation', '<rootDir>/provisioning'],
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }],
   },
+  testTimeout: 30000,
+};
+
+// The Grafana plugin workspaces run in jsdom (see grafana-common/jest.project.mjs).
+export default {
+  projects: [node, grafanaJestProject('grafana-datasource'), grafanaJestProject('grafana-panel-heatmap')],
   testTimeout: 30000,
 };
