@@ -1,0 +1,95 @@
+// Tick -> JSON. One explicit field list (the OpenAPI schema lists the same
+// fields with additionalProperties: false, and tests check real responses).
+import type { SiteState, SourceStatus, Tick } from '../sampler/types.js';
+import type { DirectoryInfo, SiteSample } from '../source/types.js';
+import { rfc3339 } from './time.js';
+
+const SAMPLE_KEYS = [
+  'index', 'name', 'sampleSeq', 'updateTimeMs', 'simTimeS',
+  'throughputBps', 'offeredBps', 'capacityBps', 'moduleCapacityBps', 'cmdModules', 'cmdModulesMax', 'linkState',
+  'bytes', 'crcErrors', 'fecCorrectedBits', 'fecUncorrectableBlocks', 'losEvents',
+  'preFecBer', 'postFecBer', 'osnrDb', 'qFactorDb', 'rxPowerDbm', 'txPowerDbm', 'chromaticDispersionPsNm',
+  'laserBiasAmperes', 'temperatureCelsius',
+  'fault', 'faultStartSimS', 'faultEndSimS', 'faultsTotal',
+] as const satisfies readonly (keyof SiteSample)[];
+
+export type SiteJson = Pick<SiteSample, (typeof SAMPLE_KEYS)[number]> & {
+  rates: SiteState['rates'];
+  utilization: number;
+  inference: SiteState['inference'];
+};
+
+export function siteJson(s: SiteState): SiteJson {
+  const out: Record<string, unknown> = {};
+  for (const k of SAMPLE_KEYS) out[k] = s.sample[k];
+  out.rates = s.rates
+    ? {
+        bytesPerSecond: s.rates.bytesPerSecond,
+        crcErrorsPerSecond: s.rates.crcErrorsPerSecond,
+        fecCorrectedBitsPerSecond: s.rates.fecCorrectedBitsPerSecond,
+        fecUncorrectableBlocksPerSecond: s.rates.fecUncorrectableBlocksPerSecond,
+        losEventsPerSecond: s.rates.losEventsPerSecond,
+      }
+    : null;
+  out.utilization = s.utilization;
+  out.inference = s.inference ?? {};
+  return out as SiteJson;
+}
+
+export function dirJson(d: DirectoryInfo): Record<string, unknown> {
+  return {
+    abiMajor: d.abiMajor,
+    abiMinor: d.abiMinor,
+    pageSize: d.pageSize,
+    siteCount: d.siteCount,
+    tickIntervalMs: d.tickIntervalMs,
+    timeScale: d.timeScale,
+    live: d.live,
+    simulated: d.simulated,
+    generation: String(d.generation), // u64: string, JSON numbers lose precision above 2^53
+    tick: d.tick,
+    updateTimeMs: d.updateTimeMs,
+    simTimeS: d.simTimeS,
+    seed: String(d.seed),
+    host: d.host,
+  };
+}
+
+export function sourceJson(s: SourceStatus): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: s.kind, path: s.path, up: s.up };
+  if (s.error !== undefined) out.error = s.error;
+  if (s.dir) out.dir = dirJson(s.dir);
+  return out;
+}
+
+export function tickHeader(t: Tick): { seq: number; takenAt: string; takenAtMs: number; durationSeconds: number } {
+  return { seq: t.seq, takenAt: rfc3339(t.takenAtMs), takenAtMs: t.takenAtMs, durationSeconds: t.durationSeconds };
+}
+
+/** GET /api/v1/snapshot body. */
+export function snapshotJson(t: Tick): Record<string, unknown> {
+  return {
+    ...tickHeader(t),
+    source: sourceJson(t.source),
+    sites: t.sites.map(siteJson),
+    invalid: t.invalid.map((i) => ({ index: i.index, reason: i.reason })),
+  };
+}
+
+/** GET /api/v1/sites body. */
+export function sitesJson(t: Tick): Record<string, unknown> {
+  const sites: Record<string, unknown>[] = t.sites.map((s) => ({
+    name: s.sample.name,
+    index: s.sample.index,
+    valid: true,
+    capacityBps: s.sample.capacityBps,
+    moduleCapacityBps: s.sample.moduleCapacityBps,
+    cmdModules: s.sample.cmdModules,
+    cmdModulesMax: s.sample.cmdModulesMax,
+    linkState: s.sample.linkState,
+    fault: s.sample.fault,
+  }));
+  for (const i of t.invalid) sites.push({ index: i.index, valid: false, reason: i.reason });
+  sites.sort((a, b) => (a.index as number) - (b.index as number));
+  return { seq: t.seq, takenAt: rfc3339(t.takenAtMs), source: { kind: t.source.kind, up: t.source.up }, sites };
+}

@@ -1,0 +1,368 @@
+// The HTTP server: /metrics (Prometheus text 0.0.4 or OpenMetrics 1.0.0 by
+// Accept, gzip by Accept-Encoding), /-/healthy, /-/ready, the API and control
+// routers, request limits, JSON errors without stack traces, graceful close.
+// startExporter() assembles source + sampler + server; the CLI and the
+// integration tests both use it.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { gzip } from 'node:zlib';
+import express, { type Request, type Response } from 'express';
+import { apiNotFound, apiRouter, type ApiRouter } from '../api/router.js';
+import { jsonErrorHandler, sendError } from '../api/errors.js';
+import { controlRouter } from '../control/router.js';
+import { ProcfsControlChannel, UnixSocketControlChannel, type ControlChannel } from '../control/channel.js';
+import { loadControlToken } from '../control/auth.js';
+import { createWebServer, loadWebConfig, webConfigMiddleware, type WebConfig } from './web-config.js';
+import { parseListenAddress, type Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { standardRegistry, type StandardRegistry } from '../metrics/catalogue.js';
+import { CONTENT_TYPE, type Format } from '../metrics/format.js';
+import type { BuildInfo } from '../metrics/registry.js';
+import { Sampler } from '../sampler/sampler.js';
+import { chooseSource, type SourceChoice } from '../sim/supervisor.js';
+import { PageReader } from '../source/page-reader.js';
+
+export function buildInfo(): BuildInfo {
+  const here = dirname(fileURLToPath(import.meta.url));
+  let version = 'unknown';
+  try {
+    version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    /* packaged without package.json */
+  }
+  let revision = 'unknown';
+  const git = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: here, encoding: 'utf8', timeout: 2000 });
+  if (git.status === 0 && /^[0-9a-f]+$/.test(git.stdout.trim())) revision = git.stdout.trim();
+  return { version, revision, nodejsVersion: process.version };
+}
+
+/** OpenMetrics when the client asks for it with q > 0, else Prometheus text 0.0.4. */
+export function negotiateFormat(accept: string | undefined): Format {
+  if (!accept) return 'prometheus';
+  for (const part of accept.split(',')) {
+    const [type, ...params] = part.trim().split(';');
+    if (type?.trim().toLowerCase() !== 'application/openmetrics-text') continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (q === undefined || Number(q.slice(2)) > 0) return 'openmetrics';
+  }
+  return 'prometheus';
+}
+
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  return acceptEncoding.split(',').some((part) => {
+    const [enc, ...params] = part.trim().split(';');
+    const e = enc?.trim().toLowerCase();
+    if (e !== 'gzip' && e !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/** The simulator's cmd_control is a unix socket; the kernel's is a /proc file. */
+function isSocket(path: string): boolean {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+function gzipAsync(body: Buffer): Promise<Buffer> {
+  return new Promise<Buffer>((ok, fail) => gzip(body, { level: 1 }, (e, b) => (e ? fail(e) : ok(b))));
+}
+
+interface Rendered {
+  key: string;
+  body: Buffer;
+  gz?: Promise<Buffer>;
+}
+
+export interface ServerOptions {
+  config: Config;
+  sampler: Sampler;
+  log: Logger;
+  metrics?: StandardRegistry;
+  build?: BuildInfo;
+  control?: { channel?: ControlChannel; token?: string };
+  webConfig?: WebConfig;
+}
+
+export class ExporterServer {
+  readonly app: express.Express;
+  readonly server: http.Server;
+  readonly metrics: StandardRegistry;
+  private readonly api: ApiRouter;
+  private readonly build: BuildInfo;
+  private cache = new Map<Format, Rendered>();
+  private closing: Promise<void> | undefined;
+  /** Open connections -> requests in flight on each. */
+  private readonly sockets = new Map<net.Socket, number>();
+
+  constructor(private readonly opts: ServerOptions) {
+    const { config, sampler, log } = opts;
+    this.metrics = opts.metrics ?? standardRegistry(log);
+    this.build = opts.build ?? buildInfo();
+    sampler.onTickDuration((s) => this.metrics.exporter.tickDuration.observe(s));
+    sampler.onTick((t) => this.prerender(t.seq));
+    const app = express();
+    this.app = app;
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    app.set('env', 'production');
+    const maxBody = config.web.max_request_bytes;
+    app.use((req, res, next) => {
+      const len = Number(req.headers['content-length'] ?? 0);
+      if (len > maxBody) {
+        sendError(res, 413, `request body larger than ${maxBody} bytes (web.max_request_bytes)`);
+        return;
+      }
+      next();
+    });
+    if (opts.webConfig) app.use(webConfigMiddleware(opts.webConfig));
+    app.get('/metrics', (req, res) => void this.serveMetrics(req, res));
+    app.get('/-/healthy', (_req, res) => {
+      res.type('text/plain').send('OK\n');
+    });
+    app.get('/-/ready', (_req, res) => {
+      if (sampler.latest()) res.type('text/plain').send('OK\n');
+      else res.status(503).type('text/plain').send('not ready: no tick published yet\n');
+    });
+    app.get('/', (_req, res) => {
+      res
+        .type('text/html')
+        .send(
+          '<html><head><title>OptiFiber exporter</title></head><body><h1>OptiFiber exporter</h1><ul>' +
+            ['/metrics', '/api/v1/sites', '/api/v1/snapshot', '/api/v1/stream', '/-/healthy', '/-/ready']
+              .map((p) => `<li><a href="${p}">${p}</a></li>`)
+              .join('') +
+            '</ul></body></html>\n',
+        );
+    });
+    this.api = apiRouter({ sampler, logger: log });
+    app.use(this.api);
+    const ctl: Parameters<typeof controlRouter>[0] = { sampler, logger: log, bodyLimit: maxBody };
+    if (opts.control?.channel) ctl.channel = opts.control.channel;
+    if (opts.control?.token) ctl.token = opts.control.token;
+    app.use(controlRouter(ctl));
+    app.use(apiNotFound());
+    app.use((_req, res) => {
+      res.status(404).type('text/plain').send('not found\n');
+    });
+    app.use(jsonErrorHandler(log));
+    this.server = (opts.webConfig ? createWebServer(opts.webConfig, app) : http.createServer(app)) as http.Server;
+    this.server.maxHeadersCount = 100;
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 60_000;
+    this.server.keepAliveTimeout = 5_000;
+    this.trackConnections();
+  }
+
+  /**
+   * Pre-render: when a format was scraped on each of the last ticks (a
+   * scraper at least as fast as the sampler), render it, and compress it if
+   * it was asked gzipped, right after the next tick instead of inside that
+   * scrape. Slower scrapers keep rendering on demand, so no CPU is spent on
+   * expositions nobody fetches.
+   */
+  private readonly demand = new Map<Format, { lastSeq: number; streak: number; gzip: boolean }>();
+
+  private noteScrape(format: Format, seq: number, gzip: boolean): void {
+    const d = this.demand.get(format) ?? { lastSeq: -1, streak: 0, gzip };
+    if (seq === d.lastSeq + 1) d.streak++;
+    else if (seq !== d.lastSeq) d.streak = 1;
+    d.lastSeq = seq;
+    d.gzip = gzip;
+    this.demand.set(format, d);
+  }
+
+  private prerender(seq: number): void {
+    for (const [format, d] of this.demand) {
+      if (d.lastSeq !== seq - 1 || d.streak < 2) continue;
+      setImmediate(() => {
+        if (this.closing) return;
+        const r = this.render(format);
+        if (d.gzip) r.gz ??= gzipAsync(r.body);
+      });
+    }
+  }
+
+  private render(format: Format): Rendered {
+    const tick = this.opts.sampler.latest();
+    const key = tick ? String(tick.seq) : 'none';
+    const hit = this.cache.get(format);
+    if (hit && hit.key === key && key !== 'none') return hit;
+    const text = this.metrics.registry.render(format, {
+      tick,
+      thresholds: this.opts.config.thresholds,
+      stats: this.opts.sampler.stats,
+      build: this.build,
+    });
+    const r: Rendered = { key, body: Buffer.from(text, 'utf8') };
+    this.cache.set(format, r);
+    return r;
+  }
+
+  private async serveMetrics(req: Request, res: Response): Promise<void> {
+    const t0 = performance.now();
+    res.once('finish', () => this.metrics.exporter.scrapeDuration.observe((performance.now() - t0) / 1000));
+    try {
+      const format = negotiateFormat(req.headers.accept);
+      const gz = acceptsGzip(req.headers['accept-encoding']);
+      const tick = this.opts.sampler.latest();
+      if (tick) this.noteScrape(format, tick.seq, gz);
+      const r = this.render(format);
+      res.setHeader('Content-Type', CONTENT_TYPE[format]);
+      res.setHeader('Vary', 'Accept, Accept-Encoding');
+      res.setHeader('Cache-Control', 'no-store');
+      if (gz) {
+        r.gz ??= gzipAsync(r.body);
+        const body = await r.gz;
+        res.setHeader('Content-Encoding', 'gzip');
+        res.end(body);
+      } else {
+        res.end(r.body);
+      }
+    } catch (e) {
+      this.opts.log.error({ err: e }, 'rendering /metrics failed');
+      if (!res.headersSent) res.status(500).type('text/plain').end('error rendering metrics\n');
+      else res.destroy();
+    }
+  }
+
+  listen(): Promise<{ host: string; port: number; url: string }> {
+    const addr = parseListenAddress(this.opts.config.web.listen_address)!;
+    return new Promise((ok, fail) => {
+      const onError = (e: Error) => fail(e);
+      this.server.once('error', onError);
+      this.server.listen(addr.port, addr.host, () => {
+        this.server.off('error', onError);
+        const a = this.server.address() as AddressInfo;
+        const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+        const scheme = this.opts.webConfig?.tls ? 'https' : 'http';
+        ok({ host: a.address, port: a.port, url: `${scheme}://${host}:${a.port}` });
+      });
+    });
+  }
+
+  /**
+   * Stop accepting, end streams, let in-flight requests finish (at most
+   * graceMs), then resolve. http.Server.close() is not used as is: since
+   * Node 19 it destroys "idle" keep-alive sockets, including ones whose
+   * response has ended but is still being flushed to a slow client, which
+   * truncates that response. Sockets are ended gracefully instead, each as
+   * soon as it has no request in flight.
+   */
+  close(graceMs = 10_000): Promise<void> {
+    this.closing ??= new Promise<void>((ok) => {
+      this.api.close();
+      const force = setTimeout(() => {
+        this.opts.log.warn({ graceMs, connections: this.sockets.size }, 'requests still in flight at the end of the grace period; closing them');
+        for (const sock of this.sockets.keys()) sock.destroy();
+      }, graceMs);
+      force.unref();
+      net.Server.prototype.close.call(this.server, () => {
+        clearTimeout(force);
+        ok();
+      });
+      for (const [sock, n] of this.sockets) if (n === 0) sock.end();
+    });
+    return this.closing;
+  }
+
+  private trackConnections(): void {
+    const event = this.opts.webConfig?.tls ? 'secureConnection' : 'connection';
+    this.server.on(event, (sock: net.Socket) => {
+      this.sockets.set(sock, 0);
+      sock.once('close', () => this.sockets.delete(sock));
+    });
+    this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const sock = req.socket;
+      this.sockets.set(sock, (this.sockets.get(sock) ?? 0) + 1);
+      if (this.closing) res.setHeader('Connection', 'close');
+      let done = false;
+      const end = () => {
+        if (done) return;
+        done = true;
+        const n = (this.sockets.get(sock) ?? 1) - 1;
+        if (this.sockets.has(sock)) this.sockets.set(sock, n);
+        if (this.closing && n === 0) sock.end();
+      };
+      res.once('finish', end);
+      res.once('close', end);
+    });
+  }
+}
+
+export interface ExporterHandle {
+  url: string;
+  source: SourceChoice;
+  sampler: Sampler;
+  server: ExporterServer;
+  /** Stop serving (graceful), the sampler and the simulator if we started it. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Source + sampler + server, listening. */
+export async function startExporter(config: Config, log: Logger): Promise<ExporterHandle> {
+  let webConfig: WebConfig | undefined;
+  if (config.web.config_file !== undefined) {
+    webConfig = loadWebConfig(config.web.config_file);
+    for (const w of webConfig.warnings) log.warn({ file: config.web.config_file }, w);
+  }
+  let token: string | undefined;
+  if (config.control.token_file !== undefined) {
+    const t = loadControlToken(config.control.token_file);
+    for (const w of t.warnings) log.warn({ file: config.control.token_file }, w);
+    token = t.token;
+  }
+  const source = await chooseSource(config, log);
+  log.info({ kind: source.kind, path: source.path, control: source.controlPath, reason: source.reason }, `page source: ${source.kind}`);
+  try {
+    const sampler = new Sampler({
+      kind: source.kind,
+      path: source.path,
+      open: (p) => PageReader.open(p, { lazy: true, pathCheckIntervalMs: Math.min(1000, config.sampler.interval) }),
+      intervalMs: config.sampler.interval,
+      historyMs: config.sampler.history,
+      historyMaxBytes: config.sampler.history_max_bytes,
+      logger: log,
+      ...(source.simulator ? { deadReason: () => source.simulator!.deadReason() } : {}),
+    });
+    let channel: ControlChannel | undefined;
+    if (source.controlPath !== undefined)
+      channel = isSocket(source.controlPath) ? new UnixSocketControlChannel(source.controlPath) : new ProcfsControlChannel(source.controlPath);
+    const server = new ExporterServer({
+      config,
+      sampler,
+      log,
+      control: { ...(channel ? { channel } : {}), ...(token ? { token } : {}) },
+      ...(webConfig ? { webConfig } : {}),
+    });
+    const addr = await server.listen();
+    sampler.start();
+    log.info({ url: addr.url, control: token ? 'enabled' : 'disabled' }, 'listening');
+    let stopping: Promise<void> | undefined;
+    return {
+      url: addr.url,
+      source,
+      sampler,
+      server,
+      stop: (graceMs?: number) =>
+        (stopping ??= (async () => {
+          source.simulator?.prepareStop();
+          await server.close(graceMs);
+          await sampler.stop();
+          await source.simulator?.stop();
+        })()),
+    };
+  } catch (e) {
+    await source.simulator?.stop();
+    throw e;
+  }
+}
