@@ -1,0 +1,156 @@
+/**
+ * @jest-environment ./exporter/test/ai-environment.cjs
+ */
+// The AI tick stage and the backtest CLI.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAiStage } from '../src/ai/stage.js';
+import { runBacktest } from '../src/ai/backtest.js';
+import { defaultModelDir } from '../src/ai/train.js';
+import { runSim } from '../src/ai/sim-data.js';
+import type { Tick } from '../src/sampler/types.js';
+
+const logs: string[] = [];
+const log = { info: (_f: Record<string, unknown>, m: string) => logs.push(m), warn: (_f: Record<string, unknown>, m: string) => logs.push(m), error: (_f: Record<string, unknown>, m: string) => logs.push(m) };
+
+function simTicks(ticks: number, faultRate = 0): Tick[] {
+  const out: Tick[] = [];
+  runSim({ seed: 3, nsites: 3, ticks, timeScale: 60, faultRate }, (t, pts) => {
+    out.push({
+      seq: t + 1,
+      takenAtMs: t * 1000,
+      durationSeconds: 0.001,
+      source: { kind: 'file', path: 'x', up: true },
+      invalid: [],
+      sites: pts.map((p) => ({ sample: p.sample, rates: p.rates, utilization: p.sample.throughputBps / p.sample.capacityBps, inference: {} })),
+    });
+  });
+  return out;
+}
+
+describe('AI stage', () => {
+  test('serves scores and forecasts with the committed models', async () => {
+    const durations: string[] = [];
+    const ai = await createAiStage({ log, observeDuration: (m) => durations.push(m) });
+    expect(ai.status().map((s) => s.up)).toEqual([true, true]);
+    const ticks = simTicks(120);
+    for (const t of ticks) await ai.stage(t);
+    const last = ticks.at(-1)!;
+    for (const s of last.sites) {
+      expect(s.inference.anomalyScore).toBeGreaterThanOrEqual(0);
+      expect(s.inference.anomalyScore).toBeLessThanOrEqual(1);
+      const f = s.inference.forecast!;
+      expect(f.horizonSeconds).toBe(900);
+      expect(f.throughputBps.p10).toBeLessThanOrEqual(f.throughputBps.p50);
+      expect(f.throughputBps.p50).toBeLessThanOrEqual(f.throughputBps.p90);
+      expect(f.utilization.p50).toBeGreaterThanOrEqual(0);
+      expect(f.utilization.p50).toBeLessThanOrEqual(1);
+    }
+    expect(durations).toContain('anomaly');
+    expect(ai.status()[0]!.lastInferenceTimestampSeconds).toBeGreaterThan(0);
+  });
+
+  test('a fiber cut scores >= 0.8 with bounded contributions', async () => {
+    const ai = await createAiStage({ log });
+    const ticks = simTicks(200);
+    for (const t of ticks.slice(0, 199)) await ai.stage(t);
+    const t = ticks[199]!;
+    const s = t.sites[0]!;
+    s.sample = { ...s.sample, linkState: 'down', throughputBps: 0 };
+    await ai.stage(t);
+    expect(s.inference.anomalyScore).toBeGreaterThanOrEqual(0.8);
+    expect(s.inference.contributions!.length).toBeGreaterThan(0);
+    expect(s.inference.contributions!.length).toBeLessThanOrEqual(3);
+  });
+
+  test('missing and corrupt models: model_up 0, one log line each, ticks still flow; reload recovers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ofai-'));
+    try {
+      writeFileSync(join(dir, 'anomaly.onnx'), 'not a model');
+      logs.length = 0;
+      const ai = await createAiStage({ modelDir: dir, log });
+      expect(ai.status().map((s) => s.up)).toEqual([false, false]);
+      expect(logs.filter((l) => l.includes('unavailable')).length).toBe(2);
+      const ticks = simTicks(3);
+      for (const t of ticks) await ai.stage(t);
+      expect(ticks[2]!.sites[0]!.inference).toEqual({});
+      copyFileSync(join(defaultModelDir(), 'anomaly.onnx'), join(dir, 'anomaly.onnx'));
+      copyFileSync(join(defaultModelDir(), 'forecast.onnx'), join(dir, 'forecast.onnx'));
+      await ai.reload();
+      expect(ai.status().map((s) => s.up)).toEqual([true, true]);
+      expect(ai.status()[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('backtest CLI', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ofbt-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const quiet = (): void => {};
+
+  test('anomaly on a plain timestamp,value series: one row per timestamp, spike flagged', async () => {
+    const rows = ['timestamp,value'];
+    for (let i = 0; i < 400; i++) rows.push(`${1700000000 + i * 60},${1000 + 10 * Math.sin(i / 7) + (i === 300 ? 5000 : 0)}`);
+    writeFileSync(join(dir, 's.csv'), rows.join('\n'));
+    expect(await runBacktest(['anomaly', '--input', join(dir, 's.csv'), '--output', join(dir, 's.out')], quiet)).toBe(0);
+    const out = readFileSync(join(dir, 's.out'), 'utf8').trim().split('\n');
+    expect(out[0]).toBe('timestamp,anomaly_score');
+    expect(out.length).toBe(401);
+    expect(Number(out[301]!.split(',')[1])).toBeGreaterThanOrEqual(0.8);
+    expect(Number(out[100]!.split(',')[1])).toBeLessThan(0.8);
+  });
+
+  test('anomaly on the optical testbed format (label column ignored)', async () => {
+    const rows = ['Timestamp,Type,ID,BER,OSNR,InputPower,OutputPower,Failure'];
+    for (let i = 0; i < 200; i++) {
+      const fail = i >= 150 && i < 170;
+      rows.push(`${1624457562 + i * 3},Devices,SPO2/18/11,${fail ? '1.5E-04' : (2e-7 * (1 + 0.1 * Math.sin(i))).toExponential(2)},${fail ? 18.3 : 25.4 + 0.2 * Math.sin(i / 3)},,,${fail ? 1 : ''}`);
+      rows.push(`${1624457562 + i * 3},Infrastructure,Ampli1,,,${(-20 + 0.3 * Math.cos(i)).toFixed(1)},0.7,`);
+    }
+    writeFileSync(join(dir, 'o.csv'), rows.join('\n'));
+    const noLabel = rows.map((r) => r.split(',').slice(0, 7).join(','));
+    writeFileSync(join(dir, 'o2.csv'), noLabel.join('\n'));
+    expect(await runBacktest(['anomaly', '--input', join(dir, 'o.csv'), '--output', join(dir, 'o.out')], quiet)).toBe(0);
+    expect(await runBacktest(['anomaly', '--input', join(dir, 'o2.csv'), '--output', join(dir, 'o2.out')], quiet)).toBe(0);
+    const a = readFileSync(join(dir, 'o.out'), 'utf8');
+    expect(a).toBe(readFileSync(join(dir, 'o2.out'), 'utf8'));
+    const out = a.trim().split('\n');
+    expect(out.length).toBe(201);
+    expect(Number(out[152]!.split(',')[1])).toBeGreaterThanOrEqual(0.8);
+  });
+
+  test('forecast: one row per row after the split, using only the past', async () => {
+    const rows = ['time,value'];
+    const v = (i: number): number => 1000 + 300 * Math.sin((2 * Math.PI * i) / 288) + (i % 5);
+    for (let i = 0; i < 900; i++) rows.push(`${new Date(Date.UTC(2020, 0, 1) + i * 300000).toISOString().replace('T', ' ').slice(0, 19)},${v(i)}`);
+    writeFileSync(join(dir, 'f.csv'), rows.join('\n'));
+    expect(await runBacktest(['forecast', '--horizon', '15m', '--train-fraction', '0.6667', '--input', join(dir, 'f.csv'), '--output', join(dir, 'f.out')], quiet)).toBe(0);
+    const out = readFileSync(join(dir, 'f.out'), 'utf8').trim().split('\n');
+    expect(out[0]).toBe('timestamp,forecast');
+    expect(out.length - 1).toBe(900 - Math.floor(900 * 0.6667));
+    // no look-ahead: changing the future does not change earlier forecasts
+    const changed = [...rows];
+    changed[850] = changed[850]!.replace(/,.*/, ',99999');
+    writeFileSync(join(dir, 'f2.csv'), changed.join('\n'));
+    await runBacktest(['forecast', '--input', join(dir, 'f2.csv'), '--output', join(dir, 'f2.out')], quiet);
+    const out2 = readFileSync(join(dir, 'f2.out'), 'utf8').trim().split('\n');
+    const k = 850 - Math.floor(900 * 0.6667); // output line index of input row 849
+    expect(out2.slice(0, k)).toEqual(out.slice(0, k));
+  });
+
+  test('usage errors exit 2', async () => {
+    expect(await runBacktest(['bogus'], quiet)).toBe(2);
+    expect(await runBacktest(['forecast', '--input', 'x', '--output', 'y', '--train-fraction', '2'], quiet)).toBe(1);
+  });
+
+  const optical = join(defaultModelDir(), '..', '..', '..', 'shared', 'datasets', 'optical-failure', 'SoftFailure_dataset.csv');
+  (existsSync(optical) ? test : test.skip)('real optical testbed file (skipped when ../shared/datasets is absent)', async () => {
+    expect(await runBacktest(['anomaly', '--input', optical, '--output', join(dir, 'real.out')], quiet)).toBe(0);
+    const out = readFileSync(join(dir, 'real.out'), 'utf8').trim().split('\n');
+    expect(out.length).toBe(11021);
+  });
+  if (!existsSync(optical)) console.log(`ai-serving.test: ${optical} absent, skipping the real-data backtest case`);
+});
