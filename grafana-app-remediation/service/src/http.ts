@@ -1,0 +1,375 @@
+// HTTP surface of the remediation service (express 5):
+//   POST /api/v1/alertmanager/webhook     Alertmanager (bearer or basic auth)
+//   /api/v1/...                           REST API for the Grafana app plugin (proxy token + role header)
+//   GET /metrics, /-/healthy, /-/ready    unauthenticated (loopback)
+// See docs/remediation-api.md and docs/remediation-openapi.yaml.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
+import type { Engine } from './engine.js';
+import type { Metrics } from './metrics.js';
+import { validatePolicy, SITE_RE } from './policy.js';
+import type { ActionRow, AuditRow, Store } from './store.js';
+import { checkWebhookAuth, validateWebhook, type WebhookAuth } from './webhook.js';
+
+export const ROLES = ['Viewer', 'Editor', 'Admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const ROLE_HEADER = 'X-OptiFiber-Role';
+export const USER_HEADER = 'X-Grafana-User';
+
+export interface HttpDeps {
+  engine: Engine;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  webhookAuth: WebhookAuth;
+  /** Shared token of Grafana's plugin proxy; undefined = REST API disabled (403). */
+  proxyToken?: string;
+  maxRequestBytes: number;
+  startedAt: number;
+  urls: { mcp: string; exporter: string };
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+function errorBody(status: number, message: string) {
+  const code: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 409: 'conflict', 413: 'payload_too_large', 415: 'unsupported_media_type', 503: 'unavailable' };
+  return { status: 'error', errorType: code[status] ?? 'internal', error: message };
+}
+
+export function publicAction(a: ActionRow) {
+  const j = (s: string | null) => (s ? (JSON.parse(s) as unknown) : null);
+  return {
+    id: a.id,
+    site: a.site,
+    alertname: a.alertname,
+    fingerprint: a.fingerprint,
+    startsAt: a.starts_at,
+    generatorURL: a.generator_url,
+    labels: j(a.labels),
+    annotations: j(a.annotations),
+    mode: a.mode,
+    count: a.count,
+    state: a.state,
+    result: a.result,
+    reason: a.reason,
+    idempotencyKey: a.idempotency_key,
+    jobId: a.job_id,
+    jobState: a.job_state,
+    mcpAttempts: a.mcp_attempts,
+    baseline: j(a.baseline),
+    after: j(a.after),
+    createdAt: a.created_at,
+    updatedAt: a.updated_at,
+    submittedAt: a.submitted_at,
+    finishedAt: a.finished_at,
+    approvedBy: a.approved_by,
+    approvedAt: a.approved_at,
+    expiresAt: a.expires_at,
+  };
+}
+
+function publicAudit(r: AuditRow) {
+  return { id: r.id, ts: r.ts, kind: r.kind, actionId: r.action_id, site: r.site, alertname: r.alertname, fingerprint: r.fingerprint, startsAt: r.starts_at, status: r.status, decision: r.decision, reason: r.reason, actor: r.actor, details: r.details ? (JSON.parse(r.details) as unknown) : null };
+}
+
+export function buildApp(d: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const log = d.logger;
+  const proxyDigest = d.proxyToken ? digest(d.proxyToken) : undefined;
+
+  // ---- Alertmanager webhook ------------------------------------------------
+  const hook = '/api/v1/alertmanager/webhook';
+  app.post(hook, (req, res, next) => {
+    const auth = checkWebhookAuth(d.webhookAuth, req.get('Authorization'));
+    if (auth !== 'ok') {
+      d.metrics.webhooks.inc({ result: 'unauthorized' });
+      log.warn({ remote: req.socket.remoteAddress, reason: auth }, 'webhook refused: authentication');
+      const realm = d.webhookAuth.bearerToken ? 'Bearer realm="optifiber-remediation"' : 'Basic realm="optifiber-remediation"';
+      res.status(401).setHeader('WWW-Authenticate', realm).json(errorBody(401, auth === 'missing' ? 'missing credentials: send "Authorization: Bearer <token>" (or basic auth)' : 'invalid credentials'));
+      return;
+    }
+    const len = Number(req.get('Content-Length') ?? '0');
+    if (len > d.maxRequestBytes) {
+      d.metrics.webhooks.inc({ result: 'too_large' });
+      res.status(413).json(errorBody(413, `body larger than ${d.maxRequestBytes} bytes`));
+      req.socket.destroySoon?.();
+      return;
+    }
+    if (!req.is('application/json')) {
+      d.metrics.webhooks.inc({ result: 'invalid' });
+      res.status(415).json(errorBody(415, 'Content-Type must be application/json'));
+      return;
+    }
+    next();
+  });
+  app.post(hook, express.text({ type: 'application/json', limit: d.maxRequestBytes }));
+  app.post(hook, (req, res, next) => {
+    const receivedAt = Date.now();
+    let body: unknown;
+    try {
+      body = JSON.parse(typeof req.body === 'string' ? req.body : '');
+    } catch {
+      d.metrics.webhooks.inc({ result: 'invalid' });
+      res.status(400).json(errorBody(400, 'body is not valid JSON'));
+      return;
+    }
+    const v = validateWebhook(body);
+    if (!v.ok) {
+      d.metrics.webhooks.inc({ result: 'invalid' });
+      log.warn({ remote: req.socket.remoteAddress, problems: v.problems }, 'webhook refused: not an Alertmanager v4 payload');
+      res.status(400).json({ ...errorBody(400, `not an Alertmanager v4 webhook payload: ${v.problems.join('; ')}`), problems: v.problems });
+      return;
+    }
+    d.engine
+      .accept(req.body as string, req.socket.remoteAddress, receivedAt)
+      .then((id) => {
+        d.metrics.webhooks.inc({ result: 'accepted' });
+        for (const a of v.payload.alerts) d.metrics.alerts.inc({ status: a.status ?? 'unknown' });
+        res.status(202).json({ status: 'accepted', delivery: id, alerts: v.payload.alerts.length });
+      })
+      .catch(next);
+  });
+  app.all(hook, (req, res) => {
+    res.setHeader('Allow', 'POST');
+    res.status(405).json(errorBody(405, `method ${req.method} not allowed; use POST`));
+  });
+
+  // ---- health and metrics --------------------------------------------------
+  app.get('/-/healthy', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/-/ready', (_req, res) => {
+    res.json({ status: 'ready' });
+  });
+  app.get('/metrics', (_req, res, next) => {
+    d.engine.refreshGauges();
+    d.metrics.registry
+      .metrics()
+      .then((text) => res.setHeader('Content-Type', d.metrics.registry.contentType).send(text))
+      .catch(next);
+  });
+
+  // ---- REST API for the app plugin ----------------------------------------
+  const api = express.Router();
+  api.use((req, res, next) => {
+    if (!proxyDigest) throw new HttpError(403, 'the REST API is disabled: start the service with --api.proxy-token-file=FILE (config api.proxy_token_file) and put the same token in the app plugin configuration');
+    const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(req.get('Authorization') ?? '');
+    if (!m) throw new HttpError(401, 'missing bearer token: the API is called through Grafana\'s plugin proxy, which adds it', { 'WWW-Authenticate': 'Bearer realm="optifiber-remediation-api"' });
+    if (!timingSafeEqual(digest(m[1]!), proxyDigest)) throw new HttpError(401, 'invalid bearer token', { 'WWW-Authenticate': 'Bearer realm="optifiber-remediation-api", error="invalid_token"' });
+    const role = req.get(ROLE_HEADER);
+    if (!role || !(ROLES as readonly string[]).includes(role)) throw new HttpError(403, `header ${ROLE_HEADER} must be one of ${ROLES.join(', ')} (set by the plugin route, see docs/remediation-api.md)`);
+    res.locals.role = role as Role;
+    const user = (req.get(USER_HEADER) ?? '').slice(0, 200);
+    res.locals.user = user && /^[\x20-\x7e]+$/.test(user) ? user : `grafana-${role.toLowerCase()}`;
+    next();
+  });
+  const need = (min: Role) => (req: Request, res: Response, next: NextFunction) => {
+    if (ROLES.indexOf(res.locals.role as Role) < ROLES.indexOf(min)) throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} needs the ${min} role; you have ${res.locals.role as string}`);
+    next();
+  };
+  api.use(express.json({ limit: '64kb' }));
+
+  api.get('/whoami', (_req, res) => {
+    const role = res.locals.role as Role;
+    res.json({ user: res.locals.user, role, can: { read: true, editPolicies: role !== 'Viewer', approve: role === 'Admin', killSwitch: role === 'Admin' } });
+  });
+
+  api.get('/overview', (_req, res) => {
+    const db = d.store.db;
+    const since = new Date(Date.now() - 86_400_000).toISOString();
+    const byResult = Object.fromEntries((db.prepare('SELECT result, count(*) n FROM actions WHERE result IS NOT NULL AND finished_at >= ? GROUP BY result').all(since) as { result: string; n: number }[]).map((r) => [r.result, r.n]));
+    const recent = (db.prepare('SELECT * FROM actions ORDER BY id DESC LIMIT 10').all() as ActionRow[]).map(publicAction);
+    const pending = (db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' ORDER BY id").all() as ActionRow[]).map(publicAction);
+    const skipped = Object.fromEntries((db.prepare("SELECT reason, count(*) n FROM audit WHERE kind = 'decision' AND decision = 'skip' AND ts >= ? GROUP BY reason").all(since) as { reason: string; n: number }[]).map((r) => [r.reason, r.n]));
+    res.json({
+      health: {
+        status: 'ok',
+        uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
+        queueDepth: d.store.queueDepth(),
+        actionsInFlight: d.store.activeActions().length,
+        mcp: { url: d.urls.mcp, ...d.engine.health.mcp },
+        exporter: { url: d.urls.exporter, ...d.engine.health.exporter },
+      },
+      killSwitch: d.engine.killSwitch(),
+      policy: d.engine.policy(),
+      pendingApprovals: pending,
+      recentActions: recent,
+      last24h: { actionsByResult: byResult, skipsByReason: skipped },
+    });
+  });
+
+  const intParam = (v: unknown, name: string, min: number, max: number, def?: number): number | undefined => {
+    if (v === undefined) return def;
+    if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new HttpError(400, `${name}: expected an integer ${min}..${max}`);
+    return Number(v);
+  };
+  const timeParam = (v: unknown, name: string): string | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !Number.isFinite(Date.parse(v))) throw new HttpError(400, `${name}: expected an RFC 3339 time`);
+    return new Date(Date.parse(v)).toISOString();
+  };
+  const only = (q: Record<string, unknown>, allowed: string[]) => {
+    for (const k of Object.keys(q)) if (!allowed.includes(k)) throw new HttpError(400, `unknown query parameter ${k} (allowed: ${allowed.join(', ')})`);
+  };
+  const enumParam = (v: unknown, name: string, values: string[]): string | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !values.includes(v)) throw new HttpError(400, `${name}: expected one of ${values.join(', ')}`);
+    return v;
+  };
+
+  api.get('/actions', (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    only(q, ['site', 'result', 'state', 'mode', 'since', 'until', 'limit', 'before_id']);
+    const where: string[] = [];
+    const args: Record<string, unknown> = {};
+    if (q.site !== undefined) {
+      if (typeof q.site !== 'string' || !SITE_RE.test(q.site)) throw new HttpError(400, 'site: not a site name');
+      where.push('site = @site');
+      args.site = q.site;
+    }
+    const result = enumParam(q.result, 'result', ['succeeded', 'failed', 'unverified', 'dry_run', 'rejected', 'cancelled', 'expired', 'skipped', 'aborted']);
+    if (result) (where.push('result = @result'), (args.result = result));
+    const state = enumParam(q.state, 'state', ['pending_approval', 'ready', 'baseline', 'submitted', 'job_succeeded', 'done']);
+    if (state) (where.push('state = @state'), (args.state = state));
+    const mode = enumParam(q.mode, 'mode', ['auto', 'approval', 'dry_run']);
+    if (mode) (where.push('mode = @mode'), (args.mode = mode));
+    const since = timeParam(q.since, 'since');
+    if (since) (where.push('created_at >= @since'), (args.since = since));
+    const until = timeParam(q.until, 'until');
+    if (until) (where.push('created_at < @until'), (args.until = until));
+    const before = intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER);
+    if (before) (where.push('id < @before'), (args.before = before));
+    const limit = intParam(q.limit, 'limit', 1, 1000, 100)!;
+    const rows = d.store.db.prepare(`SELECT * FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`).all(args) as ActionRow[];
+    res.json({ actions: rows.map(publicAction), nextBeforeId: rows.length === limit ? rows[rows.length - 1]!.id : null });
+  });
+
+  const actionId = (v: unknown) => intParam(v, 'id', 1, Number.MAX_SAFE_INTEGER)!;
+  api.get('/actions/:id', (req, res) => {
+    const a = d.store.action(actionId(req.params.id));
+    if (!a) throw new HttpError(404, `no action ${req.params.id}`);
+    const audit = (d.store.db.prepare('SELECT * FROM audit WHERE action_id = ? ORDER BY id').all(a.id) as AuditRow[]).map(publicAudit);
+    res.json({ action: publicAction(a), audit });
+  });
+
+  api.get('/approvals', (_req, res) => {
+    res.json({ approvals: (d.store.db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' ORDER BY id").all() as ActionRow[]).map(publicAction) });
+  });
+
+  const comment = (b: unknown): string | undefined => {
+    if (b === undefined || b === null) return undefined;
+    if (typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'body must be a JSON object {"comment"?: string}');
+    const c = (b as Record<string, unknown>).comment;
+    for (const k of Object.keys(b)) if (k !== 'comment') throw new HttpError(400, `unknown key ${k} (allowed: comment)`);
+    if (c !== undefined && (typeof c !== 'string' || c.length > 1000)) throw new HttpError(400, 'comment: expected a string of at most 1000 characters');
+    return c as string | undefined;
+  };
+  for (const verb of ['approve', 'reject'] as const) {
+    api.post(`/actions/:id/${verb}`, need('Admin'), (req, res, next) => {
+      const id = actionId(req.params.id);
+      const c = comment(req.body);
+      d.engine[verb](id, res.locals.user as string, c)
+        .then((r) => {
+          log.info({ action: id, user: res.locals.user, role: res.locals.role, verb, status: r.status }, `action ${verb}`);
+          if (r.status !== 200) res.status(r.status).json(errorBody(r.status, r.message));
+          else res.json({ status: r.message, action: r.action ? publicAction(r.action) : null });
+        })
+        .catch(next);
+    });
+  }
+
+  api.get('/audit', (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    only(q, ['site', 'kind', 'decision', 'reason', 'action_id', 'since', 'until', 'limit', 'before_id']);
+    const where: string[] = [];
+    const args: Record<string, unknown> = {};
+    for (const k of ['site', 'kind', 'decision', 'reason'] as const) {
+      if (q[k] === undefined) continue;
+      if (typeof q[k] !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(q[k] as string)) throw new HttpError(400, `${k}: expected 1..64 chars of [A-Za-z0-9_.-]`);
+      where.push(`${k} = @${k}`);
+      args[k] = q[k];
+    }
+    const aid = intParam(q.action_id, 'action_id', 1, Number.MAX_SAFE_INTEGER);
+    if (aid) (where.push('action_id = @aid'), (args.aid = aid));
+    const since = timeParam(q.since, 'since');
+    if (since) (where.push('ts >= @since'), (args.since = since));
+    const until = timeParam(q.until, 'until');
+    if (until) (where.push('ts < @until'), (args.until = until));
+    const before = intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER);
+    if (before) (where.push('id < @before'), (args.before = before));
+    const limit = intParam(q.limit, 'limit', 1, 1000, 100)!;
+    const rows = d.store.db.prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`).all(args) as AuditRow[];
+    res.json({ audit: rows.map(publicAudit), nextBeforeId: rows.length === limit ? rows[rows.length - 1]!.id : null });
+  });
+
+  api.get('/policies', (_req, res) => {
+    const s = d.store.getSetting('policy')!;
+    res.json({ policy: s.value, updatedAt: s.updated_at, updatedBy: s.updated_by });
+  });
+  api.put('/policies', need('Editor'), (req, res, next) => {
+    // Keys left out keep their current value (the body is merged onto the stored policy).
+    const body = req.body as unknown;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object of policy keys');
+    const v = validatePolicy({ ...d.engine.policy(), ...(body as object) });
+    if (!v.policy) {
+      res.status(400).json({ ...errorBody(400, `invalid policy: ${v.problems.join('; ')}`), problems: v.problems });
+      return;
+    }
+    d.engine
+      .setPolicy(v.policy, res.locals.user as string)
+      .then(() => {
+        log.info({ user: res.locals.user, role: res.locals.role, policy: v.policy }, 'policy changed');
+        const s = d.store.getSetting('policy')!;
+        res.json({ policy: s.value, updatedAt: s.updated_at, updatedBy: s.updated_by });
+      })
+      .catch(next);
+  });
+
+  api.get('/kill-switch', (_req, res) => {
+    res.json(d.engine.killSwitch());
+  });
+  api.put('/kill-switch', need('Admin'), (req, res, next) => {
+    const b = req.body as Record<string, unknown> | undefined;
+    if (!b || typeof b !== 'object' || Array.isArray(b) || typeof b.enabled !== 'boolean') throw new HttpError(400, 'body must be {"enabled": true|false, "reason"?: string}');
+    for (const k of Object.keys(b)) if (k !== 'enabled' && k !== 'reason') throw new HttpError(400, `unknown key ${k} (allowed: enabled, reason)`);
+    if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 1000)) throw new HttpError(400, 'reason: expected a string of at most 1000 characters');
+    d.engine
+      .setKillSwitch(b.enabled, b.reason as string | undefined, res.locals.user as string)
+      .then((ks) => res.json(ks))
+      .catch(next);
+  });
+
+  app.use('/api/v1', api);
+  app.use((req, res) => {
+    res.status(404).json(errorBody(404, `no route ${req.method} ${req.path}`));
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof HttpError) {
+      if (err.status === 401 || err.status === 403) log.warn({ remote: req.socket.remoteAddress, path: req.path, method: req.method, status: err.status, role: req.get(ROLE_HEADER), reason: err.message }, 'API request refused');
+      res.status(err.status).set(err.headers).json(errorBody(err.status, err.message));
+      return;
+    }
+    const e = err as { type?: string; status?: number };
+    if (e?.type === 'entity.too.large') {
+      if (req.path === hook) d.metrics.webhooks.inc({ result: 'too_large' });
+      res.status(413).json(errorBody(413, `body larger than ${d.maxRequestBytes} bytes`));
+      return;
+    }
+    if (e?.type === 'entity.parse.failed') {
+      res.status(400).json(errorBody(400, 'body is not valid JSON'));
+      return;
+    }
+    log.error({ err, path: req.path }, 'internal error');
+    res.status(500).json(errorBody(500, 'internal error'));
+  });
+  return app;
+}

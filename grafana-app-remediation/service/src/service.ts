@@ -1,0 +1,96 @@
+// Wires config, store, engine, MCP/exporter clients and the HTTP server.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '@optifiber/exporter/dist/log/logger.js';
+import { parseListenAddress } from '@optifiber/exporter/dist/config/schema.js';
+import { readSecretFile, type Config } from './config.js';
+import { Engine } from './engine.js';
+import { ExporterClient } from './exporter-client.js';
+import { buildApp } from './http.js';
+import { McpClient } from './mcp-client.js';
+import { createMetrics } from './metrics.js';
+import { Store, type ActionRow } from './store.js';
+
+export interface RemediationService {
+  url: string;
+  engine: Engine;
+  store: Store;
+  stop(): Promise<void>;
+}
+
+export async function startRemediationService(config: Config, opts: { logger?: Logger; crashAt?: string; random?: () => number } = {}): Promise<RemediationService> {
+  const log = opts.logger ?? createLogger({ level: config.log.level });
+  const warnings: string[] = [];
+  const secret = (path: string | undefined, what: string, min = 16) => {
+    if (!path) return undefined;
+    const r = readSecretFile(path, what, min);
+    warnings.push(...r.warnings);
+    return r.secret;
+  };
+  const webhookAuth = {
+    ...(config.webhook.bearer_token_file ? { bearerToken: secret(config.webhook.bearer_token_file, 'webhook bearer token')! } : {}),
+    ...(config.webhook.basic_auth_username ? { basicUser: config.webhook.basic_auth_username, basicPassword: secret(config.webhook.basic_auth_password_file, 'webhook basic-auth password', 8)! } : {}),
+  };
+  const proxyToken = secret(config.api.proxy_token_file, 'API proxy token');
+  const mcpSecret = secret(config.mcp.client_secret_file, 'MCP client secret', 8)!;
+  const grafanaToken = secret(config.grafana.token_file, 'Grafana token', 8);
+  for (const w of warnings) log.warn({}, w);
+
+  const metrics = createMetrics();
+  const store = new Store(config.storage.path);
+  store.onCommit = (_n, ms) => metrics.commitBatch.observe(ms / 1000);
+  const mcp = new McpClient({
+    url: config.mcp.url,
+    clientId: config.mcp.client_id,
+    clientSecret: mcpSecret,
+    requestTimeoutMs: config.mcp.request_timeout,
+    backoffBaseMs: config.mcp.backoff_base,
+    backoffMaxMs: config.mcp.backoff_max,
+    pollIntervalMs: config.mcp.poll_interval,
+    ...(opts.random ? { random: opts.random } : {}),
+    observe: (operation, outcome, s) => metrics.mcpLatency.observe({ operation, outcome }, s),
+  });
+  const exporter = new ExporterClient(config.exporter.url, config.exporter.request_timeout);
+  const annotate = config.grafana.url && grafanaToken ? grafanaAnnotator(config.grafana.url, grafanaToken, log) : undefined;
+  const engine = new Engine({ config, store, metrics, logger: log, mcp, exporter, ...(opts.crashAt ? { crashAt: opts.crashAt } : {}), ...(annotate ? { onFinished: annotate } : {}) });
+  const startedAt = Date.now();
+  const app = buildApp({ engine, store, metrics, logger: log, webhookAuth, ...(proxyToken ? { proxyToken } : {}), maxRequestBytes: config.web.max_request_bytes, startedAt, urls: { mcp: config.mcp.url, exporter: config.exporter.url } });
+  const { host, port } = parseListenAddress(config.web.listen_address)!;
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  engine.start();
+  log.info({ url, storage: config.storage.path, mcp: config.mcp.url, exporter: config.exporter.url, api: proxyToken ? 'enabled' : 'disabled' }, 'remediation service started');
+  return {
+    url,
+    engine,
+    store,
+    stop: async () => {
+      await engine.stop();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      store.close();
+    },
+  };
+}
+
+/** Posts one Grafana annotation per finished action (best effort, never blocks the engine). */
+function grafanaAnnotator(url: string, token: string, log: Logger): (a: ActionRow) => void {
+  return (a) => {
+    const body = {
+      time: Date.parse(a.created_at),
+      timeEnd: Date.parse(a.finished_at ?? a.updated_at),
+      tags: ['optifiber', 'remediation', `site:${a.site}`, `result:${a.result ?? 'unknown'}`],
+      text: `Remediation ${a.result}: ${a.site} +${a.count} CMD module(s) (action ${a.id}${a.job_id ? `, MCP job ${a.job_id}` : ''}${a.approved_by ? `, approved by ${a.approved_by}` : ''}). ${a.reason ?? ''}`,
+    };
+    fetch(`${url.replace(/\/$/, '')}/api/annotations`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) })
+      .then((r) => {
+        if (!r.ok) log.warn({ action: a.id, status: r.status }, 'Grafana annotation refused');
+      })
+      .catch((e: unknown) => log.warn({ action: a.id, err: e }, 'Grafana annotation failed'));
+  };
+}
