@@ -1,0 +1,1 @@
+export { test as default } from '@grafana/plugin-e2e';

@@ -1,0 +1,206 @@
+// Browser specs against the Vite harness (real @grafana/ui theme, real
+// DataFrames through applyFieldOverrides). Each test gets { browser, base,
+// shot(page, name) } and throws on failure.
+import assert from 'node:assert/strict';
+import { openView } from '../lib.mjs';
+
+async function luminance(page) {
+  const bg = await page.getByTestId('harness').evaluate((el) => getComputedStyle(el).backgroundColor);
+  const [r, g, b] = bg.match(/\d+/g).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
+
+async function noErrors(errors) {
+  assert.deepEqual(errors, [], `page errors: ${errors.join(' | ')}`);
+}
+
+async function gaugesTest({ browser, base, shot }, theme) {
+  const { page, errors } = await openView(browser, base, { view: 'panel', sites: '4', theme });
+  const gauges = page.getByTestId('site-gauge');
+  assert.equal(await gauges.count(), 4, 'one gauge per site');
+  for (let i = 0; i < 4; i++) {
+    const g = gauges.nth(i);
+    assert.ok(await g.isVisible());
+    assert.match(await g.getByTestId('utilization').innerText(), /^\d+\.\d%$/);
+    assert.equal(await g.getByTestId('forecast-marker').count(), 1, 'forecast marker');
+    assert.equal(await g.getByTestId('anomaly-badge').count(), 1, 'anomaly badge');
+  }
+  const state = async (site) => page.locator(`[data-testid=site-gauge][data-site="${site}"]`).getAttribute('data-severity');
+  assert.equal(await state('site-0001'), 'ok');
+  assert.equal(await state('site-0002'), 'critical', 'utilization above the 0.9 override threshold');
+  assert.equal(await state('site-0003'), 'critical', 'link down');
+  assert.equal(await state('site-0004'), 'warning', 'link degraded');
+  assert.match(await page.locator('[data-site="site-0003"] [data-testid=link-state]').innerText(), /down/);
+  assert.match(await page.locator('[data-site="site-0002"] [data-testid=utilization]').innerText(), /^93\.0%$/, 'override: 1 decimal, percent');
+  assert.equal(await page.getByTestId('heatmap-row-label').count(), 4, 'a labelled heat-map row per site');
+  const lum = await luminance(page);
+  if (theme === 'dark') assert.ok(lum < 0.25, `dark background (luminance ${lum.toFixed(2)})`);
+  else assert.ok(lum > 0.75, `light background (luminance ${lum.toFixed(2)})`);
+  await shot(page, `panel-4-sites-${theme}`);
+  await noErrors(errors);
+}
+
+async function tooltipTest({ browser, base, shot }, theme) {
+  const { page, errors } = await openView(browser, base, { view: 'panel', sites: '4', theme });
+  const canvas = page.getByTestId('heatmap-canvas');
+  const box = await canvas.boundingBox();
+  // site-0002 (row 1) has a burst of anomalies after bucket 420 of 500
+  await page.mouse.move(box.x + box.width * 0.95, box.y + 16 * 1 + 8);
+  const tip = page.getByTestId('optifiber-tooltip');
+  await tip.waitFor({ state: 'visible', timeout: 5000 });
+  const text = await tip.innerText();
+  assert.match(text, /site-0002/);
+  assert.match(text, /Anomaly score: \d\.\d\d/);
+  assert.match(text, /Utilization now: 93\.0%/);
+  assert.match(text, /Top contributing features/);
+  assert.match(text, /crc_errors_rate\s+0\.520/);
+  assert.equal(await page.getByTestId('contribution').count(), 3, 'top 3 contributions');
+  await shot(page, `panel-tooltip-${theme}`);
+  await page.mouse.move(box.x - 50, box.y - 50);
+  await tip.waitFor({ state: 'detached', timeout: 5000 });
+  await noErrors(errors);
+}
+
+export const tests = [
+  { name: 'panel (dark): a gauge per site with utilization, forecast marker, link state, anomaly badge; worst-state colors', run: (c) => gaugesTest(c, 'dark') },
+  { name: 'panel (light): same gauges and states in the light theme', run: (c) => gaugesTest(c, 'light') },
+  { name: 'panel (dark): heat-map tooltip with values and top contributing features', run: (c) => tooltipTest(c, 'dark') },
+  { name: 'panel (light): heat-map tooltip in the light theme', run: (c) => tooltipTest(c, 'light') },
+  {
+    name: 'panel: 1,000 sites, every heat-map row label reachable by scrolling (virtualized, none dropped)',
+    async run({ browser, base, shot }) {
+      const { page, errors } = await openView(browser, base, { view: 'panel', sites: '1000' });
+      assert.equal(await page.getByTestId('site-gauge').first().getAttribute('data-site'), 'site-0001');
+      const scroll = page.getByTestId('heatmap-scroll');
+      const seen = new Set();
+      const height = await scroll.evaluate((el) => el.scrollHeight);
+      const view = await scroll.evaluate((el) => el.clientHeight);
+      assert.equal(height, 1000 * 16, 'a 16 px row per site');
+      for (let top = 0; top <= height; top += view - 16) {
+        await scroll.evaluate((el, t) => { el.scrollTop = t; }, top);
+        await page.waitForTimeout(60);
+        const labels = await page.getByTestId('heatmap-row-label').evaluateAll((els) => els.map((e) => e.textContent));
+        for (const l of labels) seen.add(l);
+      }
+      assert.equal(seen.size, 1000, `labels seen while scrolling: ${seen.size}`);
+      await scroll.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+      const last = page.locator('[data-testid=heatmap-row-label][data-site="site-1000"]');
+      await last.waitFor({ state: 'visible', timeout: 5000 });
+      const lb = await last.boundingBox();
+      const sb = await scroll.boundingBox();
+      assert.ok(lb.y >= sb.y - 1 && lb.y + lb.height <= sb.y + sb.height + 1, 'site-1000 label inside the visible area');
+      const gauges = page.getByTestId('optifiber-gauges');
+      await gauges.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+      await page.locator('[data-testid=site-gauge][data-site="site-1000"]').waitFor({ state: 'visible', timeout: 5000 });
+      await shot(page, 'panel-1000-sites-scrolled');
+      await noErrors(errors);
+    },
+  },
+  {
+    name: 'panel: clicking a site follows the data link to the site dashboard',
+    async run({ browser, base }) {
+      const { page, errors } = await openView(browser, base, { view: 'panel', sites: '4' });
+      const g = page.locator('[data-testid=site-gauge][data-site="site-0003"]');
+      assert.equal(await g.getAttribute('href'), '/d/optifiber-site?var-site=site-0003');
+      await g.click();
+      const url = (re) => page.waitForFunction((src) => new RegExp(src).test(location.pathname + location.search), re.source, { timeout: 5000 });
+      await url(/^\/d\/optifiber-site\?var-site=site-0003$/);
+      const canvas = page.getByTestId('heatmap-canvas');
+      const box = await canvas.boundingBox();
+      await page.mouse.move(box.x + 100, box.y + 16 * 3 + 8);
+      await page.mouse.click(box.x + 100, box.y + 16 * 3 + 8);
+      await url(/^\/d\/optifiber-site\?var-site=site-0004$/);
+      await page.locator('[data-testid=heatmap-row-label][data-site="site-0001"]').click();
+      await url(/^\/d\/optifiber-site\?var-site=site-0001$/);
+      await noErrors(errors);
+    },
+  },
+  {
+    name: 'panel: no-data state',
+    async run({ browser, base, shot }) {
+      const { page, errors } = await openView(browser, base, { view: 'panel', scenario: 'nodata' });
+      const nd = page.getByTestId('optifiber-nodata');
+      assert.ok(await nd.isVisible());
+      assert.match(await nd.innerText(), /No data[\s\S]*labelled by site/);
+      assert.equal(await page.getByTestId('site-gauge').count(), 0);
+      await shot(page, 'panel-no-data');
+      await noErrors(errors);
+    },
+  },
+  {
+    name: 'panel: NaN and gaps (no current value, empty buckets shown as gaps)',
+    async run({ browser, base, shot }) {
+      const { page, errors } = await openView(browser, base, { view: 'panel', sites: '4', scenario: 'nan' });
+      const g1 = page.locator('[data-testid=site-gauge][data-site="site-0001"]');
+      assert.equal(await g1.getByTestId('utilization').innerText(), 'No data');
+      const box = await page.getByTestId('heatmap-canvas').boundingBox();
+      await page.mouse.move(box.x + box.width * (130 / 500), box.y + 8);
+      const tip = page.getByTestId('optifiber-tooltip');
+      await tip.waitFor({ state: 'visible', timeout: 5000 });
+      assert.match(await tip.innerText(), /Anomaly score: no data \(gap\)/);
+      await shot(page, 'panel-nan-gaps');
+      await noErrors(errors);
+    },
+  },
+  {
+    name: 'panel: plain Prometheus range queries (series labelled by site)',
+    async run({ browser, base, shot }) {
+      const { page, errors } = await openView(browser, base, { view: 'panel', sites: '4', scenario: 'prom' });
+      assert.equal(await page.getByTestId('site-gauge').count(), 4);
+      assert.match(await page.locator('[data-site="site-0002"] [data-testid=utilization]').innerText(), /^93(\.0)?%$/, 'throughput / capacity');
+      assert.equal(await page.locator('[data-testid=site-gauge][data-site="site-0003"]').getAttribute('data-severity'), 'critical', 'optifiber_link_up = 0');
+      assert.equal(await page.getByTestId('forecast-marker').count(), 4, 'forecast quantile series');
+      assert.equal(await page.getByTestId('heatmap-row-label').count(), 4);
+      await shot(page, 'panel-prometheus');
+      await noErrors(errors);
+    },
+  },
+  {
+    name: 'query editor: mode switching (history, live, forecast, events)',
+    async run({ browser, base, shot }) {
+      const { page, errors } = await openView(browser, base, { view: 'query' });
+      const json = async () => JSON.parse(await page.getByTestId('query-json').innerText());
+      assert.equal((await json()).mode, 'history');
+      assert.ok(await page.getByLabel('Step').isVisible());
+      await page.getByRole('radio', { name: 'Live', exact: true }).click(); // the radio input overlays its label, as in Grafana
+      assert.equal((await json()).mode, 'live');
+      assert.match(await page.getByTestId('optifiber-mode-help').innerText(), /long-poll/);
+      assert.equal(await page.getByLabel('Step').count(), 0, 'no step in live mode');
+      await page.getByRole('radio', { name: 'Forecast', exact: true }).click(); // the radio input overlays its label, as in Grafana
+      const q = await json();
+      assert.equal(q.mode, 'forecast');
+      assert.equal(q.metric, 'utilization', 'anomaly score has no forecast: metric switched to utilization');
+      assert.match(await page.getByTestId('optifiber-mode-help').innerText(), /\+15 min/);
+      await shot(page, 'query-editor-forecast');
+      await page.getByRole('radio', { name: 'Events', exact: true }).click(); // the radio input overlays its label, as in Grafana
+      assert.equal((await json()).mode, 'events');
+      assert.equal(await page.getByText('Metric', { exact: true }).count(), 0, 'no metric for events');
+      assert.ok(Number(await page.getByTestId('query-runs').innerText()) >= 3, 'each valid change runs the query');
+      assert.deepEqual((await json()).sites, ['site-0001', '$site']);
+      await noErrors(errors);
+    },
+  },
+  {
+    name: 'config editor: the secure token shows as configured and is never revealed',
+    async run({ browser, base, shot }) {
+      const { page, errors } = await openView(browser, base, { view: 'config' });
+      const token = page.locator('#optifiber-token');
+      assert.equal(await token.inputValue(), 'configured');
+      assert.ok(await token.isDisabled(), 'configured secret is read-only');
+      assert.equal(await page.locator('#optifiber-url').inputValue(), 'http://127.0.0.1:9886');
+      await shot(page, 'config-editor-configured');
+      await page.getByRole('button', { name: 'Reset' }).click();
+      assert.ok(await token.isEnabled());
+      assert.equal(await token.inputValue(), '');
+      await token.fill('s3cret');
+      const opts = JSON.parse(await page.getByTestId('options-json').innerText());
+      assert.equal(opts.secureJsonData.token, 's3cret', 'new secret goes to secureJsonData only');
+      assert.equal(opts.secureJsonFields.token, false);
+      assert.ok(!JSON.stringify(opts.jsonData).includes('s3cret'), 'never in jsonData');
+      await page.getByRole('radio', { name: 'Basic auth', exact: true }).click(); // the radio input overlays its label, as in Grafana
+      assert.ok(await page.locator('#optifiber-user').isVisible());
+      assert.ok(await page.locator('#optifiber-password').isVisible());
+      await noErrors(errors);
+    },
+  },
+];

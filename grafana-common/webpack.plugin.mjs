@@ -1,0 +1,106 @@
+// Shared webpack 5 + swc build for every OptiFiber Grafana plugin (datasource,
+// panel, and later the remediation app). Each plugin's webpack.config.mjs is
+//   export default pluginWebpackConfig(import.meta.url);
+// Output: dist/module.js as an AMD module (what Grafana's SystemJS loader
+// expects) whose only imports are Grafana's shared modules (GRAFANA_EXTERNALS),
+// plus plugin.json (version/updated stamped from package.json and the build
+// date), img/, README.md, CHANGELOG.md and LICENSE.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import CopyWebpackPlugin from 'copy-webpack-plugin';
+
+/** Modules Grafana shares with plugins at runtime (never bundled). */
+export const GRAFANA_EXTERNALS = [
+  'react',
+  'react-dom',
+  '@grafana/data',
+  '@grafana/ui',
+  '@grafana/runtime',
+  '@grafana/schema',
+  '@grafana/i18n',
+  '@emotion/css',
+  '@emotion/react',
+  'rxjs',
+  'rxjs/operators',
+  'lodash',
+  'moment',
+];
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * @param {string} configUrl import.meta.url of the plugin's webpack.config.mjs
+ * @param {{ entry?: string }} [opts]
+ */
+export function pluginWebpackConfig(configUrl, opts = {}) {
+  const dir = dirname(fileURLToPath(configUrl));
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const today = new Date().toISOString().slice(0, 10);
+  return (env, argv) => {
+    const production = argv.mode !== 'development';
+    return {
+      mode: production ? 'production' : 'development',
+      context: dir,
+      target: 'web',
+      devtool: production ? 'source-map' : 'eval-source-map',
+      entry: { module: opts.entry ?? './src/module.ts' },
+      output: {
+        path: join(dir, 'dist'),
+        filename: '[name].js',
+        library: { type: 'amd' },
+        publicPath: '/',
+        clean: true,
+        uniqueName: pkg.name,
+      },
+      externalsType: 'amd',
+      externals: GRAFANA_EXTERNALS,
+      resolve: {
+        extensions: ['.ts', '.tsx', '.js', '.mjs'],
+        // Sources use NodeNext-style './x.js' specifiers for .ts files.
+        extensionAlias: { '.js': ['.ts', '.tsx', '.js'] },
+        modules: [join(dir, 'node_modules'), join(repoRoot, 'node_modules'), 'node_modules'],
+      },
+      module: {
+        rules: [
+          {
+            test: /\.[tj]sx?$/,
+            exclude: /node_modules/,
+            use: {
+              loader: 'swc-loader',
+              options: {
+                jsc: {
+                  target: 'es2020',
+                  parser: { syntax: 'typescript', tsx: true },
+                  transform: { react: { runtime: 'automatic' } },
+                },
+              },
+            },
+          },
+          { test: /\.svg$/, type: 'asset/resource', generator: { filename: 'img/[name][ext]' } },
+        ],
+      },
+      performance: { hints: false },
+      plugins: [
+        new CopyWebpackPlugin({
+          patterns: [
+            {
+              from: 'src/plugin.json',
+              to: 'plugin.json',
+              transform: (content) => {
+                const json = JSON.parse(content.toString());
+                json.info = { ...json.info, version: pkg.version, updated: today };
+                return JSON.stringify(json, null, 2) + '\n';
+              },
+            },
+            { from: 'img', to: 'img' },
+            { from: 'README.md', to: 'README.md', toType: 'file' },
+            { from: 'CHANGELOG.md', to: 'CHANGELOG.md', toType: 'file' },
+            { from: 'LICENSE', to: 'LICENSE', toType: 'file' },
+          ],
+        }),
+      ],
+      stats: 'errors-warnings',
+    };
+  };
+}

@@ -1,0 +1,128 @@
+import { dateTime, LoadingState, type DataQueryRequest, type DataQueryResponse, type DataSourceInstanceSettings } from '@grafana/data';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import type { FetchResult } from '../src/api.js';
+import { DataSource } from '../src/datasource.js';
+import type { OptiFiberOptions, OptiFiberQuery } from '../src/types.js';
+import { points, site, snapshot } from './fixtures.js';
+
+
+function settings(jsonData: Partial<OptiFiberOptions> = {}): DataSourceInstanceSettings<OptiFiberOptions> {
+  return { id: 1, uid: 'of', type: 'optifiber-telemetry-datasource', name: 'OptiFiber', url: '/api/datasources/proxy/uid/of', access: 'proxy', jsonData: { url: 'http://127.0.0.1:9886', ...jsonData }, meta: {} as never, readOnly: false } as DataSourceInstanceSettings<OptiFiberOptions>;
+}
+
+function request(targets: Array<Partial<OptiFiberQuery>>): DataQueryRequest<OptiFiberQuery> {
+  return {
+    requestId: 'r', interval: '1s', intervalMs: 1000, range: { from: dateTime(0), to: dateTime(60_000), raw: { from: 'now-1m', to: 'now' } },
+    scopedVars: {}, targets: targets.map((t, i) => ({ refId: String.fromCharCode(65 + i), ...t })) as OptiFiberQuery[], timezone: 'utc', app: 'dashboard', startTime: 0,
+  } as DataQueryRequest<OptiFiberQuery>;
+}
+
+function fakeExporter(routes: Record<string, (url: URL) => FetchResult | Promise<FetchResult>>) {
+  const calls: string[] = [];
+  const fetcher = async (u: string): Promise<FetchResult> => {
+    calls.push(u);
+    const url = new URL(u, 'http://grafana');
+    for (const [prefix, h] of Object.entries(routes)) if (url.pathname.endsWith(prefix) || url.pathname.includes(prefix)) return h(url);
+    return { status: 404, data: { error: 'not_found', message: 'no route' } };
+  };
+  return { fetcher, calls };
+}
+
+const sitesBody = { seq: 7, takenAt: 'x', source: { kind: 'userspace', up: true }, sites: [{ name: 'b', index: 1, valid: true }, { name: 'a', index: 0, valid: true }, { index: 2, valid: false, reason: 'bad magic' }] };
+
+describe('DataSource', () => {
+  test('requests go through the proxy route chosen by the auth type (bearer token injected server-side)', async () => {
+    const { fetcher, calls } = fakeExporter({ '/api/v1/sites': () => ({ status: 200, data: sitesBody }) });
+    await new DataSource(settings({ authType: 'bearer' }), { fetcher }).siteNames();
+    await new DataSource(settings(), { fetcher }).siteNames();
+    expect(calls).toEqual(['/api/datasources/proxy/uid/of/bearer/api/v1/sites', '/api/datasources/proxy/uid/of/open/api/v1/sites']);
+  });
+
+  test('history: one frame per site, step from the panel interval', async () => {
+    const { fetcher, calls } = fakeExporter({
+      '/history': (u) => {
+        const name = decodeURIComponent(/sites\/([^/]+)\/history/.exec(u.pathname)![1]!);
+        return { status: 200, data: { site: name, from: 'x', to: 'y', stepSeconds: 1, points: points(name, 3, 0, 1000) } };
+      },
+      '/api/v1/sites': () => ({ status: 200, data: sitesBody }),
+    });
+    const ds = new DataSource(settings(), { fetcher, interpolate: (v) => (v === '$site' ? 'a,b' : v) });
+    const res = await lastValueFrom(ds.query(request([{ sites: ['$site'], metric: 'osnrDb', mode: 'history' }])));
+    expect(res.data.map((f) => f.name)).toEqual(['a OSNR', 'b OSNR']);
+    expect(res.data[0].fields[1].config.unit).toBe('dB');
+    expect(calls[0]).toBe('/api/datasources/proxy/uid/of/open/api/v1/sites/a/history?from=0.000&to=60.000&step=1');
+    // empty site list = every valid site
+    const all = await lastValueFrom(ds.query(request([{ metric: 'utilization' }])));
+    expect(all.data).toHaveLength(2);
+  });
+
+  test('invalid queries report errors instead of calling the exporter', async () => {
+    const { fetcher, calls } = fakeExporter({});
+    const res = await lastValueFrom(new DataSource(settings(), { fetcher }).query(request([{ mode: 'forecast', metric: 'osnrDb' }])));
+    expect(res.errors?.[0]?.message).toMatch(/no forecast/);
+    expect(calls).toEqual([]);
+  });
+
+  test('forecast: frames with future timestamps; sites without models are reported', async () => {
+    const now = Date.now();
+    const { fetcher } = fakeExporter({ '/api/v1/snapshot': () => ({ status: 200, data: snapshot(3, now, [site('a', { inference: { forecast: { horizonSeconds: 900, throughputBps: { p10: 1, p50: 2, p90: 3 }, utilization: { p10: 0.4, p50: 0.6, p90: 0.7 } } } }), site('b')]) }) });
+    const res = await lastValueFrom(new DataSource(settings(), { fetcher }).query(request([{ mode: 'forecast', metric: 'utilization' }])));
+    expect(res.data).toHaveLength(1);
+    expect(res.data[0].fields[0].values.at(-1)).toBe(now + 900_000);
+    expect(res.errors?.[0]?.message).toMatch(/No forecast for 1 site/);
+  });
+
+  test('live: snapshot, then each long-poll answer is emitted as a streaming frame', async () => {
+    let polls = 0;
+    const { fetcher, calls } = fakeExporter({
+      '/api/v1/snapshot': () => ({ status: 200, data: snapshot(10, Date.now(), [site('a', { utilization: 0.1 })]) }),
+      '/api/v1/poll': async (u) => {
+        polls++;
+        await new Promise((r) => setTimeout(r, 5));
+        const after = Number(u.searchParams.get('after'));
+        return { status: 200, data: { lastSeq: after + 1, gap: false, ticks: [snapshot(after + 1, Date.now(), [site('a', { utilization: 0.1 + polls / 10 })])] } };
+      },
+    });
+    const ds = new DataSource(settings({ pollTimeoutSeconds: 5 }), { fetcher });
+    const out: DataQueryResponse[] = await lastValueFrom(ds.query(request([{ mode: 'live', sites: ['a'] }])).pipe(take(3), toArray()));
+    expect(out.every((r) => r.state === LoadingState.Streaming)).toBe(true);
+    expect(out[2]!.data[0].fields[1].values).toEqual([0.1, 0.2, 0.30000000000000004]);
+    expect(calls[1]).toContain('/open/api/v1/poll?after=10&timeout=5&sites=a');
+    expect(calls[2]).toContain('after=11');
+  });
+
+  test('metricFindQuery: sites, sites(regex), metrics', async () => {
+    const { fetcher } = fakeExporter({ '/api/v1/sites': () => ({ status: 200, data: sitesBody }) });
+    const ds = new DataSource(settings(), { fetcher });
+    expect(await ds.metricFindQuery('sites')).toEqual([{ text: 'a', value: 'a' }, { text: 'b', value: 'b' }]);
+    expect(await ds.metricFindQuery({ query: 'sites(^b)' })).toEqual([{ text: 'b', value: 'b' }]);
+    expect((await ds.metricFindQuery('metrics')).map((m) => m.value)).toContain('anomalyScore');
+    await expect(ds.metricFindQuery('what')).rejects.toThrow(/Unknown variable query/);
+  });
+
+  test.each([
+    [{ status: 200, data: sitesBody }, 'success', /OptiFiber exporter OK: 2 sites \(\+1 invalid page\), userspace source up, tick 7/],
+    [{ status: 502, data: { message: 'Bad Gateway' } }, 'error', /cannot reach the exporter at http:\/\/127.0.0.1:9886/],
+    [{ status: 401, data: { error: 'unauthorized', message: 'x' } }, 'error', /asks for credentials \(401\)/],
+    [{ status: 403, data: {} }, 'error', /refused access \(403\)/],
+    [{ status: 404, data: 'Not Found' }, 'error', /not like an OptiFiber exporter/],
+    [{ status: 200, data: { status: 'success', data: [] } }, 'error', /not like an OptiFiber exporter/],
+    [{ status: 503, data: { error: 'unavailable', message: 'no tick' } }, 'error', /no data yet/],
+  ])('Save & Test %#', async (res, status, message) => {
+    const ds = new DataSource(settings(), { fetcher: async () => res as FetchResult });
+    const r = await ds.testDatasource();
+    expect(r.status).toBe(status);
+    expect(r.message).toMatch(message);
+  });
+
+  test('Save & Test without a URL asks for one', async () => {
+    const r = await new DataSource(settings({ url: '' }), { fetcher: async () => ({ status: 200, data: sitesBody }) }).testDatasource();
+    expect(r.message).toMatch(/Set the exporter URL/);
+  });
+
+  test('annotations run the query in events mode', () => {
+    const ds = new DataSource(settings(), { fetcher: async () => ({ status: 200, data: {} }) });
+    expect(ds.annotations?.prepareQuery?.({ target: { sites: ['a'], metric: 'utilization', mode: 'history' } } as never)).toMatchObject({ mode: 'events', sites: ['a'] });
+    void firstValueFrom;
+  });
+});

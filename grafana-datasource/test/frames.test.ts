@@ -1,0 +1,62 @@
+import { FieldType } from '@grafana/data';
+import { eventsToFrame, FORECAST_STEPS, forecastToFrames, historyEvents, historyToFrame, ticksToFrames } from '../src/frames.js';
+import { points, site, snapshot } from './fixtures.js';
+
+describe('frame conversion', () => {
+  test('history: time + metric with unit, display name and site label', () => {
+    const f = historyToFrame('A', 'throughputBps', 'paris-1', points('paris-1', 3, 1000, 1000, (i) => ({ throughputBps: i * 1e9 })));
+    expect(f.fields.map((x) => x.name)).toEqual(['time', 'throughputBps']);
+    expect(f.fields[0]!.type).toBe(FieldType.time);
+    expect(f.fields[0]!.values).toEqual([1000, 2000, 3000]);
+    const v = f.fields[1]!;
+    expect(v.values).toEqual([0, 1e9, 2e9]);
+    expect(v.config.unit).toBe('bps');
+    expect(v.config.displayNameFromDS).toBe('paris-1 Throughput');
+    expect(v.labels).toEqual({ site: 'paris-1' });
+    expect(f.refId).toBe('A');
+  });
+
+  test('history: anomaly score carries per-sample contributions; missing values are null', () => {
+    const f = historyToFrame('A', 'anomalyScore', 's', points('s', 2, 0, 1000, (i) => ({ inference: i ? { anomalyScore: 0.9, contributions: [{ feature: 'osnr', value: 0.7 }] } : {} })));
+    expect(f.fields[1]!.values).toEqual([null, 0.9]);
+    expect(JSON.parse(f.fields[2]!.values[1] as string)).toEqual([{ feature: 'osnr', value: 0.7 }]);
+  });
+
+  test('live: one frame per site, rows in tick order, filtered by site', () => {
+    const ticks = [snapshot(1, 1000, [site('a', { utilization: 0.1 }), site('b')]), snapshot(2, 2000, [site('a', { utilization: 0.2 }), site('b')])];
+    const frames = ticksToFrames('L', 'utilization', ticks, ['a']);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.fields[0]!.values).toEqual([1000, 2000]);
+    expect(frames[0]!.fields[1]!.values).toEqual([0.1, 0.2]);
+    expect(frames[0]!.fields[1]!.config.unit).toBe('percentunit');
+  });
+
+  test('forecast: +horizon trajectory with future timestamps and a widening p10-p90 band', () => {
+    const now = 1_800_000_000_000;
+    const snap = snapshot(5, now, [
+      site('a', { utilization: 0.5, inference: { forecast: { horizonSeconds: 900, throughputBps: { p10: 1, p50: 2, p90: 3 }, utilization: { p10: 0.5, p50: 0.6, p90: 0.8 } } } }),
+      site('b'),
+    ]);
+    const { frames, missing } = forecastToFrames('F', 'utilization', snap, null);
+    expect(missing).toEqual(['b']);
+    const [t, p50, p10, p90] = frames[0]!.fields;
+    expect(t!.values).toHaveLength(FORECAST_STEPS + 1);
+    expect(t!.values[0]).toBe(now);
+    expect(t!.values[FORECAST_STEPS]).toBe(now + 900_000);
+    expect(p50!.values[0]).toBeCloseTo(0.5);
+    expect(p50!.values[FORECAST_STEPS]).toBeCloseTo(0.6);
+    expect(p10!.values[FORECAST_STEPS]).toBeCloseTo(0.5);
+    expect(p90!.values[FORECAST_STEPS]).toBeCloseTo(0.8);
+    expect(p90!.labels).toEqual({ site: 'a', quantile: '0.9' });
+    expect(p50!.config.displayNameFromDS).toBe('a Utilization forecast p50');
+  });
+
+  test('events: link changes and faults', () => {
+    const pts = points('a', 4, 0, 1000, (i) => (i === 1 ? { linkState: 'down', fault: 'fiber_cut', faultsTotal: 1 } : i > 1 ? { faultsTotal: 1 } : {}));
+    const ev = historyEvents('a', pts);
+    expect(ev.map((e) => e.title)).toEqual(['a: link up → down', 'a: fault fiber_cut', 'a: link down → up', 'a: fault fiber_cut cleared']);
+    const frame = eventsToFrame('E', ev);
+    expect(frame.fields.map((f) => f.name)).toEqual(['time', 'title', 'text', 'tags', 'site', 'kind']);
+    expect(frame.length).toBe(4);
+  });
+});
