@@ -25,6 +25,12 @@ const suites = [
     parse: 'jest',
   },
   { name: 'rules and routing (promtool, amtool)', cmd: ['node', 'prometheus/test.mjs'], parse: 'lines' },
+  {
+    name: 'alerting end to end (exporter, Prometheus, Alertmanager)',
+    cmd: ['node', 'prometheus/e2e.mjs', '--runs', '1', '--no-bench'],
+    parse: 'lines',
+  },
+  { name: 'Grafana plugins in Chromium (Playwright)', cmd: ['node', 'e2e/run.mjs'], parse: 'lines' },
   { name: 'kernel module under QEMU', cmd: ['node', 'kernel/tests/run-qemu.mjs'], parse: 'lines' },
 ];
 

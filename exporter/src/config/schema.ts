@@ -91,7 +91,7 @@ export const KEYS = {
   simulator: {
     binary: { schema: str(), help: 'optifiber-sim executable (default: kernel/build/optifiber-sim)' },
     sites: { schema: list(), help: 'comma-separated site names' },
-    nsites: { schema: int(1, 16384), default: 4, help: 'number of simulated sites when no names are given' },
+    nsites: { schema: int(1, 16384), help: 'simulate this many sites named site-00001.. instead (default: the design\'s four sites MicrosoftDC, Dallas, Dobbins, Stone)' },
     seed: { schema: int(0, Number.MAX_SAFE_INTEGER), help: 'simulation seed' },
     tick_ms: { schema: int(10, 60_000), help: 'simulator tick (ms)' },
     time_scale: { schema: int(1, 3600), help: 'simulated seconds per tick' },
@@ -109,6 +109,9 @@ export const KEYS = {
     rx_power_high_dbm: { schema: num(-100, 100), default: 3, help: 'rx power high alarm (dBm)' },
     utilization_high_ratio: { schema: num(0, 1), default: 0.9, help: 'utilization alarm threshold' },
     anomaly_score: { schema: num(0, 1), default: 0.8, help: 'anomaly score alarm threshold' },
+  },
+  models: {
+    dir: { schema: str(), help: 'directory holding anomaly.onnx and forecast.onnx (default: the models/ folder of the exporter package); reloaded on SIGHUP' },
   },
   log: {
     level: { schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'log level' },

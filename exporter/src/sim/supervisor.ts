@@ -118,7 +118,7 @@ export class SimulatorProcess {
     const c = this.cfg;
     const a = ['run', '--dir', this.dir];
     if (c.sites !== undefined) a.push('--sites', c.sites.join(','));
-    else a.push('--nsites', String(c.nsites));
+    else if (c.nsites !== undefined) a.push('--nsites', String(c.nsites));
     if (c.seed !== undefined) a.push('--seed', String(c.seed));
     if (c.tick_ms !== undefined) a.push('--tick-ms', String(c.tick_ms));
     if (c.time_scale !== undefined) a.push('--time-scale', String(c.time_scale));
