@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -77,7 +78,7 @@ static void usage(void)
 	fprintf(stderr,
 "usage: %s run [--sites A,B,..|--nsites N] [--seed S] [--tick-ms MS]\n"
 "                     [--time-scale K] [--fault-rate R] [--sim-start S]\n"
-"                     [--dir DIR] [--max-ticks N] [--fast]\n"
+"                     [--dir DIR] [--max-ticks N] [--fast] [--parent-pid PID]\n"
 "       %s ctl [--dir DIR] 'site=NAME cmd_add=N'\n"
 "       %s hash FILE\n", prog, prog, prog);
 }
@@ -439,7 +440,7 @@ static int cmd_run(int argc, char **argv)
 	static struct server sv;
 	const char *sites = NULL, *dirpath = DEFAULT_DIR, *err;
 	uint64_t nsites = 0, seed = 1, tick_ms = 1000, time_scale = 1;
-	uint64_t fault_rate = 0, max_ticks = 0, v;
+	uint64_t fault_rate = 0, max_ticks = 0, parent_pid = 0, v;
 	uint64_t sim_start = (uint64_t)time(NULL);
 	int fast = 0, have_max = 0, i;
 	struct ofsim_params p;
@@ -466,7 +467,7 @@ static int cmd_run(int argc, char **argv)
 		    strcmp(o, "--nsites") && strcmp(o, "--seed") &&
 		    strcmp(o, "--tick-ms") && strcmp(o, "--time-scale") &&
 		    strcmp(o, "--fault-rate") && strcmp(o, "--sim-start") &&
-		    strcmp(o, "--max-ticks"))
+		    strcmp(o, "--max-ticks") && strcmp(o, "--parent-pid"))
 			return usage_error("unknown option '%s'", o);
 		if (!a)
 			return usage_error("%s needs a value", o);
@@ -496,6 +497,9 @@ static int cmd_run(int argc, char **argv)
 			if (parse_u64(a, 1ULL << 40, &v))
 				return usage_error("--sim-start: seconds since the epoch");
 			sim_start = v;
+		} else if (!strcmp(o, "--parent-pid")) {
+			if (parse_u64(a, INT32_MAX, &parent_pid) || !parent_pid)
+				return usage_error("--parent-pid: a process id");
 		} else if (!strcmp(o, "--max-ticks")) {
 			if (parse_u64(a, UINT64_MAX, &max_ticks))
 				return usage_error("--max-ticks: unsigned integer");
@@ -503,6 +507,20 @@ static int cmd_run(int argc, char **argv)
 		} else {
 			return usage_error("unknown option '%s'", o);
 		}
+	}
+	/*
+	 * A supervisor killed with SIGKILL cannot stop us: ask the kernel to
+	 * send the SIGTERM it would have sent (handled like any other, so the
+	 * pages and socket are removed), and leave if it is already gone.
+	 */
+	if (parent_pid) {
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM)) {
+			log_err("startup", "prctl(PR_SET_PDEATHSIG): %s",
+				strerror(errno));
+			return 1;
+		}
+		if ((uint64_t)getppid() != parent_pid)
+			return 0;
 	}
 	if (sites && nsites)
 		return usage_error("--sites and --nsites are exclusive");

@@ -116,7 +116,8 @@ export class SimulatorProcess {
 
   args(): string[] {
     const c = this.cfg;
-    const a = ['run', '--dir', this.dir];
+    // --parent-pid: the kernel stops the simulator if we die without stopping it (SIGKILL).
+    const a = ['run', '--dir', this.dir, '--parent-pid', String(process.pid)];
     if (c.sites !== undefined) a.push('--sites', c.sites.join(','));
     else if (c.nsites !== undefined) a.push('--nsites', String(c.nsites));
     if (c.seed !== undefined) a.push('--seed', String(c.seed));
