@@ -128,7 +128,7 @@ try {
   const reports = existsSync(reportModule)
     ? await optional('report scheduler', async () => {
         const { startReportScheduler } = await import(pathToFileURL(reportModule).href);
-        return startReportScheduler({ varDir, prometheusUrl: 'http://127.0.0.1:9090' });
+        return startReportScheduler({ varDir, prometheusUrl: 'http://127.0.0.1:9090', logger: await fileLogger('reports') });
       })
     : null;
   if (reports) stops.push(() => reports.stop());

@@ -39,6 +39,7 @@ const listen: Record<string, string> = {
   remediation: env('remediation').OPTIFIBER_REMEDIATION_WEB_LISTEN_ADDRESS!,
   'mcp-simulator': flag('mcp-simulator', '--listen')!,
   'noc-receiver': `${flag('noc-receiver', '--host')}:${flag('noc-receiver', '--port')}`,
+  reporter: flag('reporter', '--listen')!,
 };
 const port = (s: string) => Number(listen[s]!.split(':').pop());
 /** The service listening on 127.0.0.1:<p> of the namespace, if any. */
@@ -66,7 +67,7 @@ describe('docker-compose config', () => {
 
 describe('services and network', () => {
   test('the whole stack is there', () => {
-    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'exporter', 'grafana', 'mcp-simulator', 'net', 'noc-receiver', 'prometheus', 'remediation']);
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'exporter', 'grafana', 'mcp-simulator', 'net', 'noc-receiver', 'prometheus', 'remediation', 'reporter']);
   });
 
   test('every service shares the `net` namespace; only `net` publishes, on 127.0.0.1 only', () => {
@@ -88,7 +89,7 @@ describe('services and network', () => {
   });
 
   test('services not published stay on the namespace loopback', () => {
-    for (const s of ['remediation', 'mcp-simulator', 'noc-receiver']) expect(listen[s]).toMatch(/^127\.0\.0\.1:\d+$/);
+    for (const s of ['remediation', 'mcp-simulator', 'noc-receiver', 'reporter']) expect(listen[s]).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   test('listen ports are distinct and agree with each service default', () => {
@@ -98,6 +99,7 @@ describe('services and network', () => {
     expect(listen.remediation).toBe(REMEDIATION_KEYS.web.listen_address.default);
     expect(readText('mcp-simulator', 'src', 'cli.ts')).toContain(`'${listen['mcp-simulator']}'`);
     expect(readText('alertmanager', 'noc-receiver.mjs')).toContain(`opts.port ?? ${port('noc-receiver')}`);
+    expect(readText('exporter', 'src', 'report', 'cli.ts')).toContain(`'${listen.reporter}'`);
     expect(port('prometheus')).toBe(9090);
     expect(port('alertmanager')).toBe(9093);
   });
@@ -144,7 +146,7 @@ describe('paths', () => {
 
   test('build contexts and Dockerfiles exist', () => {
     const built = Object.entries(services).filter(([, s]) => s.build);
-    expect(built.map(([n]) => n).sort()).toEqual(['exporter', 'mcp-simulator', 'remediation']);
+    expect(built.map(([n]) => n).sort()).toEqual(['exporter', 'mcp-simulator', 'remediation', 'reporter']);
     for (const [, s] of built) {
       expect(existsSync(rel(s.build.context))).toBe(true);
       expect(existsSync(rel(s.build.context, s.build.dockerfile))).toBe(true);
@@ -218,9 +220,8 @@ describe('configs agree with the compose file', () => {
     expect(byJob.optifiber).toBe(`127.0.0.1:${port('exporter')}`);
     expect(byJob.prometheus).toBe(`127.0.0.1:${port('prometheus')}`);
     expect(byJob.alertmanager).toBe(`127.0.0.1:${port('alertmanager')}`);
-    if (!Object.values(byJob).includes(`127.0.0.1:${port('remediation')}`)) {
-      console.warn('prometheus/prometheus.yml has no scrape job for the remediation service (127.0.0.1:9887/metrics): the optifiber-remediation dashboard stays empty until one is added');
-    }
+    expect(byJob.remediation).toBe(`127.0.0.1:${port('remediation')}`);
+    expect(byJob.optifiber_reporter).toBe(`127.0.0.1:${port('reporter')}`);
   });
 
   test('Alertmanager gets its config, templates and secrets where alertmanager.yml expects them', () => {
@@ -308,11 +309,17 @@ describe('Dockerfiles', () => {
   const workspaces = readJson('package.json').workspaces as string[];
   const ignore = readText('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 
-  test.each(built.map(([n, s]) => [n, s.build.dockerfile as string]))('%s: multi-stage, slim non-root final stage with npm ci --omit=dev', (_name, file) => {
+  test.each(built.map(([n, s]) => [n, s.build.dockerfile as string, s.build.target as string | undefined]))('%s: multi-stage, slim non-root final stage with npm ci --omit=dev', (_name, file, target) => {
     const text = readText(file);
     const stages = text.split(/^FROM /m).slice(1);
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    const final = stages[stages.length - 1]!;
+    // The stage the service runs (its target, else the last), followed
+    // through `FROM <earlier stage>` back to its base image.
+    const named = new Map(stages.map((st) => [/^\S+\s+AS\s+(\S+)/i.exec(st)?.[1], st] as const));
+    const chain: string[] = [target ? named.get(target)! : stages[stages.length - 1]!];
+    expect(chain[0]).toBeDefined();
+    for (let base = chain[0]!.split(/\s/)[0]!; named.has(base); base = chain[chain.length - 1]!.split(/\s/)[0]!) chain.push(named.get(base)!);
+    const final = chain.slice().reverse().join('\n');
     expect(final).toMatch(/^node:20-bookworm-slim\b/);
     expect(final).toMatch(/npm ci --omit=dev/);
     const user = [...final.matchAll(/^USER\s+(\S+)/gm)].pop()?.[1];
