@@ -4,10 +4,14 @@
 //   optifiber exporter [flags]   serve /metrics and the API from the pages
 //   optifiber start [flags]      simulator + exporter, printing every URL (npm start)
 //   optifiber top [flags]        live terminal view of the pages
+//   optifiber train [...]        train the ONNX models (docs/ai.md)
+//   optifiber backtest ...       replay a history through the models
+//   optifiber report ...         CSV export / weekly PDF (exporter/src/report/cli.ts)
 //
 // Flags, OPTIFIBER_* environment variables and --config.file (YAML) share one
 // key table (src/config/schema.ts); precedence flags > env > file > defaults.
-// Later issues add subcommands (train, backtest, report) to COMMANDS.
+// The AI commands (train, backtest) and report have their own argument
+// parsers and are imported lazily, so `optifiber exporter` does not load them.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, configHelp, loadConfig, type LoadOptions, type LoadResult } from './config/load.js';
@@ -68,6 +72,7 @@ async function serve(ctx: CommandContext, defaults: LoadOptions['defaults'], pri
     log.error({ err: e }, 'startup failed');
     return 1;
   }
+  sighupHandlers.push(() => handle.reloadModels());
   if (printUrls) {
     const u = handle.url;
     const lines = [
@@ -142,7 +147,86 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  train: {
+    summary: 'train the ONNX anomaly and forecast models (deterministic for a seed)',
+    run: async (ctx) => {
+      if (wantsHelp(ctx.argv)) {
+        ctx.stdout(TRAIN_HELP);
+        return 0;
+      }
+      const { runTrain } = await import('./ai/train.js');
+      return runTrain(ctx.argv, (s) => ctx.stdout(s + '\n'));
+    },
+  },
+  backtest: {
+    summary: 'replay a CSV history through the models: backtest anomaly|forecast --input F --output O',
+    run: async (ctx) => {
+      if (wantsHelp(ctx.argv)) {
+        ctx.stdout(BACKTEST_HELP);
+        return 0;
+      }
+      const { runBacktest } = await import('./ai/backtest.js');
+      return runBacktest(ctx.argv, (s) => ctx.stderr(s + '\n'));
+    },
+  },
+  // ---- report slot -------------------------------------------------------
+  // `optifiber report` is runReport(argv) of exporter/src/report/cli.ts (the
+  // reporting work). Loaded at run time so the CLI works while it is absent.
+  report: {
+    summary: 'reports: CSV export, weekly PDF, scheduler (optifiber report --help)',
+    run: async (ctx) => {
+      let mod: { runReport?: (argv: string[]) => Promise<number> };
+      try {
+        mod = (await import(REPORT_MODULE)) as typeof mod;
+      } catch (e) {
+        ctx.stderr(`optifiber report: not available in this build (${e instanceof Error ? e.message.split('\n')[0] : String(e)})\n`);
+        return 1;
+      }
+      if (typeof mod.runReport !== 'function') {
+        ctx.stderr('optifiber report: not available in this build (report/cli.js has no runReport)\n');
+        return 1;
+      }
+      return mod.runReport(ctx.argv);
+    },
+  },
 };
+
+const wantsHelp = (argv: string[]): boolean => argv.includes('--help') || argv.includes('-h');
+
+const TRAIN_HELP = `usage: optifiber train [--seed N] [--out DIR] [--quick]
+
+Train the anomaly (Isolation Forest) and forecast models on simulator runs,
+deterministically for a seed, and write anomaly.onnx, forecast.onnx and
+MODEL_CARD.md.
+
+  --seed N     training seed, 0..1000000 (default: the committed models' seed)
+  --out DIR    output directory (default: exporter/models of the repository)
+  --quick      a small configuration (seconds), for tests; never for the committed models
+
+The exporter loads the models from --models.dir (default exporter/models) and
+reloads them on SIGHUP. See docs/ai.md and exporter/models/MODEL_CARD.md.
+`;
+
+const BACKTEST_HELP = `usage:
+  optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR]
+  optifiber backtest forecast [--horizon 15m] [--train-fraction 0.6667] --input FILE --output OUT.csv
+
+Replay a history through the exporter's feature pipeline and models, online
+(no look-ahead).
+
+  anomaly   input: a "timestamp,value" CSV (one series) or the optical testbed
+            format (Timestamp,Type,ID,BER,OSNR,InputPower,OutputPower[,Failure]);
+            output: timestamp,anomaly_score, one row per distinct input timestamp
+  forecast  input: time,value with one header row; fits on the rows before
+            --train-fraction, then outputs timestamp,forecast (the forecast made at
+            that timestamp for timestamp + --horizon) for every later row
+  --models DIR  directory holding anomaly.onnx (default: exporter/models)
+
+See docs/ai.md.
+`;
+
+/** Where `optifiber report` lives (another engineer's module); imported by a variable so the CLI builds without it. */
+const REPORT_MODULE = './report/cli.js';
 
 function usage(): string {
   const cmds = Object.entries(COMMANDS)

@@ -4,9 +4,11 @@
 //  1. prerequisites (apt packages; the matching Debian kernel image, cached in
 //     .cache/kernel/, from which the uncompressed vmlinux is extracted)
 //  2. make -C kernel module sim; the in-VM test programs, static
-//  3. a busybox initramfs (newc cpio, gzip -1) in two concatenated parts: a
-//     cached base (busybox, node + its libraries, koffi) and a small part with
-//     this run's module, tests, exporter/dist and /init
+//  3. a busybox initramfs (newc cpio, gzip -1) in three concatenated parts: a
+//     cached base (busybox, node + its libraries, koffi), a cached part with
+//     the exporter's runtime node_modules (onnxruntime-node linux-x64 only),
+//     and a small part with this run's module, tests, exporter/dist, the
+//     models and /init
 //  4. boot, stream the serial console, parse "RESULT" lines, hard timeout
 //  5. parity: the same parameters on the host through build/optifiber-sim,
 //     compared hash to hash with the kernel's pages
@@ -14,7 +16,8 @@
 // Output: one "PASS kernel: <case>" / "FAIL kernel: <case>: <reason>" line per
 // case, then "N passed, N failed"; exit 1 on any failure or missing case.
 // Environment: OF_QEMU_TIMEOUT_S (default 300), OF_VERBOSE=1 (echo the console
-// while it runs). The console of the last run is kept in
+// while it runs), OF_VM_NO_MODELS=1 (the in-VM exporter without onnxruntime
+// and the models: smaller initramfs, exporter_models_up then fails). The console of the last run is kept in
 // .cache/kernel/last-console.log.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -53,6 +56,11 @@ const VM_CASES = [
 ];
 const READER_CASES = ['ts_reader_open', 'ts_reader_matches_pages', 'ts_reader_samples_advance',
   'ts_reader_source_gone'];
+// The real exporter in the VM (kernel/tests/vm/exporter-check.mjs), plus
+// exporter_metrics_lint: promtool on the host over the scrape the VM printed.
+const EXPORTER_CASES = ['exporter_starts', 'exporter_models_up', 'exporter_metrics_match_pages',
+  'exporter_control_requires_token', 'exporter_control_cmd_add', 'exporter_sigterm', 'exporter_metrics_lint'];
+const WITH_MODELS = !process.env.OF_VM_NO_MODELS;
 
 const t0 = Date.now();
 const timings = {};
@@ -290,6 +298,63 @@ function baseInitramfs() {
   return { file, cached: false };
 }
 
+// What exporter/dist imports at run time (the `exporter` command): express,
+// yaml, zod (config), bcryptjs (web config), protobufjs + onnxruntime-node
+// (models; loaded lazily, the exporter runs without them). Not prom-client
+// (the exposition is hand-written), better-sqlite3/playwright-core (report,
+// loaded only by `optifiber report`). koffi is in the base part.
+const RUNTIME_DEPS = ['express', 'yaml', 'zod', 'bcryptjs', 'protobufjs', ...(WITH_MODELS ? ['onnxruntime-node'] : [])];
+// Install-time or type-only dependencies, never imported at run time.
+const SKIP_DEPS = new Set(['@types/node', 'adm-zip', 'global-agent', 'koffi']);
+
+/** The closure of RUNTIME_DEPS over package.json dependencies: [name, dir] (root node_modules, hoisted). */
+function runtimeDepDirs() {
+  const root = path.join(repo, 'node_modules');
+  const seen = new Map();
+  const visit = (name, fromDir) => {
+    if (SKIP_DEPS.has(name) || seen.has(name)) return;
+    const nested = path.join(fromDir, 'node_modules', name);
+    const dir = fs.existsSync(path.join(nested, 'package.json')) ? nested : path.join(root, name);
+    if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`runtime dependency ${name} not installed (npm install)`);
+    seen.set(name, dir);
+    const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    for (const d of Object.keys(pj.dependencies ?? {})) visit(d, dir);
+  };
+  for (const d of RUNTIME_DEPS) visit(d, path.join(repo, 'exporter'));
+  return [...seen.entries()];
+}
+
+// Part 2: the runtime node_modules, cached by package versions.
+function depsInitramfs() {
+  const deps = runtimeDepDirs();
+  const h = createHash('sha256');
+  for (const [n, d] of deps) h.update(`${n}@${JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')).version}\n`);
+  const libs = ['/lib/x86_64-linux-gnu/librt.so.1'].filter((f) => fs.existsSync(f)); // libonnxruntime needs it, node does not
+  h.update(libs.join(',') + 'deps-v2');
+  const file = path.join(cache, `deps-${h.digest('hex').slice(0, 16)}.cpio.gz`);
+  if (fs.existsSync(file)) return { file, cached: true, count: deps.length };
+  const t = new Tree();
+  for (const lib of libs) t.hostFile(lib, lib);
+  // skip: nested node_modules (visited on their own), other platforms' onnxruntime
+  // binaries, docs/tests/examples at a package's top level, markdown, maps, types
+  const skip = (pkgDir) => (s, ent) => {
+    const b = path.basename(s);
+    if (ent.isDirectory()) {
+      if (b === 'node_modules') return false;
+      if (/\/onnxruntime-node\/bin\/napi-v\d+\/(darwin|win32)$/.test(s) || /\/onnxruntime-node\/bin\/napi-v\d+\/linux\/arm64$/.test(s)) return false;
+      return !(path.dirname(s) === pkgDir && ['docs', 'doc', 'test', 'tests', '.github', 'example', 'examples'].includes(b));
+    }
+    return !/\.(md|map|d\.ts|d\.mts|d\.cts)$/.test(b);
+  };
+  for (const [, dir] of deps) {
+    const rel = path.relative(path.join(repo, 'node_modules'), dir);
+    t.hostTree(`app/node_modules/${rel}`, dir, skip(dir));
+  }
+  for (const old of fs.readdirSync(cache).filter((f) => /^deps-.*\.cpio\.gz$/.test(f))) fs.rmSync(path.join(cache, old));
+  fs.writeFileSync(file, t.gz());
+  return { file, cached: false, count: deps.length };
+}
+
 function initScript(parityParams) {
   return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -298,6 +363,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 echo 1 > /proc/sys/kernel/printk 2>/dev/null
 echo "VMTEST START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME boot $s"
@@ -319,6 +385,14 @@ else
   echo "READER MISSING exporter/dist/source/page-reader.js"
 fi
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader $s"
+if [ -f /app/exporter/dist/cli.js ]; then
+  /bin/optifiber_vmtest load /optifiber.ko "tick_ms=500 seed=11" && \\
+    (cd /app && node kernel/tests/vm/exporter-check.mjs 2>&1)
+  rmmod optifiber 2>/dev/null
+else
+  echo "EXPORTER MISSING exporter/dist/cli.js"
+fi
+s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME exporter $s"
 dmesg | grep -E "BUG|Oops|WARNING|Call Trace|optifiber" | sed 's/^/DMESG /' | tail -n 40
 echo "VMTEST END"
 poweroff -f
@@ -332,6 +406,10 @@ function testInitramfs(b, parityParams) {
   t.hostFile('bin/optifiber_vmtest', b.vmtest);
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
   t.hostFile('app/kernel/tests/vm/reader-check.mjs', path.join(here, 'vm', 'reader-check.mjs'));
+  t.hostFile('app/kernel/tests/vm/exporter-check.mjs', path.join(here, 'vm', 'exporter-check.mjs'));
+  if (WITH_MODELS) {
+    for (const f of ['anomaly.onnx', 'forecast.onnx']) t.hostFile(`app/exporter/models/${f}`, path.join(repo, 'exporter', 'models', f));
+  }
   t.file('app/package.json', JSON.stringify({ type: 'module' }));
   const dist = path.join(repo, 'exporter', 'dist');
   if (fs.existsSync(dist)) {
@@ -432,11 +510,15 @@ async function main() {
 
   t = Date.now();
   const base = baseInitramfs();
+  const deps = depsInitramfs();
   const test = testInitramfs(b, parityParams());
   const initrd = path.join(cache, 'initramfs.cpio.gz');
-  fs.writeFileSync(initrd, Buffer.concat([fs.readFileSync(base.file), fs.readFileSync(test)]));
+  fs.writeFileSync(initrd, Buffer.concat([fs.readFileSync(base.file), fs.readFileSync(deps.file), fs.readFileSync(test)]));
   timings.initramfs = Date.now() - t;
-  log(`initramfs ${(fs.statSync(initrd).size / 1048576).toFixed(1)} MiB (base ${base.cached ? 'cached' : 'built'}) in ${secs(timings.initramfs)}`);
+  const mib = (f) => (fs.statSync(f).size / 1048576).toFixed(1);
+  log(`initramfs ${mib(initrd)} MiB: base ${mib(base.file)} MiB (${base.cached ? 'cached' : 'built'}), ` +
+    `exporter deps ${mib(deps.file)} MiB (${deps.count} packages${WITH_MODELS ? ', onnxruntime-node' : ', no models'}; ${deps.cached ? 'cached' : 'built'}), ` +
+    `test ${mib(test)} MiB, in ${secs(timings.initramfs)}`);
 
   // host side of the parity check, while nothing else runs
   let hostParity = null;
@@ -455,13 +537,16 @@ async function main() {
   const lines = vm.out.split('\n');
   const info = [];
   let vmParity = null;
+  let vmMetrics = null;
   for (const line of lines) {
     let m;
-    if ((m = /^RESULT (PASS|FAIL) (\S+)(?:: (.*))?$/.exec(line))) {
+    if ((m = /^EXPORTER_METRICS_GZ_B64 (\S+)$/.exec(line))) {
+      try { vmMetrics = zlib.gunzipSync(Buffer.from(m[1], 'base64')).toString('utf8'); } catch (e) { vmMetrics = { error: e.message }; }
+    } else if ((m = /^RESULT (PASS|FAIL) (\S+)(?:: (.*))?$/.exec(line))) {
       results.set(m[2], m[1] === 'PASS' ? null : (m[3] || 'failed'));
     } else if ((m = /^PARITY (.*)$/.exec(line))) {
       vmParity = m[1];
-    } else if (/^(INFO|VMTEST TIME|DMESG|READER)/.test(line)) {
+    } else if (/^(INFO|VMTEST TIME|DMESG|READER|EXPORTER)/.test(line)) {
       info.push(line);
     }
   }
@@ -480,6 +565,19 @@ async function main() {
     info.push(`INFO parity: ${PARITY.max_ticks} ticks, ${PARITY.nsites} sites: kernel ${kh}, userspace ${hh}`);
   }
 
+  // the VM's scrape through promtool on the host
+  if (typeof vmMetrics === 'string') {
+    if (!which('promtool')) results.set('exporter_metrics_lint', 'promtool not installed on the host (apt-get install prometheus)');
+    else {
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: vmMetrics, encoding: 'utf8' });
+      const out = (r.stdout + r.stderr).trim();
+      results.set('exporter_metrics_lint', r.status === 0 && out === '' ? null : `promtool: ${out.split('\n').slice(0, 3).join(' | ')}`);
+      info.push(`INFO exporter: promtool check metrics on the VM's scrape (${vmMetrics.length} bytes): ${r.status === 0 && out === '' ? 'silent' : out.split('\n')[0]}`);
+    }
+  } else if (vmMetrics) {
+    results.set('exporter_metrics_lint', `could not decode the VM's scrape: ${vmMetrics.error}`);
+  }
+
   for (const l of info) log(l);
   const ended = vm.out.includes('VMTEST END');
   if (!ended) log(`VM did not finish (${vm.timedOut ? `timeout ${TIMEOUT_S} s` : `qemu exit ${vm.code}`}); console tail:\n${lines.slice(-30).join('\n')}`);
@@ -487,15 +585,22 @@ async function main() {
   if (vm.out.includes('READER MISSING')) {
     for (const c of READER_CASES) results.set(c, 'exporter/dist/source/page-reader.js missing (npx tsc -b exporter)');
   }
+  if (vm.out.includes('EXPORTER MISSING')) {
+    for (const c of EXPORTER_CASES) results.set(c, 'exporter/dist/cli.js missing (npx tsc -b exporter)');
+  }
   let pass = 0;
   let fail = 0;
   const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
-  for (const c of [...VM_CASES, 'parity', ...READER_CASES]) {
+  const ALL = [...VM_CASES, 'parity', ...READER_CASES, ...EXPORTER_CASES];
+  if (!results.has('exporter_metrics_lint') && results.get('exporter_metrics_match_pages') !== undefined) {
+    results.set('exporter_metrics_lint', 'no scrape from the VM (exporter_metrics_match_pages did not pass)');
+  }
+  for (const c of ALL) {
     const r = results.has(c) ? results.get(c) : why;
     if (r === null) { pass++; console.log(`PASS kernel: ${c}`); } else { fail++; console.log(`FAIL kernel: ${c}: ${r}`); }
   }
   for (const [c, r] of results) {
-    if ([...VM_CASES, 'parity', ...READER_CASES].includes(c)) continue;
+    if (ALL.includes(c)) continue;
     if (r === null) { pass++; console.log(`PASS kernel: ${c}`); } else { fail++; console.log(`FAIL kernel: ${c}: ${r}`); }
   }
   timings.total = Date.now() - t0;

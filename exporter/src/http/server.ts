@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { gzip } from 'node:zlib';
@@ -26,6 +26,8 @@ import type { BuildInfo } from '../metrics/registry.js';
 import { Sampler } from '../sampler/sampler.js';
 import { chooseSource, type SourceChoice } from '../sim/supervisor.js';
 import { PageReader } from '../source/page-reader.js';
+import type { AiStage } from '../ai/stage.js';
+import type { ModelStatus } from '../ai/runtime.js';
 
 export function buildInfo(): BuildInfo {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -299,11 +301,39 @@ export class ExporterServer {
   }
 }
 
+/** The default models.dir: exporter/models, next to this package's src/ or dist/. */
+export function defaultModelsDir(): string {
+  return fileURLToPath(new URL('../../models/', import.meta.url)).replace(/\/$/, '');
+}
+
+/**
+ * The AI stage for models.dir. onnxruntime-node is imported lazily: an
+ * exporter without it (or whose native addon does not load) serves the raw
+ * metrics with optifiber_model_up 0, and says so once.
+ */
+export async function createModels(config: Config, log: Logger, metrics: StandardRegistry): Promise<{ ai?: AiStage; reload(): Promise<void> }> {
+  const dir = resolve(config.models.dir ?? defaultModelsDir());
+  try {
+    const { createAiStage } = await import('../ai/stage.js');
+    const ai = await createAiStage({ modelDir: dir, log, observeDuration: (m, s) => metrics.models.observe(m, s) });
+    metrics.models.attach(() => ai.status());
+    return { ai, reload: () => ai.reload() };
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    log.error({ dir, err: msg }, `ai: model runtime unavailable (${msg}); raw metrics continue without model outputs`);
+    const down = (model: ModelStatus['model']): ModelStatus => ({ model, up: false, version: '', sha256: '', path: dir, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0, error: msg });
+    metrics.models.attach(() => [down('anomaly'), down('forecast')]);
+    return { reload: async () => log.warn({ dir }, 'SIGHUP: model runtime unavailable, nothing to reload') };
+  }
+}
+
 export interface ExporterHandle {
   url: string;
   source: SourceChoice;
   sampler: Sampler;
   server: ExporterServer;
+  /** Reload the models from models.dir (SIGHUP). Never throws. */
+  reloadModels(): Promise<void>;
   /** Stop serving (graceful), the sampler and the simulator if we started it. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -334,6 +364,10 @@ export async function startExporter(config: Config, log: Logger): Promise<Export
       logger: log,
       ...(source.simulator ? { deadReason: () => source.simulator!.deadReason() } : {}),
     });
+    // Models run in the sampler's tick (a TickStage), never on a scrape.
+    const metrics = standardRegistry(log);
+    const models = await createModels(config, log, metrics);
+    if (models.ai) sampler.addStage(models.ai.stage);
     let channel: ControlChannel | undefined;
     if (source.controlPath !== undefined)
       channel = isSocket(source.controlPath) ? new UnixSocketControlChannel(source.controlPath) : new ProcfsControlChannel(source.controlPath);
@@ -341,6 +375,7 @@ export async function startExporter(config: Config, log: Logger): Promise<Export
       config,
       sampler,
       log,
+      metrics,
       control: { ...(channel ? { channel } : {}), ...(token ? { token } : {}) },
       ...(webConfig ? { webConfig } : {}),
     });
@@ -353,6 +388,7 @@ export async function startExporter(config: Config, log: Logger): Promise<Export
       source,
       sampler,
       server,
+      reloadModels: () => models.reload(),
       stop: (graceMs?: number) =>
         (stopping ??= (async () => {
           source.simulator?.prepareStop();

@@ -5,7 +5,10 @@
 // and of an info metric drops `_info`; the samples keep the full name, so
 // the same descriptors serve both formats (no prom-client `_total` quirk).
 export type Format = 'prometheus' | 'openmetrics';
-export type MetricType = 'gauge' | 'counter' | 'histogram' | 'info';
+// 'unknown' (written `untyped` in text 0.0.4): gauges that carry a `quantile`
+// label, the forecast intervals. promtool lint reserves `quantile` for
+// summaries, except on untyped families; the rules select on it.
+export type MetricType = 'gauge' | 'counter' | 'histogram' | 'info' | 'unknown';
 
 export const CONTENT_TYPE: Record<Format, string> = {
   prometheus: 'text/plain; version=0.0.4; charset=utf-8',
@@ -56,7 +59,7 @@ export class Writer {
 
   header(d: MetricDesc): void {
     const fam = familyName(d, this.format);
-    const type = d.type === 'info' && this.format === 'prometheus' ? 'gauge' : d.type;
+    const type = this.format === 'prometheus' ? (d.type === 'info' ? 'gauge' : d.type === 'unknown' ? 'untyped' : d.type) : d.type;
     this.out += `# HELP ${fam} ${escapeHelp(d.help)}\n# TYPE ${fam} ${type}\n`;
   }
 

@@ -1157,13 +1157,30 @@ static void dump_json(void)
 	       (unsigned long long)d.tick, d.site_count, (unsigned long long)d.seed);
 	for (i = 0; i < M.nsites; i++) {
 		read_site(&M, i, &s);
+		/* u64 values as strings too where they may pass 2^53 (the exporter check compares them exactly) */
 		printf("%s{\"name\":\"%s\",\"cmd_modules\":%u,\"cmd_modules_max\":%u,"
 		       "\"capacity_bps\":%llu,\"module_capacity_bps\":%llu,"
-		       "\"sample_seq\":%llu,\"fault\":%u,\"link_state\":%u}",
+		       "\"sample_seq\":%llu,\"fault\":%u,\"link_state\":%u,"
+		       "\"update_time_ns\":\"%llu\",\"throughput_bps\":%llu,\"offered_bps\":%llu,"
+		       "\"bytes\":\"%llu\",\"crc_errors\":\"%llu\",\"fec_corrected_bits\":\"%llu\","
+		       "\"fec_uncorrectable_blocks\":\"%llu\",\"los_events\":\"%llu\","
+		       "\"pre_fec_ber_e18\":\"%llu\",\"post_fec_ber_e18\":\"%llu\","
+		       "\"osnr_cdb\":%d,\"q_factor_cdb\":%d,\"rx_power_cdbm\":%d,\"tx_power_cdbm\":%d,"
+		       "\"temperature_mc\":%d}",
 		       i ? "," : "", s.name, s.cmd_modules, s.cmd_modules_max,
 		       (unsigned long long)s.capacity_bps,
 		       (unsigned long long)s.module_capacity_bps,
-		       (unsigned long long)s.sample_seq, s.fault, s.link_state);
+		       (unsigned long long)s.sample_seq, s.fault, s.link_state,
+		       (unsigned long long)s.update_time_ns,
+		       (unsigned long long)s.throughput_bps, (unsigned long long)s.offered_bps,
+		       (unsigned long long)s.bytes, (unsigned long long)s.crc_errors,
+		       (unsigned long long)s.fec_corrected_bits,
+		       (unsigned long long)s.fec_uncorrectable_blocks,
+		       (unsigned long long)s.los_events,
+		       (unsigned long long)s.pre_fec_ber_e18,
+		       (unsigned long long)s.post_fec_ber_e18,
+		       s.osnr_cdb, s.q_factor_cdb, s.rx_power_cdbm, s.tx_power_cdbm,
+		       s.temperature_mc);
 	}
 	printf("]}\n");
 	unmap_pages(&M);
