@@ -6,7 +6,7 @@ import { grafanaJestProject } from './grafana-common/jest.project.mjs';
 const node = {
   displayName: 'node',
   testEnvironment: 'node',
-  roots: ['<rootDir>/exporter', '<rootDir>/mcp-simulator', '<rootDir>/grafana-app-remediation', '<rootDir>/provisioning'],
+  roots: ['<rootDir>/exporter', '<rootDir>/mcp-simulator', '<rootDir>/grafana-app-remediation/service', '<rootDir>/provisioning'],
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -18,6 +18,12 @@ const node = {
 
 // The Grafana plugin workspaces run in jsdom (see grafana-common/jest.project.mjs).
 export default {
-  projects: [node, grafanaJestProject('grafana-datasource'), grafanaJestProject('grafana-panel-heatmap')],
+  projects: [
+    node,
+    grafanaJestProject('grafana-datasource'),
+    grafanaJestProject('grafana-panel-heatmap'),
+    // the app plugin's tests (grafana-app-remediation/test); its service/ runs in `node`
+    { ...grafanaJestProject('grafana-app-remediation'), roots: ['<rootDir>/grafana-app-remediation/test'] },
+  ],
   testTimeout: 30000,
 };

@@ -10,7 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2eDir, launchChromium, startHarness, CHROMIUM } from './lib.mjs';
-import { tests } from './specs/harness.spec.mjs';
+import { tests as harnessTests } from './specs/harness.spec.mjs';
+import { tests as appTests, teardown as appTeardown } from './specs/app.spec.mjs';
+
+const tests = [...harnessTests, ...appTests];
 
 const TEST_TIMEOUT_MS = 45_000;
 const filter = process.argv[2];
@@ -55,6 +58,7 @@ if (!existsSync(CHROMIUM)) {
       }
     }
   } finally {
+    await appTeardown().catch((e) => console.error(`app teardown: ${e.message}`));
     await chromium.close();
     await harness.close();
   }

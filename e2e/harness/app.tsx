@@ -1,0 +1,66 @@
+// Harness page of the remediation app plugin, served by the Grafana stand-in
+// (e2e/app/grafana-standin.mjs) at Grafana's own paths:
+//   /a/optifiber-remediation-app/<overview|history|policies>   the app's root page
+//   /plugins/optifiber-remediation-app                          its configuration page
+// window.grafanaBootData (user, org role, theme) is injected by the stand-in
+// for the signed-in session. The plugin is used as Grafana loads it (module.ts
+// `plugin`: root page and config page) with a BackendSrv over window.fetch,
+// so every call goes to the stand-in's /api/plugin-proxy routes.
+import { createTheme, type AppPluginMeta, type PluginMeta } from '@grafana/data';
+import { config, setBackendSrv, type BackendSrv, type BackendSrvRequest, type FetchResponse } from '@grafana/runtime';
+import { GlobalStyles, ThemeContext } from '@grafana/ui';
+import React from 'react';
+import { createRoot } from 'react-dom/client';
+import { Observable } from 'rxjs';
+import { plugin } from '../../grafana-app-remediation/src/module.js';
+import type { AppSettings } from '../../grafana-app-remediation/src/types.js';
+
+function fetchObservable<T>(o: BackendSrvRequest): Observable<FetchResponse<T>> {
+  return new Observable((sub) => {
+    const ctrl = new AbortController();
+    const hasBody = o.data !== undefined && o.method !== 'GET';
+    fetch(o.url, { method: o.method ?? 'GET', credentials: 'same-origin', signal: ctrl.signal, headers: { Accept: 'application/json', ...(hasBody ? { 'Content-Type': 'application/json' } : {}) }, ...(hasBody ? { body: JSON.stringify(o.data) } : {}) })
+      .then(async (r) => {
+        const text = await r.text();
+        let data: unknown = text;
+        try { data = text ? JSON.parse(text) : null; } catch { /* text */ }
+        const resp = { status: r.status, statusText: r.statusText, ok: r.ok, data, headers: r.headers, redirected: r.redirected, type: r.type, url: r.url, config: o } as unknown as FetchResponse<T>;
+        if (r.ok) { sub.next(resp); sub.complete(); } else sub.error({ status: r.status, statusText: r.statusText, data, config: o });
+      })
+      .catch((e) => sub.error(e));
+    return () => ctrl.abort();
+  });
+}
+setBackendSrv({ fetch: fetchObservable } as unknown as BackendSrv);
+
+const boot = (window as unknown as { grafanaBootData: { user: { theme: string } } }).grafanaBootData;
+const themeName = boot.user.theme === 'light' ? 'light' : 'dark';
+const theme = createTheme({ colors: { mode: themeName } });
+
+declare global {
+  interface Window { __ready?: boolean; __pluginMeta?: unknown }
+}
+
+async function main() {
+  const r = await fetch(`/api/plugins/${'optifiber-remediation-app'}/settings`, { credentials: 'same-origin' });
+  const meta = (await r.json()) as AppPluginMeta<AppSettings>;
+  window.__pluginMeta = meta;
+  plugin.init(meta as unknown as PluginMeta<AppSettings>);
+  plugin.meta = meta;
+  const Root = plugin.root!;
+  const Config = plugin.configPages![0]!.body;
+  const isConfig = location.pathname.startsWith('/plugins/');
+  createRoot(document.getElementById('root')!).render(
+    <ThemeContext.Provider value={theme}>
+      <GlobalStyles />
+      <div data-testid="harness" data-theme={themeName} style={{ background: theme.colors.background.canvas, color: theme.colors.text.primary, fontFamily: theme.typography.fontFamily, padding: 16, minHeight: '100vh', boxSizing: 'border-box' }}>
+        <div style={{ background: theme.colors.background.primary, border: `1px solid ${theme.colors.border.weak}`, borderRadius: 2, padding: 16, maxWidth: 1240 }}>
+          <h2 style={{ marginTop: 0 }} data-testid="page-title">{isConfig ? 'OptiFiber Remediation: configuration' : 'OptiFiber Remediation'} <small style={{ color: theme.colors.text.secondary, fontSize: 13 }}>signed in as {config.bootData.user.login} ({String(config.bootData.user.orgRole)})</small></h2>
+          {isConfig ? <Config plugin={plugin as never} query={{}} /> : <Root meta={meta} basename={`/a/${meta.id}`} onNavChanged={() => {}} query={{}} path={location.pathname} />}
+        </div>
+      </div>
+    </ThemeContext.Provider>,
+  );
+  window.__ready = true;
+}
+main().catch((e) => { document.body.textContent = `harness error: ${e}`; });

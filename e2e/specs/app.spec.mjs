@@ -1,0 +1,350 @@
+// Browser specs of the remediation app plugin (optifiber-remediation-app):
+// every page for each role, against the REAL remediation service and MCP
+// simulator (e2e/app/remediation-stack.mjs) behind a loopback stand-in for
+// Grafana's server (e2e/app/grafana-standin.mjs) that applies the app's
+// plugin.json routes (reqRole, bearer token and X-OptiFiber-Role set by the
+// route) for the signed-in user's role. Users: noc (Viewer), devops (Editor),
+// admin (Admin). The tests run in this order and share one service state.
+import assert from 'node:assert/strict';
+import { startGrafanaStandin, PLUGIN_ID } from '../app/grafana-standin.mjs';
+import { startRemediationStack } from '../app/remediation-stack.mjs';
+
+let env;
+/** Starts the service stack and the Grafana stand-in once (in front of the Vite harness at `base`). */
+async function ensure(base) {
+  if (!env) {
+    const stack = await startRemediationStack();
+    const grafana = await startGrafanaStandin({ viteUrl: base, serviceUrl: stack.serviceUrl, serviceToken: stack.apiToken });
+    env = { stack, grafana };
+  }
+  return env;
+}
+export async function teardown() {
+  if (!env) return;
+  const e = env;
+  env = undefined;
+  await e.grafana.close();
+  await e.stack.stop();
+}
+
+const APP = `/a/${PLUGIN_ID}`;
+
+async function openApp(browser, base, user, path, { theme = 'dark', width = 1280, height = 900 } = {}) {
+  const { stack, grafana } = await ensure(base);
+  const page = await browser.newPage({ viewport: { width, height } });
+  const errors = [];
+  const leaks = [];
+  const pending = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|favicon|fonts?\//i.test(m.text())) errors.push(m.text()); });
+  // No response the browser receives may carry the service token.
+  page.on('response', (r) => {
+    if (!r.url().includes('/api/')) return;
+    pending.push(r.text().then((t) => { if (t.includes(stack.apiToken)) leaks.push(r.url()); }, () => {}));
+    const h = JSON.stringify(r.headers());
+    if (h.includes(stack.apiToken)) leaks.push(`${r.url()} (headers)`);
+  });
+  const from = grafana.proxied.length;
+  await page.goto(grafana.loginUrl(user, path, theme), { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 60_000 });
+  const finish = async () => {
+    await Promise.all(pending);
+    assert.deepEqual(leaks, [], `the service token reached the browser: ${leaks.join(', ')}`);
+    assert.ok(!(await page.content()).includes(stack.apiToken), 'the service token is in the page');
+    assert.deepEqual(errors, [], `page errors: ${errors.join(' | ')}`);
+  };
+  return { page, stack, grafana, errors, finish, calls: () => grafana.proxied.slice(from) };
+}
+
+/** fetch() from inside the page (same origin, the session cookie): what a user could forge with devtools. */
+function forge(page, method, url, headers = {}, body) {
+  return page.evaluate(async ({ method, url, headers, body }) => {
+    const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, { method, url, headers, body });
+}
+
+async function pickSelect(page, inputId, text) {
+  await page.locator(`#${inputId}`).click();
+  await page.locator(`#${inputId}`).fill(text);
+  await page.keyboard.press('Enter');
+}
+
+const rows = (page) => page.getByTestId('history-row');
+async function waitRows(page, n, what) {
+  await page.waitForFunction(([n]) => document.querySelectorAll('[data-testid=history-row]').length === n, [n], { timeout: 10_000 }).catch(() => {});
+  assert.equal(await rows(page).count(), n, what);
+}
+
+export const tests = [
+  {
+    name: 'app (Viewer): Overview shows service health, 3 pending approvals and recent actions; Approve/Reject disabled; only the viewer route is used',
+    async run({ browser, base, shot }) {
+      const { page, finish, calls } = await openApp(browser, base, 'noc', `${APP}/overview`);
+      await page.getByTestId('page-overview').waitFor();
+      assert.match(await page.getByTestId('whoami').innerText(), /noc\s*Viewer/);
+      assert.match(await page.getByTestId('health-service').innerText(), /healthy/);
+      assert.match(await page.getByTestId('health-mcp').innerText(), /\bok\b/, 'MCP reached by the succeeded actions');
+      assert.match(await page.getByTestId('health-exporter').innerText(), /\bok\b/);
+      assert.match(await page.getByTestId('health-24h').innerText(), /succeeded: 2/);
+      assert.equal(await page.getByTestId('approval').count(), 3);
+      for (const b of await page.getByTestId('approve').all()) assert.ok(await b.isDisabled(), 'Approve disabled for a Viewer');
+      for (const b of await page.getByTestId('reject').all()) assert.ok(await b.isDisabled(), 'Reject disabled for a Viewer');
+      assert.match(await page.getByTestId('approve-hint').innerText(), /Only Admins/);
+      assert.equal(await page.getByTestId('recent-action').count(), 6);
+      const paris = page.locator('[data-testid=recent-action][data-id="1"]');
+      assert.match(await paris.getByTestId('outcome').innerText(), /succeeded/);
+      assert.equal(await paris.getByTestId('site-link').getAttribute('href'), '/d/optifiber-site?var-site=paris-1');
+      assert.match(await paris.getByTestId('alert-link').getAttribute('href'), /^http:\/\/127\.0\.0\.1:9090\/graph\?g0\.expr=/);
+      assert.equal(await page.getByTestId('remediation-dashboard').getAttribute('href'), '/d/optifiber-remediation');
+      await shot(page, 'app-overview-viewer');
+      const used = calls();
+      assert.ok(used.length >= 2 && used.every((c) => c.route === 'viewer' && c.role === 'Viewer' && c.status === 200), `viewer route only: ${JSON.stringify(used)}`);
+      await finish();
+    },
+  },
+  {
+    name: 'app (Viewer): History filters (result, site, mode, URL), site-dashboard and generatorURL links, audit trail',
+    async run({ browser, base, shot }) {
+      const { page, finish } = await openApp(browser, base, 'noc', `${APP}/history`);
+      await page.getByTestId('page-history').waitFor();
+      await waitRows(page, 6, 'all six actions');
+      await pickSelect(page, 'history-result', 'succeeded');
+      await waitRows(page, 2, 'two succeeded actions');
+      for (const r of await rows(page).all()) assert.equal(await r.getAttribute('data-result'), 'succeeded');
+      assert.match(page.url(), /result=succeeded/, 'the filter is kept in the URL');
+      await page.getByTestId('filter-site').fill('paris-1');
+      await page.getByTestId('filter-site').press('Enter');
+      await waitRows(page, 1, 'paris-1 only');
+      const row = rows(page).first();
+      assert.equal(await row.getByTestId('site-link').getAttribute('href'), '/d/optifiber-site?var-site=paris-1');
+      const alertLink = row.getByTestId('alert-link');
+      assert.match(await alertLink.getAttribute('href'), /^http:\/\/127\.0\.0\.1:9090\/graph\?g0\.expr=optifiber_forecast_utilization/);
+      assert.equal(await alertLink.getAttribute('target'), '_blank');
+      assert.match(await row.innerText(), /4 → 5 CMD/);
+      await row.getByTestId('expand').click();
+      await page.getByTestId('audit-trail').waitFor();
+      const trail = await page.getByTestId('audit-trail').innerText();
+      assert.match(trail, /decision/);
+      assert.ok((await page.getByTestId('audit-entry').count()) >= 3, 'decision, steps and outcome audited');
+      await shot(page, 'app-history-viewer');
+      await page.getByTestId('filter-site').fill('not a site!');
+      await page.getByTestId('filter-site').press('Enter');
+      await page.getByText('A site name is 1-31 characters').waitFor();
+      await page.getByTestId('filter-clear').click();
+      await waitRows(page, 6, 'cleared');
+      await page.goto(`${new URL(page.url()).origin}${APP}/history?mode=dry_run`);
+      await page.waitForFunction(() => window.__ready === true);
+      await waitRows(page, 1, 'deep link ?mode=dry_run');
+      assert.equal(await rows(page).first().getAttribute('data-site'), 'madrid-4');
+      await finish();
+    },
+  },
+  {
+    name: 'app (Viewer): Policies read only, kill switch disabled; forged calls refused (Grafana reqRole 403 on the admin route, service 403 on the viewer route)',
+    async run({ browser, base, shot }) {
+      const { page, stack, finish } = await openApp(browser, base, 'noc', `${APP}/policies`);
+      await page.getByTestId('policy-form').waitFor();
+      await page.getByTestId('policy-readonly').waitFor();
+      assert.ok(await page.getByTestId('policy-save').isDisabled());
+      assert.ok(await page.locator('#policy-cooldown_seconds').isDisabled());
+      assert.ok(await page.getByTestId('kill-switch-toggle').isDisabled());
+      assert.match(await page.getByTestId('kill-switch-hint').innerText(), /Needs the Admin role \(you are Viewer\)/);
+      assert.equal(await page.getByTestId('add-override').count(), 0);
+      await shot(page, 'app-policies-viewer');
+      const P = `/api/plugin-proxy/${PLUGIN_ID}`;
+      const forgedHeaders = { 'X-OptiFiber-Role': 'Admin', Authorization: 'Bearer forged-token-000000000000' };
+      let r = await forge(page, 'PUT', `${P}/admin/api/v1/kill-switch`, forgedHeaders, { enabled: true });
+      assert.equal(r.status, 403, 'Grafana refuses the admin route to a Viewer');
+      assert.match(r.body.message, /plugin proxy route access denied/);
+      r = await forge(page, 'PUT', `${P}/editor/api/v1/policies`, forgedHeaders, { dry_run: true });
+      assert.equal(r.status, 403, 'and the editor route');
+      r = await forge(page, 'PUT', `${P}/viewer/api/v1/kill-switch`, forgedHeaders, { enabled: true });
+      assert.equal(r.status, 403, 'the route overwrites the forged role header: the service sees Viewer');
+      assert.match(r.body.error, /needs the Admin role; you have Viewer/);
+      r = await forge(page, 'PUT', `${P}/viewer/api/v1/policies`, forgedHeaders, { dry_run: true });
+      assert.equal(r.status, 403);
+      assert.match(r.body.error, /needs the Editor role; you have Viewer/);
+      r = await forge(page, 'POST', `${P}/viewer/api/v1/actions/4/approve`, forgedHeaders, {});
+      assert.equal(r.status, 403);
+      assert.match(r.body.error, /needs the Admin role; you have Viewer/);
+      const ks = await stack.api('GET', '/kill-switch');
+      assert.equal(ks.data.enabled, false, 'nothing changed');
+      assert.equal((await stack.api('GET', '/policies')).data.policy.dry_run, false);
+      await finish();
+    },
+  },
+  {
+    name: 'app (Editor): edits and saves the policy (limits, site override) through the editor route; cannot approve or flip the kill switch (UI and service 403)',
+    async run({ browser, base, shot }) {
+      const { page, stack, finish, calls } = await openApp(browser, base, 'devops', `${APP}/policies`);
+      await page.getByTestId('policy-form').waitFor();
+      assert.equal(await page.getByTestId('policy-readonly').count(), 0);
+      assert.ok(await page.getByTestId('kill-switch-toggle').isDisabled(), 'kill switch is Admin only');
+      assert.ok(await page.getByTestId('policy-save').isDisabled(), 'nothing to save yet');
+      // client-side validation with the service's bounds
+      await page.locator('#policy-modules_per_action').fill('99');
+      await page.getByText('Must be between 1 and 8').waitFor();
+      assert.ok(await page.getByTestId('policy-save').isDisabled());
+      await page.locator('#policy-modules_per_action').fill('1');
+      await page.locator('#policy-cooldown_seconds').fill('600');
+      await page.locator('#policy-max_cmd_modules').fill('12');
+      await page.getByTestId('add-override').click();
+      await page.getByLabel('override 2 site').fill('oslo-5');
+      await page.getByLabel('override 2 max modules').fill('8');
+      assert.match(await page.getByTestId('policy-dirty').innerText(), /cooldown_seconds, max_cmd_modules, sites/);
+      await page.getByTestId('policy-save').click();
+      await page.getByTestId('policy-saved').waitFor();
+      const doc = (await stack.api('GET', '/policies')).data;
+      assert.equal(doc.policy.cooldown_seconds, 600);
+      assert.equal(doc.policy.max_cmd_modules, 12);
+      assert.deepEqual(doc.policy.sites, { 'berlin-3': { cooldown_seconds: 1800 }, 'oslo-5': { max_cmd_modules: 8 } });
+      assert.equal(doc.updatedBy, 'devops', 'the audit names the Grafana user');
+      await page.getByText('Last changed by devops').waitFor();
+      const put = calls().find((c) => c.method === 'PUT');
+      assert.deepEqual([put.route, put.role, put.status], ['editor', 'Editor', 200]);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await shot(page, 'app-policies-editor');
+      const P = `/api/plugin-proxy/${PLUGIN_ID}`;
+      let r = await forge(page, 'PUT', `${P}/editor/api/v1/kill-switch`, { 'X-OptiFiber-Role': 'Admin' }, { enabled: true });
+      assert.equal(r.status, 403);
+      assert.match(r.body.error, /needs the Admin role; you have Editor/);
+      r = await forge(page, 'POST', `${P}/editor/api/v1/actions/4/approve`, { 'X-OptiFiber-Role': 'Admin' }, {});
+      assert.equal(r.status, 403);
+      assert.match(r.body.error, /needs the Admin role; you have Editor/);
+      r = await forge(page, 'PUT', `${P}/admin/api/v1/kill-switch`, {}, { enabled: true });
+      assert.equal(r.status, 403, 'Grafana refuses the admin route to an Editor');
+      await page.getByTestId('tab-overview').click();
+      await page.getByTestId('page-overview').waitFor();
+      assert.match(page.url(), /\/overview$/);
+      assert.equal(await page.getByTestId('approval').count(), 3);
+      for (const b of await page.getByTestId('approve').all()) assert.ok(await b.isDisabled(), 'Approve disabled for an Editor');
+      assert.equal((await stack.api('GET', '/approvals')).data.approvals.length, 3, 'nothing approved');
+      await finish();
+    },
+  },
+  {
+    name: 'app (Admin): approves one action (MCP job, capacity verified 4 -> 5) and rejects another; the audit names the approver',
+    async run({ browser, base, shot }) {
+      const { page, stack, finish, calls } = await openApp(browser, base, 'admin', `${APP}/overview`);
+      await page.getByTestId('page-overview').waitFor();
+      assert.match(await page.getByTestId('whoami').innerText(), /admin\s*Admin/);
+      const berlin = page.locator('[data-testid=approval][data-site="berlin-3"]');
+      assert.ok(await berlin.getByTestId('approve').isEnabled());
+      await berlin.getByTestId('approve').click();
+      await page.getByTestId('approval-comment').fill('capacity forecast confirmed by NOC');
+      await page.getByRole('button', { name: 'Approve', exact: true }).last().click();
+      await page.getByTestId('approval-result').waitFor();
+      assert.match(await page.getByTestId('approval-result').innerText(), /approved/);
+      const id = Number(await page.locator('[data-testid=recent-action]').filter({ hasText: 'berlin-3' }).first().getAttribute('data-id'));
+      const done = await stack.until(async () => { const a = (await stack.api('GET', `/actions/${id}`)).data; return a.action.state === 'done' && a; }, 'approved action done');
+      assert.equal(done.action.result, 'succeeded', JSON.stringify(done.action));
+      assert.equal(done.action.approvedBy, 'admin');
+      assert.equal(stack.exporter.sites.get('berlin-3').cmdModules, 5, 'one CMD module added through MCP');
+      const oslo = page.locator('[data-testid=approval][data-site="oslo-5"]');
+      await oslo.getByTestId('reject').click();
+      await page.getByRole('button', { name: 'Reject', exact: true }).last().click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=approval]').length === 1, null, { timeout: 10_000 });
+      await page.getByTestId('refresh').click();
+      await page.locator('[data-testid=recent-action]').filter({ hasText: 'berlin-3' }).filter({ hasText: 'succeeded' }).waitFor({ timeout: 10_000 });
+      assert.match(await page.locator('[data-testid=recent-action]').filter({ hasText: 'oslo-5' }).first().innerText(), /rejected/);
+      assert.equal(stack.exporter.sites.get('oslo-5').cmdModules, 4, 'rejected: nothing provisioned');
+      const verbs = calls().filter((c) => c.method === 'POST');
+      assert.deepEqual(verbs.map((c) => [c.route, c.role, c.status]), [['admin', 'Admin', 200], ['admin', 'Admin', 200]]);
+      await shot(page, 'app-overview-admin');
+      await page.getByTestId('tab-history').click();
+      await page.getByTestId('page-history').waitFor();
+      await page.locator('[data-testid=history-row]').filter({ hasText: 'berlin-3' }).filter({ hasText: 'admin' }).first().waitFor();
+      await finish();
+    },
+  },
+  {
+    name: 'app (Admin): engages the kill switch (banner, approvals blocked) and releases it; can edit policies',
+    async run({ browser, base, shot }) {
+      const { page, stack, finish } = await openApp(browser, base, 'admin', `${APP}/policies`);
+      await page.getByTestId('kill-switch').waitFor();
+      assert.ok(await page.getByTestId('kill-switch-toggle').isEnabled());
+      assert.equal(await page.getByTestId('policy-readonly').count(), 0);
+      await page.getByTestId('kill-switch-reason').fill('fiber cut drill');
+      await page.getByTestId('kill-switch-toggle').click();
+      await page.getByRole('button', { name: 'Engage', exact: true }).click();
+      await page.locator('[data-testid=kill-switch][data-enabled=true]').waitFor();
+      const ks = (await stack.api('GET', '/kill-switch')).data;
+      assert.deepEqual([ks.enabled, ks.reason, ks.by], [true, 'fiber cut drill', 'admin']);
+      await shot(page, 'app-policies-admin-kill-switch');
+      await page.getByTestId('tab-overview').click();
+      await page.getByTestId('kill-switch-banner').waitFor();
+      assert.match(await page.getByTestId('kill-switch-banner').innerText(), /fiber cut drill/);
+      assert.ok(await page.getByTestId('approve').first().isDisabled(), 'no approvals while the kill switch is on');
+      await page.getByTestId('tab-policies').click();
+      await page.getByTestId('kill-switch-toggle').click();
+      await page.getByRole('button', { name: 'Release', exact: true }).click();
+      await page.locator('[data-testid=kill-switch][data-enabled=false]').waitFor();
+      assert.equal((await stack.api('GET', '/kill-switch')).data.enabled, false);
+      await finish();
+    },
+  },
+  {
+    name: 'app config (Admin): service URL in jsonData, token in secureJsonData shown as configured and never echoed; Test connection; wrong token -> 401; Viewer read only',
+    async run({ browser, base, shot }) {
+      const { page, stack, grafana, finish } = await openApp(browser, base, 'admin', `/plugins/${PLUGIN_ID}`);
+      await page.getByTestId('optifiber-app-config').waitFor();
+      assert.equal(await page.locator('#remediation-url').inputValue(), stack.serviceUrl);
+      assert.equal(await page.locator('#remediation-token').inputValue(), 'configured', 'SecretInput shows "configured", not the value');
+      assert.ok(await page.locator('#remediation-token').isDisabled(), 'the configured token field is read only');
+      await page.getByTestId('config-test').click();
+      await page.getByText('Connected: the service answered').waitFor();
+      await page.waitForFunction(() => !document.querySelector('[data-testid=config-save]').disabled);
+      await shot(page, 'app-config-configured');
+      // invalid URL
+      await page.locator('#remediation-url').fill('ftp://example');
+      await page.getByTestId('config-save').click();
+      await page.getByText('Enter an http(s) URL').waitFor();
+      await page.locator('#remediation-url').fill(stack.serviceUrl);
+      // a wrong token: saved, then the service refuses it
+      await page.getByRole('button', { name: 'Reset' }).click();
+      await page.locator('#remediation-token').fill('wrong-token-0123456789');
+      await page.getByTestId('config-save').click();
+      await page.getByText('Settings saved').waitFor();
+      assert.equal(grafana.settings.secureJsonData.serviceToken, 'wrong-token-0123456789');
+      assert.equal(await page.locator('#remediation-token').inputValue(), 'configured');
+      await page.getByTestId('config-test').click();
+      await page.getByText('invalid bearer token').waitFor();
+      // the right token again
+      await page.getByRole('button', { name: 'Reset' }).click();
+      await page.locator('#remediation-token').fill(stack.apiToken);
+      await page.getByTestId('config-save').click();
+      await page.getByText('Settings saved').waitFor();
+      const post = grafana.settingsPosts.at(-1).body;
+      assert.deepEqual(post.jsonData, { serviceUrl: stack.serviceUrl });
+      assert.equal(post.secureJsonData.serviceToken, stack.apiToken, 'the token goes to Grafana once, in secureJsonData');
+      await page.getByTestId('config-test').click();
+      await page.getByText('Connected: the service answered').waitFor();
+      // a Viewer sees the page read only
+      await page.goto(grafana.loginUrl('noc', `/plugins/${PLUGIN_ID}`));
+      await page.waitForFunction(() => window.__ready === true);
+      await page.getByTestId('optifiber-app-config').waitFor();
+      assert.ok(await page.getByTestId('config-save').isDisabled(), `Save disabled for a Viewer: ${await page.getByTestId('page-title').innerText()} ${page.url()}`);
+      assert.ok(await page.locator('#remediation-url').isDisabled(), 'URL read only for a Viewer');
+      const r = await forge(page, 'POST', `/api/plugins/${PLUGIN_ID}/settings`, {}, { jsonData: { serviceUrl: 'http://evil' } });
+      assert.equal(r.status, 403);
+      assert.equal(grafana.settings.jsonData.serviceUrl, stack.serviceUrl);
+      await finish();
+    },
+  },
+  {
+    name: 'app (Viewer, light theme): Overview and History render in the light theme',
+    async run({ browser, base, shot }) {
+      const { page, finish } = await openApp(browser, base, 'noc', `${APP}/overview`, { theme: 'light' });
+      await page.getByTestId('page-overview').waitFor();
+      const bg = await page.getByTestId('harness').evaluate((el) => getComputedStyle(el).backgroundColor);
+      const [r, g, b] = bg.match(/\d+/g).map(Number);
+      assert.ok((0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 > 0.75, `light background ${bg}`);
+      await shot(page, 'app-overview-light');
+      await page.getByTestId('tab-history').click();
+      await page.getByTestId('history-table').waitFor();
+      await shot(page, 'app-history-light');
+      await finish();
+    },
+  },
+];

@@ -1,0 +1,79 @@
+// Root page of the app (/a/optifiber-remediation-app/<overview|history|policies>):
+// tabs, the signed-in role, and the page. Grafana renders <App>; tests and the
+// browser harness render <RemediationApp env={...}> with their own transport.
+import { css } from '@emotion/css';
+import type { AppRootProps, GrafanaTheme2 } from '@grafana/data';
+import { locationService, PluginPage } from '@grafana/runtime';
+import { Alert, Badge, Stack, Tab, TabsBar, useStyles2 } from '@grafana/ui';
+import React, { useEffect, useMemo, useState } from 'react';
+import { PLUGIN_ID, RemediationApi } from '../api.js';
+import { EnvContext, useLoad, type AppEnv } from '../env.js';
+import { grafanaFetcher, grafanaSubUrl, grafanaUserRole } from '../grafana.js';
+import { filterParams, PAGES, pageFromPath, parseFilter, type PageId } from '../logic.js';
+import type { AppSettings } from '../types.js';
+import { History } from './History.js';
+import { Overview } from './Overview.js';
+import { Policies } from './Policies.js';
+
+export function App(_props: AppRootProps<AppSettings>) {
+  const env = useMemo<AppEnv>(() => ({ api: new RemediationApi(grafanaFetcher()), role: grafanaUserRole(), subUrl: grafanaSubUrl(), now: Date.now, refreshMs: 15_000 }), []);
+  return <RemediationApp env={env} />;
+}
+
+function useLocation() {
+  const [loc, setLoc] = useState(() => locationService.getLocation());
+  useEffect(() => locationService.getHistory().listen((l: ReturnType<typeof locationService.getLocation>) => setLoc({ ...l })), []);
+  return loc;
+}
+
+export function RemediationApp({ env }: { env: AppEnv }) {
+  const s = useStyles2(styles);
+  const loc = useLocation();
+  const page = pageFromPath(loc.pathname, PLUGIN_ID);
+  const me = useLoad(() => env.api.whoami(env.role ?? 'Viewer'), [env.api, env.role]);
+  const go = (id: PageId) => locationService.push(`/a/${PLUGIN_ID}/${id}`);
+  const filter = parseFilter(new URLSearchParams(loc.search));
+
+  return (
+    <EnvContext.Provider value={env}>
+      <PluginPage>
+        <div data-testid="optifiber-remediation-app" data-page={page} data-role={env.role ?? ''}>
+          <Stack justifyContent="space-between" alignItems="center">
+            <TabsBar className={s.tabs}>
+              {PAGES.map((p) => (
+                <Tab key={p.id} label={p.title} active={p.id === page} href={`${env.subUrl}/a/${PLUGIN_ID}/${p.id}`} onChangeTab={(e) => (e?.preventDefault(), go(p.id))} data-testid={`tab-${p.id}`} />
+              ))}
+            </TabsBar>
+            <span data-testid="whoami" className={s.who}>
+              {me.data ? (
+                <>
+                  {me.data.user} <Badge text={env.role ?? 'no role'} color={env.role === 'Admin' ? 'red' : env.role === 'Editor' ? 'orange' : 'blue'} />
+                </>
+              ) : null}
+            </span>
+          </Stack>
+          {me.error && (
+            <Alert data-testid="not-connected" severity={me.error.message.includes('403') ? 'warning' : 'error'} title="The remediation service did not answer">
+              {me.error.message}{' '}
+              <a className={s.link} href={`${env.subUrl}/plugins/${PLUGIN_ID}`}>
+                Open the app configuration
+              </a>
+            </Alert>
+          )}
+          <div className={s.body}>
+            {page === 'overview' && <Overview />}
+            {page === 'history' && <History filter={filter} onFilterChange={(f) => locationService.push({ pathname: loc.pathname, search: filterParams(f).toString() })} />}
+            {page === 'policies' && <Policies />}
+          </div>
+        </div>
+      </PluginPage>
+    </EnvContext.Provider>
+  );
+}
+
+const styles = (theme: GrafanaTheme2) => ({
+  tabs: css({ flex: 1 }),
+  who: css({ color: theme.colors.text.secondary, whiteSpace: 'nowrap', marginLeft: theme.spacing(2) }),
+  body: css({ paddingTop: theme.spacing(2) }),
+  link: css({ color: theme.colors.text.link, textDecoration: 'underline' }),
+});

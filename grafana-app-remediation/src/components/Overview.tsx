@@ -1,0 +1,270 @@
+// Overview: service health, kill switch and policy at a glance, pending
+// approvals (Admins approve or reject), the 10 most recent actions.
+import { css } from '@emotion/css';
+import type { GrafanaTheme2 } from '@grafana/data';
+import { Alert, Badge, Button, ConfirmModal, Icon, Input, LinkButton, LoadingPlaceholder, Stack, useStyles2 } from '@grafana/ui';
+import React, { useEffect, useState } from 'react';
+import { useEnv, useLoad } from '../env.js';
+import { capacityChange, formatAge, formatDuration, formatTime, splitHealthError } from '../logic.js';
+import { whyNot } from '../roles.js';
+import type { Action, DependencyHealth } from '../types.js';
+import { AlertLink, ErrorAlert, OutcomeBadge, SiteLink, tableStyles } from './common.js';
+
+export function Overview() {
+  const env = useEnv();
+  const { api, refreshMs } = env;
+  const ov = useLoad(() => api.overview(), [api]);
+  const s = useStyles2(styles);
+  const t = useStyles2(tableStyles);
+  useEffect(() => {
+    if (!refreshMs) return;
+    const h = setInterval(ov.reload, refreshMs);
+    return () => clearInterval(h);
+  }, [refreshMs, ov.reload]);
+
+  if (!ov.data && ov.loading) return <LoadingPlaceholder text="Loading overview..." />;
+  if (!ov.data) return <ErrorAlert title="The remediation service is not reachable" error={ov.error!} />;
+  const d = ov.data;
+  const now = env.now();
+  return (
+    <div data-testid="page-overview">
+      {ov.error && <ErrorAlert title="Refresh failed (showing the last answer)" error={ov.error} />}
+      {d.killSwitch.enabled && (
+        <Alert data-testid="kill-switch-banner" severity="error" title="Kill switch is ON: no new remediation actions or approvals">
+          {d.killSwitch.reason ? `Reason: ${d.killSwitch.reason}. ` : ''}
+          {d.killSwitch.by ? `Engaged by ${d.killSwitch.by} ${formatAge(d.killSwitch.at, now)}.` : ''}
+        </Alert>
+      )}
+      <div className={s.cards}>
+        <div className={s.card} data-testid="health-service">
+          <div className={s.cardTitle}>Service</div>
+          <Badge text={d.health.status === 'ok' ? 'healthy' : d.health.status} color={d.health.status === 'ok' ? 'green' : 'red'} icon="heart" />
+          <div className={s.kv}>Up {formatDuration(d.health.uptimeSeconds)}</div>
+          <div className={s.kv} data-testid="queue-depth">Queue depth {d.health.queueDepth}</div>
+          <div className={s.kv}>Actions in flight {d.health.actionsInFlight}</div>
+        </div>
+        <DependencyCard name="WaveServer MCP" testId="health-mcp" h={d.health.mcp} now={now} />
+        <DependencyCard name="Exporter" testId="health-exporter" h={d.health.exporter} now={now} />
+        <div className={s.card} data-testid="health-policy">
+          <div className={s.cardTitle}>Mode</div>
+          <Stack gap={0.5} wrap="wrap">
+            <Badge data-testid="kill-switch-state" text={d.killSwitch.enabled ? 'kill switch ON' : 'kill switch off'} color={d.killSwitch.enabled ? 'red' : 'green'} />
+            {d.policy.dry_run && <Badge text="dry run" color="purple" />}
+            <Badge text={d.policy.approval_required ? 'approval required' : 'automatic'} color={d.policy.approval_required ? 'orange' : 'blue'} />
+          </Stack>
+          <div className={s.kv}>Cooldown {formatDuration(d.policy.cooldown_seconds)}, max {d.policy.max_cmd_modules} CMD/site</div>
+          <div className={s.kv}>
+            {d.policy.rate_limit_actions} actions per {formatDuration(d.policy.rate_limit_window_seconds)}
+          </div>
+        </div>
+        <div className={s.card} data-testid="health-24h">
+          <div className={s.cardTitle}>Last 24 hours</div>
+          {Object.keys(d.last24h.actionsByResult).length === 0 && <div className={s.kv}>No finished actions</div>}
+          {Object.entries(d.last24h.actionsByResult).map(([k, v]) => (
+            <div className={s.kv} key={k}>
+              {k.replace('_', ' ')}: <b>{v}</b>
+            </div>
+          ))}
+          {Object.entries(d.last24h.skipsByReason).map(([k, v]) => (
+            <div className={s.kv} key={`skip-${k}`} title="Alerts the policy decided not to act on">
+              skipped ({k.replace('_', ' ')}): <b>{v}</b>
+            </div>
+          ))}
+        </div>
+      </div>
+
+      <section className={t.section}>
+        <h3 className={t.heading}>
+          Pending approvals <Badge text={String(d.pendingApprovals.length)} color={d.pendingApprovals.length ? 'orange' : 'darkgrey'} />
+        </h3>
+        <Approvals actions={d.pendingApprovals} onChanged={ov.reload} killSwitch={d.killSwitch.enabled} />
+      </section>
+
+      <section className={t.section}>
+        <Stack justifyContent="space-between" alignItems="center">
+          <h3 className={t.heading}>Recent actions</h3>
+          <Stack gap={1}>
+            <LinkButton size="sm" variant="secondary" icon="apps" href={`${env.subUrl}/d/optifiber-remediation`} data-testid="remediation-dashboard">
+              Remediation dashboard
+            </LinkButton>
+            <Button size="sm" variant="secondary" icon="sync" onClick={ov.reload} data-testid="refresh">
+              Refresh
+            </Button>
+          </Stack>
+        </Stack>
+        {d.recentActions.length === 0 ? (
+          <p className={t.muted}>No actions yet.</p>
+        ) : (
+          <table className={t.table} data-testid="recent-actions">
+            <thead>
+              <tr>
+                <th>#</th>
+                <th>Created</th>
+                <th>Site</th>
+                <th>Alert</th>
+                <th>Outcome</th>
+                <th>Capacity</th>
+                <th>Reason</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.recentActions.map((a) => (
+                <tr key={a.id} data-testid="recent-action" data-id={a.id}>
+                  <td>{a.id}</td>
+                  <td title={formatTime(a.createdAt)}>{formatAge(a.createdAt, now)}</td>
+                  <td>
+                    <SiteLink site={a.site} subUrl={env.subUrl} />
+                  </td>
+                  <td>
+                    <AlertLink action={a} />
+                  </td>
+                  <td>
+                    <OutcomeBadge action={a} />
+                  </td>
+                  <td>{capacityChange(a)}</td>
+                  <td className={t.muted}>{a.reason ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function DependencyCard({ name, h, now, testId }: { name: string; h: DependencyHealth; now: number; testId: string }) {
+  const s = useStyles2(styles);
+  const err = splitHealthError(h.lastError);
+  const failing = !!err.at && (!h.lastOk || Date.parse(err.at) > Date.parse(h.lastOk));
+  return (
+    <div className={s.card} data-testid={testId}>
+      <div className={s.cardTitle}>{name}</div>
+      <Badge text={failing ? 'failing' : h.lastOk ? 'ok' : 'not used yet'} color={failing ? 'red' : h.lastOk ? 'green' : 'darkgrey'} />
+      <div className={s.kv} title={h.url}>
+        {h.url}
+      </div>
+      <div className={s.kv}>Last ok {formatAge(h.lastOk, now)}</div>
+      {err.message && (
+        <div className={s.kv} title={err.message}>
+          <Icon name="exclamation-triangle" /> {formatAge(err.at, now)}: {err.message.slice(0, 80)}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onChanged: () => void; killSwitch: boolean }) {
+  const env = useEnv();
+  const t = useStyles2(tableStyles);
+  const [pending, setPending] = useState<{ action: Action; verb: 'approve' | 'reject' } | null>(null);
+  const [comment, setComment] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const now = env.now();
+  if (actions.length === 0)
+    return (
+      <>
+        {done && <Alert data-testid="approval-result" severity="success" title={done} />}
+        <p className={t.muted} data-testid="no-approvals">
+          Nothing is waiting for approval.
+        </p>
+      </>
+    );
+  const canApprove = env.can.approve;
+  const disabledWhy = !canApprove ? whyNot('Admin', env.role) : killSwitch ? 'The kill switch is on' : undefined;
+  const run = async () => {
+    if (!pending) return;
+    const { action, verb } = pending;
+    setPending(null);
+    setError(null);
+    try {
+      await (verb === 'approve' ? env.api.approve(action.id, comment || undefined) : env.api.reject(action.id, comment || undefined));
+      setDone(`Action #${action.id} on ${action.site} ${verb === 'approve' ? 'approved' : 'rejected'}`);
+    } catch (e) {
+      setError(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      setComment('');
+      onChanged();
+    }
+  };
+  return (
+    <>
+      {error && <ErrorAlert title="The service refused" error={error} />}
+      {done && <Alert data-testid="approval-result" severity="success" title={done} />}
+      {!canApprove && (
+        <p className={t.muted} data-testid="approve-hint">
+          <Icon name="lock" /> Only Admins approve or reject actions (you are {env.role ?? 'not signed in'}).
+        </p>
+      )}
+      <table className={t.table} data-testid="pending-approvals">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Site</th>
+            <th>Alert</th>
+            <th>Adds</th>
+            <th>Requested</th>
+            <th>Expires</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {actions.map((a) => (
+            <tr key={a.id} data-testid="approval" data-id={a.id} data-site={a.site}>
+              <td>{a.id}</td>
+              <td>
+                <SiteLink site={a.site} subUrl={env.subUrl} />
+              </td>
+              <td>
+                <AlertLink action={a} />
+              </td>
+              <td>{a.count} CMD</td>
+              <td title={formatTime(a.createdAt)}>{formatAge(a.createdAt, now)}</td>
+              <td title={formatTime(a.expiresAt)}>{formatAge(a.expiresAt, now)}</td>
+              <td>
+                <Stack gap={1}>
+                  <span title={disabledWhy ?? 'Provision now'}>
+                    <Button size="sm" icon="check" data-testid="approve" disabled={!!disabledWhy} onClick={() => setPending({ action: a, verb: 'approve' })}>
+                      Approve
+                    </Button>
+                  </span>
+                  <Button title={canApprove ? 'Reject: it will not provision' : whyNot('Admin', env.role)} size="sm" variant="destructive" icon="times" data-testid="reject" disabled={!canApprove} onClick={() => setPending({ action: a, verb: 'reject' })}>
+                    Reject
+                  </Button>
+                </Stack>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ConfirmModal
+        isOpen={pending !== null}
+        title={pending ? `${pending.verb === 'approve' ? 'Approve' : 'Reject'} action #${pending.action.id}` : ''}
+        body={
+          pending ? (
+            <div>
+              <p>
+                {pending.verb === 'approve'
+                  ? `Add ${pending.action.count} CMD module(s) on ${pending.action.site} through the WaveServer MCP controller.`
+                  : `Reject the action on ${pending.action.site}; it will not provision.`}
+              </p>
+              <Input data-testid="approval-comment" placeholder="Comment for the audit log (optional)" value={comment} onChange={(e) => setComment(e.currentTarget.value)} />
+            </div>
+          ) : null
+        }
+        confirmText={pending?.verb === 'approve' ? 'Approve' : 'Reject'}
+        confirmVariant={pending?.verb === 'approve' ? 'primary' : 'destructive'}
+        onConfirm={run}
+        onDismiss={() => setPending(null)}
+      />
+    </>
+  );
+}
+
+const styles = (theme: GrafanaTheme2) => ({
+  cards: css({ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))', gap: theme.spacing(1.5), marginBottom: theme.spacing(3) }),
+  card: css({ background: theme.colors.background.secondary, border: `1px solid ${theme.colors.border.weak}`, borderRadius: theme.shape.radius.default, padding: theme.spacing(1.5), minWidth: 0 }),
+  cardTitle: css({ fontWeight: theme.typography.fontWeightMedium, marginBottom: theme.spacing(1) }),
+  kv: css({ color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize, marginTop: theme.spacing(0.5), overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }),
+});

@@ -1,0 +1,67 @@
+// Small shared pieces of the pages: outcome badge, site and alert links, errors.
+import { css } from '@emotion/css';
+import type { GrafanaTheme2 } from '@grafana/data';
+import { Alert, Badge, type BadgeColor, TextLink, useStyles2 } from '@grafana/ui';
+import React from 'react';
+import { ApiError } from '../api.js';
+import { actionOutcome, safeExternalUrl, siteDashboardUrl, type Tone } from '../logic.js';
+import type { Action } from '../types.js';
+
+const BADGE: Record<Tone, BadgeColor> = { green: 'green', red: 'red', orange: 'orange', blue: 'blue', purple: 'purple', gray: 'darkgrey' };
+
+export function OutcomeBadge({ action }: { action: Pick<Action, 'state' | 'result'> }) {
+  const o = actionOutcome(action);
+  return <Badge data-testid="outcome" text={o.text} color={BADGE[o.tone]} />;
+}
+
+export function SiteLink({ site, subUrl }: { site: string; subUrl: string }) {
+  return (
+    <a data-testid="site-link" href={siteDashboardUrl(site, subUrl)} title={`Open the ${site} site dashboard`} className={useStyles2(linkStyle)}>
+      {site}
+    </a>
+  );
+}
+
+export function AlertLink({ action }: { action: Pick<Action, 'alertname' | 'generatorURL'> }) {
+  const url = safeExternalUrl(action.generatorURL);
+  const name = action.alertname ?? 'alert';
+  if (!url) return <span>{name}</span>;
+  return (
+    <TextLink data-testid="alert-link" href={url} external inline={false} title="Open the alert's source (Prometheus generatorURL)">
+      {name}
+    </TextLink>
+  );
+}
+
+export function ErrorAlert({ error, title }: { error: Error; title: string }) {
+  const problems = error instanceof ApiError ? error.problems : [];
+  return (
+    <Alert data-testid="error" severity="error" title={title}>
+      {error.message}
+      {problems.length > 0 && (
+        <ul>
+          {problems.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
+        </ul>
+      )}
+    </Alert>
+  );
+}
+
+const linkStyle = (theme: GrafanaTheme2) => css({ color: theme.colors.text.link, whiteSpace: 'nowrap', '&:hover': { textDecoration: 'underline' } });
+
+export const tableStyles = (theme: GrafanaTheme2) => ({
+  table: css({
+    width: '100%',
+    borderCollapse: 'collapse',
+    fontSize: theme.typography.bodySmall.fontSize,
+    'th, td': { padding: theme.spacing(0.75, 1), borderBottom: `1px solid ${theme.colors.border.weak}`, textAlign: 'left', verticalAlign: 'middle' },
+    th: { color: theme.colors.text.secondary, fontWeight: theme.typography.fontWeightMedium, whiteSpace: 'nowrap' },
+    'tbody tr:hover': { background: theme.colors.action.hover },
+  }),
+  mono: css({ fontFamily: theme.typography.fontFamilyMonospace, fontSize: theme.typography.bodySmall.fontSize }),
+  muted: css({ color: theme.colors.text.secondary }),
+  section: css({ marginBottom: theme.spacing(3) }),
+  heading: css({ marginBottom: theme.spacing(1.5) }),
+});

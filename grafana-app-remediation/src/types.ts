@@ -1,0 +1,146 @@
+// Shapes of the remediation service's REST API (docs/remediation-api.md,
+// docs/remediation-openapi.yaml) as the app plugin uses them.
+
+export type Role = 'Viewer' | 'Editor' | 'Admin';
+export const ROLES: readonly Role[] = ['Viewer', 'Editor', 'Admin'];
+
+export type ActionState = 'pending_approval' | 'ready' | 'baseline' | 'submitted' | 'job_succeeded' | 'done';
+export const ACTION_STATES: readonly ActionState[] = ['pending_approval', 'ready', 'baseline', 'submitted', 'job_succeeded', 'done'];
+export type ActionResult = 'succeeded' | 'failed' | 'unverified' | 'dry_run' | 'rejected' | 'cancelled' | 'expired' | 'skipped' | 'aborted';
+export const ACTION_RESULTS: readonly ActionResult[] = ['succeeded', 'failed', 'unverified', 'dry_run', 'rejected', 'cancelled', 'expired', 'skipped', 'aborted'];
+export type ActionMode = 'auto' | 'approval' | 'dry_run';
+export const ACTION_MODES: readonly ActionMode[] = ['auto', 'approval', 'dry_run'];
+
+export interface Capacity {
+  cmdModules: number;
+  cmdModulesMax?: number;
+  capacityBps?: number;
+  moduleCapacityBps?: number;
+  readAt?: string;
+}
+
+export interface Action {
+  id: number;
+  site: string;
+  alertname: string | null;
+  fingerprint: string;
+  startsAt: string;
+  generatorURL: string | null;
+  labels: Record<string, string> | null;
+  annotations: Record<string, string> | null;
+  mode: ActionMode;
+  count: number;
+  state: ActionState;
+  result: ActionResult | null;
+  reason: string | null;
+  idempotencyKey: string | null;
+  jobId: string | null;
+  jobState: string | null;
+  mcpAttempts: number | null;
+  baseline: Capacity | null;
+  after: Capacity | null;
+  createdAt: string;
+  updatedAt: string | null;
+  submittedAt: string | null;
+  finishedAt: string | null;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  expiresAt: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  ts: string;
+  kind: string;
+  actionId: number | null;
+  site: string | null;
+  alertname: string | null;
+  fingerprint: string | null;
+  startsAt: string | null;
+  status: string | null;
+  decision: string | null;
+  reason: string | null;
+  actor: string | null;
+  details: unknown;
+}
+
+export interface Policy {
+  dry_run: boolean;
+  approval_required: boolean;
+  cooldown_seconds: number;
+  max_cmd_modules: number;
+  rate_limit_actions: number;
+  rate_limit_window_seconds: number;
+  modules_per_action: number;
+  approval_timeout_seconds: number;
+  sites: Record<string, { cooldown_seconds?: number; max_cmd_modules?: number }>;
+}
+
+export interface PolicyDoc {
+  policy: Policy;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+export interface KillSwitch {
+  enabled: boolean;
+  reason?: string;
+  by?: string;
+  at?: string;
+}
+
+export interface Whoami {
+  user: string;
+  role: Role;
+  can: Capabilities;
+}
+
+export interface Capabilities {
+  read: boolean;
+  editPolicies: boolean;
+  approve: boolean;
+  killSwitch: boolean;
+}
+
+export interface DependencyHealth {
+  url: string;
+  lastOk?: string;
+  lastError?: string;
+}
+
+export interface Overview {
+  health: {
+    status: string;
+    uptimeSeconds: number;
+    queueDepth: number;
+    actionsInFlight: number;
+    mcp: DependencyHealth;
+    exporter: DependencyHealth;
+  };
+  killSwitch: KillSwitch;
+  policy: Policy;
+  pendingApprovals: Action[];
+  recentActions: Action[];
+  last24h: { actionsByResult: Record<string, number>; skipsByReason: Record<string, number> };
+}
+
+export interface ActionPage {
+  actions: Action[];
+  nextBeforeId: number | null;
+}
+
+export interface ActionFilter {
+  site?: string;
+  result?: ActionResult;
+  state?: ActionState;
+  mode?: ActionMode;
+  since?: string;
+  until?: string;
+  limit?: number;
+  beforeId?: number;
+}
+
+/** The app's jsonData (secrets live in secureJsonData.serviceToken, write-only). */
+export interface AppSettings {
+  serviceUrl?: string;
+}
