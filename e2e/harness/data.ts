@@ -55,8 +55,8 @@ export function makeFrames(n: number, buckets: number, to: number, stepMs: numbe
       frames.push(prom('optifiber_capacity_bytes_per_second', site, [5e10, 5e10], [to - stepMs, to]));
       frames.push(prom('optifiber_link_up', site, [link >= 1 ? 1 : 0, link >= 1 ? 1 : 0], [to - stepMs, to]));
       frames.push(prom('optifiber_anomaly_score', site, scores, times));
-      frames.push(prom('optifiber_forecast_utilization_ratio', site, [Math.min(1, util + 0.08)], [to + 900_000], { quantile: '0.9' }));
-      frames.push(prom('optifiber_forecast_utilization_ratio', site, [Math.min(1, util + 0.04)], [to + 900_000], { quantile: '0.5' }));
+      frames.push(prom('optifiber_forecast_utilization_ratio', site, [Math.min(1, util + 0.08)], [to + 900_000], { percentile: '90' }));
+      frames.push(prom('optifiber_forecast_utilization_ratio', site, [Math.min(1, util + 0.04)], [to + 900_000], { percentile: '50' }));
       continue;
     }
     frames.push(ds(site, 'utilization', 'Utilization', [to - stepMs, to], utilValues, 'percentunit'));

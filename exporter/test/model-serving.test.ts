@@ -109,7 +109,7 @@ describe('models served by the exporter process', () => {
       const score = value(body, `optifiber_anomaly_score{site="${s}"}`)!;
       expect(score).toBeGreaterThanOrEqual(0);
       expect(score).toBeLessThanOrEqual(1);
-      const q = ['0.1', '0.5', '0.9'].map((k) => value(body, `optifiber_forecast_throughput_bytes_per_second{site="${s}",quantile="${k}"}`)!);
+      const q = ['10', '50', '90'].map((k) => value(body, `optifiber_forecast_throughput_bytes_per_second{site="${s}",percentile="${k}"}`)!);
       expect(q[0]).toBeLessThanOrEqual(q[1]!);
       expect(q[1]).toBeLessThanOrEqual(q[2]!);
       // bytes per second, like optifiber_throughput_bytes_per_second (the model speaks bit/s)
@@ -117,7 +117,7 @@ describe('models served by the exporter process', () => {
       const cap = value(body, `optifiber_capacity_bytes_per_second{site="${s}"}`)!;
       expect(q[1]! / now).toBeGreaterThan(0.2);
       expect(q[1]! / now).toBeLessThan(5);
-      const u = value(body, `optifiber_forecast_utilization_ratio{site="${s}",quantile="0.5"}`)!;
+      const u = value(body, `optifiber_forecast_utilization_ratio{site="${s}",percentile="50"}`)!;
       expect(u).toBeCloseTo(Math.min(1, q[1]! / cap), 2);
     }
     const lint = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });

@@ -13,7 +13,7 @@ export function roleOf(frame: DataFrame, field: Field): Role | null {
   for (const text of [primary, secondary]) {
     if (!text) continue;
     if (labels.feature !== undefined && /contribution/.test(text)) return 'contribution';
-    if (labels.quantile !== undefined || /forecast/.test(text)) return 'forecast';
+    if (labels.percentile !== undefined || labels.quantile !== undefined || /forecast/.test(text)) return 'forecast';
     if (/anomaly/.test(text)) return 'anomaly';
     if (/link_?up|linkup|link_state|link state/.test(text)) return 'link';
     if (/utili[sz]ation/.test(text)) return 'utilization';
@@ -31,10 +31,16 @@ export function timeFieldOf(frame: DataFrame): Field | undefined {
   return frame.fields.find((f) => f.type === 'time');
 }
 
-/** Quantile of a forecast series: from the quantile label or a p10/p50/p90 suffix. */
+/**
+ * Quantile (0..1) of a forecast series: from the exporter's `percentile` label
+ * ("10", "50", "90": Prometheus queries), the OptiFiber data source's
+ * `quantile` label ("0.1", "0.5", "0.9") or a p10/p50/p90 field-name suffix.
+ */
 export function quantileOf(field: Field): number {
+  const p = field.labels?.percentile;
+  if (p !== undefined && p !== '' && !Number.isNaN(Number(p))) return Number(p) / 100;
   const q = field.labels?.quantile;
-  if (q !== undefined && !Number.isNaN(Number(q))) return Number(q);
+  if (q !== undefined && q !== '' && !Number.isNaN(Number(q))) return Number(q);
   const m = /p(\d\d)\b/.exec(field.name.toLowerCase());
   return m ? Number(m[1]) / 100 : 0.5;
 }

@@ -30,7 +30,9 @@ describe('frames -> site models', () => {
       promFrame('optifiber_capacity_bytes_per_second', { site: 'x' }, [40, 40]),
       promFrame('optifiber_link_up', { site: 'x' }, [1, 1]),
       promFrame('optifiber_anomaly_score', { site: 'x' }, [0.2, 0.3]),
-      promFrame('optifiber_forecast_utilization_ratio', { site: 'x', quantile: '0.9' }, [0.7]),
+      promFrame('optifiber_forecast_utilization_ratio', { site: 'x', percentile: '90' }, [0.7]),
+      promFrame('optifiber_forecast_utilization_ratio', { site: 'x', percentile: '10' }, [0.4]),
+      promFrame('site:optifiber_forecast_utilization_p50:ratio', { site: 'x' }, [0.55]),
       promFrame('site:optifiber_utilization:ratio', { site: 'y' }, [0.5]),
       promFrame('up', { job: 'optifiber' }, [1]),
     ]);
@@ -38,7 +40,7 @@ describe('frames -> site models', () => {
     expect(sites[0]!.utilization).toBeCloseTo(0.25);
     expect(sites[0]!.link).toBe('up');
     expect(sites[0]!.anomaly).toBe(0.3);
-    expect(sites[0]!.forecast?.p90).toBe(0.7);
+    expect(sites[0]!.forecast).toEqual({ p10: 0.4, p50: 0.55, p90: 0.7 });
     expect(sites[1]!.utilization).toBe(0.5);
   });
 

@@ -46,7 +46,7 @@ describe('generated JSON', () => {
     const site = byUid(DASHBOARD_UIDS.site);
     expect(site.templating.list.map((v: Json) => v.name)).toContain('site');
     const exprs = panels(site).flatMap((p) => (p.targets ?? []).map((t: Json) => t.expr ?? ''));
-    for (const q of ['0.1', '0.9']) expect(exprs.some((e) => e.includes('optifiber_forecast_throughput_bytes_per_second') && e.includes(`quantile="${q}"`))).toBe(true);
+    for (const q of ['10', '90']) expect(exprs.some((e) => e.includes('optifiber_forecast_throughput_bytes_per_second') && e.includes(`percentile="${q}"`))).toBe(true);
     const band = panels(site).find((p) => (p.title as string).startsWith('Throughput vs capacity'));
     expect(JSON.stringify(band.fieldConfig.overrides)).toContain('"custom.fillBelowTo","value":"forecast p10"');
   });

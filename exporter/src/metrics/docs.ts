@@ -10,7 +10,6 @@ const TYPE_NOTE: Record<MetricDesc['type'], string> = {
   counter: 'counter',
   histogram: 'histogram',
   info: 'info (gauge in text 0.0.4)',
-  unknown: 'unknown (untyped in text 0.0.4)',
 };
 
 export function metricsMarkdown(catalogue: MetricDesc[]): string {
@@ -29,8 +28,7 @@ export function metricsMarkdown(catalogue: MetricDesc[]): string {
     'Per-site families disappear with the site. The model families (`optifiber_anomaly_*`,',
     '`optifiber_forecast_*`) have no series while the model is down or warming up (the forecast',
     'needs about an hour of the site clock); `optifiber_model_up{model}` says which. The forecast',
-    'families carry a `quantile` label (0.1, 0.5, 0.9) and are typed unknown (`untyped`) because',
-    'promtool lint reserves that label for summaries; they are gauges in meaning.',
+    'families are gauges with a `percentile` label (10, 50, 90); `quantile` is reserved for summaries.',
     '',
     `${catalogue.length} families.`,
     '',

@@ -94,13 +94,13 @@ export async function writeSimWeekOpenMetrics(path: string, o: SimWeekOptions): 
     { name: 'optifiber_anomaly_score', type: 'gauge', get: (r, i) => (r.p.sample.fault !== 'none' ? 0.8 + 0.15 * rnd(i, r.t) : 0.05 + 0.2 * rnd(i, r.t)) },
     { name: 'optifiber_anomaly_score_threshold', type: 'gauge', get: () => 0.7 },
     { name: 'optifiber_utilization_high_threshold_ratio', type: 'gauge', get: () => 0.9 },
-    ...(['0.1', '0.5', '0.9'] as const).flatMap((q, k): Fam[] => [
-      { name: 'optifiber_forecast_throughput_bytes_per_second', type: 'gauge', extra: `quantile="${q}"`, get: (r) => r.fc![k]! },
-      { name: 'optifiber_forecast_utilization_ratio', type: 'gauge', extra: `quantile="${q}"`, get: (r) => (r.p.sample.capacityBps > 0 ? r.fc![k]! / (r.p.sample.capacityBps / 8) : 0) },
+    ...(['10', '50', '90'] as const).flatMap((q, k): Fam[] => [
+      { name: 'optifiber_forecast_throughput_bytes_per_second', type: 'gauge', extra: `percentile="${q}"`, get: (r) => r.fc![k]! },
+      { name: 'optifiber_forecast_utilization_ratio', type: 'gauge', extra: `percentile="${q}"`, get: (r) => (r.p.sample.capacityBps > 0 ? r.fc![k]! / (r.p.sample.capacityBps / 8) : 0) },
     ]),
   ];
   const seen = new Set<string>();
-  // OpenMetrics: all samples of a family together, so group the quantile variants.
+  // OpenMetrics: all samples of a family together, so group the percentile variants.
   const order = [...new Set(fams.map((f) => f.name))];
   for (const name of order) {
     const group = fams.filter((f) => f.name === name);

@@ -191,15 +191,15 @@ export async function gatherWeekly(o: WeeklyOptions): Promise<WeeklyData> {
   const one = (r: RangeSeries[]) => r[0]?.values ?? [];
   for (const s of hotSites) {
     const m = sel(s);
-    const fq = (q: string) => `optifiber_forecast_throughput_bytes_per_second{${m.slice(1, -1)},quantile="${q}"}`;
+    const fq = (q: string) => `optifiber_forecast_throughput_bytes_per_second{${m.slice(1, -1)},percentile="${q}"}`;
     const [tp, tpk, c, lo, mid, hi] = await Promise.all([
       prom.queryRange(`avg_over_time(optifiber_throughput_bytes_per_second${m}[${step}s])`, from + step, to, step),
       prom.queryRange(`max_over_time(optifiber_throughput_bytes_per_second${m}[${step}s])`, from + step, to, step),
       prom.queryRange(`max_over_time(optifiber_capacity_bytes_per_second${m}[${step}s])`, from + step, to, step),
       // a forecast made at t predicts t + 15 min: `offset 15m` plots it at the time it predicts
-      prom.queryRange(`min_over_time(${fq('0.1')}[${step}s] offset 15m)`, from + step, to, step),
-      prom.queryRange(`avg_over_time(${fq('0.5')}[${step}s] offset 15m)`, from + step, to, step),
-      prom.queryRange(`max_over_time(${fq('0.9')}[${step}s] offset 15m)`, from + step, to, step),
+      prom.queryRange(`min_over_time(${fq('10')}[${step}s] offset 15m)`, from + step, to, step),
+      prom.queryRange(`avg_over_time(${fq('50')}[${step}s] offset 15m)`, from + step, to, step),
+      prom.queryRange(`max_over_time(${fq('90')}[${step}s] offset 15m)`, from + step, to, step),
     ]);
     hot.push({ site: s.site, throughput: one(tp), throughputPeak: one(tpk), capacity: one(c), fcLo: one(lo), fcMid: one(mid), fcHi: one(hi) });
   }

@@ -46,7 +46,7 @@ export function fleetDashboard() {
         .withTarget(prom('utilization', 'site:optifiber_utilization:ratio', '{{site}}'))
         .withTarget(prom('link_up', 'optifiber_link_up', '{{site}}'))
         .withTarget(prom('anomaly', 'optifiber_anomaly_score', '{{site}}'))
-        .withTarget(prom('forecast', 'optifiber_forecast_utilization_ratio', '{{site}} p{{quantile}}'))
+        .withTarget(prom('forecast', 'optifiber_forecast_utilization_ratio', '{{site}} p{{percentile}}'))
         .withTarget(prom('contribution', 'optifiber_anomaly_contribution', '{{site}} {{feature}}'))
         .unit('percentunit')
         .min(0)

@@ -66,9 +66,9 @@ export function siteDashboard() {
         .withTarget(prom('A', `optifiber_throughput_bytes_per_second{${S}}`, 'throughput'))
         .withTarget(prom('B', `optifiber_offered_load_bytes_per_second{${S}}`, 'offered load'))
         .withTarget(prom('C', `optifiber_capacity_bytes_per_second{${S}}`, 'capacity'))
-        .withTarget(prom('D', `optifiber_forecast_throughput_bytes_per_second{${S},quantile="0.1"} offset 15m`, 'forecast p10'))
-        .withTarget(prom('E', `optifiber_forecast_throughput_bytes_per_second{${S},quantile="0.5"} offset 15m`, 'forecast p50'))
-        .withTarget(prom('F', `optifiber_forecast_throughput_bytes_per_second{${S},quantile="0.9"} offset 15m`, 'forecast p90'))
+        .withTarget(prom('D', `optifiber_forecast_throughput_bytes_per_second{${S},percentile="10"} offset 15m`, 'forecast p10'))
+        .withTarget(prom('E', `optifiber_forecast_throughput_bytes_per_second{${S},percentile="50"} offset 15m`, 'forecast p50'))
+        .withTarget(prom('F', `optifiber_forecast_throughput_bytes_per_second{${S},percentile="90"} offset 15m`, 'forecast p90'))
         .min(0)
         .fillOpacity(0)
         .overrideByName('capacity', [
