@@ -69,10 +69,10 @@ export function makeFrames(n: number, buckets: number, to: number, stepMs: numbe
         { name: 'contributions', type: FieldType.other, values: contribs, labels: { site } },
       ],
     }));
-    const fc = (q: string, v: number) => ({ name: q === '0.5' ? 'utilization' : `utilization_p${Number(q) * 100}`, type: FieldType.number, values: [util, v], labels: { site, quantile: q }, config: { unit: 'percentunit' } });
+    const fc = (p: string, v: number) => ({ name: p === '50' ? 'utilization' : `utilization_p${p}`, type: FieldType.number, values: [util, v], labels: { site, percentile: p }, config: { unit: 'percentunit' } });
     frames.push(createDataFrame({ refId: 'F', name: `${site} Utilization forecast`, fields: [
       { name: 'time', type: FieldType.time, values: [to, to + 900_000] },
-      fc('0.5', Math.min(1, util + 0.05)), fc('0.1', Math.max(0, util - 0.02)), fc('0.9', Math.min(1, util + 0.12)),
+      fc('50', Math.min(1, util + 0.05)), fc('10', Math.max(0, util - 0.02)), fc('90', Math.min(1, util + 0.12)),
     ] }));
   }
   return frames;

@@ -88,9 +88,9 @@ export function forecastToFrames(refId: string, metric: MetricId, snap: Snapshot
       meta: { custom: { horizonSeconds: fc.horizonSeconds } },
       fields: [
         { name: 'time', type: FieldType.time, values: times, config: {} },
-        { name: metric, type: FieldType.number, values: p50, labels: { site: name, quantile: '0.5' }, config: metricFieldConfig(def, name, ' forecast p50') },
-        { name: `${metric}_p10`, type: FieldType.number, values: p10, labels: { site: name, quantile: '0.1' }, config: metricFieldConfig(def, name, ' forecast p10') },
-        { name: `${metric}_p90`, type: FieldType.number, values: p90, labels: { site: name, quantile: '0.9' }, config: metricFieldConfig(def, name, ' forecast p90') },
+        { name: metric, type: FieldType.number, values: p50, labels: { site: name, percentile: '50' }, config: metricFieldConfig(def, name, ' forecast p50') },
+        { name: `${metric}_p10`, type: FieldType.number, values: p10, labels: { site: name, percentile: '10' }, config: metricFieldConfig(def, name, ' forecast p10') },
+        { name: `${metric}_p90`, type: FieldType.number, values: p90, labels: { site: name, percentile: '90' }, config: metricFieldConfig(def, name, ' forecast p90') },
       ],
     }));
   }

@@ -47,7 +47,7 @@ describe('frame conversion', () => {
     expect(p50!.values[FORECAST_STEPS]).toBeCloseTo(0.6);
     expect(p10!.values[FORECAST_STEPS]).toBeCloseTo(0.5);
     expect(p90!.values[FORECAST_STEPS]).toBeCloseTo(0.8);
-    expect(p90!.labels).toEqual({ site: 'a', quantile: '0.9' });
+    expect(p90!.labels).toEqual({ site: 'a', percentile: '90' });
     expect(p50!.config.displayNameFromDS).toBe('a Utilization forecast p50');
   });
 

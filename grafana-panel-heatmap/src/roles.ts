@@ -13,7 +13,7 @@ export function roleOf(frame: DataFrame, field: Field): Role | null {
   for (const text of [primary, secondary]) {
     if (!text) continue;
     if (labels.feature !== undefined && /contribution/.test(text)) return 'contribution';
-    if (labels.percentile !== undefined || labels.quantile !== undefined || /forecast/.test(text)) return 'forecast';
+    if (labels.percentile !== undefined || /forecast/.test(text)) return 'forecast';
     if (/anomaly/.test(text)) return 'anomaly';
     if (/link_?up|linkup|link_state|link state/.test(text)) return 'link';
     if (/utili[sz]ation/.test(text)) return 'utilization';
@@ -32,15 +32,16 @@ export function timeFieldOf(frame: DataFrame): Field | undefined {
 }
 
 /**
- * Quantile (0..1) of a forecast series: from the exporter's `percentile` label
- * ("10", "50", "90": Prometheus queries), the OptiFiber data source's
- * `quantile` label ("0.1", "0.5", "0.9") or a p10/p50/p90 field-name suffix.
+ * Quantile (0..1) of a forecast series: from the `percentile` label ("10",
+ * "50", "90") that the exporter's forecast metrics and the OptiFiber data
+ * source's frames carry, else a p10/p50/p90 suffix in the series name
+ * (recording rules such as site:optifiber_forecast_utilization_p90:ratio) or
+ * the field name.
  */
 export function quantileOf(field: Field): number {
   const p = field.labels?.percentile;
   if (p !== undefined && p !== '' && !Number.isNaN(Number(p))) return Number(p) / 100;
-  const q = field.labels?.quantile;
-  if (q !== undefined && q !== '' && !Number.isNaN(Number(q))) return Number(q);
-  const m = /p(\d\d)\b/.exec(field.name.toLowerCase());
-  return m ? Number(m[1]) / 100 : 0.5;
+  const m = /(?:^|[^a-z0-9])p(\d\d)(?![0-9])/.exec(`${field.labels?.__name__ ?? ''} ${field.name}`.toLowerCase());
+  const digits = m?.[1];
+  return digits ? Number(digits) / 100 : 0.5;
 }

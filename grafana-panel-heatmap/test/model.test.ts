@@ -10,8 +10,8 @@ describe('frames -> site models', () => {
       dsFrame('a', 'utilization', [0.9]),
       dsFrame('a', 'linkUp', [1, 0]),
       dsFrame('a', 'anomalyScore', [0.1, 0.95], 0, 1000, { contributions: ['[]', c] }),
-      dsFrame('a', 'utilization', [0.9, 0.95], 0, 60000, { quantile: '0.5' }),
-      dsFrame('a', 'utilization_p90', [0.9, 0.99], 0, 60000, { quantile: '0.9' }),
+      dsFrame('a', 'utilization', [0.9, 0.95], 0, 60000, { percentile: '50' }),
+      dsFrame('a', 'utilization_p90', [0.9, 0.99], 0, 60000, { percentile: '90' }),
     ]);
     expect(sites.map((s) => s.name)).toEqual(['a', 'b']);
     const a = sites[0]!;
@@ -42,6 +42,14 @@ describe('frames -> site models', () => {
     expect(sites[0]!.anomaly).toBe(0.3);
     expect(sites[0]!.forecast).toEqual({ p10: 0.4, p50: 0.55, p90: 0.7 });
     expect(sites[1]!.utilization).toBe(0.5);
+  });
+
+  test('the p90 recording rule is read as p90, not as the median', () => {
+    const sites = buildSites([
+      promFrame('site:optifiber_forecast_utilization_p50:ratio', { site: 'x' }, [0.55]),
+      promFrame('site:optifiber_forecast_utilization_p90:ratio', { site: 'x' }, [0.8]),
+    ]);
+    expect(sites[0]!.forecast).toEqual({ p10: null, p50: 0.55, p90: 0.8 });
   });
 
   test('roles fall back to the legend/refId when the expression has no metric name', () => {

@@ -213,7 +213,7 @@ export async function buildSimWeekTsdb(dir: string, o: SimWeekOptions & { port: 
 /**
  * buildSimWeekTsdb, cached: the finished TSDB is kept under
  * <tmpdir>/optifiber-report-simweek/<key> (key: simulation core, this file,
- * the options) and copied into `dir` for each run, so only the first run
+ * the recording rules it evaluates, the options) and copied into `dir` for each run, so only the first run
  * pays for the simulation and the two promtool backfills (~80 s on 2 cores).
  */
 export async function cachedSimWeekTsdb(dir: string, o: SimWeekOptions & { port: number; prometheus: string; promtool: string }): Promise<SimWeekTsdb> {
@@ -223,7 +223,7 @@ export async function cachedSimWeekTsdb(dir: string, o: SimWeekOptions & { port:
   const { simCoreHash } = await import('../ai/sim-data.js');
   const { fileURLToPath } = await import('node:url');
   const self = readFileSync(fileURLToPath(import.meta.url));
-  const key = createHash('sha256').update(simCoreHash()).update(self).update(JSON.stringify({ ...o, port: 0, prometheus: '', promtool: '' })).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(simCoreHash()).update(self).update(reportRecordingRules()).update(JSON.stringify({ ...o, port: 0, prometheus: '', promtool: '' })).digest('hex').slice(0, 16);
   const cache = join(tmpdir(), 'optifiber-report-simweek', key);
   mkdirSync(dir, { recursive: true });
   const dataDir = join(dir, 'data');
