@@ -34,8 +34,17 @@ export const ANOMALY_FEATURES = [
 export const N_ANOMALY_FEATURES = ANOMALY_FEATURES.length;
 
 export interface NormalizerConfig {
-  /** EW weight of a new sample once warmed up (time constant 1/alpha samples). */
+  /** EW weight of a new sample in the baseline once warmed up (time constant 1/alpha samples). */
   alpha: number;
+  /**
+   * EW weight of a new sample in the scale. Slower than the baseline: the
+   * residuals around a 1/alpha-sample baseline are correlated over about
+   * that many samples when the input is sampled fast (1 s ticks vs the
+   * simulator's 120-600 s noise correlation times), so a scale averaged over
+   * only 1/alpha samples rests on ~1 independent value and swings by 2x;
+   * the z scores then have heavy tails and page on ordinary noise.
+   */
+  scaleAlpha: number;
   /** Samples before a channel's z is reported (reported as 0 until then). */
   warmup: number;
   /** Residuals are clipped to +-clip scale units before they update the state. */
@@ -55,13 +64,18 @@ export interface NormalizerConfig {
 
 export const DEFAULT_NORMALIZER: NormalizerConfig = {
   alpha: 1 / 600,
+  scaleAlpha: 1 / 4800,
   warmup: 30,
   clip: 3,
   zmax: 30,
   reject: 6,
   relearn: 600,
   floors: {
-    level: { abs: 1e-9, rel: 0.01 },
+    // Traffic: the same rule. The smallest traffic change worth a page is ~30 % of the
+    // level (the normal daily swing alone is +-12..22 %; a surge is x1.5 or more), so
+    // 5 % of the baseline. (Was 1 %: at 1 s ticks a 4-sigma wander of the ordinary
+    // 2 % load noise, i.e. a 6 % change, then scored like a fault.)
+    level: { abs: 1e-9, rel: 0.05 },
     // Floors = the smallest change worth a page, divided by ~6 (the z the model
     // alarms at): ~1 decade of BER, ~2 dB of OSNR or power. Chosen among four
     // candidates on the first half of the optical testbed's normal and failure
@@ -85,6 +99,7 @@ export class RobustNormalizer {
   s = 0;
   n = 0;
   private rejected = 0;
+  private prev: { m: number; s: number; n: number; sc: number } | undefined;
   constructor(
     private readonly cfg: NormalizerConfig,
     private readonly floor: { abs: number; rel: number },
@@ -108,9 +123,22 @@ export class RobustNormalizer {
     const z = r / sc;
     const zc = Math.max(-this.cfg.zmax, Math.min(this.cfg.zmax, z));
     if (this.n > this.cfg.warmup && Math.abs(z) > this.cfg.reject) {
+      const p = this.prev;
+      if (p && Math.abs(x - p.m) <= this.cfg.reject * p.sc) {
+        // back to the level that was normal before the last re-learn (a long
+        // fault has ended): restore that state, so a recurrence of the fault
+        // is not taken for the new normal
+        this.m = p.m;
+        this.s = p.s;
+        this.n = p.n;
+        this.prev = undefined;
+        this.rejected = 0;
+        return Math.max(-this.cfg.zmax, Math.min(this.cfg.zmax, (x - this.m) / this.scale()));
+      }
       this.n--; // not learned
       if (++this.rejected > this.cfg.relearn) {
-        // a sustained new level: start over from here
+        // a sustained new level: start over from here, remembering the old state
+        this.prev = { m: this.m, s: this.s, n: this.n, sc };
         this.rejected = 0;
         this.n = 1;
         this.m = x;
@@ -120,9 +148,10 @@ export class RobustNormalizer {
     }
     this.rejected = 0;
     const a = Math.max(1 / this.n, this.cfg.alpha);
+    const as = Math.max(1 / (this.n - 1), this.cfg.scaleAlpha);
     const rc = Math.max(-this.cfg.clip * sc, Math.min(this.cfg.clip * sc, r));
     this.m += a * rc;
-    this.s = this.n === 2 ? 1.2533 * Math.abs(rc) : (1 - a) * this.s + a * 1.2533 * Math.abs(rc);
+    this.s = (1 - as) * this.s + as * 1.2533 * Math.abs(rc);
     if (this.n <= this.cfg.warmup) return 0;
     return zc;
   }

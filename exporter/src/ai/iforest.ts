@@ -97,18 +97,65 @@ export function trainIForest(X: Float32Array, F: number, opts: { trees: number; 
   return { trees, psi, nFeatures: F, calib: { k: 1, b: 0 }, tail: { z0: 1e9, kz: 0, colWeights: new Array<number>(F).fill(1) } };
 }
 
+interface FlatForest {
+  feature: Int32Array; // per node, all trees concatenated; -1 = leaf
+  threshold: Float32Array;
+  left: Int32Array; // absolute node index
+  right: Int32Array;
+  leafValue: Float64Array; // f32(pathLen / T), as the ONNX target weights
+  roots: Int32Array;
+}
+const flatCache = new WeakMap<Tree[], FlatForest>();
+
+/** The trees as flat typed arrays (same values, same float semantics; ~10x faster to walk). */
+function flatten(forest: IForest): FlatForest {
+  let f = flatCache.get(forest.trees);
+  if (f) return f;
+  const T = forest.trees.length;
+  const total = forest.trees.reduce((s, t) => s + t.feature.length, 0);
+  f = {
+    feature: new Int32Array(total),
+    threshold: new Float32Array(total),
+    left: new Int32Array(total),
+    right: new Int32Array(total),
+    leafValue: new Float64Array(total),
+    roots: new Int32Array(T),
+  };
+  let o = 0;
+  forest.trees.forEach((t, ti) => {
+    f!.roots[ti] = o;
+    for (let i = 0; i < t.feature.length; i++) {
+      const leaf = t.feature[i]! < 0;
+      f!.feature[o + i] = leaf ? -1 : t.feature[i]!;
+      f!.threshold[o + i] = leaf ? 0 : t.threshold[i]!;
+      f!.left[o + i] = leaf ? -1 : o + t.left[i]!;
+      f!.right[o + i] = leaf ? -1 : o + t.right[i]!;
+      f!.leafValue[o + i] = leaf ? f32(t.pathLen[i]! / T) : 0;
+    }
+    o += t.feature.length;
+  });
+  flatCache.set(forest.trees, f);
+  return f;
+}
+
 /** Mean path length of each row (float32 semantics, as onnxruntime). */
 export function meanPathLength(forest: IForest, X: Float32Array, out?: Float64Array): Float64Array {
   const F = forest.nFeatures;
   const n = X.length / F;
   const res = out ?? new Float64Array(n);
-  const T = forest.trees.length;
+  const { feature, threshold, left, right, leafValue, roots } = flatten(forest);
+  const T = roots.length;
   for (let r = 0; r < n; r++) {
     let s = 0;
-    for (const t of forest.trees) {
-      let node = 0;
-      while (t.feature[node]! >= 0) node = X[r * F + t.feature[node]!]! <= t.threshold[node]! ? t.left[node]! : t.right[node]!;
-      s += f32(t.pathLen[node]! / T);
+    const base = r * F;
+    for (let ti = 0; ti < T; ti++) {
+      let node = roots[ti]!;
+      let fj = feature[node]!;
+      while (fj >= 0) {
+        node = X[base + fj]! <= threshold[node]! ? left[node]! : right[node]!;
+        fj = feature[node]!;
+      }
+      s += leafValue[node]!;
     }
     res[r] = s;
   }
@@ -140,6 +187,9 @@ export function maxAbsZ(forest: IForest, X: Float32Array, i: number): number {
   return m;
 }
 
+/** The |z| at which one channel alone should page (the scale floors are defined against it). */
+export const Z_PAGE = 6;
+
 export function quantile(sorted: ArrayLike<number>, p: number): number {
   if (!sorted.length) return NaN;
   const pos = p * (sorted.length - 1);
@@ -149,23 +199,37 @@ export function quantile(sorted: ArrayLike<number>, p: number): number {
 }
 
 /**
- * Calibrate on held-out normal rows: median raw -> 0.1, the (1-alarmRate)
- * quantile -> 0.8. Returns the raw-score thresholds used.
+ * Calibrate on held-out normal rows, one set per sampling cadence, each with
+ * its own per-sample alarm rate: the median raw score of the first set (the
+ * serving cadence) -> 0.1, and the highest of the sets' (1 - rate) raw
+ * quantiles -> 0.8, so 0.8 is at most that rate at every cadence. Returns
+ * the raw-score thresholds used.
  */
-export function calibrate(forest: IForest, Xnormal: Float32Array, alarmRate: number): { medRaw: number; thrRaw: number } {
-  const e = meanPathLength(forest, Xnormal);
-  const raw = Float64Array.from(e, (m) => rawScore(forest, m)).sort();
-  const medRaw = quantile(raw, 0.5);
-  let thrRaw = quantile(raw, 1 - alarmRate);
+export function calibrate(forest: IForest, sets: { X: Float32Array; alarmRate: number }[]): { medRaw: number; thrRaw: number } {
+  let medRaw = NaN;
+  let thrRaw = -Infinity;
+  let z0 = Z_PAGE - 2;
+  sets.forEach(({ X, alarmRate }, si) => {
+    const e = meanPathLength(forest, X);
+    const raw = Float64Array.from(e, (m) => rawScore(forest, m)).sort();
+    if (si === 0) medRaw = quantile(raw, 0.5);
+    thrRaw = Math.max(thrRaw, quantile(raw, 1 - alarmRate));
+    const n = X.length / forest.nFeatures;
+    const zm = new Float64Array(n);
+    for (let i = 0; i < n; i++) zm[i] = maxAbsZ(forest, X, i);
+    zm.sort();
+    z0 = Math.max(z0, quantile(zm, 1 - alarmRate));
+  });
   if (!(thrRaw > medRaw + 1e-6)) thrRaw = medRaw + 1e-6;
   const k = (logit(0.8) - logit(0.1)) / (thrRaw - medRaw);
   forest.calib = { k, b: logit(0.8) - k * thrRaw };
-  const n = Xnormal.length / forest.nFeatures;
-  const zm = new Float64Array(n);
-  for (let i = 0; i < n; i++) zm[i] = maxAbsZ(forest, Xnormal, i);
-  zm.sort();
-  // beyond z0 the tail term alone lifts a median point to 0.8 within 2 more units
-  forest.tail = { ...forest.tail, z0: quantile(zm, 1 - alarmRate), kz: (logit(0.8) - logit(0.1)) / 2 };
+  // Beyond z0 the tail term alone lifts a median point to 0.8 within 2 more units.
+  // z0 is at least Z_PAGE - 2: the scale floors (features.ts) are defined as the smallest
+  // change worth a page divided by Z_PAGE, so one channel alone should reach 0.8 near
+  // Z_PAGE, not at whatever smaller |z| the calibration runs happen to top out at
+  // (with compact 1 s simulator features alone that was 1.8, and other cadences and the
+  // real testbed then paged on ordinary 4-sigma wander).
+  forest.tail = { ...forest.tail, z0, kz: (logit(0.8) - logit(0.1)) / 2 };
   return { medRaw, thrRaw };
 }
 
