@@ -114,6 +114,21 @@ export function historyEvents(site: string, points: HistoryPoint[]): SiteEvent[]
     } else if (prev && s.faultsTotal > prev.faultsTotal && s.fault === prev.fault) {
       out.push({ time: p.takenAtMs, site, kind: 'fault', title: `${site}: fault`, text: `A fault occurred on ${site} between two samples (faults total ${s.faultsTotal}).`, tags: ['optifiber', 'fault', site] });
     }
+    // Capacity changes: what remediation (or an operator) did through the
+    // agent's control path, as the pages show it.
+    if (prev && prev.cmdModules !== s.cmdModules) {
+      const gbps = (bps: number) => `${Math.round(bps / 1e9)} Gbit/s`;
+      const verb = s.cmdModules > prev.cmdModules ? 'added' : 'removed';
+      const n = Math.abs(s.cmdModules - prev.cmdModules);
+      out.push({
+        time: p.takenAtMs,
+        site,
+        kind: 'remediation',
+        title: `${site}: CMD modules ${prev.cmdModules} → ${s.cmdModules}`,
+        text: `${n} CMD module${n === 1 ? '' : 's'} ${verb} on ${site}: capacity ${gbps(prev.capacityBps)} → ${gbps(s.capacityBps)}.`,
+        tags: ['optifiber', 'remediation', site],
+      });
+    }
     prev = s;
   }
   return out;

@@ -59,4 +59,11 @@ describe('frame conversion', () => {
     expect(frame.fields.map((f) => f.name)).toEqual(['time', 'title', 'text', 'tags', 'site', 'kind']);
     expect(frame.length).toBe(4);
   });
+
+  test('events: capacity changes (remediation) with the capacity before and after', () => {
+    const pts = points('a', 3, 0, 1000, (i) => (i === 2 ? { cmdModules: 3, capacityBps: 1200e9 } : { cmdModules: 2, capacityBps: 800e9 }));
+    const ev = historyEvents('a', pts);
+    expect(ev.map((e) => [e.kind, e.title, e.time])).toEqual([['remediation', 'a: CMD modules 2 → 3', 2000]]);
+    expect(ev[0]!.text).toBe('1 CMD module added on a: capacity 800 Gbit/s → 1200 Gbit/s.');
+  });
 });
