@@ -3,7 +3,7 @@
 // registry of the same size (same run), and 50 concurrent scraping clients
 // for 10 s on loopback (autocannon). Writes bench/results/exporter.json.
 //
-//   npx tsc -b exporter && node bench/exporter.mjs [--sizes 4,1000,10000] [--duration 10]
+//   npx tsc -b exporter && node bench/exporter.mjs [--sizes 4,1000,10000,1000t] [--duration 10] [--dist DIR] [--out FILE]
 //
 // Plain Node ESM against exporter/dist. Every child process is bounded in
 // time and killed on exit.
@@ -19,7 +19,10 @@ import autocannon from 'autocannon';
 import promClient from 'prom-client';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'exporter', 'dist');
+const argv0 = process.argv.slice(2);
+// --dist DIR: another build of the exporter (e.g. a saved baseline), for before/after in the same conditions.
+const dist = argv0.includes('--dist') ? argv0[argv0.indexOf('--dist') + 1] : join(root, 'exporter', 'dist');
+const { createAiStage } = await import(join(dist, 'ai', 'stage.js'));
 const { Sampler } = await import(join(dist, 'sampler', 'sampler.js'));
 const { PageReader } = await import(join(dist, 'source', 'page-reader.js'));
 const { standardRegistry } = await import(join(dist, 'metrics', 'catalogue.js'));
@@ -154,6 +157,11 @@ async function runSize(spec) {
   try {
     // 1. tick cost and render, in this process, on the live pages
     const sampler = new Sampler({ kind: 'file', path: sim.ready.pages, open: (p) => PageReader.open(p), intervalMs: 1000, historyMs: 3_600_000, historyMaxBytes: 32 * 1024 * 1024 });
+    // The production tick: the AI stage (anomaly + forecast inference, one batched
+    // onnxruntime call per model) runs inside Sampler.tick(), as in startExporter().
+    const ai = await createAiStage({});
+    sampler.addStage(ai.stage);
+    out.ai_models_up = ai.status().filter((m) => m.up).map((m) => m.model);
     const { registry } = standardRegistry();
     const thresholds = loadConfig({ argv: [], env: {} }).config.thresholds;
     const build = { version: 'bench', revision: 'bench', nodejsVersion: process.version };
@@ -276,7 +284,7 @@ const result = {
   generated: new Date().toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg_note: 'shared machine; other work was running' },
   method: {
-    tick: 'Sampler.tick() in the bench process on the live simulator pages (PageReader snapshot + rates + history), 30 ticks 110 ms apart',
+    tick: 'Sampler.tick() in the bench process on the live simulator pages (PageReader snapshot + rates + history + the AI stage: anomaly and forecast inference, as in production), 30 ticks 110 ms apart',
     render: 'registry.render(prometheus) + Buffer.from, same ticks (values change every tick)',
     prom_client: 'prom-client Registry with the same per-site families and sites, await registry.metrics()',
     scrape_1hz: 'sequential GET /metrics of the exporter process, one per exporter tick (a new tick each time; after two such scrapes the exporter pre-renders after each tick)',
@@ -288,6 +296,6 @@ const result = {
   pass: targets.filter((t) => !t.name.includes('informative')).every((t) => t.pass),
 };
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results', 'exporter.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(opt('out', join(root, 'bench', 'results', 'exporter.json')), JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result, null, 2));
 process.exit(0);

@@ -14,7 +14,7 @@ import type { Request, Response, NextFunction, RequestHandler } from 'express';
 import { DEFAULT_API_LIMITS, silentLogger } from './deps.js';
 import type { ApiDeps, ApiLimits } from './deps.js';
 import { ApiError, jsonErrorHandler, sendError } from './errors.js';
-import { siteJson, sitesJson, snapshotJson } from './serialize.js';
+import { siteJson, sitesJson } from './serialize.js';
 import { TickHub } from './stream.js';
 import { parseDuration, parseTime, rfc3339, truncate } from './time.js';
 
@@ -96,9 +96,8 @@ export function apiRouter(deps: ApiDeps): ApiRouter {
       noUnknownParams(req, ['sites']);
       const t = latestOr503();
       const filter = parseSitesFilter(queryString(req, 'sites'), knownSites());
-      const body = snapshotJson(filter ? { ...t, sites: t.sites.filter((s) => filter.has(s.sample.name)) } : t);
-      res.setHeader('Cache-Control', 'no-store');
-      res.json(body);
+      // The tick's shared serialized bytes (stream.ts), identical to JSON.stringify(snapshotJson(...)).
+      hub.snapshot(res, t, filter);
     }),
   );
 

@@ -1,44 +1,128 @@
 // Push delivery of every new tick: a bounded replay ring shared by the SSE
-// stream (Last-Event-ID resume) and the long-poll endpoint.
+// stream (Last-Event-ID resume), the long-poll endpoint and the snapshot.
 //
-// Each tick's per-site JSON is serialized once (lazily, on first use) and
-// reused for every client, so N clients cost one JSON.stringify per site.
+// Each tick is serialized ONCE into one Buffer, the SSE event itself:
+//   id: <seq>\nevent: tick\ndata: {"seq":..,"sites":[...]}\n\n
+// Every unfiltered SSE client is written that same Buffer, long-poll
+// responses and /api/v1/snapshot are written slices of it (no per-client
+// JSON, string or copy), and ?sites= filters are assembled from per-site
+// byte ranges. Serialization happens when the tick is published if a stream
+// client or poll waiter is there (they are about to need it), else lazily on
+// first use. Once serialized, the ring keeps only the bytes, not the Tick.
+//
 // Slow SSE clients are dropped when their socket buffer exceeds a bound;
 // nothing is queued in user space.
 import type { Request, Response } from 'express';
 import type { Tick } from '../sampler/types.js';
 import type { ApiLimits, Logger, SamplerView } from './deps.js';
 import { ApiError, sendError } from './errors.js';
-import { siteJson } from './serialize.js';
+import { siteJsonText, sourceJson } from './serialize.js';
 import { rfc3339 } from './time.js';
 
+interface Serialized {
+  /** The whole SSE event for all sites. */
+  sse: Buffer;
+  /** Byte range of the tick JSON `{...}` in sse. */
+  jsonStart: number;
+  jsonEnd: number;
+  /** Site i's JSON is sse[offs[2i], offs[2i+1]). */
+  offs: Uint32Array;
+  names: string[];
+  byName?: Map<string, number>;
+}
+
 interface RingEntry {
-  tick: Tick;
+  seq: number;
+  sites: number;
   header: string; // '"seq":1,"takenAt":"...","takenAtMs":...,"durationSeconds":...'
-  siteJson?: Map<string, string>;
+  /** Until serialized. */
+  tick?: Tick;
+  ser?: Serialized;
 }
 
-function entrySites(e: RingEntry): Map<string, string> {
-  if (!e.siteJson) {
-    e.siteJson = new Map();
-    for (const s of e.tick.sites) e.siteJson.set(s.sample.name, JSON.stringify(siteJson(s)));
+const SITES_OPEN = ',"sites":[';
+
+/** Serialize a tick once (see the file comment). */
+export function serializeTick(tick: Tick, header: string): Serialized {
+  const n = tick.sites.length;
+  const parts: string[] = new Array(n);
+  const names: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const st = tick.sites[i]!;
+    parts[i] = siteJsonText(st);
+    names[i] = st.sample.name;
   }
-  return e.siteJson;
+  const pre = `id: ${tick.seq}\nevent: tick\ndata: `;
+  const head = `{${header}${SITES_OPEN}`;
+  let len = Buffer.byteLength(pre) + Buffer.byteLength(head) + 4 + Math.max(0, n - 1);
+  const sizes = new Uint32Array(n);
+  for (let i = 0; i < n; i++) len += sizes[i] = Buffer.byteLength(parts[i]!);
+  const sse = Buffer.allocUnsafe(len);
+  const offs = new Uint32Array(2 * n);
+  let o = sse.write(pre, 0);
+  const jsonStart = o;
+  o += sse.write(head, o);
+  for (let i = 0; i < n; i++) {
+    if (i > 0) sse[o++] = 0x2c; // ','
+    offs[2 * i] = o;
+    o += sse.write(parts[i]!, o);
+    offs[2 * i + 1] = o;
+  }
+  o += sse.write(']}', o);
+  const jsonEnd = o;
+  o += sse.write('\n\n', o);
+  return { sse: o === len ? sse : sse.subarray(0, o), jsonStart, jsonEnd, offs, names };
 }
 
-/** '{"seq":..,...,"sites":[...]}' for one tick, filtered to `sites` when given. */
-function entryJson(e: RingEntry, sites: Set<string> | null): string {
-  const m = entrySites(e);
-  const parts: string[] = [];
-  if (sites) {
-    for (const name of sites) {
-      const j = m.get(name);
-      if (j !== undefined) parts.push(j);
-    }
-  } else {
-    for (const j of m.values()) parts.push(j);
+function serialized(e: RingEntry): Serialized {
+  if (!e.ser) {
+    e.ser = serializeTick(e.tick!, e.header);
+    delete e.tick; // the bytes are all the ring needs from now on
   }
-  return `{${e.header},"sites":[${parts.join(',')}]}`;
+  return e.ser;
+}
+
+/** The tick JSON: one shared slice, or pieces for a site filter (in filter order). */
+function entryPieces(e: RingEntry, sites: Set<string> | null): Buffer[] {
+  const s = serialized(e);
+  if (!sites) return [s.sse.subarray(s.jsonStart, s.jsonEnd)];
+  if (!s.byName) {
+    s.byName = new Map();
+    s.names.forEach((n, i) => s.byName!.set(n, i));
+  }
+  const out: Buffer[] = [Buffer.from(`{${e.header}${SITES_OPEN}`)];
+  let first = true;
+  for (const name of sites) {
+    const i = s.byName.get(name);
+    if (i === undefined) continue;
+    if (!first) out.push(COMMA);
+    first = false;
+    out.push(s.sse.subarray(s.offs[2 * i]!, s.offs[2 * i + 1]!));
+  }
+  out.push(CLOSE);
+  return out;
+}
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}');
+const EVENT_END = Buffer.from('\n\n');
+
+function tickHeaderText(t: Tick): string {
+  return `"seq":${t.seq},"takenAt":${JSON.stringify(rfc3339(t.takenAtMs))},"takenAtMs":${t.takenAtMs},"durationSeconds":${t.durationSeconds}`;
+}
+
+/** Write pieces as one response body (Content-Length set, one writev). */
+function sendPieces(res: Response, pieces: Buffer[]): void {
+  let len = 0;
+  for (const p of pieces) len += p.length;
+  res.status(200);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', len);
+  res.cork();
+  for (const p of pieces) res.write(p);
+  res.end();
+  res.uncork();
 }
 
 interface Waiter {
@@ -82,13 +166,13 @@ export class TickHub {
 
   private push(t: Tick): RingEntry {
     const last = this.ring[this.ring.length - 1];
-    if (last && t.seq <= last.tick.seq) {
+    if (last && t.seq <= last.seq) {
       // The sampler restarted its counter (new process) or replayed: start over.
-      if (t.seq === last.tick.seq) return last;
+      if (t.seq === last.seq) return last;
       this.ring.length = 0;
     }
-    const header = `"seq":${t.seq},"takenAt":${JSON.stringify(rfc3339(t.takenAtMs))},"takenAtMs":${t.takenAtMs},"durationSeconds":${t.durationSeconds}`;
-    const e: RingEntry = { tick: t, header };
+    const header = tickHeaderText(t);
+    const e: RingEntry = { seq: t.seq, sites: t.sites.length, header, tick: t };
     this.ring.push(e);
     const maxTicks = Math.max(1, Math.min(this.limits.replayTicks, Math.floor(this.limits.replaySiteSamples / Math.max(1, t.sites.length))));
     while (this.ring.length > maxTicks) this.ring.shift();
@@ -97,7 +181,9 @@ export class TickHub {
 
   private onTick(t: Tick): void {
     const e = this.push(t);
-    for (const c of this.clients) this.sendEvent(c, e);
+    if (this.clients.size === 0 && this.waiters.size === 0) return; // serialized lazily, if ever
+    const sse = serialized(e).sse;
+    for (const c of this.clients) this.sendEvent(c, e, sse);
     for (const w of this.waiters) {
       if (t.seq > w.after) this.finishWaiter(w);
     }
@@ -105,22 +191,49 @@ export class TickHub {
 
   /** Ring entries with seq > after, oldest first; gap when entries were already evicted. */
   private since(after: number): { entries: RingEntry[]; gap: boolean } {
-    const entries = this.ring.filter((e) => e.tick.seq > after);
-    const oldest = this.ring[0]?.tick.seq;
+    const entries = this.ring.filter((e) => e.seq > after);
+    const oldest = this.ring[0]?.seq;
     const gap = oldest !== undefined && after < oldest - 1 && after > 0;
     return { entries, gap };
   }
 
   latestSeq(): number {
-    return this.ring[this.ring.length - 1]?.tick.seq ?? 0;
+    return this.ring[this.ring.length - 1]?.seq ?? 0;
+  }
+
+  /**
+   * GET /api/v1/snapshot body for `t` (the latest tick), sites in tick order,
+   * filtered to `filter` when given: the shared per-tick bytes plus the
+   * source and invalid parts. Byte-identical to JSON.stringify(snapshotJson(t)).
+   */
+  snapshot(res: Response, t: Tick, filter: Set<string> | null): void {
+    let e = this.ring[this.ring.length - 1];
+    if (!e || e.seq !== t.seq) e = { seq: t.seq, sites: t.sites.length, header: tickHeaderText(t), tick: t };
+    const s = serialized(e);
+    const pieces: Buffer[] = [Buffer.from(`{${e.header},"source":${JSON.stringify(sourceJson(t.source))}${SITES_OPEN}`)];
+    if (!filter) {
+      // the sites array of the shared bytes: from the first site to the last
+      if (s.names.length) pieces.push(s.sse.subarray(s.offs[0]!, s.offs[2 * s.names.length - 1]!));
+    } else {
+      let first = true;
+      for (let i = 0; i < s.names.length; i++) {
+        if (!filter.has(s.names[i]!)) continue;
+        if (!first) pieces.push(COMMA);
+        first = false;
+        pieces.push(s.sse.subarray(s.offs[2 * i]!, s.offs[2 * i + 1]!));
+      }
+    }
+    pieces.push(Buffer.from(`],"invalid":${JSON.stringify(t.invalid.map((i) => ({ index: i.index, reason: i.reason })))}}`));
+    sendPieces(res, pieces);
   }
 
   // --- Server-Sent Events -------------------------------------------------
 
-  private sendEvent(c: StreamClient, e: RingEntry): void {
+  private sendEvent(c: StreamClient, e: RingEntry, all?: Buffer): void {
     const res = c.res;
     if (res.destroyed || res.writableEnded) return;
-    const chunk = `id: ${e.tick.seq}\nevent: tick\ndata: ${entryJson(e, c.sites)}\n\n`;
+    // Unfiltered: the tick's one shared Buffer. Filtered: assembled from its byte ranges.
+    const chunk = c.sites === null ? (all ?? serialized(e).sse) : Buffer.concat([Buffer.from(`id: ${e.seq}\nevent: tick\ndata: `), ...entryPieces(e, c.sites), EVENT_END]);
     // Backlog allowed before this event: the configured bound, or two events for
     // very large ticks (10,000 sites unfiltered), so a client that keeps up with
     // one event per tick is never dropped.
@@ -175,7 +288,7 @@ export class TickHub {
     res.write('retry: 2000\n\n');
     if (lastId !== undefined) {
       const { entries, gap } = this.since(lastId);
-      if (gap) res.write(`: resume gap: ticks after ${lastId} before ${this.ring[0]!.tick.seq} are no longer kept\n\n`);
+      if (gap) res.write(`: resume gap: ticks after ${lastId} before ${this.ring[0]!.seq} are no longer kept\n\n`);
       for (const e of entries) this.sendEvent(client, e);
     } else {
       const last = this.ring[this.ring.length - 1];
@@ -187,8 +300,13 @@ export class TickHub {
 
   private respondPoll(res: Response, after: number, sites: Set<string> | null): void {
     const { entries, gap } = this.since(after);
-    const body = `{"lastSeq":${this.latestSeq()},"gap":${gap},"ticks":[${entries.map((e) => entryJson(e, sites)).join(',')}]}`;
-    res.status(200).setHeader('Cache-Control', 'no-store').type('application/json').send(body);
+    const pieces: Buffer[] = [Buffer.from(`{"lastSeq":${this.latestSeq()},"gap":${gap},"ticks":[`)];
+    entries.forEach((e, i) => {
+      if (i > 0) pieces.push(COMMA);
+      pieces.push(...entryPieces(e, sites));
+    });
+    pieces.push(CLOSE);
+    sendPieces(res, pieces);
   }
 
   private finishWaiter(w: Waiter): void {

@@ -22,6 +22,7 @@ import { parseListenAddress, type Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { standardRegistry, type StandardRegistry } from '../metrics/catalogue.js';
 import { CONTENT_TYPE, type Format } from '../metrics/format.js';
+import { ByteSink } from '../metrics/sink.js';
 import type { BuildInfo } from '../metrics/registry.js';
 import { Sampler } from '../sampler/sampler.js';
 import { chooseSource, type SourceChoice } from '../sim/supervisor.js';
@@ -79,10 +80,46 @@ function gzipAsync(body: Buffer): Promise<Buffer> {
   return new Promise<Buffer>((ok, fail) => gzip(body, { level: 1 }, (e, b) => (e ? fail(e) : ok(b))));
 }
 
+/**
+ * A reusable output buffer for one rendered exposition. `refs` counts the
+ * users that may still read the bytes (the cache entry while it is current,
+ * responses being written, a gzip in progress); a slab is reused for a later
+ * render only at refs 0, so the bytes a slow client is being sent are never
+ * overwritten. Steady state: two slabs per format, no per-tick allocation
+ * of the multi-megabyte body (which, held for a tick, would be promoted
+ * and freed only by a full GC).
+ */
+interface Slab {
+  buf: Buffer;
+  refs: number;
+}
+
 interface Rendered {
   key: string;
   body: Buffer;
+  slab: Slab;
   gz?: Promise<Buffer>;
+}
+
+/** Per format: the render scratch and the output slabs. */
+class RenderBuffers {
+  readonly sink = new ByteSink();
+  private readonly slabs: Slab[] = [];
+
+  /** A slab holding a copy of `bytes`, with one reference taken. */
+  take(bytes: Buffer): Slab {
+    let slab = this.slabs.find((s) => s.refs === 0 && s.buf.length >= bytes.length);
+    if (!slab) {
+      const idle = this.slabs.findIndex((s) => s.refs === 0);
+      if (idle >= 0) this.slabs.splice(idle, 1); // too small: replace it
+      slab = { buf: Buffer.allocUnsafe(Math.ceil(bytes.length * 1.25) + 4096), refs: 0 };
+      // Bounded: slabs pinned by very slow clients are dropped from the pool (and freed by the GC once sent).
+      if (this.slabs.length < 4) this.slabs.push(slab);
+    }
+    bytes.copy(slab.buf, 0);
+    slab.refs = 1;
+    return slab;
+  }
 }
 
 export interface ServerOptions {
@@ -102,6 +139,7 @@ export class ExporterServer {
   private readonly api: ApiRouter;
   private readonly build: BuildInfo;
   private cache = new Map<Format, Rendered>();
+  private readonly buffers = new Map<Format, RenderBuffers>();
   private closing: Promise<void> | undefined;
   /** Open connections -> requests in flight on each. */
   private readonly sockets = new Map<net.Socket, number>();
@@ -189,7 +227,7 @@ export class ExporterServer {
       setImmediate(() => {
         if (this.closing) return;
         const r = this.render(format);
-        if (d.gzip) r.gz ??= gzipAsync(r.body);
+        if (d.gzip) this.gzipOnce(r);
       });
     }
   }
@@ -199,15 +237,30 @@ export class ExporterServer {
     const key = tick ? String(tick.seq) : 'none';
     const hit = this.cache.get(format);
     if (hit && hit.key === key && key !== 'none') return hit;
-    const text = this.metrics.registry.render(format, {
+    let bufs = this.buffers.get(format);
+    if (!bufs) this.buffers.set(format, (bufs = new RenderBuffers()));
+    const bytes = this.metrics.registry.renderTo(bufs.sink, format, {
       tick,
       thresholds: this.opts.config.thresholds,
       stats: this.opts.sampler.stats,
       build: this.build,
     });
-    const r: Rendered = { key, body: Buffer.from(text, 'utf8') };
+    const slab = bufs.take(bytes);
+    const r: Rendered = { key, body: slab.buf.subarray(0, bytes.length), slab };
+    if (hit) hit.slab.refs--; // the cache's reference to the previous render
     this.cache.set(format, r);
     return r;
+  }
+
+  /** The gzipped body, compressed once per render (the slab is held until the compression has read it). */
+  private gzipOnce(r: Rendered): Promise<Buffer> {
+    if (!r.gz) {
+      r.slab.refs++;
+      r.gz = gzipAsync(r.body);
+      const release = () => void r.slab.refs--;
+      r.gz.then(release, release);
+    }
+    return r.gz;
   }
 
   private async serveMetrics(req: Request, res: Response): Promise<void> {
@@ -223,11 +276,13 @@ export class ExporterServer {
       res.setHeader('Vary', 'Accept, Accept-Encoding');
       res.setHeader('Cache-Control', 'no-store');
       if (gz) {
-        r.gz ??= gzipAsync(r.body);
-        const body = await r.gz;
+        const body = await this.gzipOnce(r);
         res.setHeader('Content-Encoding', 'gzip');
         res.end(body);
       } else {
+        // The socket may still be sending these bytes after this tick's render is replaced: hold the slab until the response is done.
+        r.slab.refs++;
+        res.once('close', () => void r.slab.refs--);
         res.end(r.body);
       }
     } catch (e) {

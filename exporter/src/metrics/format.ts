@@ -5,10 +5,7 @@
 // and of an info metric drops `_info`; the samples keep the full name, so
 // the same descriptors serve both formats (no prom-client `_total` quirk).
 export type Format = 'prometheus' | 'openmetrics';
-// 'unknown' (written `untyped` in text 0.0.4): gauges that carry a `quantile`
-// label, the forecast intervals. promtool lint reserves `quantile` for
-// summaries, except on untyped families; the rules select on it.
-export type MetricType = 'gauge' | 'counter' | 'histogram' | 'info' | 'unknown';
+export type MetricType = 'gauge' | 'counter' | 'histogram' | 'info';
 
 export const CONTENT_TYPE: Record<Format, string> = {
   prometheus: 'text/plain; version=0.0.4; charset=utf-8',
@@ -52,14 +49,19 @@ export function familyName(d: Pick<MetricDesc, 'name' | 'type'>, format: Format)
   return d.name;
 }
 
-/** Accumulates one exposition; strings are joined once at the end. */
+/**
+ * Accumulates one exposition. raw() text (whole per-site families) is kept as
+ * separate pieces, so a large exposition is never one giant string: chunks()
+ * are written one by one into the output buffer (Registry.renderTo).
+ */
 export class Writer {
   private out = '';
+  private readonly parts: string[] = [];
   constructor(readonly format: Format) {}
 
   header(d: MetricDesc): void {
     const fam = familyName(d, this.format);
-    const type = this.format === 'prometheus' ? (d.type === 'info' ? 'gauge' : d.type === 'unknown' ? 'untyped' : d.type) : d.type;
+    const type = this.format === 'prometheus' ? (d.type === 'info' ? 'gauge' : d.type) : d.type;
     this.out += `# HELP ${fam} ${escapeHelp(d.help)}\n# TYPE ${fam} ${type}\n`;
   }
 
@@ -69,11 +71,18 @@ export class Writer {
   }
 
   raw(text: string): void {
-    this.out += text;
+    if (this.out) this.parts.push(this.out);
+    this.out = '';
+    this.parts.push(text);
   }
 
   text(): string {
-    return this.out;
+    return this.parts.join('') + this.out;
+  }
+
+  /** The exposition in order, as pieces: chunks().join('') === text(). */
+  chunks(): string[] {
+    return this.out ? [...this.parts, this.out] : [...this.parts];
   }
 }
 

@@ -10,6 +10,7 @@ import { silentLogger } from '../log/logger.js';
 import type { SamplerStats } from '../sampler/sampler.js';
 import type { Tick } from '../sampler/types.js';
 import { type Format, type MetricDesc, Writer } from './format.js';
+import type { ByteSink } from './sink.js';
 
 export interface BuildInfo {
   version: string;
@@ -63,6 +64,22 @@ export class Registry {
 
   render(format: Format, ctx: CollectContext): string {
     const parts: string[] = [];
+    this.renderChunks(format, ctx, (c) => parts.push(c));
+    return parts.join('');
+  }
+
+  /**
+   * Render into `sink` (reset first), piece by piece: the same bytes as
+   * Buffer.from(render(format, ctx)) without building the whole exposition
+   * as one string. Returns a view of the sink's bytes.
+   */
+  renderTo(sink: ByteSink, format: Format, ctx: CollectContext): Buffer {
+    sink.reset();
+    this.renderChunks(format, ctx, (c) => sink.write(c));
+    return sink.bytes();
+  }
+
+  private renderChunks(format: Format, ctx: CollectContext, emit: (chunk: string) => void): void {
     const dur: [string, number, number][] = [];
     for (const c of this.collectors) {
       const w = new Writer(format);
@@ -70,7 +87,7 @@ export class Registry {
       let ok = 1;
       try {
         c.collect(w, ctx);
-        parts.push(w.text());
+        for (const chunk of w.chunks()) emit(chunk);
       } catch (e) {
         ok = 0;
         this.log.error({ collector: c.name, err: e }, 'collector failed');
@@ -82,8 +99,7 @@ export class Registry {
     for (const [n, d] of dur) w.sample(SCRAPE_COLLECTOR_DESCS[0]!.name, `{collector="${n}"}`, d);
     w.header(SCRAPE_COLLECTOR_DESCS[1]!);
     for (const [n, , ok] of dur) w.sample(SCRAPE_COLLECTOR_DESCS[1]!.name, `{collector="${n}"}`, ok);
-    parts.push(w.text());
-    if (format === 'openmetrics') parts.push('# EOF\n');
-    return parts.join('');
+    emit(w.text());
+    if (format === 'openmetrics') emit('# EOF\n');
   }
 }
