@@ -7,43 +7,15 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startStubExporter } from '../../grafana-app-remediation/service/test/stub-exporter.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVICE_CLI = join(root, 'grafana-app-remediation/service/dist/cli.js');
 export const MCP_CLI = join(root, 'mcp-simulator/dist/cli.js');
 export const SITES = ['paris-1', 'lyon-2', 'berlin-3', 'madrid-4', 'oslo-5'];
-
-function startStubExporter(token) {
-  const sites = new Map(SITES.map((n) => [n, { name: n, cmdModules: 4, cmdModulesMax: 16, moduleCapacityBps: 100e9 / 8 }]));
-  const server = createServer((req, res) => {
-    const send = (s, b) => { res.writeHead(s, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(b)); };
-    if (req.method === 'GET' && req.url === '/api/v1/sites') {
-      return send(200, { seq: 1, sites: [...sites.values()].map((s) => ({ name: s.name, valid: true, cmdModules: s.cmdModules, cmdModulesMax: s.cmdModulesMax, capacityBps: s.cmdModules * s.moduleCapacityBps, moduleCapacityBps: s.moduleCapacityBps })) });
-    }
-    const m = /^\/api\/v1\/sites\/([^/]+)\/commands$/.exec(req.url ?? '');
-    if (req.method === 'POST' && m) {
-      if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'bad token' });
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        const s = sites.get(decodeURIComponent(m[1]));
-        if (!s) return send(404, { error: 'unknown site' });
-        const n = JSON.parse(body).cmd_add;
-        if (s.cmdModules + n > s.cmdModulesMax) return send(409, { error: 'ERANGE' });
-        const before = s.cmdModules;
-        s.cmdModules += n;
-        send(200, { site: s.name, result: 'applied', before: { cmdModules: before }, after: { cmdModules: s.cmdModules } });
-      });
-      return;
-    }
-    send(404, { error: 'no route' });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${server.address().port}`, sites, stop: () => { server.closeAllConnections(); return new Promise((r) => server.close(() => r())); } })));
-}
 
 // Children must not outlive the test process (Ctrl-C, a killed runner).
 const live = new Set();
@@ -85,7 +57,7 @@ export async function startRemediationStack() {
   const webhookToken = secret('webhook_token');
   const mcpSecret = secret('mcp_secret');
   const exporterToken = secret('exporter_token');
-  const exporter = await startStubExporter(exporterToken.value);
+  const exporter = await startStubExporter({ names: SITES, token: exporterToken.value });
   const children = [];
   try {
     const mcp = await spawnAndWait([MCP_CLI, '--listen=127.0.0.1:0', `--exporter-url=${exporter.url}`, `--exporter-token-file=${exporterToken.file}`, `--client-secret-file=${mcpSecret.file}`, '--queued-ms=5,15', '--running-ms=10,30'], /listening on (http:\/\/[0-9.:]+)/, 'MCP simulator');

@@ -1,5 +1,10 @@
 // Shapes of the remediation service's REST API (docs/remediation-api.md,
-// docs/remediation-openapi.yaml) as the app plugin uses them.
+// docs/remediation-openapi.yaml) as the app plugin uses them. The policy and
+// kill-switch shapes are the service's own (type-only import: erased from
+// the bundle).
+import type { KillSwitch, Policy } from '../service/src/policy.js';
+
+export type { KillSwitch, Policy };
 
 export type Role = 'Viewer' | 'Editor' | 'Admin';
 export const ROLES: readonly Role[] = ['Viewer', 'Editor', 'Admin'];
@@ -64,29 +69,10 @@ export interface AuditEntry {
   details: unknown;
 }
 
-export interface Policy {
-  dry_run: boolean;
-  approval_required: boolean;
-  cooldown_seconds: number;
-  max_cmd_modules: number;
-  rate_limit_actions: number;
-  rate_limit_window_seconds: number;
-  modules_per_action: number;
-  approval_timeout_seconds: number;
-  sites: Record<string, { cooldown_seconds?: number; max_cmd_modules?: number }>;
-}
-
 export interface PolicyDoc {
   policy: Policy;
   updatedAt: string | null;
   updatedBy: string | null;
-}
-
-export interface KillSwitch {
-  enabled: boolean;
-  reason?: string;
-  by?: string;
-  at?: string;
 }
 
 export interface Whoami {

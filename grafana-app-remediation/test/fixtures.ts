@@ -2,18 +2,10 @@
 // recording Fetcher that answers by method + path.
 import type { Fetcher, HttpRequest, HttpResponse } from '../src/api.js';
 import type { Action, Overview, Policy } from '../src/types.js';
+import { DEFAULT_POLICY } from '../service/src/policy.js';
 
-export const POLICY: Policy = {
-  dry_run: false,
-  approval_required: true,
-  cooldown_seconds: 900,
-  max_cmd_modules: 16,
-  rate_limit_actions: 6,
-  rate_limit_window_seconds: 3600,
-  modules_per_action: 1,
-  approval_timeout_seconds: 3600,
-  sites: { 'berlin-3': { cooldown_seconds: 1800 } },
-};
+/** The service's default policy in approval mode, with one per-site override. */
+export const POLICY: Policy = { ...DEFAULT_POLICY, approval_required: true, sites: { 'berlin-3': { cooldown_seconds: 1800 } } };
 
 export function action(o: Partial<Action> = {}): Action {
   return {

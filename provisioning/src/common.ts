@@ -2,8 +2,23 @@
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
 import type { DashboardLink } from '@grafana/grafana-foundation-sdk/dashboard';
 import { AnnotationQueryBuilder, DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, QueryVariableBuilder, ThresholdsConfigBuilder, ThresholdsMode, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
-import { LegendDisplayMode, LegendPlacement, SortOrder, TooltipDisplayMode, VizLegendOptionsBuilder, VizTooltipOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
+import {
+  BigValueColorMode,
+  BigValueGraphMode,
+  GraphDrawStyle,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  SortOrder,
+  StackingConfigBuilder,
+  StackingMode,
+  TooltipDisplayMode,
+  VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { DASHBOARD_UIDS, PROMETHEUS, TELEMETRY } from './ids.js';
 
 /** A PromQL target on the provisioned Prometheus. */
@@ -58,6 +73,52 @@ export function legendList(): VizLegendOptionsBuilder {
 
 export function tooltipMulti(): VizTooltipOptionsBuilder {
   return new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending);
+}
+
+/** Value mapping of a 0/1 state as DOWN (red) / UP (green). */
+export const UP_DOWN = [{ type: 'value', options: { '0': { text: 'DOWN', color: 'red', index: 0 }, '1': { text: 'UP', color: 'green', index: 1 } } }];
+
+export interface StatOptions {
+  /** Value mappings, e.g. UP_DOWN. */
+  mappings?: unknown[];
+  /** Sparkline under the value (default none). */
+  graphMode?: BigValueGraphMode;
+  /** Text when the query returns nothing. */
+  noValue?: string;
+  /** Width in grid columns (default 4 of 24). */
+  span?: number;
+}
+
+/** A stat over one instant PromQL query: last value, background coloured by the threshold steps, 4 high. */
+export function statPanel(title: string, expr: string, unit: string, steps: Array<[number | null, string]>, o: StatOptions = {}): stat.PanelBuilder {
+  let p = new stat.PanelBuilder()
+    .title(title)
+    .datasource({ ...PROMETHEUS })
+    .withTarget(promInstant('A', expr))
+    .unit(unit)
+    .thresholds(thresholds(steps))
+    .colorMode(BigValueColorMode.Background)
+    .graphMode(o.graphMode ?? BigValueGraphMode.None)
+    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
+  if (o.noValue !== undefined) p = p.noValue(o.noValue);
+  p = p.height(4).span(o.span ?? 4);
+  if (o.mappings) p = p.mappings(o.mappings as never);
+  return p;
+}
+
+/**
+ * A half-width Prometheus time series panel (legend table, shared tooltip),
+ * with one range query per [expr, legend] (refIds A, B, ...).
+ */
+export function series(title: string, unit: string, queries: Array<[expr: string, legend: string]> = []): timeseries.PanelBuilder {
+  let p = new timeseries.PanelBuilder().title(title).datasource({ ...PROMETHEUS }).unit(unit).legend(legendTable()).tooltip(tooltipMulti()).height(8).span(12);
+  queries.forEach(([expr, legend], i) => (p = p.withTarget(prom(String.fromCharCode(65 + i), expr, legend))));
+  return p;
+}
+
+/** Draws a time series panel as stacked bars (counts per interval). */
+export function stackedBars(p: timeseries.PanelBuilder): timeseries.PanelBuilder {
+  return p.drawStyle(GraphDrawStyle.Bars).fillOpacity(80).stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'));
 }
 
 /** The `site` variable (alert links pass ?var-site=NAME). */

@@ -8,6 +8,7 @@
 // week in the future), 1 failure (Prometheus unreachable, empty range,
 // rendering or disk error). Nothing is written unless the whole report was:
 // output goes to a temp file in the target's directory, renamed at the end.
+import { parseListenAddress } from '../config/validators.js';
 import { createLogger, type Level } from '../log/logger.js';
 import { exportCsv, CSV_COLUMNS } from './csv.js';
 import { renderWeeklyHtml } from './html.js';
@@ -137,8 +138,8 @@ export async function runReport(argv: string[], io: ReportIo = {}): Promise<numb
     }
     // schedule
     const listen = f.get('--listen') ?? '127.0.0.1:9890';
-    const m = /^(.+):(\d{1,5})$/.exec(listen);
-    if (!m) throw new ReportError(`--listen ${JSON.stringify(listen)} must be HOST:PORT`, 2);
+    const addr = parseListenAddress(listen);
+    if (!addr) throw new ReportError(`--listen ${JSON.stringify(listen)} must be HOST:PORT`, 2);
     const int = (name: string, d: number) => {
       const v = f.get(name);
       if (v === undefined) return d;
@@ -152,8 +153,8 @@ export async function runReport(argv: string[], io: ReportIo = {}): Promise<numb
     const sched = await startReportScheduler({
       prometheusUrl: promUrl(f, env),
       dir: f.get('--dir') ?? 'var/reports',
-      host: m[1]!,
-      port: Number(m[2]),
+      host: addr.host,
+      port: addr.port,
       remediationDb: f.get('--remediation.db') ?? env['OPTIFIBER_REMEDIATION_DB'] ?? DEFAULT_REMEDIATION_DB,
       dailyStep: parseStep(f.get('--daily.step') ?? '5m', '--daily.step'),
       retentionDays: int('--retention.daily', 35),

@@ -1,44 +1,15 @@
-// Test helpers: a stub exporter (GET /api/v1/sites, POST .../commands with a
-// bearer token, cmd_add applied after a short delay like a real tick), secret
-// files, webhook payloads, a service config.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// Test helpers: a stub exporter (stub-exporter.mjs, shared with the app's e2e
+// stack; here cmd_add is applied after a short delay like a real tick),
+// secret files, webhook payloads, a service config.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startStubExporter as startStub, type StubExporter } from './stub-exporter.mjs';
 
-export interface StubSite { name: string; cmdModules: number; cmdModulesMax: number; moduleCapacityBps: number }
-export interface StubExporter { url: string; token: string; sites: Map<string, StubSite>; cmdAdds: { site: string; n: number }[]; stop(): Promise<void> }
+export type { StubExporter, StubSite } from './stub-exporter.mjs';
 
-export async function startStubExporter(names: string[] = ['paris-1', 'lyon-2'], token = 'exporter-control-token-0123456789'): Promise<StubExporter> {
-  const sites = new Map(names.map((n) => [n, { name: n, cmdModules: 4, cmdModulesMax: 16, moduleCapacityBps: 100e9 / 8 }]));
-  const cmdAdds: { site: string; n: number }[] = [];
-  const server: Server = createServer((req, res) => {
-    const send = (s: number, b: unknown) => { res.writeHead(s, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(b)); };
-    if (req.method === 'GET' && req.url === '/api/v1/sites') {
-      return send(200, { seq: 1, sites: [...sites.values()].map((s) => ({ name: s.name, valid: true, cmdModules: s.cmdModules, cmdModulesMax: s.cmdModulesMax, capacityBps: s.cmdModules * s.moduleCapacityBps, moduleCapacityBps: s.moduleCapacityBps })) });
-    }
-    const m = /^\/api\/v1\/sites\/([^/]+)\/commands$/.exec(req.url ?? '');
-    if (req.method === 'POST' && m) {
-      if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'bad token' });
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        const s = sites.get(decodeURIComponent(m[1]!));
-        if (!s) return send(404, { error: 'unknown site' });
-        const n = (JSON.parse(body) as { cmd_add: number }).cmd_add;
-        if (s.cmdModules + n > s.cmdModulesMax) return send(409, { error: 'ERANGE' });
-        cmdAdds.push({ site: s.name, n });
-        const before = s.cmdModules;
-        setTimeout(() => { s.cmdModules += n; send(200, { site: s.name, result: 'applied', before: { cmdModules: before }, after: { cmdModules: s.cmdModules } }); }, 20);
-      });
-      return;
-    }
-    send(404, { error: 'no route' });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, token, sites, cmdAdds, stop: () => { server.closeAllConnections(); return new Promise<void>((r) => server.close(() => r())); } };
+export function startStubExporter(names: string[] = ['paris-1', 'lyon-2'], token = 'exporter-control-token-0123456789'): Promise<StubExporter> {
+  return startStub({ names, token, applyDelayMs: 20 });
 }
 
 export function tmpDir(prefix = 'rem-test-'): string {

@@ -55,9 +55,9 @@ describe('configuration', () => {
       loadConfig({ argv: ['--mcp.urll=x', '--policy.cooldown=soon', '--web.listen-address=nope'], env: {} });
     } catch (e) {
       const m = (e as Error).message;
-      expect(m).toContain('flag --mcp.urll: unknown (did you mean --mcp.url?)');
-      expect(m).toContain('flag --policy.cooldown: expected a duration');
-      expect(m).toContain('flag --web.listen-address: expected host:port');
+      expect(m).toContain('--mcp.urll: unknown flag (did you mean --mcp.url?)');
+      expect(m).toContain('--policy.cooldown: expected a duration');
+      expect(m).toContain('--web.listen-address: expected host:port');
     }
     expect(() => loadConfig({ env: {} })).toThrow(/webhook: no authentication configured/);
   });

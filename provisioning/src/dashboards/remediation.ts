@@ -1,35 +1,16 @@
 // Remediation service: actions by result, decisions, queue depth, MCP latency.
 // Metrics: grafana-app-remediation/service/src/metrics.ts. The OptiFiberCapacityForecastHigh
 // alert links here with ?var-site=<site> (capacity panels follow the variable).
-import { BigValueColorMode, BigValueGraphMode, GraphDrawStyle, ReduceDataOptionsBuilder, StackingConfigBuilder, StackingMode } from '@grafana/grafana-foundation-sdk/common';
+import { BigValueColorMode, BigValueGraphMode, GraphDrawStyle, ReduceDataOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { legendTable, optifiberDashboard, prom, promInstant, siteVariable, thresholds, tooltipMulti } from '../common.js';
+import { optifiberDashboard, promInstant, series, siteVariable, stackedBars, statPanel, type StatOptions } from '../common.js';
 import { DASHBOARD_UIDS, PROMETHEUS } from '../ids.js';
 
 const onOff = [{ type: 'value', options: { '0': { text: 'off', index: 0 }, '1': { text: 'ON', index: 1 } } }];
 
-function remStat(title: string, expr: string, steps: Array<[number | null, string]>, mappings?: unknown[]): stat.PanelBuilder {
-  let p = new stat.PanelBuilder()
-    .title(title)
-    .datasource({ ...PROMETHEUS })
-    .withTarget(promInstant('A', expr))
-    .unit('none')
-    .thresholds(thresholds(steps))
-    .colorMode(BigValueColorMode.Background)
-    .graphMode(BigValueGraphMode.None)
-    .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
-    .noValue('service not scraped')
-    .height(4)
-    .span(4);
-  if (mappings) p = p.mappings(mappings as never);
-  return p;
-}
-
-function series(title: string, unit: string): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder().title(title).datasource({ ...PROMETHEUS }).unit(unit).legend(legendTable()).tooltip(tooltipMulti()).height(8).span(12);
-}
+const remStat = (title: string, expr: string, steps: Array<[number | null, string]>, o: StatOptions = {}) =>
+  statPanel(title, expr, 'none', steps, { noValue: 'service not scraped', ...o });
 
 const latency = (q: string) =>
   `histogram_quantile(${q}, sum by (le, operation) (rate(optifiber_remediation_mcp_request_duration_seconds_bucket[$__rate_interval])))`;
@@ -41,18 +22,11 @@ export function remediationDashboard() {
     .withPanel(remStat('Queue depth', 'optifiber_remediation_queue_depth', [[null, 'green'], [10, 'orange'], [100, 'red']]))
     .withPanel(remStat('Actions in flight', 'optifiber_remediation_actions_in_flight', [[null, 'blue']]))
     .withPanel(remStat('Pending approvals', 'optifiber_remediation_pending_approvals', [[null, 'green'], [1, 'orange']]))
-    .withPanel(remStat('Kill switch', 'optifiber_remediation_kill_switch', [[null, 'green'], [1, 'red']], onOff))
-    .withPanel(remStat('Dry run', 'optifiber_remediation_dry_run', [[null, 'green'], [1, 'orange']], onOff))
-    .withPanel(remStat('Approval required', 'optifiber_remediation_approval_required', [[null, 'green'], [1, 'blue']], onOff))
+    .withPanel(remStat('Kill switch', 'optifiber_remediation_kill_switch', [[null, 'green'], [1, 'red']], { mappings: onOff }))
+    .withPanel(remStat('Dry run', 'optifiber_remediation_dry_run', [[null, 'green'], [1, 'orange']], { mappings: onOff }))
+    .withPanel(remStat('Approval required', 'optifiber_remediation_approval_required', [[null, 'green'], [1, 'blue']], { mappings: onOff }))
     .withRow(new RowBuilder('Actions'))
-    .withPanel(
-      series('Actions by result', 'short')
-        .withTarget(prom('A', 'sum by (result) (increase(optifiber_remediation_actions_total[$__rate_interval]))', '{{result}}'))
-        .drawStyle(GraphDrawStyle.Bars)
-        .fillOpacity(80)
-        .stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'))
-        .min(0),
-    )
+    .withPanel(stackedBars(series('Actions by result', 'short', [['sum by (result) (increase(optifiber_remediation_actions_total[$__rate_interval]))', '{{result}}']])).min(0))
     .withPanel(
       new stat.PanelBuilder()
         .title('Actions by result (24 h)')
@@ -69,59 +43,57 @@ export function remediationDashboard() {
         .span(12),
     )
     .withPanel(
-      series('Decisions by decision and reason', 'short')
-        .withTarget(prom('A', 'sum by (decision, reason) (increase(optifiber_remediation_decisions_total[$__rate_interval]))', '{{decision}} / {{reason}}'))
-        .drawStyle(GraphDrawStyle.Bars)
-        .fillOpacity(80)
-        .stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'))
-        .min(0),
+      stackedBars(
+        series('Decisions by decision and reason', 'short', [
+          ['sum by (decision, reason) (increase(optifiber_remediation_decisions_total[$__rate_interval]))', '{{decision}} / {{reason}}'],
+        ]),
+      ).min(0),
     )
     .withPanel(
-      series('Webhooks and alerts received', 'reqps')
-        .withTarget(prom('A', 'sum by (result) (rate(optifiber_remediation_webhooks_total[$__rate_interval]))', 'webhook {{result}}'))
-        .withTarget(prom('B', 'sum by (status) (rate(optifiber_remediation_alerts_total[$__rate_interval]))', 'alerts {{status}}'))
-        .min(0),
+      series('Webhooks and alerts received', 'reqps', [
+        ['sum by (result) (rate(optifiber_remediation_webhooks_total[$__rate_interval]))', 'webhook {{result}}'],
+        ['sum by (status) (rate(optifiber_remediation_alerts_total[$__rate_interval]))', 'alerts {{status}}'],
+      ]).min(0),
     )
     .withRow(new RowBuilder('Queue and latency'))
     .withPanel(
-      series('Queue depth, in flight, pending approvals', 'short')
-        .withTarget(prom('A', 'optifiber_remediation_queue_depth', 'queue depth'))
-        .withTarget(prom('B', 'optifiber_remediation_actions_in_flight', 'in flight'))
-        .withTarget(prom('C', 'optifiber_remediation_pending_approvals', 'pending approvals'))
-        .min(0),
+      series('Queue depth, in flight, pending approvals', 'short', [
+        ['optifiber_remediation_queue_depth', 'queue depth'],
+        ['optifiber_remediation_actions_in_flight', 'in flight'],
+        ['optifiber_remediation_pending_approvals', 'pending approvals'],
+      ]).min(0),
     )
     .withPanel(
-      series('MCP request latency by operation', 's')
-        .withTarget(prom('A', latency('0.5'), 'p50 {{operation}}'))
-        .withTarget(prom('B', latency('0.99'), 'p99 {{operation}}'))
-        .min(0),
+      series('MCP request latency by operation', 's', [
+        [latency('0.5'), 'p50 {{operation}}'],
+        [latency('0.99'), 'p99 {{operation}}'],
+      ]).min(0),
     )
     .withPanel(
-      series('Webhook to first MCP request', 's')
-        .withTarget(prom('A', 'histogram_quantile(0.5, sum by (le) (rate(optifiber_remediation_webhook_to_mcp_seconds_bucket[$__rate_interval])))', 'p50'))
-        .withTarget(prom('B', 'histogram_quantile(0.99, sum by (le) (rate(optifiber_remediation_webhook_to_mcp_seconds_bucket[$__rate_interval])))', 'p99'))
-        .min(0),
+      series('Webhook to first MCP request', 's', [
+        ['histogram_quantile(0.5, sum by (le) (rate(optifiber_remediation_webhook_to_mcp_seconds_bucket[$__rate_interval])))', 'p50'],
+        ['histogram_quantile(0.99, sum by (le) (rate(optifiber_remediation_webhook_to_mcp_seconds_bucket[$__rate_interval])))', 'p99'],
+      ]).min(0),
     )
     .withPanel(
-      series('MCP requests by outcome', 'reqps')
-        .withTarget(prom('A', 'sum by (operation, outcome) (rate(optifiber_remediation_mcp_request_duration_seconds_count[$__rate_interval]))', '{{operation}} {{outcome}}'))
-        .min(0),
+      series('MCP requests by outcome', 'reqps', [
+        ['sum by (operation, outcome) (rate(optifiber_remediation_mcp_request_duration_seconds_count[$__rate_interval]))', '{{operation}} {{outcome}}'],
+      ]).min(0),
     )
     .withPanel(
-      series('Database group commit (fsync included)', 's')
-        .withTarget(prom('A', 'histogram_quantile(0.99, sum by (le) (rate(optifiber_remediation_db_commit_duration_seconds_bucket[$__rate_interval])))', 'p99'))
-        .min(0),
+      series('Database group commit (fsync included)', 's', [
+        ['histogram_quantile(0.99, sum by (le) (rate(optifiber_remediation_db_commit_duration_seconds_bucket[$__rate_interval])))', 'p99'],
+      ]).min(0),
     )
     .withRow(new RowBuilder('Sites ($site)'))
     .withPanel(
-      series('CMD modules', 'none')
-        .withTarget(prom('A', 'optifiber_cmd_modules{site=~"$site"}', '{{site}}'))
-        .withTarget(prom('B', 'optifiber_cmd_modules_max{site=~"$site"}', '{{site}} max'))
-        .min(0),
+      series('CMD modules', 'none', [
+        ['optifiber_cmd_modules{site=~"$site"}', '{{site}}'],
+        ['optifiber_cmd_modules_max{site=~"$site"}', '{{site}} max'],
+      ]).min(0),
     )
     .withPanel(
-      series('Capacity alerts firing', 'none')
-        .withTarget(prom('A', 'ALERTS{alertname="OptiFiberCapacityForecastHigh", alertstate="firing", site=~"$site"}', '{{site}}'))
+      series('Capacity alerts firing', 'none', [['ALERTS{alertname="OptiFiberCapacityForecastHigh", alertstate="firing", site=~"$site"}', '{{site}}']])
         .drawStyle(GraphDrawStyle.Bars)
         .min(0),
     );
