@@ -31,6 +31,11 @@ const suites = [
     parse: 'lines',
   },
   { name: 'Grafana plugins in Chromium (Playwright)', cmd: ['node', 'e2e/run.mjs'], parse: 'lines' },
+  {
+    name: 'remediation closed loop (Prometheus, Alertmanager, service, MCP, exporter)',
+    cmd: ['node', 'grafana-app-remediation/service/e2e/closed-loop.mjs'],
+    parse: 'lines',
+  },
   { name: 'kernel module under QEMU', cmd: ['node', 'kernel/tests/run-qemu.mjs'], parse: 'lines' },
 ];
 

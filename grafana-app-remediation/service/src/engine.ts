@@ -43,6 +43,22 @@ export interface EngineOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Steps after the MCP request: durable before the next step, but they may share a later commit (Store.write lazy). */
+const LAZY = { lazy: true } as const;
+/** How long accept() waits for the exporter's sites before leaving the delivery to the queue. */
+const INLINE_SITES_MS = 100;
+/** p's value, or undefined if p rejects or takes longer than ms. */
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      () => (clearTimeout(t), resolve(undefined)),
+    );
+  });
+}
+/** A delivery whose decision may act needs the exporter's site facts. */
+const needsSites = (p: WebhookPayload) => p.alerts.some((a) => a.status === 'firing' && a.labels?.remediation === 'auto');
 const iso = () => new Date().toISOString();
 
 export class Engine {
@@ -53,6 +69,7 @@ export class Engine {
   private drainAgain = false;
   private readonly running = new Set<number>();
   private readonly fresh = new Set<number>();
+  private readonly parsed = new Map<number, WebhookPayload>();
   private stopped = false;
   private expiryTimer?: NodeJS.Timeout;
   readonly health = { mcp: { lastOk: undefined as string | undefined, lastError: undefined as string | undefined }, exporter: { lastOk: undefined as string | undefined, lastError: undefined as string | undefined } };
@@ -96,11 +113,26 @@ export class Engine {
     return this.store.getSetting<KillSwitch>('kill_switch')!.value;
   }
 
+  private gaugeTimer?: NodeJS.Timeout;
+
+  /**
+   * Gauges soon (at most every 250 ms): their queries ran after every queue
+   * batch and every finished action, a measurable share of the CPU at
+   * 100 webhooks/s. /metrics still calls refreshGauges() itself.
+   */
+  gaugesSoon(): void {
+    if (this.gaugeTimer || this.stopped) return;
+    this.gaugeTimer = setTimeout(() => {
+      this.gaugeTimer = undefined;
+      if (!this.stopped) this.refreshGauges();
+    }, 250);
+    this.gaugeTimer.unref();
+  }
+
   refreshGauges(): void {
-    const db = this.store.db;
     this.m.queueDepth.set(this.store.queueDepth());
-    this.m.inFlight.set((db.prepare("SELECT count(*) n FROM actions WHERE state IN ('ready','baseline','submitted','job_succeeded')").get() as { n: number }).n);
-    this.m.pending.set((db.prepare("SELECT count(*) n FROM actions WHERE state = 'pending_approval'").get() as { n: number }).n);
+    this.m.inFlight.set((this.store.prepare("SELECT count(*) n FROM actions WHERE state IN ('ready','baseline','submitted','job_succeeded')").get() as { n: number }).n);
+    this.m.pending.set((this.store.prepare("SELECT count(*) n FROM actions WHERE state = 'pending_approval'").get() as { n: number }).n);
     this.m.killSwitch.set(this.killSwitch().enabled ? 1 : 0);
     const p = this.policy();
     this.m.dryRun.set(p.dry_run ? 1 : 0);
@@ -118,14 +150,65 @@ export class Engine {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    if (this.gaugeTimer) clearTimeout(this.gaugeTimer);
   }
 
-  /** Persists one webhook delivery (durable before the caller answers 202). */
-  async accept(body: string, remote: string | undefined, receivedAtMs: number): Promise<number> {
-    const id = await this.store.write(() => this.store.enqueue(body, remote, receivedAtMs));
+  /**
+   * Persists one webhook delivery (durable before the caller answers 202).
+   *
+   * Fast path: when the delivery is next in line (nothing older is still
+   * pending in the queue, checked inside the transaction) and the site facts
+   * it needs come from the exporter within INLINE_SITES_MS, it is decided in
+   * the SAME transaction that persists it: one commit (one fsync) between the
+   * webhook and the MCP request instead of two. Otherwise - and whenever the decision throws, in
+   * which case only its savepoint is rolled back - the delivery stays in the
+   * durable queue for drain(), exactly as before. Either way the row and its
+   * decision are committed together or the row is still pending, so a crash
+   * at any point loses nothing and decides nothing twice.
+   */
+  async accept(body: string, remote: string | undefined, receivedAtMs: number, parsed?: WebhookPayload): Promise<number> {
+    const needs = parsed ? needsSites(parsed) : true;
+    // Same facts as the queue path (a current exporter read, shared with any
+    // read in flight), but only if they come quickly: the 202 must stay fast.
+    const sites = parsed && needs ? await within(this.o.exporter.sites(), INLINE_SITES_MS) : undefined;
+    const inline = !!parsed && (!needs || sites !== undefined);
+    const r = await this.store.write(() => {
+      const id = this.store.enqueue(body, remote, receivedAtMs);
+      let created: number[] | undefined;
+      if (inline && !this.stopped && !this.store.pendingBefore(id)) {
+        try {
+          created = this.store.db.transaction(() => this.decideDelivery(id, parsed!, receivedAtMs, sites, undefined))();
+        } catch (e) {
+          this.log.warn({ inbox: id, err: e }, 'deciding the delivery on arrival failed; it stays queued');
+        }
+      }
+      return { id, created };
+    });
     this.crash('inbox_committed');
-    this.kick();
-    return id;
+    if (r.created) {
+      this.crash('decided');
+      for (const a of r.created) {
+        this.fresh.add(a);
+        this.runAction(a);
+      }
+      this.gaugesSoon();
+    } else {
+      // The HTTP layer already parsed and validated the body: spare the queue a second parse.
+      if (parsed && this.parsed.size < 10_000) this.parsed.set(r.id, parsed);
+      this.kick();
+    }
+    return r.id;
+  }
+
+  /** Decides every alert of one delivery and acknowledges it; inside a store.write() transaction. */
+  private decideDelivery(inboxId: number, payload: WebhookPayload, receivedAtMs: number, sites: Map<string, SiteState> | undefined, sitesError: string | undefined): number[] {
+    const out: number[] = [];
+    payload.alerts.forEach((raw, i) => {
+      const id = this.decideOne(toAlert(raw), payload, inboxId, i, receivedAtMs, sites, sitesError);
+      if (id !== undefined) out.push(id);
+    });
+    this.store.inboxDone(inboxId);
+    return out;
   }
 
   kick(): void {
@@ -157,8 +240,12 @@ export class Engine {
       if (this.stopped) return;
       const rows = this.store.pendingInbox(200);
       if (rows.length === 0) return;
-      const parsed = rows.map((r) => ({ ...r, payload: JSON.parse(r.body) as WebhookPayload }));
-      const needSites = parsed.some((r) => r.payload.alerts.some((a) => a.status === 'firing' && a.labels?.remediation === 'auto'));
+      const parsed = rows.map((r) => {
+        const payload = this.parsed.get(r.id) ?? (JSON.parse(r.body) as WebhookPayload);
+        this.parsed.delete(r.id);
+        return { ...r, payload };
+      });
+      const needSites = parsed.some((r) => needsSites(r.payload));
       let sites: Map<string, SiteState> | undefined;
       let sitesError: string | undefined;
       if (needSites) {
@@ -170,36 +257,25 @@ export class Engine {
           this.health.exporter.lastError = `${iso()} ${sitesError}`;
         }
       }
-      const created = await this.store.write(() => {
-        const out: number[] = [];
-        for (const r of parsed) {
-          r.payload.alerts.forEach((raw, i) => {
-            const id = this.decideOne(toAlert(raw), r.payload, r.id, i, r.received_at_ms, sites, sitesError);
-            if (id !== undefined) out.push(id);
-          });
-          this.store.inboxDone(r.id);
-        }
-        return out;
-      });
+      const created = await this.store.write(() => parsed.flatMap((r) => this.decideDelivery(r.id, r.payload, r.received_at_ms, sites, sitesError)));
       this.crash('decided');
       for (const id of created) {
         this.fresh.add(id);
         this.runAction(id);
       }
-      this.refreshGauges();
+      this.gaugesSoon();
     }
   }
 
   /** One alert of one delivery; runs inside the batch transaction. Returns an action id to run. */
   private decideOne(a: AlertIn, p: WebhookPayload, inboxId: number, index: number, receivedAtMs: number, sites: Map<string, SiteState> | undefined, sitesError: string | undefined): number | undefined {
-    const db = this.store.db;
     const now = Date.now();
     const nowIso = new Date(now).toISOString();
     const ek = episodeKey(a);
     const site = siteOf(a) ?? null;
     const alertname = a.labels.alertname ?? '';
-    const prev = db.prepare('SELECT resolved_at FROM episodes WHERE episode_key = ?').get(ek) as { resolved_at: string | null } | undefined;
-    db.prepare(
+    const prev = this.store.prepare('SELECT resolved_at FROM episodes WHERE episode_key = ?').get(ek) as { resolved_at: string | null } | undefined;
+    this.store.prepare(
       `INSERT INTO episodes (episode_key, fingerprint, starts_at, site, alertname, first_seen, last_seen, deliveries, resolved_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
        ON CONFLICT(episode_key) DO UPDATE SET last_seen = excluded.last_seen, deliveries = deliveries + 1, resolved_at = COALESCE(resolved_at, excluded.resolved_at)`,
@@ -208,9 +284,9 @@ export class Engine {
     const policy = this.policy();
     const ks = this.killSwitch();
     const s = site ? sites?.get(site) : undefined;
-    const last = site ? (db.prepare('SELECT max(submitted_at) t FROM actions WHERE site = ? AND submitted_at IS NOT NULL').get(site) as { t: string | null }).t : null;
-    const inWindow = (db.prepare('SELECT count(*) n FROM actions WHERE submitted_at >= ?').get(new Date(now - policy.rate_limit_window_seconds * 1000).toISOString()) as { n: number }).n;
-    const busy = site ? !!db.prepare("SELECT 1 FROM actions WHERE site = ? AND state != 'done' LIMIT 1").get(site) : false;
+    const last = site ? (this.store.prepare('SELECT max(submitted_at) t FROM actions WHERE site = ? AND submitted_at IS NOT NULL').get(site) as { t: string | null }).t : null;
+    const inWindow = (this.store.prepare('SELECT count(*) n FROM actions WHERE submitted_at >= ?').get(new Date(now - policy.rate_limit_window_seconds * 1000).toISOString()) as { n: number }).n;
+    const busy = site ? !!this.store.prepare("SELECT 1 FROM actions WHERE site = ? AND state != 'done' LIMIT 1").get(site) : false;
     const d = decide(a, policy, ks, {
       now,
       episodeResolved: !!prev?.resolved_at,
@@ -237,7 +313,7 @@ export class Engine {
     const baseline: SiteBaseline = { cmdModules: s!.cmdModules, cmdModulesMax: s!.cmdModulesMax, capacityBps: s!.capacityBps, ...(s!.moduleCapacityBps !== undefined ? { moduleCapacityBps: s!.moduleCapacityBps } : {}), readAt: nowIso };
     const mode = d.decision === 'dry_run' ? 'dry_run' : d.decision === 'await_approval' ? 'approval' : 'auto';
     const state = d.decision === 'act' ? 'baseline' : d.decision === 'dry_run' ? 'done' : 'pending_approval';
-    const r = db
+    const r = this.store
       .prepare(
         `INSERT INTO actions (episode_key, idempotency_key, site, alertname, fingerprint, starts_at, generator_url, labels, annotations, mode, count, state, result, reason, baseline,
            received_at_ms, created_at, updated_at, submitted_at, finished_at, expires_at)
@@ -309,7 +385,7 @@ export class Engine {
       }
     })().finally(() => {
       this.running.delete(id);
-      this.refreshGauges();
+      this.gaugesSoon();
     });
   }
 
@@ -336,7 +412,7 @@ export class Engine {
         await this.store.write(() => {
           const cur = this.store.action(id)!;
           if (cur.state !== 'ready') return;
-          const ep = this.store.db.prepare('SELECT resolved_at FROM episodes WHERE episode_key = ?').get(cur.episode_key) as { resolved_at: string | null } | undefined;
+          const ep = this.store.prepare('SELECT resolved_at FROM episodes WHERE episode_key = ?').get(cur.episode_key) as { resolved_at: string | null } | undefined;
           const ks = this.killSwitch();
           const cap = s ? Math.min(effective(this.policy(), cur.site).max_cmd_modules, s.cmdModulesMax) : 0;
           if (ep?.resolved_at) return this.finishSync(cur, 'cancelled', 'the alert resolved before the action was submitted', 'engine');
@@ -361,12 +437,12 @@ export class Engine {
           this.crash('mcp_created');
           await this.store.write(() =>
             this.step(a, { state: 'submitted', job_id: r.job.id, job_state: r.job.state, mcp_attempts: a.mcp_attempts + r.attempts }, 'MCP job created', { job: r.job.id, attempts: r.attempts, idempotencyKey: a.idempotency_key }),
-          );
+          LAZY);
           this.crash('submitted');
         } catch (e) {
           if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
           this.health.mcp.lastError = `${iso()} ${e.message}`;
-          await this.store.write(() => this.finishSync(a, 'failed', e.message + (e instanceof McpDeadlineError ? ` (last error: ${e.lastError})` : ''), 'engine'));
+          await this.store.write(() => this.finishSync(a, 'failed', e.message + (e instanceof McpDeadlineError ? ` (last error: ${e.lastError})` : ''), 'engine'), LAZY);
         }
         return true;
       }
@@ -379,12 +455,12 @@ export class Engine {
           await this.store.write(() => {
             if (job.state === 'failed') this.finishSync(a, 'failed', `MCP job ${job.id} failed: ${job.error ?? 'no reason given'}`, 'engine', { job_state: 'failed' });
             else this.step(a, { state: 'job_succeeded', job_state: 'succeeded' }, 'MCP job succeeded; verifying capacity in the pages', { job: job.id });
-          });
+          }, LAZY);
           this.crash('job_succeeded');
         } catch (e) {
           if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
           this.health.mcp.lastError = `${iso()} ${e.message}`;
-          await this.store.write(() => this.finishSync(a, 'failed', e.message, 'engine'));
+          await this.store.write(() => this.finishSync(a, 'failed', e.message, 'engine'), LAZY);
         }
         return true;
       }
@@ -404,7 +480,7 @@ export class Engine {
             const after: SiteBaseline = { cmdModules: last.cmdModules, cmdModulesMax: last.cmdModulesMax, capacityBps: last.capacityBps, readAt: iso() };
             await this.store.write(() =>
               this.finishSync(a, 'succeeded', `capacity verified: ${base.cmdModules} -> ${last!.cmdModules} CMD modules, ${base.capacityBps} -> ${last!.capacityBps} B/s`, 'engine', { after: JSON.stringify(after) }),
-            );
+            LAZY);
             this.crash('done');
             return true;
           }
@@ -413,7 +489,7 @@ export class Engine {
         if (this.stopped) return false;
         await this.store.write(() =>
           this.finishSync(a, 'unverified', `the MCP job succeeded but the pages did not show the new capacity within ${cfg.exporter.verify_timeout} ms (last seen ${last ? `${last.cmdModules} modules, ${last.capacityBps} B/s` : 'nothing'})`, 'engine'),
-        );
+        LAZY);
         return true;
       }
     }
@@ -473,7 +549,7 @@ export class Engine {
 
   private async expireApprovals(): Promise<void> {
     const now = iso();
-    const due = this.store.db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' AND expires_at < ?").all(now) as ActionRow[];
+    const due = this.store.prepare("SELECT * FROM actions WHERE state = 'pending_approval' AND expires_at < ?").all(now) as ActionRow[];
     if (!due.length) return;
     await this.store.write(() => {
       for (const a of due) {

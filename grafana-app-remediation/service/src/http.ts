@@ -130,7 +130,7 @@ export function buildApp(d: HttpDeps): express.Express {
       return;
     }
     d.engine
-      .accept(req.body as string, req.socket.remoteAddress, receivedAt)
+      .accept(req.body as string, req.socket.remoteAddress, receivedAt, v.payload)
       .then((id) => {
         d.metrics.webhooks.inc({ result: 'accepted' });
         for (const a of v.payload.alerts) d.metrics.alerts.inc({ status: a.status ?? 'unknown' });

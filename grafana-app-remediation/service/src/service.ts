@@ -73,6 +73,8 @@ export async function startRemediationService(config: Config, opts: { logger?: L
       await engine.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      mcp.close();
+      exporter.close();
       store.close();
     },
   };

@@ -171,6 +171,9 @@ export class Store {
   private lastFlushMs = 0;
   /** Called after each committed batch (metrics). */
   onCommit?: (batchSize: number, ms: number) => void;
+  /** Prepared statements by SQL text: compiling SQL cost more CPU than running it. */
+  private readonly stmts = new Map<string, Database.Statement>();
+  private readonly runBatch: (batch: Pending[], results: { ok: boolean; v: unknown }[]) => void;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -180,6 +183,26 @@ export class Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const one = this.db.transaction((p: Pending) => p.fn());
+    this.runBatch = this.db.transaction((batch: Pending[], results: { ok: boolean; v: unknown }[]) => {
+      for (const p of batch) {
+        try {
+          results.push({ ok: true, v: one(p) }); // nested: a savepoint
+        } catch (e) {
+          results.push({ ok: false, v: e });
+        }
+      }
+    });
+  }
+
+  /** db.prepare with a cache (bounded: SQL built from user input never grows it without limit). */
+  prepare(sql: string): Database.Statement {
+    let st = this.stmts.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      if (this.stmts.size < 256) this.stmts.set(sql, st);
+    }
+    return st;
   }
 
   /**
@@ -187,39 +210,52 @@ export class Store {
    * result after the transaction committed (durably). If `fn` throws, only
    * its own savepoint is rolled back and its promise rejects.
    */
-  write<T>(fn: () => T): Promise<T> {
+  write<T>(fn: () => T, opts: { lazy?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // Adaptive group commit: leave at least as much time between two
-        // commits as the last one took, so under load the fsync duty cycle
-        // stays <= 50 % and more writes share each fsync.
-        const gap = this.lastFlushMs - (performance.now() - this.lastFlushEnd);
-        if (gap > 0.5) setTimeout(() => this.flush(), gap);
-        else setImmediate(() => this.flush());
+      if (opts.lazy) {
+        // Not on anyone's critical path (steps after the MCP request): ride
+        // along with the next commit, or commit alone after LAZY_MS. Still
+        // durable before the promise resolves; only the number of commits
+        // (each one blocks the event loop for its fsync) goes down.
+        this.lazyTimer ??= setTimeout(() => {
+          this.lazyTimer = undefined;
+          this.schedule();
+        }, Store.LAZY_MS);
+        return;
       }
+      this.schedule();
     });
+  }
+
+  /** Longest delay of a lazy write. */
+  static LAZY_MS = 10;
+  private lazyTimer?: NodeJS.Timeout;
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Adaptive group commit: leave at least as much time between two
+    // commits as the last one took, so under load the fsync duty cycle
+    // stays <= 50 % and more writes share each fsync.
+    const gap = this.lastFlushMs - (performance.now() - this.lastFlushEnd);
+    if (gap > 0.5) setTimeout(() => this.flush(), gap);
+    else setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
+    if (this.lazyTimer) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = undefined;
+    }
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
     const started = performance.now();
     const results: { ok: boolean; v: unknown }[] = [];
-    const one = this.db.transaction((p: Pending) => p.fn());
     try {
-      this.db.transaction(() => {
-        for (const p of batch) {
-          try {
-            results.push({ ok: true, v: one(p) }); // nested: a savepoint
-          } catch (e) {
-            results.push({ ok: false, v: e });
-          }
-        }
-      })();
+      this.runBatch(batch, results);
     } catch (e) {
       for (const p of batch) p.reject(e);
       return;
@@ -231,12 +267,13 @@ export class Store {
   }
 
   close(): void {
+    if (this.lazyTimer) clearTimeout(this.lazyTimer);
     this.db.close();
   }
 
   // ---- audit ------------------------------------------------------------
   audit(a: AuditInput): number {
-    const r = this.db
+    const r = this
       .prepare(
         `INSERT INTO audit (ts, kind, action_id, site, alertname, fingerprint, starts_at, status, decision, reason, actor, details)
          VALUES (@ts, @kind, @action_id, @site, @alertname, @fingerprint, @starts_at, @status, @decision, @reason, @actor, @details)`,
@@ -247,50 +284,55 @@ export class Store {
 
   // ---- settings ---------------------------------------------------------
   getSetting<T>(key: string): { value: T; updated_at: string; updated_by: string | null } | undefined {
-    const r = this.db.prepare('SELECT value, updated_at, updated_by FROM settings WHERE key = ?').get(key) as { value: string; updated_at: string; updated_by: string | null } | undefined;
+    const r = this.prepare('SELECT value, updated_at, updated_by FROM settings WHERE key = ?').get(key) as { value: string; updated_at: string; updated_by: string | null } | undefined;
     return r ? { value: JSON.parse(r.value) as T, updated_at: r.updated_at, updated_by: r.updated_by } : undefined;
   }
 
   putSetting(key: string, value: unknown, by: string | null): void {
-    this.db
+    this
       .prepare('INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
       .run(key, JSON.stringify(value), new Date().toISOString(), by);
   }
 
   // ---- inbox ------------------------------------------------------------
   enqueue(body: string, remote: string | undefined, receivedAtMs: number): number {
-    const r = this.db.prepare('INSERT INTO inbox (received_at, received_at_ms, remote, body) VALUES (?, ?, ?, ?)').run(new Date(receivedAtMs).toISOString(), receivedAtMs, remote ?? null, body);
+    const r = this.prepare('INSERT INTO inbox (received_at, received_at_ms, remote, body) VALUES (?, ?, ?, ?)').run(new Date(receivedAtMs).toISOString(), receivedAtMs, remote ?? null, body);
     return Number(r.lastInsertRowid);
   }
 
   pendingInbox(limit: number): { id: number; body: string; received_at_ms: number }[] {
-    return this.db.prepare("SELECT id, body, received_at_ms FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?").all(limit) as { id: number; body: string; received_at_ms: number }[];
+    return this.prepare("SELECT id, body, received_at_ms FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?").all(limit) as { id: number; body: string; received_at_ms: number }[];
+  }
+
+  /** True when a delivery older than `id` is still waiting in the queue. */
+  pendingBefore(id: number): boolean {
+    return !!this.prepare("SELECT 1 FROM inbox WHERE state = 'pending' AND id < ? LIMIT 1").get(id);
   }
 
   inboxDone(id: number): void {
-    this.db.prepare("UPDATE inbox SET state = 'done', processed_at = ? WHERE id = ?").run(new Date().toISOString(), id);
+    this.prepare("UPDATE inbox SET state = 'done', processed_at = ? WHERE id = ?").run(new Date().toISOString(), id);
   }
 
   queueDepth(): number {
-    return (this.db.prepare("SELECT count(*) AS n FROM inbox WHERE state = 'pending'").get() as { n: number }).n;
+    return (this.prepare("SELECT count(*) AS n FROM inbox WHERE state = 'pending'").get() as { n: number }).n;
   }
 
   // ---- actions ----------------------------------------------------------
   action(id: number): ActionRow | undefined {
-    return this.db.prepare('SELECT * FROM actions WHERE id = ?').get(id) as ActionRow | undefined;
+    return this.prepare('SELECT * FROM actions WHERE id = ?').get(id) as ActionRow | undefined;
   }
 
   actionByEpisode(key: string): ActionRow | undefined {
-    return this.db.prepare('SELECT * FROM actions WHERE episode_key = ?').get(key) as ActionRow | undefined;
+    return this.prepare('SELECT * FROM actions WHERE episode_key = ?').get(key) as ActionRow | undefined;
   }
 
   activeActions(): ActionRow[] {
-    return this.db.prepare("SELECT * FROM actions WHERE state IN ('ready','baseline','submitted','job_succeeded') ORDER BY id").all() as ActionRow[];
+    return this.prepare("SELECT * FROM actions WHERE state IN ('ready','baseline','submitted','job_succeeded') ORDER BY id").all() as ActionRow[];
   }
 
   updateAction(id: number, fields: Partial<ActionRow>): void {
     const keys = Object.keys(fields);
     const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'].join(', ');
-    this.db.prepare(`UPDATE actions SET ${sets} WHERE id = @id`).run({ ...fields, updated_at: new Date().toISOString(), id });
+    this.prepare(`UPDATE actions SET ${sets} WHERE id = @id`).run({ ...fields, updated_at: new Date().toISOString(), id });
   }
 }
