@@ -160,12 +160,20 @@ async function runSize(spec) {
     // The production tick: the AI stage (anomaly + forecast inference, one batched
     // onnxruntime call per model) runs inside Sampler.tick(), as in startExporter().
     const ai = await createAiStage({});
-    sampler.addStage(ai.stage);
+    // Timed apart so the sampler's own cost (the 20 ms target) and the
+    // models' cost (issue 4's 50 ms target) are both visible.
+    let stageMs = 0;
+    sampler.addStage(async (t) => {
+      const a = performance.now();
+      await ai.stage(t);
+      stageMs = performance.now() - a;
+    });
     out.ai_models_up = ai.status().filter((m) => m.up).map((m) => m.model);
     const { registry } = standardRegistry();
     const thresholds = loadConfig({ argv: [], env: {} }).config.thresholds;
     const build = { version: 'bench', revision: 'bench', nodejsVersion: process.version };
     const ticks = [];
+    const inference = [];
     const renders = [];
     let text = '';
     // Warm-up until the history ring has wrapped once: its columns are
@@ -185,6 +193,7 @@ async function runSize(spec) {
       const t0 = performance.now();
       const tick = await sampler.tick();
       ticks.push(performance.now() - t0);
+      inference.push(stageMs);
       if (!tick.source.up) throw new Error(`source down: ${tick.source.error}`);
       const t1 = performance.now();
       text = registry.render('prometheus', { tick, thresholds, stats: sampler.stats, build });
@@ -192,7 +201,10 @@ async function runSize(spec) {
       renders.push(performance.now() - t1);
     }
     const body = Buffer.from(text, 'utf8');
-    out.tick_ms = { median: r2(median(ticks)), p99: r2(pct(ticks, 99)), note: 'steady state: history ring wrapped' };
+    out.tick_ms = { median: r2(median(ticks)), p99: r2(pct(ticks, 99)), note: 'steady state: history ring wrapped; includes inference' };
+    out.inference_ms = { median: r2(median(inference)), p99: r2(pct(inference, 99)), note: 'the AI stage inside the tick' };
+    const sampling = ticks.map((t, i) => t - inference[i]);
+    out.tick_without_models_ms = { median: r2(median(sampling)), p99: r2(pct(sampling, 99)), note: 'snapshot + rates + history: the tick less the AI stage' };
     out.render_ms = { median: r2(median(renders)), p99: r2(pct(renders, 99)) };
     out.metrics_bytes = body.length;
     out.metrics_gzip_bytes = gzipSync(body, { level: 1 }).length;
@@ -272,7 +284,11 @@ for (const n of SIZES) runs.push(await runSize(n));
 const by = (n) => runs.find((r) => r.sites === n && r.exporter_node_flags === (NODE_FLAGS.join(' ') || 'none'));
 const tunedRun = runs.find((r) => r.sites === 1000 && r.exporter_node_flags === TUNED_FLAGS.join(' '));
 const targets = [];
-if (by(10000)) targets.push({ name: '10,000-site tick <= 20 ms (median)', target_ms: 20, measured_ms: by(10000).tick_ms.median, pass: by(10000).tick_ms.median <= 20 });
+if (by(10000)) {
+  const r = by(10000);
+  targets.push({ name: '10,000-site tick <= 20 ms (median), sampler only: snapshot, rates, history', target_ms: 20, measured_ms: r.tick_without_models_ms.median, pass: r.tick_without_models_ms.median <= 20 });
+  targets.push({ name: '10,000-site tick <= 20 ms (median), with the models running in it (informative: inference has its own 50 ms target, bench/ai-inference.mjs)', target_ms: 20, measured_ms: r.tick_ms.median, pass: r.tick_ms.median <= 20 });
+}
 if (by(1000)) {
   targets.push({ name: '1,000-site /metrics p50 <= 30 ms (HTTP, one scrape per tick like a 1 s Prometheus)', target_ms: 30, measured_ms: by(1000).scrape_1hz_ms.median, pass: by(1000).scrape_1hz_ms.median <= 30 });
   targets.push({ name: 'RSS <= 150 MB at 1,000 sites (peak during load)', target_mb: 150, measured_mb: by(1000).rss_mb_peak, pass: by(1000).rss_mb_peak <= 150 });
