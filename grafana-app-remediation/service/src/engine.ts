@@ -24,6 +24,9 @@ import { McpClient, McpDeadlineError, McpPermanentError } from './mcp-client.js'
 import type { Metrics } from './metrics.js';
 import { decide, DEFAULT_POLICY, episodeKey, idempotencyKey, normalizeTime, siteOf, effective, type AlertIn, type KillSwitch, type Policy } from './policy.js';
 import type { ActionResult, ActionRow, SiteBaseline, Store } from './store.js';
+
+/** The exporter reports capacity in bit/s; audit reasons are for people. */
+const gbps = (bitsPerSecond: number): string => String(Math.round(bitsPerSecond / 1e8) / 10);
 import { toAlert, type WebhookPayload } from './webhook.js';
 
 /** Test hook: REMEDIATION_TEST_CRASH_AT=<point> makes the process SIGKILL itself there. */
@@ -479,7 +482,7 @@ export class Engine {
             this.crash('verified');
             const after: SiteBaseline = { cmdModules: last.cmdModules, cmdModulesMax: last.cmdModulesMax, capacityBps: last.capacityBps, readAt: iso() };
             await this.store.write(() =>
-              this.finishSync(a, 'succeeded', `capacity verified: ${base.cmdModules} -> ${last!.cmdModules} CMD modules, ${base.capacityBps} -> ${last!.capacityBps} B/s`, 'engine', { after: JSON.stringify(after) }),
+              this.finishSync(a, 'succeeded', `capacity verified: ${base.cmdModules} -> ${last!.cmdModules} CMD modules, ${gbps(base.capacityBps)} -> ${gbps(last!.capacityBps)} Gbit/s`, 'engine', { after: JSON.stringify(after) }),
             LAZY);
             this.crash('done');
             return true;
