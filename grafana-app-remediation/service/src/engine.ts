@@ -491,7 +491,7 @@ export class Engine {
         }
         if (this.stopped) return false;
         await this.store.write(() =>
-          this.finishSync(a, 'unverified', `the MCP job succeeded but the pages did not show the new capacity within ${cfg.exporter.verify_timeout} ms (last seen ${last ? `${last.cmdModules} modules, ${last.capacityBps} B/s` : 'nothing'})`, 'engine'),
+          this.finishSync(a, 'unverified', `the MCP job succeeded but the pages did not show the new capacity within ${cfg.exporter.verify_timeout} ms (last seen ${last ? `${last.cmdModules} modules, ${gbps(last.capacityBps)} Gbit/s` : 'nothing'})`, 'engine'),
         LAZY);
         return true;
       }
