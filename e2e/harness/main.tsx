@@ -9,6 +9,7 @@ import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { ConfigEditor } from '../../grafana-datasource/src/components/ConfigEditor.js';
 import { QueryEditor } from '../../grafana-datasource/src/components/QueryEditor.js';
+import type { DataSource } from '../../grafana-datasource/src/datasource.js';
 import { liveStream } from '../../grafana-datasource/src/live.js';
 import type { OptiFiberQuery } from '../../grafana-datasource/src/types.js';
 import { SiteHealthPanel } from '../../grafana-panel-heatmap/src/SiteHealthPanel.js';
@@ -73,7 +74,7 @@ function renderPanel(data: PanelData, options?: Partial<PanelOptions>) {
 function QueryEditorDemo() {
   const [query, setQuery] = useState<OptiFiberQuery>({ refId: 'A', sites: ['site-0001', '$site'], metric: 'anomalyScore', mode: 'history' });
   const [runs, setRuns] = useState(0);
-  const ds = { siteNames: async () => Array.from({ length: 8 }, (_, i) => siteName(i)) };
+  const ds = { siteNames: async () => Array.from({ length: 8 }, (_, i) => siteName(i)) } as unknown as DataSource;
   return (
     <div>
       <QueryEditor query={query} onChange={setQuery} onRunQuery={() => setRuns((r) => r + 1)} datasource={ds} />
@@ -120,14 +121,14 @@ if (view === 'panel') {
   const base = params.get('base') ?? '';
   const latencies: number[] = [];
   window.__harness = { latencies };
-  const fetcher = async (url: string, signal?: AbortSignal) => {
-    const r = await fetch(url, { signal });
+  const fetcher = async (url: string, opts?: { signal?: AbortSignal }) => {
+    const r = await fetch(url, { signal: opts?.signal });
     return { status: r.status, data: await r.json().catch(() => null) };
   };
   liveStream({ fetcher, base, refId: 'A', metric: 'utilization', sites: null, windowMs: 5 * 60_000, timeoutSeconds: 20 }).subscribe((res) => {
     const series = process(res.data as DataFrame[]);
     let newest = 0;
-    for (const f of series) newest = Math.max(newest, (f.fields[0]?.values.at(-1) as number) ?? 0);
+    for (const f of series) { const v = f.fields[0]?.values; newest = Math.max(newest, (v?.[v.length - 1] as number) ?? 0); }
     renderPanel(panelData(series, Date.now() - 5 * 60_000, Date.now() + 1000), { showGauges: true });
     // pixels: the frame after the DOM commit
     requestAnimationFrame(() => setTimeout(() => latencies.push(Date.now() - newest), 0));
