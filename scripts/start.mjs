@@ -12,7 +12,7 @@
 // on first start with mode 0600 and reused; none is printed.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -147,6 +147,11 @@ try {
   if (reports) for (const [k, v] of Object.entries(reports.urls ?? {})) say(`  ${k.padEnd(20)} ${v}`);
   if (prom) for (const [k, v] of Object.entries(prom.urls)) say(`  ${k.padEnd(20)} ${v}`);
   say(`  control token        ${exporterTokenFile} (POST ${EXPORTER_URL}/api/v1/sites/{site}/commands)`);
+  // `optifiber top` reads this to show this stack's pages (exporter/src/top/stack.ts).
+  const stackFile = join(varDir, 'stack.json');
+  writeFileSync(stackFile, JSON.stringify({ pid: process.pid, exporterUrl: EXPORTER_URL, source: { kind: src.kind, path: src.path } }) + '\n');
+  stops.push(() => rmSync(stackFile, { force: true }));
+  say(`  terminal view        npx optifiber top (reads the same pages)`);
   say('Ctrl-C to stop.');
 } catch (e) {
   say(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -31,6 +31,7 @@ const suites = [
     parse: 'lines',
   },
   { name: 'Grafana plugins in Chromium (Playwright)', cmd: ['node', 'e2e/run.mjs'], parse: 'lines' },
+  { name: 'papercuts (npx optifiber, top next to npm start)', cmd: ['node', 'scripts/test-papercuts.mjs'], parse: 'lines' },
   {
     name: 'remediation closed loop (Prometheus, Alertmanager, service, MCP, exporter)',
     cmd: ['node', 'grafana-app-remediation/service/e2e/closed-loop.mjs'],

@@ -19,6 +19,7 @@ import type { Config } from './config/schema.js';
 import { createLogger } from './log/logger.js';
 import { buildInfo, startExporter } from './http/server.js';
 import { chooseSource } from './sim/supervisor.js';
+import { findRunningStack } from './top/stack.js';
 import { runTop } from './top/top.js';
 
 export interface CommandContext {
@@ -134,7 +135,10 @@ export const COMMANDS: Record<string, Command> = {
       const log = createLogger({ level: r.config.log.level });
       let src;
       try {
-        src = await chooseSource(r.config, log);
+        // Next to a running `npm start` (and no source given): that stack's pages.
+        const stack = r.config.source.path === undefined ? findRunningStack() : null;
+        if (stack) ctx.stderr(`optifiber top: showing the pages of the running stack (npm start, pid ${stack.pid}, exporter ${stack.exporterUrl}): ${stack.source.path}\n`);
+        src = stack ? { path: stack.source.path, simulator: undefined } : await chooseSource(r.config, log);
       } catch (e) {
         ctx.stderr(`optifiber top: ${e instanceof Error ? e.message : String(e)}\n`);
         return 1;
