@@ -1,14 +1,17 @@
 // Harness page. URL parameters:
-//   view=panel|query|config   theme=dark|light   sites=N   buckets=B
-//   scenario=normal|nodata|nan|prom   live=<proxy base URL> (live mode through a proxy)
+//   view=panel|query|config|variable|live   theme=dark|light   sites=N   buckets=B
+//   scenario=normal|nodata|nan|prom   base=<proxy base URL> (live mode through a proxy)
+//   siteUrl=<panel site link template>   subpath=/grafana (Grafana's root_url sub-path)
 import './boot.js';
-import { applyFieldOverrides, createTheme, dateTime, LoadingState, ThresholdsMode, type DataFrame, type FieldConfigSource, type GrafanaTheme2, type PanelData, type PanelProps } from '@grafana/data';
+import { applyFieldOverrides, createTheme, dateTime, locationUtil, LoadingState, ThresholdsMode, type DataFrame, type FieldConfigSource, type GrafanaTheme2, type PanelData, type PanelProps } from '@grafana/data';
 import { GlobalStyles, ThemeContext } from '@grafana/ui';
 import React, { useState } from 'react';
 import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { ConfigEditor } from '../../grafana-datasource/src/components/ConfigEditor.js';
 import { QueryEditor } from '../../grafana-datasource/src/components/QueryEditor.js';
+import { VariableQueryEditor } from '../../grafana-datasource/src/components/VariableQueryEditor.js';
+import type { OptiFiberVariableQuery } from '../../grafana-datasource/src/variables.js';
 import type { DataSource } from '../../grafana-datasource/src/datasource.js';
 import { liveStream } from '../../grafana-datasource/src/live.js';
 import type { OptiFiberQuery } from '../../grafana-datasource/src/types.js';
@@ -24,6 +27,8 @@ const theme = createTheme({ colors: { mode: themeName } });
 const W = Number(params.get('width') ?? 1100);
 const H = Number(params.get('height') ?? 640);
 const registry = standardRegistry();
+// Grafana initialises locationUtil with its config (appSubUrl from root_url) at boot.
+locationUtil.initialize({ config: { appSubUrl: params.get('subpath') ?? '' } as never, getTimeRangeForUrl: () => ({ from: 'now-6h', to: 'now' }), getVariablesUrlParams: () => ({}) });
 
 export const FIELD_CONFIG: FieldConfigSource = {
   defaults: { min: 0, max: 1, thresholds: { mode: ThresholdsMode.Absolute, steps: [{ value: -Infinity, color: 'green' }, { value: 0.8, color: 'red' }] } },
@@ -84,6 +89,16 @@ function QueryEditorDemo() {
   );
 }
 
+function VariableEditorDemo() {
+  const [query, setQuery] = useState<unknown>(params.get('legacy') ?? { refId: 'V', kind: 'sites' });
+  return (
+    <div>
+      <VariableQueryEditor query={query as OptiFiberVariableQuery} onChange={setQuery} />
+      <pre data-testid="variable-json" style={{ marginTop: 12 }}>{JSON.stringify(query)}</pre>
+    </div>
+  );
+}
+
 function ConfigEditorDemo() {
   const [options, setOptions] = useState({
     id: 1, uid: 'optifiber', orgId: 1, name: 'OptiFiber', type: 'optifiber-telemetry-datasource', typeName: 'OptiFiber Telemetry', typeLogoUrl: '',
@@ -111,7 +126,10 @@ if (view === 'panel') {
   const scenario = (params.get('scenario') ?? 'normal') as Scenario;
   const stepMs = 15_000;
   const from = TO - (buckets - 1) * stepMs;
-  renderPanel(panelData(process(makeFrames(n, buckets, TO, stepMs, scenario)), from, TO + 1));
+  const siteUrl = params.get('siteUrl');
+  renderPanel(panelData(process(makeFrames(n, buckets, TO, stepMs, scenario)), from, TO + 1), siteUrl !== null ? { siteUrl } : {});
+} else if (view === 'variable') {
+  root.render(<Frame><VariableEditorDemo /></Frame>);
 } else if (view === 'query') {
   root.render(<Frame><QueryEditorDemo /></Frame>);
 } else if (view === 'config') {

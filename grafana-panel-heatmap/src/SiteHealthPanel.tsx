@@ -125,6 +125,7 @@ const SEVERITY_ICON: Record<Severity, IconName> = {
 };
 const SEVERITY_TEXT: Record<Severity, string> = { [Severity.ok]: 'OK', [Severity.unknown]: 'Unknown', [Severity.warning]: 'Warning', [Severity.critical]: 'Critical' };
 const LINK_GLYPH: Record<string, string> = { up: '▲', down: '▼', degraded: '◆' };
+const LINK_ICON: Record<string, IconName> = { up: 'arrow-up', down: 'arrow-down', degraded: 'exclamation-triangle' };
 
 /** The site's state as an icon with its name (never colour alone). */
 function StateIcon({ v, size = 'sm' }: { v: SiteView; size?: 'xs' | 'sm' }) {
@@ -134,6 +135,12 @@ function StateIcon({ v, size = 'sm' }: { v: SiteView; size?: 'xs' | 'sm' }) {
       <Icon name={SEVERITY_ICON[sev]} size={size} />
     </span>
   );
+}
+
+/** The state in words for screen readers (the icon carries it visually). */
+function StateText({ v }: { v: SiteView }) {
+  const styles = useStyles2(getStyles);
+  return <span className={styles.srOnly}>{`: ${SEVERITY_TEXT[v.state?.severity ?? Severity.unknown]}${v.state ? `, ${v.state.reason}` : ''}.`}</span>;
 }
 
 function siteSummary(v: SiteView, theme: GrafanaTheme2): string {
@@ -169,16 +176,15 @@ function Gauge({ v, top, left, theme }: { v: SiteView; top: number; left: number
       href={v.target.href}
       onClick={(e) => follow(e, v.target)}
       title={summary.split(', ').join('\n')}
-      aria-label={summary}
       data-testid="site-gauge"
       data-site={v.name}
       data-severity={v.state ? Severity[v.state.severity] : 'none'}
       data-color={v.color}
     >
       <div className={styles.tileHead}>
-        <span className={styles.siteName}><StateIcon v={v} /> {v.name}</span>
-        <span className={cx(styles.badge)} style={{ color: linkComponent(v.link, (c) => theme.visualization.getColorByName(c)).color }} data-testid="link-state">
-          {LINK_GLYPH[v.link] ?? '?'} {v.link}
+        <span className={styles.siteName}><StateIcon v={v} /> {v.name}<StateText v={v} /></span>
+        <span className={cx(styles.badge)} data-testid="link-state">
+          <Icon name={LINK_ICON[v.link] ?? 'question-circle'} size="xs" style={{ color: linkComponent(v.link, (c) => theme.visualization.getColorByName(c)).color }} aria-hidden /> {v.link}
         </span>
       </div>
       <div className={styles.bar}>
@@ -259,8 +265,8 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
     labels.push(
       <a key={v.name} href={v.target.href} onClick={(e) => follow(e, v.target)} className={styles.rowLabel}
         style={{ top: r * rowHeight, height: rowHeight, lineHeight: `${rowHeight}px`, borderLeftColor: v.color }}
-        data-testid="heatmap-row-label" data-site={v.name} title={v.name} aria-label={siteSummary(v, theme)}>
-        <StateIcon v={v} size="xs" /> {v.name}
+        data-testid="heatmap-row-label" data-site={v.name} title={siteSummary(v, theme)}>
+        <StateIcon v={v} size="xs" /> {v.name}<StateText v={v} />
       </a>,
     );
   }
