@@ -66,6 +66,11 @@ export function checkDist(pluginDir) {
   for (const logo of [json.info?.logos?.small, json.info?.logos?.large]) {
     if (logo && !existsSync(join(dist, logo))) p.push(`logo ${logo} is not in dist/`);
   }
+  for (const inc of json.includes ?? []) {
+    if (inc.type !== 'dashboard') continue;
+    if (!existsSync(join(dist, inc.path))) p.push(`included dashboard ${inc.path} is not in dist/`);
+    else if (inc.uid && JSON.parse(readFileSync(join(dist, inc.path), 'utf8')).uid !== inc.uid) p.push(`included dashboard ${inc.path} does not have uid ${inc.uid}`);
+  }
   const source = readFileSync(join(dist, 'module.js'), 'utf8');
   const deps = amdDependencies(source);
   if (!deps) p.push('dist/module.js is not an AMD module (no leading define([...]))');

@@ -42,7 +42,7 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * @param {string} configUrl import.meta.url of the plugin's webpack.config.mjs
- * @param {{ entry?: string }} [opts]
+ * @param {{ entry?: string, copy?: Array<{ from: string, to: string }> }} [opts] copy: extra files into dist/ (paths relative to the plugin folder)
  */
 /** Where Grafana serves a plugin's dist/ files, relative to its <base href>. */
 export function pluginPublicPath(pluginId) {
@@ -114,6 +114,7 @@ export function pluginWebpackConfig(configUrl, opts = {}) {
             { from: 'README.md', to: 'README.md', toType: 'file' },
             { from: 'CHANGELOG.md', to: 'CHANGELOG.md', toType: 'file' },
             { from: 'LICENSE', to: 'LICENSE', toType: 'file' },
+            ...(opts.copy ?? []).map((c) => ({ ...c, toType: 'file' })),
           ],
         }),
       ],

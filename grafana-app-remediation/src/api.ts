@@ -6,7 +6,7 @@
 // Grafana has checked the route's reqRole. No token ever reaches the browser.
 // The transport is injected (Fetcher): Grafana's backendSrv in the plugin,
 // window.fetch in the browser harness, a test double in unit tests.
-import type { ActionFilter, ActionPage, Action, AuditEntry, KillSwitch, Overview, Policy, PolicyDoc, Role, Whoami } from './types.js';
+import type { ActionFilter, ActionPage, Action, AuditEntry, AuditPage, AuditQuery, KillSwitch, Overview, Policy, PolicyDoc, Role, Whoami } from './types.js';
 
 export const PLUGIN_ID = 'optifiber-remediation-app';
 /** Grafana's proxy for app plugin routes (pkg/api/pluginproxy): /api/plugin-proxy/<plugin id>/<route path>/... */
@@ -83,6 +83,15 @@ export function actionsQuery(f: ActionFilter): string {
   return s ? `?${s}` : '';
 }
 
+export function auditQuery(f: AuditQuery): string {
+  const q = new URLSearchParams();
+  for (const k of ['site', 'kind', 'decision', 'since', 'until'] as const) if (f[k]) q.set(k, f[k]!);
+  if (f.limit !== undefined) q.set('limit', String(f.limit));
+  if (f.beforeId !== undefined) q.set('before_id', String(f.beforeId));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
 export class RemediationApi {
   constructor(
     private readonly fetcher: Fetcher,
@@ -116,6 +125,10 @@ export class RemediationApi {
   }
   action(id: number): Promise<{ action: Action; audit: AuditEntry[] }> {
     return this.call('Viewer', 'GET', `/actions/${encodeURIComponent(String(id))}`, `action ${id}`);
+  }
+  /** Every decision, action step, approval, policy, threshold and kill-switch change, newest first. */
+  audit(q: AuditQuery = {}): Promise<AuditPage> {
+    return this.call('Viewer', 'GET', `/audit${auditQuery(q)}`, 'audit');
   }
   approvals(): Promise<{ approvals: Action[] }> {
     return this.call('Viewer', 'GET', '/approvals', 'approvals');

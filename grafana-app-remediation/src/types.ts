@@ -69,6 +69,21 @@ export interface AuditEntry {
   details: unknown;
 }
 
+export interface AuditQuery {
+  site?: string;
+  kind?: string;
+  decision?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  beforeId?: number;
+}
+
+export interface AuditPage {
+  audit: AuditEntry[];
+  nextBeforeId: number | null;
+}
+
 export interface PolicyDoc {
   policy: Policy;
   updatedAt: string | null;
