@@ -374,13 +374,85 @@ export const tests = [
     },
   },
   {
-    name: 'app (Viewer, dark and light): Audit page lists policy, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
+    name: 'app Settings (Viewer, dark and light): thresholds read only, Save disabled, forged change refused; axe clean',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, finish } = await openApp(browser, base, 'noc', `${APP}/settings`, { theme });
+        await page.getByTestId('thresholds-table').waitFor();
+        assert.equal(await page.getByTestId('threshold-row').count(), 6, 'every threshold the rules use');
+        await page.getByTestId('thresholds-readonly').waitFor();
+        assert.ok(await page.getByTestId('threshold-save').isDisabled());
+        const r = await forge(page, 'PUT', `/api/plugin-proxy/${PLUGIN_ID}/viewer/api/v1/thresholds`, {}, { scope: 'fleet', threshold: 'osnr_low_db', value: 30, reason: 'sneaky' });
+        assert.equal(r.status, 403);
+        await shot(page, `app-settings-viewer-${theme}`);
+        await axeCheck(page, `settings, Viewer, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'app Settings (Editor, dark and light): sets a site override with a reason; invalid values refused with the reason; audited; axe clean',
+    async run({ browser, base, shot }) {
+      for (const [theme, value] of [['dark', '22.5'], ['light', '23']]) {
+        const { page, stack, finish } = await openApp(browser, base, 'devops', `${APP}/settings`, { theme });
+        await page.getByTestId('thresholds-table').waitFor();
+        await page.locator('#threshold-scope').fill('berlin-3');
+        await page.locator('#threshold-value').fill('99');
+        await page.locator('#threshold-reason').fill('long-haul span');
+        await page.getByText('OSNR low must be between 0 and 60 dB').waitFor();
+        assert.ok(await page.getByTestId('threshold-save').isDisabled(), `out of range: not sent (${await page.getByTestId('threshold-save').evaluate((b) => b.outerHTML)})`);
+        await page.locator('#threshold-value').fill(value);
+        await page.getByTestId('threshold-save').click();
+        await page.getByTestId('threshold-saved').waitFor();
+        assert.match(await page.locator('[data-testid=threshold-row][data-key=osnr_low_db] [data-testid=site-values]').innerText(), new RegExp(`berlin-3 ${value}`));
+        const t = (await stack.api('GET', '/thresholds')).data;
+        assert.equal(t.sites['berlin-3'].osnr_low_db, Number(value));
+        const audit = (await stack.api('GET', '/audit?kind=threshold')).data.audit[0];
+        assert.deepEqual([audit.actor, audit.reason, audit.site, audit.details.after], ['devops', 'long-haul span', 'berlin-3', Number(value)]);
+        // the service checks too: a change the form would not send is refused with its reason
+        const r = await forge(page, 'PUT', `/api/plugin-proxy/${PLUGIN_ID}/editor/api/v1/thresholds`, {}, { scope: 'fleet', threshold: 'osnr_low_db', value: 18 });
+        assert.equal(r.status, 400);
+        assert.match(r.body.error, /reason: say why/);
+        await page.mouse.move(0, 0);
+        await shot(page, `app-settings-editor-${theme}`);
+        await axeCheck(page, `settings, Editor, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'app Settings (Admin, dark and light): sets the fleet default and removes the site override; axe clean',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, stack, finish } = await openApp(browser, base, 'admin', `${APP}/settings`, { theme });
+        await page.getByTestId('thresholds-table').waitFor();
+        await page.locator('#threshold-scope').fill(theme === 'dark' ? 'fleet' : 'berlin-3');
+        await page.locator('#threshold-value').fill(theme === 'dark' ? '19' : '');
+        await page.locator('#threshold-reason').fill(theme === 'dark' ? 'new amplifiers fleet-wide' : 'span repaired');
+        await page.getByTestId('threshold-save').click();
+        await page.getByTestId('threshold-saved').waitFor();
+        const t = (await stack.api('GET', '/thresholds')).data;
+        if (theme === 'dark') assert.equal(t.fleet.osnr_low_db, 19);
+        else assert.equal(t.sites['berlin-3'], undefined, 'override removed');
+        assert.match(await page.locator('[data-testid=threshold-row][data-key=osnr_low_db] [data-testid=fleet-value]').innerText(), /^19$/);
+        await page.mouse.move(0, 0); // axe judges the resting button, not Grafana's hover shade
+        await shot(page, `app-settings-admin-${theme}`);
+        await axeCheck(page, `settings, Admin, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'app (Viewer, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
     async run({ browser, base, shot }) {
       for (const theme of ['dark', 'light']) {
         const { page, finish } = await openApp(browser, base, 'noc', `${APP}/audit`, { theme });
         await page.getByTestId('audit-table').waitFor();
         const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
-        for (const k of ['decision', 'approval', 'policy', 'kill_switch']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
+        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
         await pickSelect(page, 'audit-kind', 'policy');
         await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
         assert.match(page.url(), /kind=policy/);
@@ -397,13 +469,13 @@ export const tests = [
     },
   },
   {
-    name: 'app (Editor, dark and light): Audit page lists policy, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
+    name: 'app (Editor, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
     async run({ browser, base, shot }) {
       for (const theme of ['dark', 'light']) {
         const { page, finish } = await openApp(browser, base, 'devops', `${APP}/audit`, { theme });
         await page.getByTestId('audit-table').waitFor();
         const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
-        for (const k of ['decision', 'approval', 'policy', 'kill_switch']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
+        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
         await pickSelect(page, 'audit-kind', 'policy');
         await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
         assert.match(page.url(), /kind=policy/);
@@ -420,13 +492,13 @@ export const tests = [
     },
   },
   {
-    name: 'app (Admin, dark and light): Audit page lists policy, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
+    name: 'app (Admin, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
     async run({ browser, base, shot }) {
       for (const theme of ['dark', 'light']) {
         const { page, finish } = await openApp(browser, base, 'admin', `${APP}/audit`, { theme });
         await page.getByTestId('audit-table').waitFor();
         const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
-        for (const k of ['decision', 'approval', 'policy', 'kill_switch']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
+        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
         await pickSelect(page, 'audit-kind', 'policy');
         await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
         assert.match(page.url(), /kind=policy/);
@@ -451,7 +523,7 @@ export const tests = [
       const nav = await page.getByTestId('grafana-nav').locator('a').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
       assert.deepEqual(nav, pluginJson.includes.filter((i) => i.addToNav).map((i) => [i.name, i.type === 'dashboard' ? `/d/${i.uid}` : i.path]));
       assert.ok(nav.some(([, h]) => h === '/d/optifiber-remediation'), 'the remediation dashboard is in the app nav');
-      for (const p of ['overview', 'history', 'policies', 'audit']) {
+      for (const p of ['overview', 'history', 'policies', 'settings', 'audit']) {
         await page.getByTestId(`nav-${p}`).click();
         await page.getByTestId(`page-${p}`).waitFor();
         await page.locator('[data-testid=harness] table, [data-testid=policy-form], [data-testid=policy-readonly]').first().waitFor({ timeout: 10_000 }).catch(() => {});

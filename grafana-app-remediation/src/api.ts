@@ -6,7 +6,7 @@
 // Grafana has checked the route's reqRole. No token ever reaches the browser.
 // The transport is injected (Fetcher): Grafana's backendSrv in the plugin,
 // window.fetch in the browser harness, a test double in unit tests.
-import type { ActionFilter, ActionPage, Action, AuditEntry, AuditPage, AuditQuery, KillSwitch, Overview, Policy, PolicyDoc, Role, Whoami } from './types.js';
+import type { ActionFilter, ActionPage, Action, AuditEntry, AuditPage, AuditQuery, KillSwitch, Overview, Policy, PolicyDoc, Role, ThresholdChange, ThresholdsDoc, Whoami } from './types.js';
 
 export const PLUGIN_ID = 'optifiber-remediation-app';
 /** Grafana's proxy for app plugin routes (pkg/api/pluginproxy): /api/plugin-proxy/<plugin id>/<route path>/... */
@@ -64,6 +64,7 @@ export function toApiError(res: HttpResponse, what: string): ApiError {
 export const REQUIRED_ROLE = {
   read: 'Viewer',
   putPolicies: 'Editor',
+  putThreshold: 'Editor',
   approve: 'Admin',
   reject: 'Admin',
   setKillSwitch: 'Admin',
@@ -145,6 +146,13 @@ export class RemediationApi {
   /** Partial document: keys left out keep their stored value. */
   putPolicies(patch: Partial<Policy>): Promise<PolicyDoc> {
     return this.call(REQUIRED_ROLE.putPolicies, 'PUT', '/policies', 'save policy', patch);
+  }
+  thresholds(): Promise<ThresholdsDoc> {
+    return this.call('Viewer', 'GET', '/thresholds', 'thresholds');
+  }
+  /** One change (fleet default or a site's override; value null removes it), with its reason. */
+  putThreshold(c: ThresholdChange): Promise<ThresholdsDoc> {
+    return this.call(REQUIRED_ROLE.putThreshold, 'PUT', '/thresholds', 'save threshold', c);
   }
   killSwitch(): Promise<KillSwitch> {
     return this.call('Viewer', 'GET', '/kill-switch', 'kill switch');

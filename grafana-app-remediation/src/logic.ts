@@ -1,6 +1,6 @@
 // Page logic without React: history filters and links, action outcome labels,
 // the policy form (validation with the service's bounds, minimal PUT patches).
-import type { Action, ActionFilter, ActionMode, ActionResult, ActionState, AuditEntry, AuditQuery, Policy } from './types.js';
+import type { Action, ActionFilter, ActionMode, ActionResult, ActionState, AuditEntry, AuditQuery, Policy, ThresholdChange } from './types.js';
 import { ACTION_MODES, ACTION_RESULTS, ACTION_STATES } from './types.js';
 
 /** The service's site-name rule (service/src/policy.ts SITE_RE). */
@@ -268,11 +268,12 @@ export function describePatch(p: Partial<Policy>): string {
 // Grafana draws the app's navigation from plugin.json `includes` (pages with
 // addToNav); this is only the page id -> component side, checked against
 // plugin.json by test/plugin.test.ts.
-export type PageId = 'overview' | 'history' | 'policies' | 'audit';
+export type PageId = 'overview' | 'history' | 'policies' | 'settings' | 'audit';
 export const PAGES: ReadonlyArray<{ id: PageId; title: string }> = [
   { id: 'overview', title: 'Overview' },
   { id: 'history', title: 'History' },
   { id: 'policies', title: 'Policies' },
+  { id: 'settings', title: 'Settings' },
   { id: 'audit', title: 'Audit' },
 ];
 
@@ -281,6 +282,28 @@ export function pageFromPath(pathname: string, pluginId: string): PageId {
   const m = new RegExp(`/a/${pluginId}/([^/?#]+)`).exec(pathname);
   const id = m?.[1];
   return PAGES.some((p) => p.id === id) ? (id as PageId) : 'overview';
+}
+
+// ---- threshold form ------------------------------------------------------------
+
+export interface ThresholdForm { scope: string; threshold: string; value: string; reason: string }
+
+/** The change the form describes, or its problems by field (the service checks again and says why). */
+export function thresholdChange(f: ThresholdForm, defs: ReadonlyArray<{ key: string; label: string; min: number; max: number; unit: string }>): { change?: ThresholdChange; problems: Partial<Record<keyof ThresholdForm, string>> } {
+  const problems: Partial<Record<keyof ThresholdForm, string>> = {};
+  const scope = f.scope.trim();
+  if (scope !== 'fleet' && !SITE_RE.test(scope)) problems.scope = 'Write fleet, or a site name (1-31 letters, digits, "_", "." or "-")';
+  const def = defs.find((d) => d.key === f.threshold);
+  if (!def) problems.threshold = 'Choose a threshold';
+  const v = f.value.trim();
+  let value: number | null = null;
+  if (v !== '') {
+    value = Number(v);
+    if (!Number.isFinite(value)) problems.value = 'Enter a number, or leave empty to remove the value';
+    else if (def && (value < def.min || value > def.max)) problems.value = `${def.label} must be between ${def.min} and ${def.max} ${def.unit}`;
+  }
+  if (f.reason.trim().length < 3) problems.reason = 'Say why (at least 3 characters): it goes to the audit log';
+  return Object.keys(problems).length ? { problems } : { change: { scope, threshold: f.threshold, value, reason: f.reason.trim() }, problems };
 }
 
 // ---- MCP jobs ------------------------------------------------------------------

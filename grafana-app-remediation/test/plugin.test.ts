@@ -19,11 +19,12 @@ describe('optifiber-remediation-app plugin', () => {
     expect(json.type).toBe('app');
     expect(json.backend).toBe(false);
   });
-  test('includes: Overview (default), History, Policies, Audit under /a/<id>/, and the remediation dashboard', () => {
+  test('includes: Overview (default), History, Policies, Settings, Audit under /a/<id>/, and the remediation dashboard', () => {
     expect(json.includes.map((i: { name: string; path: string }) => [i.name, i.path])).toEqual([
       ['Overview', '/a/optifiber-remediation-app/overview'],
       ['History', '/a/optifiber-remediation-app/history'],
       ['Policies', '/a/optifiber-remediation-app/policies'],
+      ['Settings', '/a/optifiber-remediation-app/settings'],
       ['Audit', '/a/optifiber-remediation-app/audit'],
       ['OptiFiber / Remediation', 'dashboards/optifiber-remediation.json'],
     ]);

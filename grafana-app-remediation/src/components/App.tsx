@@ -18,6 +18,7 @@ import { Audit } from './Audit.js';
 import { History } from './History.js';
 import { Overview } from './Overview.js';
 import { Policies } from './Policies.js';
+import { Settings } from './Settings.js';
 
 export function App(_props: AppRootProps<AppSettings>) {
   const env = useMemo<AppEnv>(() => ({ api: new RemediationApi(grafanaFetcher()), role: grafanaUserRole(), subUrl: grafanaSubUrl(), now: Date.now, refreshMs: 15_000 }), []);
@@ -38,6 +39,7 @@ const PAGE_COMPONENTS: Record<PageId, (loc: Loc) => React.ReactNode> = {
   overview: () => <Overview />,
   history: (loc) => <History filter={parseFilter(new URLSearchParams(loc.search))} onFilterChange={(f) => searchTo(loc)(filterParams(f))} />,
   policies: () => <Policies />,
+  settings: () => <Settings />,
   audit: (loc) => <Audit filter={parseAuditFilter(new URLSearchParams(loc.search))} onFilterChange={(f) => searchTo(loc)(auditFilterParams(f))} />,
 };
 
