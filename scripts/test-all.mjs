@@ -31,6 +31,11 @@ const suites = [
     parse: 'lines',
   },
   { name: 'Grafana plugins in Chromium (Playwright)', cmd: ['node', 'e2e/run.mjs'], parse: 'lines' },
+  {
+    name: 'thresholds end to end (service, Prometheus, Alertmanager)',
+    cmd: ['node', 'prometheus/threshold-e2e.mjs', '--no-bench'],
+    parse: 'lines',
+  },
   { name: 'papercuts (npx optifiber, top next to npm start)', cmd: ['node', 'scripts/test-papercuts.mjs'], parse: 'lines' },
   {
     name: 'remediation closed loop (Prometheus, Alertmanager, service, MCP, exporter)',
