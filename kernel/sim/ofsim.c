@@ -642,7 +642,8 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	u64 el = 0, fstart = 0, fend = 0, n;
 	s64 ppm, sfac;
 	s32 rx, osnr, q_mdb, temp, cd, tod_sin;
-	u32 link, bias, fault, seq;
+	struct ofsim_sample smp;
+	u32 link, bias, fault;
 	int los;
 
 	/* faults: expiry, then cmd_control, then a random start */
@@ -775,41 +776,26 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 		fend = s->fault_end_s;
 	}
 
-	/* publish under the page seqcount */
-	seq = pg->seq;
-	WRITE_ONCE(pg->seq, seq + 1);
-	smp_wmb();
-	pg->flags = OPTIFIBER_SITE_F_VALID;
-	pg->sample_seq = sim->tick;
-	pg->update_time_ns = c->now_ns;
-	pg->sim_time_s = t;
-	pg->throughput_bps = thr;
-	pg->offered_bps = offered;
-	pg->capacity_bps = capacity;
-	pg->module_capacity_bps = OFSIM_MODULE_CAPACITY_BPS;
-	pg->cmd_modules = s->modules;
-	pg->cmd_modules_max = OFSIM_CMD_MODULES_MAX;
-	pg->link_state = link;
-	pg->bytes = s->bytes;
-	pg->crc_errors = s->crc_errors;
-	pg->fec_corrected_bits = s->fec_corrected_bits;
-	pg->fec_uncorrectable_blocks = s->fec_uncorrectable_blocks;
-	pg->los_events = s->los_events;
-	pg->pre_fec_ber_e18 = pre;
-	pg->post_fec_ber_e18 = post;
-	pg->osnr_cdb = osnr;
-	pg->q_factor_cdb = q_mdb / 10;
-	pg->rx_power_cdbm = rx;
-	pg->tx_power_cdbm = s->tx_cdbm;
-	pg->chromatic_dispersion_ps_nm = cd;
-	pg->laser_bias_ua = bias;
-	pg->temperature_mc = temp;
-	pg->fault = fault;
-	pg->fault_start_sim_s = fstart;
-	pg->fault_end_sim_s = fend;
-	pg->faults_total = s->faults_total;
-	smp_wmb();
-	WRITE_ONCE(pg->seq, seq + 2);
+	/* publish under the page seqcount: the simulation provides every field */
+	smp = (struct ofsim_sample){
+		.sample_seq = sim->tick, .update_time_ns = c->now_ns,
+		.sim_time_s = t, .throughput_bps = thr, .offered_bps = offered,
+		.capacity_bps = capacity,
+		.module_capacity_bps = OFSIM_MODULE_CAPACITY_BPS,
+		.cmd_modules = s->modules,
+		.cmd_modules_max = OFSIM_CMD_MODULES_MAX, .link_state = link,
+		.bytes = s->bytes, .crc_errors = s->crc_errors,
+		.fec_corrected_bits = s->fec_corrected_bits,
+		.fec_uncorrectable_blocks = s->fec_uncorrectable_blocks,
+		.los_events = s->los_events, .pre_fec_ber_e18 = pre,
+		.post_fec_ber_e18 = post, .osnr_cdb = osnr,
+		.q_factor_cdb = q_mdb / 10, .rx_power_cdbm = rx,
+		.tx_power_cdbm = s->tx_cdbm, .chromatic_dispersion_ps_nm = cd,
+		.laser_bias_ua = bias, .temperature_mc = temp, .fault = fault,
+		.fault_start_sim_s = fstart, .fault_end_sim_s = fend,
+		.faults_total = s->faults_total,
+	};
+	ofsim_page_publish(pg, &smp);
 }
 
 void ofsim_tick(struct ofsim *sim, u64 now_ns)
