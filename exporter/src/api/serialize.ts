@@ -46,6 +46,7 @@ export function dirJson(d: DirectoryInfo): Record<string, unknown> {
     timeScale: d.timeScale,
     live: d.live,
     simulated: d.simulated,
+    replay: d.replay,
     generation: String(d.generation), // u64: string, JSON numbers lose precision above 2^53
     tick: d.tick,
     updateTimeMs: d.updateTimeMs,

@@ -27,6 +27,7 @@ import {
   mappingLength,
   sitePageOffset,
 } from '../abi/layout.js';
+import * as abi from '../abi/layout.js';
 import { AbiMismatchError, SourceUnavailableError, SyscallError } from './errors.js';
 import { closeFd, mapShared, openReadOnly, unmap, type Mapping } from './libc.js';
 import { FAULT_KINDS, type DirectoryInfo, type FaultKind, type InvalidSite, type LinkState, type SiteSample, type Snapshot } from './types.js';
@@ -100,6 +101,7 @@ const S_FAULT = SITE_OFFSET.fault;
 const S_FAULT_START_SIM_S = SITE_OFFSET.fault_start_sim_s;
 const S_FAULT_END_SIM_S = SITE_OFFSET.fault_end_sim_s;
 const S_FAULTS_TOTAL = SITE_OFFSET.faults_total;
+const S_ABSENT = SITE_OFFSET.absent;
 const NAME_WORDS = OPTIFIBER_SITE_NAME_LEN / 4;
 const HOST_WORDS = OPTIFIBER_HOST_LEN / 4;
 
@@ -281,8 +283,11 @@ export class PageReader {
     const siteIndex = view.getUint32(base + S_SITE_INDEX, true);
     if (siteIndex !== index) return `site_index ${siteIndex} (expected ${index})`;
     if ((view.getUint32(base + S_FLAGS, true) & OPTIFIBER_SITE_F_VALID) === 0) return 'no sample yet';
-    const linkState = view.getUint32(base + S_LINK_STATE, true);
-    const fault = view.getUint32(base + S_FAULT, true);
+    // bits 0..20 of a u64: the low word holds them all
+    const absent = view.getUint32(base + S_ABSENT, true) & abi.OPTIFIBER_ABSENT_ALL;
+    const m = (bit: number, v: number) => ((absent & bit) === 0 ? v : NaN);
+    const linkState = absent & abi.OPTIFIBER_ABSENT_LINK_STATE ? -1 : view.getUint32(base + S_LINK_STATE, true);
+    const fault = absent & abi.OPTIFIBER_ABSENT_FAULT ? -1 : view.getUint32(base + S_FAULT, true);
     return {
       index,
       name: this.siteName(attachment, view, base, index),
@@ -290,34 +295,35 @@ export class PageReader {
       updateTimeMs: u64(view, base + S_UPDATE_TIME_NS) / 1e6,
       simTimeS: u64(view, base + S_SIM_TIME_S),
 
-      throughputBps: u64(view, base + S_THROUGHPUT_BPS),
-      offeredBps: u64(view, base + S_OFFERED_BPS),
-      capacityBps: u64(view, base + S_CAPACITY_BPS),
-      moduleCapacityBps: u64(view, base + S_MODULE_CAPACITY_BPS),
-      cmdModules: view.getUint32(base + S_CMD_MODULES, true),
-      cmdModulesMax: view.getUint32(base + S_CMD_MODULES_MAX, true),
+      throughputBps: m(abi.OPTIFIBER_ABSENT_THROUGHPUT, u64(view, base + S_THROUGHPUT_BPS)),
+      offeredBps: m(abi.OPTIFIBER_ABSENT_OFFERED, u64(view, base + S_OFFERED_BPS)),
+      capacityBps: m(abi.OPTIFIBER_ABSENT_CAPACITY, u64(view, base + S_CAPACITY_BPS)),
+      moduleCapacityBps: m(abi.OPTIFIBER_ABSENT_MODULE_CAPACITY, u64(view, base + S_MODULE_CAPACITY_BPS)),
+      cmdModules: m(abi.OPTIFIBER_ABSENT_CMD_MODULES, view.getUint32(base + S_CMD_MODULES, true)),
+      cmdModulesMax: m(abi.OPTIFIBER_ABSENT_CMD_MODULES, view.getUint32(base + S_CMD_MODULES_MAX, true)),
       linkState: LINK_STATES[linkState] ?? 'unknown',
 
-      bytes: u64(view, base + S_BYTES),
-      crcErrors: u64(view, base + S_CRC_ERRORS),
-      fecCorrectedBits: u64(view, base + S_FEC_CORRECTED_BITS),
-      fecUncorrectableBlocks: u64(view, base + S_FEC_UNCORRECTABLE_BLOCKS),
-      losEvents: u64(view, base + S_LOS_EVENTS),
+      bytes: m(abi.OPTIFIBER_ABSENT_BYTES, u64(view, base + S_BYTES)),
+      crcErrors: m(abi.OPTIFIBER_ABSENT_CRC_ERRORS, u64(view, base + S_CRC_ERRORS)),
+      fecCorrectedBits: m(abi.OPTIFIBER_ABSENT_FEC_CORRECTED, u64(view, base + S_FEC_CORRECTED_BITS)),
+      fecUncorrectableBlocks: m(abi.OPTIFIBER_ABSENT_FEC_UNCORRECTABLE, u64(view, base + S_FEC_UNCORRECTABLE_BLOCKS)),
+      losEvents: m(abi.OPTIFIBER_ABSENT_LOS_EVENTS, u64(view, base + S_LOS_EVENTS)),
 
-      preFecBer: u64(view, base + S_PRE_FEC_BER_E18) / 1e18,
-      postFecBer: u64(view, base + S_POST_FEC_BER_E18) / 1e18,
-      osnrDb: view.getInt32(base + S_OSNR_CDB, true) / 100,
-      qFactorDb: view.getInt32(base + S_Q_FACTOR_CDB, true) / 100,
-      rxPowerDbm: view.getInt32(base + S_RX_POWER_CDBM, true) / 100,
-      txPowerDbm: view.getInt32(base + S_TX_POWER_CDBM, true) / 100,
-      chromaticDispersionPsNm: view.getInt32(base + S_CHROMATIC_DISPERSION_PS_NM, true),
-      laserBiasAmperes: view.getUint32(base + S_LASER_BIAS_UA, true) / 1e6,
-      temperatureCelsius: view.getInt32(base + S_TEMPERATURE_MC, true) / 1000,
+      preFecBer: m(abi.OPTIFIBER_ABSENT_PRE_FEC_BER, u64(view, base + S_PRE_FEC_BER_E18) / 1e18),
+      postFecBer: m(abi.OPTIFIBER_ABSENT_POST_FEC_BER, u64(view, base + S_POST_FEC_BER_E18) / 1e18),
+      osnrDb: m(abi.OPTIFIBER_ABSENT_OSNR, view.getInt32(base + S_OSNR_CDB, true) / 100),
+      qFactorDb: m(abi.OPTIFIBER_ABSENT_Q_FACTOR, view.getInt32(base + S_Q_FACTOR_CDB, true) / 100),
+      rxPowerDbm: m(abi.OPTIFIBER_ABSENT_RX_POWER, view.getInt32(base + S_RX_POWER_CDBM, true) / 100),
+      txPowerDbm: m(abi.OPTIFIBER_ABSENT_TX_POWER, view.getInt32(base + S_TX_POWER_CDBM, true) / 100),
+      chromaticDispersionPsNm: m(abi.OPTIFIBER_ABSENT_CD, view.getInt32(base + S_CHROMATIC_DISPERSION_PS_NM, true)),
+      laserBiasAmperes: m(abi.OPTIFIBER_ABSENT_LASER_BIAS, view.getUint32(base + S_LASER_BIAS_UA, true) / 1e6),
+      temperatureCelsius: m(abi.OPTIFIBER_ABSENT_TEMPERATURE, view.getInt32(base + S_TEMPERATURE_MC, true) / 1000),
 
       fault: (FAULT_KINDS[fault] as FaultKind | undefined) ?? 'unknown',
-      faultStartSimS: u64(view, base + S_FAULT_START_SIM_S),
-      faultEndSimS: u64(view, base + S_FAULT_END_SIM_S),
-      faultsTotal: u64(view, base + S_FAULTS_TOTAL),
+      faultStartSimS: m(abi.OPTIFIBER_ABSENT_FAULT, u64(view, base + S_FAULT_START_SIM_S)),
+      faultEndSimS: m(abi.OPTIFIBER_ABSENT_FAULT, u64(view, base + S_FAULT_END_SIM_S)),
+      faultsTotal: m(abi.OPTIFIBER_ABSENT_FAULT, u64(view, base + S_FAULTS_TOTAL)),
+      absent,
     };
   }
 
@@ -360,6 +366,7 @@ export class PageReader {
       timeScale: view.getUint32(D_TIME_SCALE, true),
       live: (flags & OPTIFIBER_DIR_F_LIVE) !== 0,
       simulated: (flags & OPTIFIBER_DIR_F_SIMULATED) !== 0,
+      replay: (flags & abi.OPTIFIBER_DIR_F_REPLAY) !== 0,
       generation: view.getBigUint64(D_GENERATION, true),
       tick: u64(view, D_TICK),
       updateTimeMs: u64(view, D_UPDATE_TIME_NS) / 1e6,
