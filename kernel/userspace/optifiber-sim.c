@@ -81,7 +81,7 @@ static void usage(void)
 "                     [--time-scale K] [--fault-rate R] [--sim-start S]\n"
 "                     [--dir DIR] [--max-ticks N] [--fast] [--parent-pid PID]\n"
 "                     [--replay FILE [--speed X] [--loop] [--replay-site NAME]\n"
-"                      [--replay-value-scale K]]\n"
+"                      [--replay-delay-ms MS] [--replay-value-scale K]]\n"
 "       %s ctl [--dir DIR] 'site=NAME cmd_add=N'\n"
 "       %s hash FILE\n", prog, prog, prog);
 }
@@ -311,6 +311,7 @@ struct server {
 	int		loop;
 	double		speed;		/* recorded seconds per wall second */
 	uint64_t	replay_t0;	/* CLOCK_MONOTONIC at recorded first_ms */
+	uint64_t	replay_delay_ns; /* hold the first sample this long */
 };
 
 static void client_close(struct server *sv, int i)
@@ -422,10 +423,11 @@ static int server_tick(struct server *sv)
 		ofsim_tick(&sv->sim, clock_ns(CLOCK_REALTIME));
 		return 0;
 	}
+	/* --replay-delay-ms: readers (a Prometheus just started) attach first */
 	if (!sv->replay_t0)
-		sv->replay_t0 = mono;
-	rec = sv->rp.first_ms +
-	      (uint64_t)((double)(mono - sv->replay_t0) / 1e6 * sv->speed);
+		sv->replay_t0 = mono + sv->replay_delay_ns;
+	rec = sv->rp.first_ms + (mono <= sv->replay_t0 ? 0 :
+	      (uint64_t)((double)(mono - sv->replay_t0) / 1e6 * sv->speed));
 	r = ofreplay_advance(&sv->rp, rec);
 	if (r < 0) {
 		log_err("replay", "%s", sv->rp.err);
@@ -448,6 +450,7 @@ static int server_tick(struct server *sv)
 			return -1;
 		}
 		sv->replay_t0 = 0;
+		sv->replay_delay_ns = 0;
 	}
 	return 0;
 }
@@ -530,6 +533,13 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (a && !strcmp(o, "--replay")) {
 			replay = a;
+			i++;
+			continue;
+		}
+		if (a && !strcmp(o, "--replay-delay-ms")) {
+			if (parse_u64(a, 3600000, &v))
+				return usage_error("--replay-delay-ms: 0..3600000");
+			sv.replay_delay_ns = v * 1000000ULL;
 			i++;
 			continue;
 		}
@@ -621,8 +631,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (replay && explicit_sim)
 		return usage_error("--replay takes the sites and times from the recording: no --sites, --nsites, --seed, --time-scale, --fault-rate or --sim-start");
-	if (!replay && (sv.loop || speed != 1 || replay_site || value_scale != 1))
-		return usage_error("--speed, --loop, --replay-site and --replay-value-scale need --replay");
+	if (!replay && (sv.loop || speed != 1 || replay_site || value_scale != 1 ||
+			sv.replay_delay_ns))
+		return usage_error("--speed, --loop, --replay-site, --replay-delay-ms and --replay-value-scale need --replay");
 	if (sites && nsites)
 		return usage_error("--sites and --nsites are exclusive");
 	if (replay) {

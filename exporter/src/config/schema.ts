@@ -48,6 +48,7 @@ export const KEYS = {
     site: { schema: siteName(), help: 'site name of a timestamp,value recording (default: traffic)' },
     value_scale: { schema: num(0.001, 1e12), help: 'timestamp,value recording: bit/s = value x this (default 1)' },
     loop: { schema: bool(), help: 'start the recording again at its end (default: stop, the pages go stale)' },
+    delay: { schema: duration(0, 3_600_000), help: 'hold the first sample this long before playing (lets a just-started Prometheus attach; default 0)' },
   },
   control: {
     token_file: { schema: str(), help: 'file holding the bearer token of the control API (absent = control disabled)' },

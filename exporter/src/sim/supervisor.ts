@@ -133,6 +133,7 @@ export class SimulatorProcess {
       if (r.site !== undefined) a.push('--replay-site', r.site);
       if (r.value_scale !== undefined) a.push('--replay-value-scale', String(r.value_scale));
       if (r.loop) a.push('--loop');
+      if (r.delay !== undefined) a.push('--replay-delay-ms', String(r.delay));
       if (c.tick_ms !== undefined) a.push('--tick-ms', String(c.tick_ms));
       return a;
     }
