@@ -44,8 +44,8 @@ struct sfp_dom {
 	u32	laser_bias_ua;		/* highest lane bias, uA */
 	s32	tx_power_cdbm;		/* lowest lane tx power, 0.01 dBm */
 	s32	rx_power_cdbm;		/* lowest lane rx power, 0.01 dBm */
-	u64	absent;			/* OPTIFIBER_ABSENT_{TEMPERATURE,
-					 * LASER_BIAS,TX_POWER,RX_POWER} */
+	/* OPTIFIBER_ABSENT_{TEMPERATURE,LASER_BIAS,TX_POWER,RX_POWER} */
+	u64	absent;
 };
 
 /* Power of 0 (below the monitor's range) reads as this: -40 dBm. */

@@ -90,11 +90,11 @@ static int split_csv(char *s, char **f, int max)
 				if (*s == '"' && s[1] == '"') {
 					*w++ = '"';
 					s += 2;
-				} else if (*s == '"') {
+				} else if (*s != '"') {
+					*w++ = *s++;
+				} else {
 					s++;
 					break;
-				} else {
-					*w++ = *s++;
 				}
 			}
 			if (*s && *s != ',')
@@ -152,9 +152,8 @@ static int parse_time(const char *s, u64 *ms)
 	end = strptime(end + 1, "%H:%M:%S", &tm);
 	if (!end)
 		return -1;
-	if (*end == '.') {
+	if (*end == '.')
 		frac = strtod(end, &end);
-	}
 	if (*end == 'Z')
 		end++;
 	if (*end)
@@ -503,7 +502,7 @@ void ofreplay_publish(struct ofreplay *rp, struct ofsim *sim, u64 rec_ms,
 	sim->tick++;
 	/* the directory seqcount spans the whole tick, as in ofsim_tick() */
 	WRITE_ONCE(dir->seq, dseq + 1);
-	smp_wmb();
+	smp_wmb();	/* odd directory seq visible before any page changes */
 	for (i = 0; i < rp->nsites; i++) {
 		struct ofreplay_site *s = &rp->st[i];
 
@@ -521,7 +520,7 @@ void ofreplay_publish(struct ofreplay *rp, struct ofsim *sim, u64 rec_ms,
 	dir->tick = sim->tick;
 	dir->sim_time_s = rec_ms / 1000;
 	dir->update_time_ns = now_ns;
-	smp_wmb();
+	smp_wmb();	/* every page and field stored before the even seq */
 	WRITE_ONCE(dir->seq, dseq + 2);
 }
 
