@@ -285,46 +285,47 @@ export class PageReader {
     if ((view.getUint32(base + S_FLAGS, true) & OPTIFIBER_SITE_F_VALID) === 0) return 'no sample yet';
     // bits 0..20 of a u64: the low word holds them all
     const absent = view.getUint32(base + S_ABSENT, true) & abi.OPTIFIBER_ABSENT_ALL;
-    const m = (bit: number, v: number) => ((absent & bit) === 0 ? v : NaN);
     const linkState = absent & abi.OPTIFIBER_ABSENT_LINK_STATE ? -1 : view.getUint32(base + S_LINK_STATE, true);
     const fault = absent & abi.OPTIFIBER_ABSENT_FAULT ? -1 : view.getUint32(base + S_FAULT, true);
-    return {
+    const sample: SiteSample = {
       index,
       name: this.siteName(attachment, view, base, index),
       sampleSeq: u64(view, base + S_SAMPLE_SEQ),
       updateTimeMs: u64(view, base + S_UPDATE_TIME_NS) / 1e6,
       simTimeS: u64(view, base + S_SIM_TIME_S),
 
-      throughputBps: m(abi.OPTIFIBER_ABSENT_THROUGHPUT, u64(view, base + S_THROUGHPUT_BPS)),
-      offeredBps: m(abi.OPTIFIBER_ABSENT_OFFERED, u64(view, base + S_OFFERED_BPS)),
-      capacityBps: m(abi.OPTIFIBER_ABSENT_CAPACITY, u64(view, base + S_CAPACITY_BPS)),
-      moduleCapacityBps: m(abi.OPTIFIBER_ABSENT_MODULE_CAPACITY, u64(view, base + S_MODULE_CAPACITY_BPS)),
-      cmdModules: m(abi.OPTIFIBER_ABSENT_CMD_MODULES, view.getUint32(base + S_CMD_MODULES, true)),
-      cmdModulesMax: m(abi.OPTIFIBER_ABSENT_CMD_MODULES, view.getUint32(base + S_CMD_MODULES_MAX, true)),
+      throughputBps: u64(view, base + S_THROUGHPUT_BPS),
+      offeredBps: u64(view, base + S_OFFERED_BPS),
+      capacityBps: u64(view, base + S_CAPACITY_BPS),
+      moduleCapacityBps: u64(view, base + S_MODULE_CAPACITY_BPS),
+      cmdModules: view.getUint32(base + S_CMD_MODULES, true),
+      cmdModulesMax: view.getUint32(base + S_CMD_MODULES_MAX, true),
       linkState: LINK_STATES[linkState] ?? 'unknown',
 
-      bytes: m(abi.OPTIFIBER_ABSENT_BYTES, u64(view, base + S_BYTES)),
-      crcErrors: m(abi.OPTIFIBER_ABSENT_CRC_ERRORS, u64(view, base + S_CRC_ERRORS)),
-      fecCorrectedBits: m(abi.OPTIFIBER_ABSENT_FEC_CORRECTED, u64(view, base + S_FEC_CORRECTED_BITS)),
-      fecUncorrectableBlocks: m(abi.OPTIFIBER_ABSENT_FEC_UNCORRECTABLE, u64(view, base + S_FEC_UNCORRECTABLE_BLOCKS)),
-      losEvents: m(abi.OPTIFIBER_ABSENT_LOS_EVENTS, u64(view, base + S_LOS_EVENTS)),
+      bytes: u64(view, base + S_BYTES),
+      crcErrors: u64(view, base + S_CRC_ERRORS),
+      fecCorrectedBits: u64(view, base + S_FEC_CORRECTED_BITS),
+      fecUncorrectableBlocks: u64(view, base + S_FEC_UNCORRECTABLE_BLOCKS),
+      losEvents: u64(view, base + S_LOS_EVENTS),
 
-      preFecBer: m(abi.OPTIFIBER_ABSENT_PRE_FEC_BER, u64(view, base + S_PRE_FEC_BER_E18) / 1e18),
-      postFecBer: m(abi.OPTIFIBER_ABSENT_POST_FEC_BER, u64(view, base + S_POST_FEC_BER_E18) / 1e18),
-      osnrDb: m(abi.OPTIFIBER_ABSENT_OSNR, view.getInt32(base + S_OSNR_CDB, true) / 100),
-      qFactorDb: m(abi.OPTIFIBER_ABSENT_Q_FACTOR, view.getInt32(base + S_Q_FACTOR_CDB, true) / 100),
-      rxPowerDbm: m(abi.OPTIFIBER_ABSENT_RX_POWER, view.getInt32(base + S_RX_POWER_CDBM, true) / 100),
-      txPowerDbm: m(abi.OPTIFIBER_ABSENT_TX_POWER, view.getInt32(base + S_TX_POWER_CDBM, true) / 100),
-      chromaticDispersionPsNm: m(abi.OPTIFIBER_ABSENT_CD, view.getInt32(base + S_CHROMATIC_DISPERSION_PS_NM, true)),
-      laserBiasAmperes: m(abi.OPTIFIBER_ABSENT_LASER_BIAS, view.getUint32(base + S_LASER_BIAS_UA, true) / 1e6),
-      temperatureCelsius: m(abi.OPTIFIBER_ABSENT_TEMPERATURE, view.getInt32(base + S_TEMPERATURE_MC, true) / 1000),
+      preFecBer: u64(view, base + S_PRE_FEC_BER_E18) / 1e18,
+      postFecBer: u64(view, base + S_POST_FEC_BER_E18) / 1e18,
+      osnrDb: view.getInt32(base + S_OSNR_CDB, true) / 100,
+      qFactorDb: view.getInt32(base + S_Q_FACTOR_CDB, true) / 100,
+      rxPowerDbm: view.getInt32(base + S_RX_POWER_CDBM, true) / 100,
+      txPowerDbm: view.getInt32(base + S_TX_POWER_CDBM, true) / 100,
+      chromaticDispersionPsNm: view.getInt32(base + S_CHROMATIC_DISPERSION_PS_NM, true),
+      laserBiasAmperes: view.getUint32(base + S_LASER_BIAS_UA, true) / 1e6,
+      temperatureCelsius: view.getInt32(base + S_TEMPERATURE_MC, true) / 1000,
 
       fault: (FAULT_KINDS[fault] as FaultKind | undefined) ?? 'unknown',
-      faultStartSimS: m(abi.OPTIFIBER_ABSENT_FAULT, u64(view, base + S_FAULT_START_SIM_S)),
-      faultEndSimS: m(abi.OPTIFIBER_ABSENT_FAULT, u64(view, base + S_FAULT_END_SIM_S)),
-      faultsTotal: m(abi.OPTIFIBER_ABSENT_FAULT, u64(view, base + S_FAULTS_TOTAL)),
+      faultStartSimS: u64(view, base + S_FAULT_START_SIM_S),
+      faultEndSimS: u64(view, base + S_FAULT_END_SIM_S),
+      faultsTotal: u64(view, base + S_FAULTS_TOTAL),
       absent,
     };
+    if (absent !== 0) markAbsent(sample, absent);
+    return sample;
   }
 
   private siteName(attachment: Attachment, view: DataView, base: number, index: number): string {
@@ -500,4 +501,34 @@ export class PageReader {
     this.attachment = null; // nothing may read the views once unmapped
     unmap(attachment.mapping, this.path);
   }
+}
+
+/** SiteSample fields per OPTIFIBER_ABSENT_* bit: NaN when the writer marks them absent. */
+const ABSENT_FIELDS: readonly [number, readonly (keyof SiteSample)[]][] = [
+  [abi.OPTIFIBER_ABSENT_THROUGHPUT, ['throughputBps']],
+  [abi.OPTIFIBER_ABSENT_OFFERED, ['offeredBps']],
+  [abi.OPTIFIBER_ABSENT_CAPACITY, ['capacityBps']],
+  [abi.OPTIFIBER_ABSENT_MODULE_CAPACITY, ['moduleCapacityBps']],
+  [abi.OPTIFIBER_ABSENT_CMD_MODULES, ['cmdModules', 'cmdModulesMax']],
+  [abi.OPTIFIBER_ABSENT_BYTES, ['bytes']],
+  [abi.OPTIFIBER_ABSENT_CRC_ERRORS, ['crcErrors']],
+  [abi.OPTIFIBER_ABSENT_FEC_CORRECTED, ['fecCorrectedBits']],
+  [abi.OPTIFIBER_ABSENT_FEC_UNCORRECTABLE, ['fecUncorrectableBlocks']],
+  [abi.OPTIFIBER_ABSENT_LOS_EVENTS, ['losEvents']],
+  [abi.OPTIFIBER_ABSENT_PRE_FEC_BER, ['preFecBer']],
+  [abi.OPTIFIBER_ABSENT_POST_FEC_BER, ['postFecBer']],
+  [abi.OPTIFIBER_ABSENT_OSNR, ['osnrDb']],
+  [abi.OPTIFIBER_ABSENT_Q_FACTOR, ['qFactorDb']],
+  [abi.OPTIFIBER_ABSENT_RX_POWER, ['rxPowerDbm']],
+  [abi.OPTIFIBER_ABSENT_TX_POWER, ['txPowerDbm']],
+  [abi.OPTIFIBER_ABSENT_CD, ['chromaticDispersionPsNm']],
+  [abi.OPTIFIBER_ABSENT_LASER_BIAS, ['laserBiasAmperes']],
+  [abi.OPTIFIBER_ABSENT_TEMPERATURE, ['temperatureCelsius']],
+  [abi.OPTIFIBER_ABSENT_FAULT, ['faultStartSimS', 'faultEndSimS', 'faultsTotal']],
+];
+
+/** Off the hot path: only pages whose writer lacks fields (a replay, a NIC) come here. */
+function markAbsent(sample: SiteSample, absent: number): void {
+  const out = sample as unknown as Record<string, number>;
+  for (const [bit, keys] of ABSENT_FIELDS) if (absent & bit) for (const k of keys) out[k] = NaN;
 }
