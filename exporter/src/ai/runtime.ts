@@ -20,6 +20,8 @@ export interface ModelStatus {
   path: string;
   lastLoadTimestampSeconds: number; // 0 = never loaded
   lastInferenceTimestampSeconds: number; // 0 = never ran
+  /** Whether the last (re)load of the file succeeded; false while an older good model keeps serving. Undefined before the first load. */
+  lastReloadSuccessful?: boolean;
   error?: string;
 }
 

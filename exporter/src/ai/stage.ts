@@ -72,13 +72,19 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
         else forecast = m as ForecastModel;
         Object.assign(st[name], { up: true, version: m.metadata['version'] ?? '', sha256: m.sha256, lastLoadTimestampSeconds: now() / 1000 });
         delete st[name].error;
+        st[name].lastReloadSuccessful = true;
         runErrorLogged[name] = false;
         log?.info({ model: name, path: st[name].path, sha256: m.sha256, version: st[name].version }, `ai: ${name} model loaded`);
       } catch (e) {
-        if (name === 'anomaly') anomaly = undefined;
-        else forecast = undefined;
         const msg = (e as Error).message.split('\n')[0] ?? String(e);
-        Object.assign(st[name], { up: false, version: '', sha256: '', error: msg });
+        st[name].lastReloadSuccessful = false;
+        st[name].error = msg;
+        // A failed reload keeps the model that works (SIGHUP with a half-copied or corrupt file).
+        if ((name === 'anomaly' ? anomaly : forecast) !== undefined) {
+          log?.error({ model: name, path: st[name].path, err: msg, keptSha256: st[name].sha256 }, `ai: ${name} model reload failed (${msg}); keeping the last good model`);
+          continue;
+        }
+        Object.assign(st[name], { up: false, version: '', sha256: '' });
         log?.error({ model: name, path: st[name].path, err: msg }, `ai: ${name} model unavailable (${msg}); raw metrics continue without ${name} outputs`);
       }
     }

@@ -10,6 +10,12 @@ const D = {
   up: { name: 'optifiber_model_up', type: 'gauge', help: 'Whether the model is loaded and serving (1) or missing/corrupt (0); raw metrics flow either way.', labels: ['model'] },
   info: { name: 'optifiber_model_info', type: 'info', help: 'The loaded model file: version (ONNX metadata) and sha256 of the file, value 1; empty labels while the model is down.', labels: ['model', 'version', 'sha256'] },
   load: { name: 'optifiber_model_last_load_timestamp_seconds', type: 'gauge', help: 'When the model was last loaded successfully, seconds since the epoch; absent until it first loads.', labels: ['model'] },
+  reload: {
+    name: 'optifiber_model_last_reload_successful',
+    type: 'gauge',
+    help: 'Whether the last load of the model file (start or SIGHUP) succeeded (1); 0 while the last good model keeps serving or none is loaded.',
+    labels: ['model'],
+  },
   inference: { name: 'optifiber_model_last_inference_timestamp_seconds', type: 'gauge', help: 'When the model last ran successfully in a tick, seconds since the epoch; absent until its first run (the forecast model waits for enough history).', labels: ['model'] },
   duration: {
     name: 'optifiber_model_inference_duration_seconds',
@@ -69,6 +75,8 @@ export class ModelCollector implements Collector {
     // Never loaded / never ran: no series (not 0), so OptiFiberModelStale does not
     // fire on a model still warming up (the forecast needs 5-minute buckets of
     // history); a model that never loaded is OptiFiberModelDown's business.
+    w.header(D.reload);
+    for (const s of st) w.sample(D.reload.name, labelString({ model: s.model }), s.lastReloadSuccessful === true ? 1 : 0);
     this.timestamps(w, D.load, st.map((s) => [s.model, s.lastLoadTimestampSeconds]));
     this.timestamps(w, D.inference, st.map((s) => [s.model, s.lastInferenceTimestampSeconds]));
     w.header(D.duration);
