@@ -151,6 +151,8 @@ export function controlRouter(deps: ControlDeps): express.Router {
     }
     auth.authenticate(req, 'control').then((r) => {
       if (!r.ok) {
+        // An identity without the control scope is named in the audit trail: it tried to change the network.
+        if (r.identity) res.locals.controlIdentity = r.identity;
         answer(req, res, refusal(r.status, r.message, r.headers));
         return;
       }

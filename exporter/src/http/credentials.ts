@@ -41,7 +41,7 @@ export type AuthFailureReason = 'missing' | 'invalid' | 'rate_limited' | 'busy' 
 
 export type AuthResult =
   | { ok: true; identity: Identity }
-  | { ok: false; status: 401 | 403 | 429 | 503; reason: AuthFailureReason; message: string; headers: Record<string, string> };
+  | { ok: false; status: 401 | 403 | 429 | 503; reason: AuthFailureReason; message: string; headers: Record<string, string>; identity?: Identity };
 
 /** bcrypt cost factors above this are refused at load: one check at cost 13 takes ~1 s of a core in bcryptjs. */
 export const BCRYPT_MAX_COST = 12;
@@ -230,7 +230,7 @@ export class Authenticator {
       this.limiter.fail(address);
       return this.failure('invalid', 401, kind === 'bearer' ? 'invalid bearer token' : 'invalid username or password', scope);
     }
-    if (!found.scopes.has(scope)) return this.failure('forbidden', 403, `identity "${found.name}" lacks the ${scope} scope`, scope);
+    if (!found.scopes.has(scope)) return { ...this.failure('forbidden', 403, `identity "${found.name}" lacks the ${scope} scope`, scope), identity: found } as AuthResult;
     return { ok: true, identity: found };
   }
 
