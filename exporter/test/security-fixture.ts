@@ -108,7 +108,7 @@ export async function startSecure(o: SecOptions = {}): Promise<SecFixture> {
     config,
     sampler,
     log,
-    control: { channel: new UnixSocketControlChannel(sim.path, 2000), audit, ...(token ? { token } : {}) },
+    control: { channel: new UnixSocketControlChannel(sim.path, 2000), audit, ...(token ? { token } : {}), ...(o.rateLimit ? { rateLimit: o.rateLimit } : {}) },
     ...(webConfig ? { webConfig, webConfigFile: webConfigFile! } : {}),
     ...(o.timeouts ? { timeouts: o.timeouts } : {}),
   });

@@ -130,7 +130,7 @@ export interface ServerOptions {
   log: Logger;
   metrics?: StandardRegistry;
   build?: BuildInfo;
-  control?: { channel?: ControlChannel; token?: string; audit?: ControlAudit };
+  control?: { channel?: ControlChannel; token?: string; audit?: ControlAudit; rateLimit?: { burst: number; perSecond: number } };
   webConfig?: WebConfig;
   /** The file webConfig came from: watched and re-read on change (certificate rotation). */
   webConfigFile?: string;
@@ -233,6 +233,7 @@ export class ExporterServer {
     const ctl: Parameters<typeof controlRouter>[0] = { sampler, logger: log, bodyLimit: Math.min(maxBody, CONTROL_BODY_LIMIT), authenticator: currentAuth };
     if (opts.control?.channel) ctl.channel = opts.control.channel;
     if (opts.control?.audit) ctl.audit = opts.control.audit;
+    if (opts.control?.rateLimit) ctl.rateLimit = opts.control.rateLimit;
     app.use(controlRouter(ctl));
     app.use(apiNotFound());
     app.use((_req, res) => {
