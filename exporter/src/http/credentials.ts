@@ -55,8 +55,12 @@ const sha256 = (...parts: string[]) => {
 // ---------------------------------------------------------------------------
 // bcrypt off the event loop
 
+// The worker lowers its own thread's priority (Linux: setpriority on the
+// calling thread): on a busy machine a stream of wrong passwords then takes
+// the CPU that ticks and scrapes leave over, not theirs.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+try { require('node:os').setPriority(0, 19); } catch {}
 const bcrypt = require(workerData.bcryptPath);
 parentPort.on('message', (m) => {
   let ok = false;
