@@ -31,7 +31,8 @@ const write = () => { const img = image(); writeSync(fd, img, 0, img.length, 0);
 const len = write();
 const r = PageReader.open(file, { pathCheckIntervalMs: 0 });
 const out = [];
-const snap = () => { try { out.push('ok ' + r.snapshot().sites.length); } catch (e) { out.push(e.name + ': ' + e.message); } };
+// One snapshot per tick, ticks >= 100 ms apart, as the sampler takes them.
+const snap = () => { try { out.push('ok ' + r.snapshot().sites.length); } catch (e) { out.push(e.name + ': ' + e.message); } Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); };
 snap();
 ftruncateSync(fd, 4096);          // truncated in place: the site pages are gone
 snap();

@@ -28,7 +28,7 @@ import {
   sitePageOffset,
 } from '../abi/layout.js';
 import { AbiMismatchError, SourceUnavailableError, SyscallError } from './errors.js';
-import { closeFd, mapShared, openReadOnly, unmap, type Mapping } from './libc.js';
+import { closeFd, fileSize, mapShared, openReadOnly, unmap, type Mapping } from './libc.js';
 import { FAULT_KINDS, type DirectoryInfo, type FaultKind, type InvalidSite, type LinkState, type SiteSample, type Snapshot } from './types.js';
 
 export interface PageReaderOptions {
@@ -36,6 +36,13 @@ export interface PageReaderOptions {
   maxRetries?: number;
   /** Whole-snapshot re-reads while the directory seq does not hold. Default 4. */
   maxSnapshotRetries?: number;
+  /**
+   * At most how often snapshot() checks that a regular file still covers the
+   * mapping (truncated in place: SIGBUS). Default 50 ms: below the shortest
+   * tick (100 ms), so every tick is checked, while tight snapshot loops
+   * (tests, benchmarks) do not pay a syscall each time.
+   */
+  sizeCheckIntervalMs?: number;
   /** At most how often snapshot() stats the path to notice deletion or replacement. Default 1000 ms. */
   pathCheckIntervalMs?: number;
   /** A LIVE directory whose update_time has not advanced for this many tick intervals is stale. Default 5. */
@@ -145,6 +152,8 @@ export class PageReader {
   private readonly maxRetries: number;
   private readonly maxSnapshotRetries: number;
   private readonly pathCheckIntervalMs: number;
+  private readonly sizeCheckIntervalMs: number;
+  private lastSizeCheckMs = -Infinity;
   private readonly staleTicks: number;
   private attachment: Attachment | null = null;
   private closed = false;
@@ -158,6 +167,7 @@ export class PageReader {
     this.maxRetries = options.maxRetries ?? 64;
     this.maxSnapshotRetries = options.maxSnapshotRetries ?? 4;
     this.pathCheckIntervalMs = options.pathCheckIntervalMs ?? 1000;
+    this.sizeCheckIntervalMs = options.sizeCheckIntervalMs ?? 50;
     this.staleTicks = options.staleTicks ?? 5;
   }
 
@@ -401,13 +411,10 @@ export class PageReader {
    */
   private checkSize(attachment: Attachment): void {
     if (attachment.fd === undefined) return;
-    let size: number;
-    try {
-      size = fstatSync(attachment.fd).size;
-    } catch (error) {
-      size = -1;
-      void error;
-    }
+    const now = performance.now();
+    if (now - this.lastSizeCheckMs < this.sizeCheckIntervalMs) return;
+    this.lastSizeCheckMs = now;
+    const size = fileSize(attachment.fd);
     if (size >= attachment.length) return;
     this.detach();
     this.lastUnavailableReason = `file truncated to ${size} bytes while mapped (${attachment.length} needed); reattaching when it is whole again`;
