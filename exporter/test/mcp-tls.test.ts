@@ -59,7 +59,7 @@ beforeAll(async () => {
     process.execPath,
     [cli, 'start', `--web.listen-address=127.0.0.1:${ep}`, `--web.config.file=${path.join(dir, 'web.yml')}`, `--control.token-file=${path.join(dir, 'control.token')}`,
       '--source.kind=userspace', `--simulator.binary=${simBinary}`, '--simulator.nsites=2', '--simulator.tick-ms=200', '--sampler.interval=200ms', '--log.level=warn'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'ignore'] },
   );
   children.push(exporter);
   const mcp = spawn(process.execPath, [MCP_CLI, `--listen=127.0.0.1:${mp}`, `--exporter-url=${exporterUrl}`, `--exporter-token-file=${path.join(dir, 'control.token')}`,
