@@ -10,7 +10,8 @@ import { schemaErrors } from './api-schema.js';
 import { buildLine, parseCommand } from '../src/control/grammar.js';
 import { ProcfsControlChannel, UnixSocketControlChannel, ControlChannelError, statusForChannelError, parseSimReply } from '../src/control/channel.js';
 import { TokenBucket } from '../src/control/ratelimit.js';
-import { bearerChecker, loadControlToken } from '../src/control/auth.js';
+import { loadControlToken } from '../src/control/auth.js';
+import { Authenticator } from '../src/http/credentials.js';
 import { ApiError } from '../src/api/errors.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -114,13 +115,18 @@ describe('authentication and enablement', () => {
       await g.close();
     }
   });
-  test('bearerChecker: exact match only', () => {
-    const c = bearerChecker(TOKEN);
-    expect(c(`Bearer ${TOKEN}`)).toBe('ok');
-    expect(c(`bearer ${TOKEN}`)).toBe('ok');
-    expect(c(`Bearer ${TOKEN.slice(0, -1)}`)).toBe('wrong');
-    expect(c(`Bearer ${TOKEN} extra`)).toBe('missing');
-    expect(c(undefined)).toBe('missing');
+  test('bearer token: exact match only', async () => {
+    const a = new Authenticator({ bearer: [{ name: 'control-token', token: TOKEN, scopes: ['read', 'control'] }] });
+    const c = async (h: string | undefined) => {
+      const r = await a.authenticate({ get: () => h, socket: { remoteAddress: '10.9.9.9' } } as never, 'control');
+      return r.ok ? 'ok' : r.reason;
+    };
+    expect(await c(`Bearer ${TOKEN}`)).toBe('ok');
+    expect(await c(`bearer ${TOKEN}`)).toBe('ok');
+    expect(await c(`Bearer ${TOKEN.slice(0, -1)}`)).toBe('invalid');
+    expect(await c(`Bearer ${TOKEN} extra`)).toBe('missing');
+    expect(await c(undefined)).toBe('missing');
+    await a.close();
   });
   test('loadControlToken: trims, rejects short/empty/missing, warns on loose mode, never echoes the token', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'oftok-'));

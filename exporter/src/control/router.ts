@@ -23,7 +23,7 @@ import type { SiteSample } from '../source/types.js';
 import type { Tick } from '../sampler/types.js';
 import type { Logger, SamplerView } from '../api/deps.js';
 import { silentLogger } from '../api/deps.js';
-import { ApiError, errorBody, jsonErrorHandler, sendError } from '../api/errors.js';
+import { ApiError, errorBody, jsonErrorHandler, rateLimitedLog, sendError } from '../api/errors.js';
 import { Authenticator, type Identity } from '../http/credentials.js';
 import { ControlAudit } from './audit.js';
 import { ControlChannelError, statusForChannelError } from './channel.js';
@@ -114,12 +114,15 @@ export function controlRouter(deps: ControlDeps): express.Router {
     userAgent: req.get('User-Agent')?.slice(0, 100),
   });
   const siteOf = (req: Request) => String(req.params.site ?? '').slice(0, 40);
+  // Refusals of callers without an identity are anyone's to trigger: at most one log line per 10 s.
+  const anonymousRefusal = rateLimitedLog(logger, 10_000);
 
   /** Answers, logs and (for an authenticated identity) audits. */
   const answer = (req: Request, res: Response, r: Reply, extra: { command?: string; idempotencyKey?: string; event?: 'done' | 'refused' | 'replayed' } = {}) => {
     const id = identityOf(res);
     const fields = { ...who(req, res), site: siteOf(req), command: extra.command, status: r.status, result: r.result, ...(r.seq !== undefined ? { seq: r.seq } : {}) };
     if (r.status === 200) logger.info(fields, 'control command applied');
+    else if (!id) anonymousRefusal({ ...fields, reason: (r.body as { message?: string }).message }, 'control command refused (no identity)');
     else if (r.result === 'refused') logger.warn({ ...fields, reason: (r.body as { message?: string }).message }, 'control command refused');
     else logger.warn({ ...fields, reason: (r.body as { message?: string }).message }, `control command ${r.result}`);
     if (id) {
