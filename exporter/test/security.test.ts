@@ -67,6 +67,14 @@ describe('F1 --web.config.file, the exporter-toolkit spelling, and reload on cha
       copyFileSync(path.join(dir, 'b-key.pem'), path.join(dir, 'key.pem'));
       expect(await peerCN()).toBe('cert-b');
       expect((await call(`${f.base}/metrics`, { ca: certB })).status).toBe(200);
+      // SIGHUP (reloadWebConfig) applies the certificate too, not only a new connection.
+      copyFileSync(path.join(dir, 'a.pem'), path.join(dir, 'cert.pem'));
+      copyFileSync(path.join(dir, 'a-key.pem'), path.join(dir, 'key.pem'));
+      expect(f.server.webConfigWatcher!.check(true)).toBe(true);
+      expect(await peerCN()).toBe('cert-a');
+      copyFileSync(path.join(dir, 'b.pem'), path.join(dir, 'cert.pem'));
+      copyFileSync(path.join(dir, 'b-key.pem'), path.join(dir, 'key.pem'));
+      expect(await peerCN()).toBe('cert-b');
       // A broken config: refused, cert-b still served, the reload gauge says so.
       writeFileSync(f.webConfigFile!, 'tls_server_config:\n  cert_file: missing.pem\n  key_file: key.pem\n');
       expect(await peerCN()).toBe('cert-b');

@@ -31,16 +31,13 @@
 // (named tokens with scopes) and basic_auth_scopes (scopes of basic-auth
 // users; default read). See http/credentials.ts.
 //
-// bcrypt: bcryptjs (pure JavaScript), run in a worker thread (credentials.ts). It needs no native build (node-gyp,
+// bcrypt: bcryptjs (pure JavaScript). It needs no native build (node-gyp,
 // prebuilt binaries) and so also runs in the QEMU initramfs with only the
 // node binary; it verifies the $2a$/$2b$/$2y$ hashes that htpasswd and Go's
-// x/crypto/bcrypt (exporter-toolkit) produce. It is ~2-3x slower than the
-// native module, which matters little because a successful credential is
-// cached (by a SHA-256 of user, password and configured hash), so bcrypt
-// runs once per credential, not once per scrape. Unknown users are checked
-// against a dummy hash so response time does not reveal which users exist,
-// and concurrent bcrypt checks are capped so a flood of wrong passwords
-// cannot pin both cores.
+// x/crypto/bcrypt (exporter-toolkit) produce. It runs in a worker thread at
+// the lowest priority, never on the event loop; successful credentials are
+// cached, unknown users cost a dummy check, costs above 12 are refused and
+// failures are limited per client address (http/credentials.ts).
 import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -440,6 +437,7 @@ export class WebConfigWatcher {
   private auth: Authenticator;
   lastReloadSuccessful = true;
   lastReloadError: string | undefined;
+  private server: http.Server | https.Server | undefined;
   reloads = 0;
 
   constructor(
@@ -478,6 +476,7 @@ export class WebConfigWatcher {
     const old = this.auth;
     this.cfg = next;
     this.auth = this.buildAuth(next);
+    if (next.tls && this.server && 'setSecureContext' in this.server) (this.server as https.Server).setSecureContext(next.tls);
     void old.close();
     this.lastReloadSuccessful = true;
     this.lastReloadError = undefined;
@@ -488,9 +487,8 @@ export class WebConfigWatcher {
 
   /** For an https server: re-check before every TLS handshake and install the new certificate for this very connection. */
   attach(server: http.Server | https.Server): void {
-    server.prependListener('connection', () => {
-      if (this.check() && this.cfg.tls && 'setSecureContext' in server) (server as https.Server).setSecureContext(this.cfg.tls);
-    });
+    this.server = server;
+    server.prependListener('connection', () => void this.check());
   }
 
   close(): Promise<void> {
