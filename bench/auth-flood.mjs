@@ -10,10 +10,13 @@
 // whole flood away. Target: flood p99 <= 2 x idle p99.
 //
 //   npx tsc -b exporter && node bench/auth-flood.mjs [--flood-s 60] [--idle-s 30]
+//   node bench/auth-flood.mjs --dist /other/exporter/dist --name auth-flood-before
+//       the same against another build (one from before issue 12 takes the web
+//       config as --web.config-file; the result is written under --name)
 //
 // Bounded: IDLE_S + FLOOD_S seconds of load, one exporter process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -27,6 +30,10 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
+const sopt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
 const IDLE_S = opt('idle-s', 30);
 const FLOOD_S = opt('flood-s', 60);
 const FLOODERS = 16;
@@ -35,6 +42,10 @@ const SCRAPE_EVERY_MS = 100;
 const COST = 10;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = sopt('dist', join(root, 'exporter', 'dist'));
+const NAME = sopt('name', 'auth-flood');
+// Builds from before issue 12 only know the derived spelling of the flag.
+const WEB_FLAG = readFileSync(join(DIST, 'config', 'schema.js'), 'utf8').includes("'--web.config.file'") ? '--web.config.file' : '--web.config-file';
 const work = mkdtempSync(join(os.tmpdir(), 'bench-auth-flood-'));
 const PASSWORD = 'right-password-123';
 writeFileSync(join(work, 'web.yml'), `basic_auth_users:\n  prometheus: '${bcrypt.hashSync(PASSWORD, COST)}'\n`);
@@ -50,7 +61,7 @@ const freePort = () =>
 const port = await freePort();
 const child = spawn(
   process.execPath,
-  [join(root, 'exporter', 'dist', 'cli.js'), 'start', `--web.listen-address=127.0.0.1:${port}`, `--web.config.file=${join(work, 'web.yml')}`, '--source.kind=userspace', '--simulator.nsites=4', '--log.level=error'],
+  [join(DIST, 'cli.js'), 'start', `--web.listen-address=127.0.0.1:${port}`, `${WEB_FLAG}=${join(work, 'web.yml')}`, '--source.kind=userspace', '--simulator.nsites=4', '--log.level=error'],
   { stdio: ['ignore', 'ignore', 'inherit'] },
 );
 const auth = (p) => `Basic ${Buffer.from(`prometheus:${p}`).toString('base64')}`;
@@ -122,7 +133,7 @@ try {
     p99Ratio: ratio,
     target: { p99RatioMax: 2, met: ratio <= 2 },
   };
-  const path = writeResult('auth-flood', result);
+  const path = writeResult(NAME, { build: DIST.startsWith(root) ? 'this tree' : DIST, ...result });
   console.log(`idle p99 ${idle.latencyMs.p99.toFixed(2)} ms, under flood p99 ${underFlood.latencyMs.p99.toFixed(2)} ms (ratio ${ratio.toFixed(2)}, target <= 2: ${ratio <= 2 ? 'met' : 'NOT met'}); flood ${flood.requests} requests ${JSON.stringify(flood.statuses)}; ${path}`);
 } finally {
   agent.destroy();
