@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: the whole local stack on loopback, one URL list, Ctrl-C stops it.
 //
-//   exporter               node exporter/dist/cli.js exporter (child process): the kernel
-//                          module when loaded, else the embedded user-space simulator
+//   exporter               node exporter/dist/cli.js exporter --source.kind=auto (child
+//                          process): the kernel module when loaded, else the embedded
+//                          user-space simulator, labelled simulated (the exporter's own
+//                          default is the kernel module only)
 //   Prometheus, Alertmanager  Debian's binaries, when installed (scripts/stack/prometheus.mjs)
 //   NOC receiver           alertmanager/noc-receiver.mjs (Slack-compatible recorder)
 //   remediation + MCP sim  grafana-app-remediation/service (in this process)
@@ -71,7 +73,7 @@ async function waitReady(url, timeoutMs) {
 async function startExporter() {
   const tokenFile = secret('exporter_control_token');
   const log = createWriteStream(join(logDir, 'exporter.log'), { flags: 'a' });
-  const child = spawn(process.execPath, [join(root, 'exporter/dist/cli.js'), 'exporter', '--control.token-file', tokenFile, ...exporterArgs], {
+  const child = spawn(process.execPath, [join(root, 'exporter/dist/cli.js'), 'exporter', '--source.kind=auto', '--control.token-file', tokenFile, ...exporterArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr.pipe(log);
