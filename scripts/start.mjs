@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: the whole local stack on loopback, one URL list, Ctrl-C stops it.
 //
-//   exporter               node exporter/dist/cli.js exporter (child process): the kernel
-//                          module when loaded, else the embedded user-space simulator
+//   exporter               node exporter/dist/cli.js exporter --source.kind=auto (child
+//                          process): the kernel module when loaded, else the embedded
+//                          user-space simulator, labelled simulated (the exporter's own
+//                          default is the kernel module only)
 //   Prometheus, Alertmanager  Debian's binaries, when installed (scripts/stack/prometheus.mjs)
 //   NOC receiver           alertmanager/noc-receiver.mjs (Slack-compatible recorder)
 //   remediation + MCP sim  grafana-app-remediation/service (in this process)
@@ -21,6 +23,23 @@ const varDir = join(root, 'var');
 const secretsDir = join(varDir, 'secrets');
 const logDir = join(varDir, 'log');
 const EXPORTER_URL = 'http://127.0.0.1:9886';
+
+// `npm start -- FLAGS`: exporter flags, e.g. `--replay FILE --speed 20` to
+// play a recording instead of the simulator (kernel/README.md, "Replaying a
+// recording"). A replay at speed K also divides every alert `for:` and the
+// Alertmanager timers by K (scripts/stack/prometheus.mjs timeScale), and holds
+// the first sample 10 s (--replay.delay) so Prometheus sees it from the start.
+const exporterArgs = process.argv.slice(2);
+const flagValue = (/** @type {string[]} */ names) => {
+  for (let i = 0; i < exporterArgs.length; i++) {
+    const [f, v] = exporterArgs[i].split(/=(.*)/s);
+    if (names.includes(f)) return v ?? exporterArgs[i + 1];
+  }
+  return undefined;
+};
+const replayFile = flagValue(['--replay', '--replay.file']);
+const replaySpeed = Number(flagValue(['--speed', '--replay.speed']) ?? 1);
+if (replayFile !== undefined && flagValue(['--replay.delay']) === undefined) exporterArgs.push('--replay.delay=10s');
 
 mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
 mkdirSync(logDir, { recursive: true });
@@ -54,7 +73,7 @@ async function waitReady(url, timeoutMs) {
 async function startExporter() {
   const tokenFile = secret('exporter_control_token');
   const log = createWriteStream(join(logDir, 'exporter.log'), { flags: 'a' });
-  const child = spawn(process.execPath, [join(root, 'exporter/dist/cli.js'), 'exporter', '--control.token-file', tokenFile], {
+  const child = spawn(process.execPath, [join(root, 'exporter/dist/cli.js'), 'exporter', '--source.kind=auto', '--control.token-file', tokenFile, ...exporterArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr.pipe(log);
@@ -134,13 +153,14 @@ try {
   if (reports) stops.push(() => reports.stop());
 
   const { startPrometheusStack } = await import('./stack/prometheus.mjs');
-  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true }));
+  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
   if (prom) stops.push(() => prom.stop());
 
   const snapshot = await (await fetch(`${EXPORTER_URL}/api/v1/snapshot`)).json();
   const src = snapshot.source ?? {};
   say('\nOptiFiber local stack (all on 127.0.0.1; logs and state in var/):');
-  say(`  source               ${src.kind === 'kernel' ? 'kernel module' : 'user-space simulator (no kernel module loaded)'}: ${src.path}`);
+  const what = replayFile !== undefined ? `replay of ${replayFile} at x${replaySpeed} (alert for: divided by ${replaySpeed})` : src.kind === 'kernel' ? 'kernel module' : 'user-space simulator (no kernel module loaded)';
+  say(`  source               ${what}: ${src.path}`);
   say(`  exporter             ${EXPORTER_URL}/metrics  ${EXPORTER_URL}/api/v1/snapshot`);
   if (noc) say(`  NOC receiver         ${noc.url}/messages`);
   if (remediation) for (const [k, v] of Object.entries(remediation.urls)) say(`  ${k.padEnd(20)} ${v}`);
