@@ -1,5 +1,5 @@
 // Wires config, store, engine, MCP/exporter clients and the HTTP server.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@optifiber/exporter/dist/log/logger.js';
 import { parseListenAddress } from '@optifiber/exporter/dist/config/schema.js';
@@ -56,11 +56,15 @@ export async function startRemediationService(config: Config, opts: { logger?: L
   const startedAt = Date.now();
   const app = buildApp({ engine, store, metrics, logger: log, webhookAuth, ...(proxyToken ? { proxyToken } : {}), maxRequestBytes: config.web.max_request_bytes, startedAt, urls: { mcp: config.mcp.url, exporter: config.exporter.url } });
   const { host, port } = parseListenAddress(config.web.listen_address)!;
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.once('error', reject);
+  const server = createServer({ headersTimeout: config.web.header_timeout, requestTimeout: config.web.request_timeout, connectionsCheckingInterval: Math.min(1000, config.web.header_timeout) }, app);
+  hardenServer(server, { keepAliveTimeoutMs: config.web.keep_alive_timeout, maxConnections: config.web.max_connections });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  server.keepAliveTimeout = 65_000;
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   engine.start();
@@ -78,6 +82,18 @@ export async function startRemediationService(config: Config, opts: { logger?: L
       store.close();
     },
   };
+}
+
+/**
+ * Bounds what one client can hold (slowloris): headers and whole requests
+ * time out (set at createServer; checked every connectionsCheckingInterval),
+ * idle keep-alive connections close, and beyond maxConnections a new
+ * connection is closed at once.
+ */
+export function hardenServer(server: Server, o: { keepAliveTimeoutMs: number; maxConnections: number }): void {
+  server.keepAliveTimeout = o.keepAliveTimeoutMs;
+  server.maxConnections = o.maxConnections;
+  server.maxHeadersCount = 100;
 }
 
 /** Posts one Grafana annotation per finished action (best effort, never blocks the engine). */
