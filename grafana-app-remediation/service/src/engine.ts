@@ -331,14 +331,19 @@ export class Engine {
     }
   }
 
-  /** The limit facts of a site now; `exceptId` leaves an action out (itself, at approval). */
-  private limitFacts(site: string, now: number, policy: Policy, s: SiteState | undefined, exceptId = 0): Omit<Facts, 'episodeResolved' | 'episodeHasAction'> {
-    const last = this.store.lastSubmittedAt(site, exceptId);
+  /**
+   * The limit facts of a site now. At a decision, pending approvals hold
+   * rate-limit slots; at an approval (`approving` = the action's id) only
+   * what was really sent counts, and the action itself is left out.
+   */
+  private limitFacts(site: string, now: number, policy: Policy, s: SiteState | undefined, approving = 0): Omit<Facts, 'episodeResolved' | 'episodeHasAction'> {
+    const last = this.store.lastSubmittedAt(site, approving);
+    const since = new Date(now - policy.rate_limit_window_seconds * 1000).toISOString();
     return {
       now,
-      siteBusy: this.store.siteBusy(site, exceptId),
+      siteBusy: this.store.siteBusy(site, approving),
       ...(last ? { lastSiteActionAt: Date.parse(last) } : {}),
-      actionsInWindow: this.store.actionsCountedSince(new Date(now - policy.rate_limit_window_seconds * 1000).toISOString(), exceptId),
+      actionsInWindow: approving ? this.store.actionsSentSince(since, approving) : this.store.actionsCountedSince(since),
       ...(s ? { site: s } : {}),
     };
   }

@@ -372,8 +372,13 @@ export class Store {
    * Actions that use rate-limit budget: sent since `sinceIso`, and every
    * pending approval (approving it would send it, so it holds a slot).
    */
-  actionsCountedSince(sinceIso: string, exceptId = 0): number {
-    return (this.prepare("SELECT count(*) n FROM actions WHERE (submitted_at >= ? OR state = 'pending_approval') AND id != ?").get(sinceIso, exceptId) as { n: number }).n;
+  actionsCountedSince(sinceIso: string): number {
+    return (this.prepare("SELECT count(*) n FROM actions WHERE submitted_at >= ? OR state = 'pending_approval'").get(sinceIso) as { n: number }).n;
+  }
+
+  /** Actions sent to the MCP since `sinceIso` (the rate limit at approval time). */
+  actionsSentSince(sinceIso: string, exceptId = 0): number {
+    return (this.prepare('SELECT count(*) n FROM actions WHERE submitted_at >= ? AND id != ?').get(sinceIso, exceptId) as { n: number }).n;
   }
 
   /** Another action on the site has not finished (pending approval and unknown outcome included). */
