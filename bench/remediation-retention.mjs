@@ -8,7 +8,8 @@
 // once: BENCH_RET_TOTAL (default 100,000) duplicate deliveries over
 // keep-alive connections, 16 in flight. The database size (main file + WAL)
 // is read after 1,000 duplicates (the baseline, same run) and at the end;
-// the target is end <= 2 x baseline. Bounded: BENCH_RET_SECONDS (300 s).
+// the target is end <= 2 x baseline. Bounded: BENCH_RET_SECONDS (900 s;
+// about 200 deliveries/s here, each one fsync'd before its 202).
 //
 //   node bench/remediation-retention.mjs
 import { spawn } from 'node:child_process';
@@ -17,6 +18,7 @@ import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { startMcpSimulator } from '@optifiber/mcp-simulator';
 import { startStubExporter } from '../grafana-app-remediation/service/test/stub-exporter.mjs';
 
@@ -25,7 +27,7 @@ const RESULT = join(here, 'results', 'remediation-retention.json');
 const CLI = join(here, '..', 'grafana-app-remediation', 'service', 'dist', 'cli.js');
 const TOTAL = Number(process.env.BENCH_RET_TOTAL ?? 100_000);
 const BASE_AT = 1000;
-const DEADLINE = Date.now() + Number(process.env.BENCH_RET_SECONDS ?? 300) * 1000;
+const DEADLINE = Date.now() + Number(process.env.BENCH_RET_SECONDS ?? 900) * 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-ret-'));
@@ -58,7 +60,21 @@ const post = () => new Promise((resolve) => {
   req.on('error', () => resolve(0));
   req.end(body);
 });
-const size = () => ['', '-wal'].reduce((n, s) => n + (existsSync(db + s) ? statSync(db + s).size : 0), 0);
+const fileSize = (f) => (existsSync(f) ? statSync(f).size : 0);
+/**
+ * Bytes on disk: as found (main + WAL; the WAL cycles between 0 and about
+ * 4 MiB: wal_autocheckpoint, journal_size_limit) and after a TRUNCATE
+ * checkpoint from a second connection (what the data itself takes).
+ */
+function size() {
+  const asFound = fileSize(db) + fileSize(db + '-wal');
+  const c = new Database(db);
+  c.pragma('busy_timeout = 5000');
+  c.pragma('wal_checkpoint(TRUNCATE)');
+  const rows = c.prepare("SELECT (SELECT count(*) FROM inbox) inbox, (SELECT count(*) FROM audit) audit, (SELECT deliveries FROM episodes LIMIT 1) deliveries").get();
+  c.close();
+  return { asFound, checkpointed: fileSize(db) + fileSize(db + '-wal'), rows };
+}
 let sent = 0;
 let accepted = 0;
 async function sendUntil(n) {
@@ -84,7 +100,8 @@ await sim.stop();
 await exp.stop();
 agent.destroy();
 
-const ratio = +(end.bytes / baseline.bytes).toFixed(2);
+const ratio = +(end.bytes.checkpointed / baseline.bytes.checkpointed).toFixed(2);
+const ratioAsFound = +(end.bytes.asFound / baseline.bytes.asFound).toFixed(2);
 const result = {
   benchmark: 'remediation: database size (main + WAL) after 100,000 duplicate webhook deliveries vs after 1,000 (same run)',
   date: new Date().toISOString(),
@@ -94,7 +111,8 @@ const result = {
   afterBaseline: baseline,
   atEnd: end,
   ratio,
-  target: 'ratio <= 2',
+  ratioAsFound,
+  target: 'ratio (checkpointed bytes, end / after 1,000) <= 2',
   pass: ratio <= 2 && end.deliveries === 1 + TOTAL && accepted === sent,
   seconds: +seconds.toFixed(1),
   deliveriesPerSecond: Math.round(sent / seconds),

@@ -18,6 +18,8 @@ export interface PrometheusStackOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   quiet?: boolean;
   log?: (msg: string) => void;
+  /** Called with the pid of each process started (restarts included). */
+  onStart?: (name: "prometheus" | "alertmanager", pid: number) => void;
 }
 
 export interface PrometheusStack {

@@ -192,12 +192,13 @@ export function buildApp(d: HttpDeps): express.Express {
     const user = req.get(USER_HEADER) ?? '';
     const named = user.length > 0 && user.length <= 200 && /^[\x21-\x7e][\x20-\x7e]*$/.test(user);
     if (named) res.locals.user = user;
-    if (req.method !== 'GET' && req.method !== 'HEAD' && !named)
-      throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} changes state and needs a named user: header ${USER_HEADER} (Grafana sends it with [dataproxy] send_user_header = true)`);
     next();
   });
+  /** The permission, and for a write a named user (checked after the role, so a low role hears about its role first). */
   const need = (p: Permission) => (req: Request, res: Response, next: NextFunction) => {
-    if (!can(res.locals.role as Role, p)) throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} needs permission ${p} (role ${ROLES.find((r) => can(r, p))}); you have ${res.locals.role as string}`);
+    if (!can(res.locals.role as Role, p)) throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} needs the ${ROLES.find((r) => can(r, p))} role; you have ${res.locals.role as string}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !res.locals.user)
+      throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} changes state and needs a named user: header ${USER_HEADER} (Grafana sends it with [dataproxy] send_user_header = true)`);
     next();
   };
   api.use(express.json({ limit: '64kb' }));
