@@ -351,3 +351,41 @@ describe('finding 14: bounded retention', () => {
     expect((db.prepare('SELECT deliveries FROM episodes').get() as { deliveries: number }).deliveries).toBe(1301);
   });
 });
+
+describe('finding 17: every process survives losing its stdout and stderr', () => {
+  const root = join(__dirname_(), '..', '..', '..');
+  function __dirname_() {
+    return new URL('.', import.meta.url).pathname;
+  }
+  async function survives(args: string[], poke: (base: string) => Promise<unknown>, health: string) {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const base = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (c: Buffer) => {
+          const m = /listening on (http:\/\/[0-9.:]+)/.exec(c.toString());
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+      });
+      // The reader goes away (a launcher killed with -9): both pipes are closed.
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      for (let i = 0; i < 5; i++) await poke(base); // each logs a line
+      await new Promise((r) => setTimeout(r, 300));
+      expect(child.exitCode).toBeNull();
+      expect((await fetch(`${base}${health}`)).status).toBe(200);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+  test('finding 17: the remediation service keeps running after EPIPE on its log', async () => {
+    const port = 21000 + Math.floor(Math.random() * 2000);
+    await survives([join(root, 'grafana-app-remediation/service/dist/cli.js'), `--web.listen-address=127.0.0.1:${port}`, `--storage.path=${join(dir, 'epipe.db')}`, `--webhook.bearer-token-file=${s.webhookTokenFile}`,
+      `--mcp.url=${sim.url}`, `--mcp.client-secret-file=${s.mcpSecretFile}`, `--exporter.url=${exp.url}`], (b) => fetch(`${b}/api/v1/alertmanager/webhook`, { method: 'POST' }), '/-/healthy');
+  });
+  test('finding 17: the MCP simulator keeps running after EPIPE on its log', async () => {
+    const port = 23000 + Math.floor(Math.random() * 2000);
+    await survives([join(root, 'mcp-simulator/dist/cli.js'), `--listen=127.0.0.1:${port}`, `--client-secret-file=${s.mcpSecretFile}`], (b) => Promise.all([fetch(`${b}/%`), fetch(`${b}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{' })]), '/-/healthy');
+  });
+});
