@@ -29,6 +29,7 @@ export const KEYS = {
     request_timeout: { schema: duration(100, 3_600_000), default: 30_000, help: 'a client must send its whole request within this time' },
     keep_alive_timeout: { schema: duration(100, 600_000), default: 5_000, help: 'idle keep-alive connections are closed after this time' },
     max_connections: { schema: int(1, 100_000), default: 256, help: 'at most this many open connections; further ones are closed at once' },
+    config_file: { schema: str(), help: "web config in the exporter-toolkit format (the exporter's own loader): tls_server_config (HTTPS) and http_server_config.headers; basic_auth_users is refused (every route has its own credential)" },
   },
   webhook: {
     bearer_token_file: { schema: str(), help: 'file holding the bearer token Alertmanager sends (http_config.authorization.credentials_file)' },

@@ -29,6 +29,8 @@ export interface HttpDeps {
   maxRequestBytes: number;
   startedAt: number;
   urls: { mcp: string; exporter: string };
+  /** Runs before every route: the web config's response headers and client-certificate policy. */
+  guard?: express.RequestHandler;
 }
 
 class HttpError extends Error {
@@ -89,6 +91,7 @@ export function buildApp(d: HttpDeps): express.Express {
   // Malformed and refused requests: one log line per kind per 10 s at most
   // (a flood of them must not flood the log), with the count suppressed.
   const logRefused = limitedLog(log, 10_000);
+  if (d.guard) app.use(d.guard);
 
   // A path that is not valid percent-encoding (%FF%FE, a lone %) names no
   // route: 400 before any route, authentication or body parsing.

@@ -389,3 +389,32 @@ describe('finding 17: every process survives losing its stdout and stderr', () =
     await survives([join(root, 'mcp-simulator/dist/cli.js'), `--listen=127.0.0.1:${port}`, `--client-secret-file=${s.mcpSecretFile}`], (b) => Promise.all([fetch(`${b}/%`), fetch(`${b}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{' })]), '/-/healthy');
   });
 });
+
+describe('finding 16: TLS with the exporter web-config format', () => {
+  test('finding 16: with tls_server_config the service speaks HTTPS only; basic_auth_users is refused', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const { request } = await import('node:https');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const cfg = join(dir, 'web.yml');
+    writeFileSync(cfg, 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\nhttp_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n');
+    await boot({ web: { config_file: cfg } });
+    expect(url()).toMatch(/^https:/);
+    const body = JSON.stringify(payload([alert({ site: 'site-13', fingerprint: '16a0' })]));
+    const r = await new Promise<{ status: number; hsts: string | undefined }>((resolve, reject) => {
+      const req = request(`${url()}/api/v1/alertmanager/webhook`, { method: 'POST', ca: readFileSync(join(dir, 'tls.crt')), headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${s.webhookToken}`, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, hsts: res.headers['strict-transport-security'] as string | undefined }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(r).toEqual({ status: 202, hsts: 'max-age=31536000' });
+    // Plain HTTP on the same port carries nothing.
+    await expect(fetch(url().replace('https:', 'http:') + '/-/healthy')).rejects.toThrow();
+    await svc!.stop();
+    svc = undefined;
+    writeFileSync(cfg, 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\nbasic_auth_users:\n  am: $2y$04$abcdefghijklmnopqrstuuM2bT1Zcb3Ff0l0U3Zz5sQ6WlM0Dq5g.\n');
+    await expect(boot({ web: { config_file: cfg } })).rejects.toThrow(/basic_auth_users is not supported/);
+  });
+});
