@@ -379,10 +379,11 @@ export class Engine {
         const w = this.wake.get(existing.id);
         if (w) queueMicrotask(() => w.abort());
       }
-      // Retention: a re-sent delivery of an episode that already has its
-      // decision is counted on the episode row (deliveries), not audited
-      // again, so a flood of duplicates does not grow the audit log.
-      if (d.reason === 'duplicate' && ep.deliveries > 2) return undefined;
+      // Retention: a re-sent delivery of an episode already decided (or
+      // already resolved) is audited once per reason; later ones are only
+      // counted on the episode row (deliveries, last_seen), so a flood of
+      // duplicates does not grow the audit log.
+      if ((d.reason === 'duplicate' || d.reason === 'already_resolved') && this.store.episodeAudited(ek, a.fingerprint, normalizeTime(a.startsAt), d.reason)) return undefined;
       this.store.audit({ ...base, kind: 'decision', action_id: actionId, decision: 'skip', reason: d.reason, details: JSON.stringify({ ...details, detail: d.detail, final: d.final }) });
       if (d.reason !== 'duplicate' && d.reason !== 'resolved') this.log.info({ site, fingerprint: a.fingerprint, reason: d.reason, detail: d.detail }, 'alert skipped');
       return undefined;
@@ -525,11 +526,18 @@ export class Engine {
     return true;
   }
 
-  /** Why an action that has not reached the MCP must not be sent now; undefined = go on. */
-  private stopReason(a: ActionRow): { result: ActionResult; reason: string } | undefined {
+  /**
+   * Why an action that has not reached the MCP must not be sent now;
+   * undefined = go on. The kill switch stops it whatever happened before.
+   * A resolved alert stops it unless an earlier attempt may already have
+   * created the job (`ambiguous`): then the same-key retry, which cannot
+   * create a second job, settles the outcome (the alert often resolves
+   * precisely because that job added the capacity).
+   */
+  private stopReason(a: ActionRow, ambiguous = false): { result: ActionResult; reason: string } | undefined {
     const ks = this.killSwitch();
     if (ks.enabled) return { result: 'aborted', reason: `kill switch is on${ks.by ? ` (by ${ks.by})` : ''}` };
-    if (this.store.episodeResolved(a.episode_key)) return { result: 'cancelled', reason: 'the alert resolved before the action reached the MCP' };
+    if (!ambiguous && this.store.episodeResolved(a.episode_key)) return { result: 'cancelled', reason: 'the alert resolved before the action reached the MCP' };
     return undefined;
   }
 
@@ -548,7 +556,7 @@ export class Engine {
           if (first && this.fresh.has(id) && a.mode === 'auto') this.m.webhookToMcp.observe((Date.now() - a.received_at_ms) / 1000);
           first = false;
         },
-        { stop: () => this.stopReason(a)?.reason ?? (this.stopped ? 'the service is stopping' : undefined), signal: wake.signal },
+        { stop: (ambiguous) => this.stopReason(a, ambiguous)?.reason ?? (this.stopped ? 'the service is stopping' : undefined), signal: wake.signal },
       );
       this.health.mcp.lastOk = iso();
       this.crash('mcp_created');
@@ -559,19 +567,21 @@ export class Engine {
     } catch (e) {
       if (e instanceof McpStoppedError) {
         if (this.stopped) return false; // a restart resumes it
-        const why = this.stopReason(a) ?? { result: 'aborted' as const, reason: 'stopped' };
+        const why = this.stopReason(a, e.ambiguous) ?? { result: 'aborted' as const, reason: 'stopped' };
+        const attempts = { mcp_attempts: a.mcp_attempts + e.attempts };
         await this.store.write(() => {
-          if (e.ambiguous) this.toUnknown(a, `${why.reason}, but an earlier attempt may have reached the MCP`, why.result);
-          else this.finishSync(a, why.result, `${why.reason}; never sent to the MCP`, 'engine');
+          if (e.ambiguous) this.toUnknown(a, `${why.reason}, but an earlier attempt may have reached the MCP`, why.result, attempts);
+          else this.finishSync(a, why.result, `${why.reason}; never sent to the MCP`, 'engine', attempts);
         }, LAZY);
         return true;
       }
       if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
       this.health.mcp.lastError = `${iso()} ${e.message}`;
       const detail = e.message + (e instanceof McpDeadlineError && e.lastError ? ` (last error: ${e.lastError})` : '');
+      const attempts = { mcp_attempts: a.mcp_attempts + (e instanceof McpDeadlineError ? e.attempts : 1) };
       await this.store.write(() => {
-        if (e instanceof McpDeadlineError && e.ambiguous) this.toUnknown(a, detail, 'failed');
-        else this.finishSync(a, 'failed', detail, 'engine');
+        if (e instanceof McpDeadlineError && e.ambiguous) this.toUnknown(a, detail, 'failed', attempts);
+        else this.finishSync(a, 'failed', detail, 'engine', attempts);
       }, LAZY);
     } finally {
       this.wake.delete(id);
@@ -647,8 +657,8 @@ export class Engine {
   }
 
   /** Records an unknown outcome; inside a store.write() transaction. The site stays busy. */
-  private toUnknown(a: ActionRow, why: string, ifNoJob: ActionResult): void {
-    this.step(a, { state: 'unknown', unknown_since: iso(), if_no_job: ifNoJob, reason: why }, `outcome unknown: ${why}; reconciling with the MCP by Idempotency-Key`, { idempotencyKey: a.idempotency_key, job: a.job_id });
+  private toUnknown(a: ActionRow, why: string, ifNoJob: ActionResult, extra: Partial<ActionRow> = {}): void {
+    this.step(a, { state: 'unknown', unknown_since: iso(), if_no_job: ifNoJob, reason: why, ...extra }, `outcome unknown: ${why}; reconciling with the MCP by Idempotency-Key`, { idempotencyKey: a.idempotency_key, job: a.job_id });
     this.log.warn({ action: a.id, site: a.site, why }, 'action outcome unknown; reconciling');
   }
 

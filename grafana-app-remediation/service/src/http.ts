@@ -287,7 +287,9 @@ export function buildApp(d: HttpDeps): express.Express {
     const a = d.store.action(actionId(req.params.id));
     if (!a) throw new HttpError(404, `no action ${req.params.id}`);
     const audit = (d.store.db.prepare('SELECT * FROM audit WHERE action_id = ? ORDER BY id').all(a.id) as AuditRow[]).map(publicAudit);
-    res.json({ action: publicAction(a), audit });
+    // Re-sent deliveries are counted here rather than audited one row each (retention).
+    const ep = d.store.episode(a.episode_key);
+    res.json({ action: publicAction(a), audit, episode: ep ? { deliveries: ep.deliveries, firstSeen: ep.first_seen, lastSeen: ep.last_seen, resolvedAt: ep.resolved_at } : null });
   });
 
   api.get('/approvals', (_req, res) => {

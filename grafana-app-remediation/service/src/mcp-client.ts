@@ -37,7 +37,7 @@ export class McpPermanentError extends Error {
  * the key although no answer said so: the outcome is unknown, never "failed".
  */
 export class McpDeadlineError extends Error {
-  constructor(message: string, readonly lastError: string, readonly ambiguous = false) {
+  constructor(message: string, readonly lastError: string, readonly ambiguous = false, readonly attempts = 0) {
     super(message);
     this.name = 'McpDeadlineError';
   }
@@ -45,7 +45,7 @@ export class McpDeadlineError extends Error {
 
 /** createJob() stopped before its next attempt (kill switch, resolved alert); `ambiguous` as above. */
 export class McpStoppedError extends Error {
-  constructor(message: string, readonly ambiguous: boolean) {
+  constructor(message: string, readonly ambiguous: boolean, readonly attempts = 0) {
     super(message);
     this.name = 'McpStoppedError';
   }
@@ -161,8 +161,9 @@ export class McpClient {
    * Creates the provisioning job (or finds the one this key already created).
    * Retries transient failures until `deadline` (ms epoch), which is checked
    * before the FIRST attempt too: nothing stale is sent after a restart.
-   * Before every attempt `o.stop()` may name a reason to stop (kill switch,
-   * resolved alert) and `o.signal` wakes a backoff sleep at once. Throws
+   * Before every attempt `o.stop(ambiguous)` may name a reason to stop (kill
+   * switch, resolved alert; `ambiguous`: an earlier attempt may have reached
+   * the MCP) and `o.signal` wakes a backoff sleep at once. Throws
    * McpPermanentError, McpDeadlineError or McpStoppedError.
    */
   async createJob(
@@ -170,18 +171,18 @@ export class McpClient {
     body: { site: string; operation: 'cmd_add'; count: number; reference: string },
     deadline: number,
     onAttempt?: (attempt: number) => void,
-    o: { stop?: () => string | undefined; signal?: AbortSignal } = {},
+    o: { stop?: (ambiguous: boolean) => string | undefined; signal?: AbortSignal } = {},
   ): Promise<{ job: McpJob; attempts: number; replayed: boolean }> {
     let lastErr = '';
     let ambiguous = false;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
         const wait = this.backoff(attempt - 1);
-        if (Date.now() + wait > deadline) throw new McpDeadlineError(`MCP job creation did not succeed before the deadline (${attempt} attempts)`, lastErr, ambiguous);
+        if (Date.now() + wait > deadline) throw new McpDeadlineError(`MCP job creation did not succeed before the deadline (${attempt} attempts)`, lastErr, ambiguous, attempt);
         await this.sleepUnless(wait, o.signal);
       } else if (Date.now() > deadline) throw new McpDeadlineError(`the submit deadline passed ${Date.now() - deadline} ms ago, before the first attempt: not sent`, '', false);
-      const why = o.stop?.();
-      if (why) throw new McpStoppedError(`${why}; stopped before attempt ${attempt + 1}`, ambiguous);
+      const why = o.stop?.(ambiguous);
+      if (why) throw new McpStoppedError(`${why}; stopped before attempt ${attempt + 1}`, ambiguous, attempt);
       this.o.onCreateAttempt?.(attempt + 1);
       onAttempt?.(attempt + 1);
       let tokenOk = false;

@@ -170,6 +170,7 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_action ON audit(action_id);
 CREATE INDEX IF NOT EXISTS audit_site ON audit(site, id);
+CREATE INDEX IF NOT EXISTS audit_episode ON audit(fingerprint, starts_at, reason);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT);
 `;
 
@@ -406,6 +407,16 @@ export class Store {
        ON CONFLICT(episode_key) DO UPDATE SET last_seen = excluded.last_seen, deliveries = deliveries + 1, resolved_at = COALESCE(resolved_at, excluded.resolved_at)`,
     ).run(e.episode_key, e.fingerprint, e.starts_at, e.site, e.alertname, e.now, e.now, e.resolved ? e.now : null);
     return { resolvedBefore: !!prev?.resolved_at, deliveries: (prev?.deliveries ?? 0) + 1 };
+  }
+
+  /** The episode already has a decision audited with this reason. */
+  episodeAudited(_key: string, fingerprint: string, startsAt: string, reason: string): boolean {
+    return !!this.prepare("SELECT 1 FROM audit WHERE fingerprint = ? AND starts_at = ? AND reason = ? AND kind = 'decision' LIMIT 1").get(fingerprint, startsAt, reason);
+  }
+
+  /** Delivery counts of an episode (GET /actions/{id}). */
+  episode(key: string): { deliveries: number; first_seen: string; last_seen: string; resolved_at: string | null } | undefined {
+    return this.prepare('SELECT deliveries, first_seen, last_seen, resolved_at FROM episodes WHERE episode_key = ?').get(key) as { deliveries: number; first_seen: string; last_seen: string; resolved_at: string | null } | undefined;
   }
 
   episodeResolved(key: string): boolean {
