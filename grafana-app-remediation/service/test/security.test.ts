@@ -229,7 +229,8 @@ describe('finding 15: dry run is free; readiness is real', () => {
     const r2 = await fetch(`${url()}/-/ready`);
     expect(r2.status).toBe(503);
     expect(((await r2.json()) as any).problems.join()).toContain('database');
-    svc = undefined; // its store is closed; the server is left to the process exit
+    await svc!.stop().catch(() => undefined); // its store is already closed
+    svc = undefined;
   });
 });
 
@@ -285,6 +286,7 @@ describe('finding 20: header timeouts and a connection cap on every server', () 
     const l = await slowloris(port, 150);
     await until(() => l.closed() === 150, 4000, 'all slow connections closed');
     expect((await fetch(`${url()}/-/healthy`)).status).toBe(200);
+    for (const c of l.sockets) c.destroy();
   });
   test('finding 20: beyond max_connections a connection is closed at once', async () => {
     await boot({ web: { max_connections: 20 } });
@@ -320,18 +322,27 @@ describe('finding 21: the episode key ignores the fingerprint letter case', () =
 
 describe('finding 18: after an MCP restart the pages decide', () => {
   test('finding 18: a job the restarted MCP no longer knows, whose capacity is in the pages, succeeded', async () => {
-    const port = Number(new URL(sim.url).port);
-    await boot({ mcp: { poll_interval: '1500ms' } });
-    await hook(payload([alert({ site: 'site-11', fingerprint: '18a0' })]));
-    await until(async () => (await actions()).find((x) => x.state === 'submitted'), 5000, 'submitted');
-    await until(() => exp.cmdAdds.length === 1, 3000, 'capacity applied');
-    // The MCP restarts before the service polls again: its jobs are gone.
-    await sim.stop();
-    sim = await startMcpSimulator({ port, clientSecret: s.mcpSecret, exporterUrl: exp.url, exporterToken: exp.token, queuedMs: [5, 10], runningMs: [5, 10], responseDelayMs: [0, 1], hangMs: 1000 });
-    const a = await until(async () => (await actions()).find((x) => x.state === 'done'), 10000, 'decided');
-    expect(a.result).toBe('succeeded');
-    expect(a.reason).toMatch(/no longer knows job .*capacity verified/);
-    expect(exp.cmdAdds).toHaveLength(1);
+    // A dedicated MCP whose jobs wait 300 ms queued: the service's first poll sees "queued",
+    // the job is applied, then the MCP restarts (forgetting it) before the next poll.
+    const opts = { clientSecret: s.mcpSecret, exporterUrl: exp.url, exporterToken: exp.token, queuedMs: [300, 300] as [number, number], runningMs: [5, 10] as [number, number], responseDelayMs: [0, 1] as [number, number] };
+    let m = await startMcpSimulator({ port: 0, ...opts });
+    const port = Number(new URL(m.url).port);
+    try {
+      await boot({ mcp: { url: m.url, poll_interval: '2s' } });
+      await hook(payload([alert({ site: 'site-11', fingerprint: '18a0' })]));
+      await until(() => exp.cmdAdds.length === 1, 5000, 'capacity applied');
+      expect((await actions())[0].state).toBe('submitted');
+      await m.stop();
+      m = await startMcpSimulator({ port, ...opts });
+      const a = await until(async () => (await actions()).find((x) => x.state === 'done'), 10000, 'decided');
+      expect(a.result).toBe('succeeded');
+      expect(a.reason).toMatch(/no longer knows job .*capacity verified/);
+      expect(exp.cmdAdds).toHaveLength(1);
+    } finally {
+      await svc?.stop();
+      svc = undefined;
+      await m.stop();
+    }
   });
 });
 
