@@ -213,12 +213,11 @@ export function buildApp(d: HttpDeps): express.Express {
   });
 
   api.get('/overview', (_req, res) => {
-    const db = d.store.db;
     const since = new Date(Date.now() - 86_400_000).toISOString();
-    const byResult = Object.fromEntries((db.prepare('SELECT result, count(*) n FROM actions WHERE result IS NOT NULL AND finished_at >= ? GROUP BY result').all(since) as { result: string; n: number }[]).map((r) => [r.result, r.n]));
-    const recent = (db.prepare('SELECT * FROM actions ORDER BY id DESC LIMIT 10').all() as ActionRow[]).map(publicAction);
+    const byResult = d.store.resultsSince(since);
+    const recent = d.store.recentActions(10).map(publicAction);
     const pending = d.store.pendingApprovals().map(publicAction);
-    const skipped = Object.fromEntries((db.prepare("SELECT reason, count(*) n FROM audit WHERE kind = 'decision' AND decision = 'skip' AND ts >= ? GROUP BY reason").all(since) as { reason: string; n: number }[]).map((r) => [r.reason, r.n]));
+    const skipped = d.store.skipsSince(since);
     res.json({
       health: {
         status: 'ok',
@@ -258,27 +257,18 @@ export function buildApp(d: HttpDeps): express.Express {
   api.get('/actions', (req, res) => {
     const q = req.query as Record<string, unknown>;
     only(q, ['site', 'result', 'state', 'mode', 'since', 'until', 'limit', 'before_id']);
-    const where: string[] = [];
-    const args: Record<string, unknown> = {};
-    if (q.site !== undefined) {
-      if (typeof q.site !== 'string' || !SITE_RE.test(q.site)) throw new HttpError(400, 'site: not a site name');
-      where.push('site = @site');
-      args.site = q.site;
-    }
-    const result = enumParam(q.result, 'result', ['succeeded', 'failed', 'unverified', 'dry_run', 'rejected', 'cancelled', 'expired', 'skipped', 'aborted']);
-    if (result) (where.push('result = @result'), (args.result = result));
-    const state = enumParam(q.state, 'state', ['pending_approval', 'ready', 'baseline', 'submitted', 'job_succeeded', 'unknown', 'done']);
-    if (state) (where.push('state = @state'), (args.state = state));
-    const mode = enumParam(q.mode, 'mode', ['auto', 'approval', 'dry_run']);
-    if (mode) (where.push('mode = @mode'), (args.mode = mode));
-    const since = timeParam(q.since, 'since');
-    if (since) (where.push('created_at >= @since'), (args.since = since));
-    const until = timeParam(q.until, 'until');
-    if (until) (where.push('created_at < @until'), (args.until = until));
-    const before = intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER);
-    if (before) (where.push('id < @before'), (args.before = before));
+    if (q.site !== undefined && (typeof q.site !== 'string' || !SITE_RE.test(q.site))) throw new HttpError(400, 'site: not a site name');
+    const f = {
+      site: q.site as string | undefined,
+      result: enumParam(q.result, 'result', ['succeeded', 'failed', 'unverified', 'dry_run', 'rejected', 'cancelled', 'expired', 'skipped', 'aborted']),
+      state: enumParam(q.state, 'state', ['pending_approval', 'ready', 'baseline', 'submitted', 'job_succeeded', 'unknown', 'done']),
+      mode: enumParam(q.mode, 'mode', ['auto', 'approval', 'dry_run']),
+      since: timeParam(q.since, 'since'),
+      until: timeParam(q.until, 'until'),
+      beforeId: intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER),
+    };
     const limit = intParam(q.limit, 'limit', 1, 1000, 100)!;
-    const rows = d.store.db.prepare(`SELECT * FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`).all(args) as ActionRow[];
+    const rows = d.store.findActions(f, limit);
     res.json({ actions: rows.map(publicAction), nextBeforeId: rows.length === limit ? rows[rows.length - 1]!.id : null });
   });
 
@@ -286,7 +276,7 @@ export function buildApp(d: HttpDeps): express.Express {
   api.get('/actions/:id', (req, res) => {
     const a = d.store.action(actionId(req.params.id));
     if (!a) throw new HttpError(404, `no action ${req.params.id}`);
-    const audit = (d.store.db.prepare('SELECT * FROM audit WHERE action_id = ? ORDER BY id').all(a.id) as AuditRow[]).map(publicAudit);
+    const audit = d.store.auditOfAction(a.id).map(publicAudit);
     // Re-sent deliveries are counted here rather than audited one row each (retention).
     const ep = d.store.episode(a.episode_key);
     res.json({ action: publicAction(a), audit, episode: ep ? { deliveries: ep.deliveries, firstSeen: ep.first_seen, lastSeen: ep.last_seen, resolvedAt: ep.resolved_at } : null });
@@ -321,24 +311,23 @@ export function buildApp(d: HttpDeps): express.Express {
   api.get('/audit', (req, res) => {
     const q = req.query as Record<string, unknown>;
     only(q, ['site', 'kind', 'decision', 'reason', 'action_id', 'since', 'until', 'limit', 'before_id']);
-    const where: string[] = [];
-    const args: Record<string, unknown> = {};
-    for (const k of ['site', 'kind', 'decision', 'reason'] as const) {
-      if (q[k] === undefined) continue;
+    const word = (k: 'site' | 'kind' | 'decision' | 'reason'): string | undefined => {
+      if (q[k] === undefined) return undefined;
       if (typeof q[k] !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(q[k] as string)) throw new HttpError(400, `${k}: expected 1..64 chars of [A-Za-z0-9_.-]`);
-      where.push(`${k} = @${k}`);
-      args[k] = q[k];
-    }
-    const aid = intParam(q.action_id, 'action_id', 1, Number.MAX_SAFE_INTEGER);
-    if (aid) (where.push('action_id = @aid'), (args.aid = aid));
-    const since = timeParam(q.since, 'since');
-    if (since) (where.push('ts >= @since'), (args.since = since));
-    const until = timeParam(q.until, 'until');
-    if (until) (where.push('ts < @until'), (args.until = until));
-    const before = intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER);
-    if (before) (where.push('id < @before'), (args.before = before));
+      return q[k] as string;
+    };
+    const f = {
+      site: word('site'),
+      kind: word('kind'),
+      decision: word('decision'),
+      reason: word('reason'),
+      actionId: intParam(q.action_id, 'action_id', 1, Number.MAX_SAFE_INTEGER),
+      since: timeParam(q.since, 'since'),
+      until: timeParam(q.until, 'until'),
+      beforeId: intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER),
+    };
     const limit = intParam(q.limit, 'limit', 1, 1000, 100)!;
-    const rows = d.store.db.prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`).all(args) as AuditRow[];
+    const rows = d.store.findAudit(f, limit);
     res.json({ audit: rows.map(publicAudit), nextBeforeId: rows.length === limit ? rows[rows.length - 1]!.id : null });
   });
 

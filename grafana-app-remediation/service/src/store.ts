@@ -423,6 +423,56 @@ export class Store {
     return !!(this.prepare('SELECT resolved_at FROM episodes WHERE episode_key = ?').get(key) as { resolved_at: string | null } | undefined)?.resolved_at;
   }
 
+  // ---- history (REST API) ------------------------------------------------
+  /** Finished actions since `sinceIso`, counted by result. */
+  resultsSince(sinceIso: string): Record<string, number> {
+    const rows = this.prepare('SELECT result, count(*) n FROM actions WHERE result IS NOT NULL AND finished_at >= ? GROUP BY result').all(sinceIso) as { result: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.result, r.n]));
+  }
+
+  /** Skipped decisions since `sinceIso`, counted by reason. */
+  skipsSince(sinceIso: string): Record<string, number> {
+    const rows = this.prepare("SELECT reason, count(*) n FROM audit WHERE kind = 'decision' AND decision = 'skip' AND ts >= ? GROUP BY reason").all(sinceIso) as { reason: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+  }
+
+  recentActions(n: number): ActionRow[] {
+    return this.prepare('SELECT * FROM actions ORDER BY id DESC LIMIT ?').all(n) as ActionRow[];
+  }
+
+  /** Actions matching every given filter, newest first. Values are bound, never spliced. */
+  findActions(f: { site?: string; result?: string; state?: string; mode?: string; since?: string; until?: string; beforeId?: number }, limit: number): ActionRow[] {
+    const w = filters([
+      ['site = @site', f.site],
+      ['result = @result', f.result],
+      ['state = @state', f.state],
+      ['mode = @mode', f.mode],
+      ['created_at >= @since', f.since],
+      ['created_at < @until', f.until],
+      ['id < @beforeId', f.beforeId],
+    ]);
+    return this.prepare(`SELECT * FROM actions ${w} ORDER BY id DESC LIMIT @limit`).all({ ...f, limit }) as ActionRow[];
+  }
+
+  auditOfAction(id: number): AuditRow[] {
+    return this.prepare('SELECT * FROM audit WHERE action_id = ? ORDER BY id').all(id) as AuditRow[];
+  }
+
+  /** Audit rows matching every given filter, newest first. */
+  findAudit(f: { site?: string; kind?: string; decision?: string; reason?: string; actionId?: number; since?: string; until?: string; beforeId?: number }, limit: number): AuditRow[] {
+    const w = filters([
+      ['site = @site', f.site],
+      ['kind = @kind', f.kind],
+      ['decision = @decision', f.decision],
+      ['reason = @reason', f.reason],
+      ['action_id = @actionId', f.actionId],
+      ['ts >= @since', f.since],
+      ['ts < @until', f.until],
+      ['id < @beforeId', f.beforeId],
+    ]);
+    return this.prepare(`SELECT * FROM audit ${w} ORDER BY id DESC LIMIT @limit`).all({ ...f, limit }) as AuditRow[];
+  }
+
   // ---- health and retention ---------------------------------------------
   /** A trivial query: the database answers. Throws otherwise. */
   ping(): void {
@@ -457,4 +507,10 @@ export class Store {
     const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'].join(', ');
     this.prepare(`UPDATE actions SET ${sets} WHERE id = @id`).run({ ...fields, updated_at: new Date().toISOString(), id });
   }
+}
+
+/** WHERE clause of the conditions whose value is given (the SQL text comes only from the callers' constants). */
+function filters(conds: [string, unknown][]): string {
+  const on = conds.filter(([, v]) => v !== undefined).map(([c]) => c);
+  return on.length ? `WHERE ${on.join(' AND ')}` : '';
 }
