@@ -6,7 +6,7 @@
 // and a stub exporter in this process. One alert episode is delivered once
 // (it acts: one MCP job), then re-delivered as Alertmanager does at least
 // once: BENCH_RET_TOTAL (default 100,000) duplicate deliveries over
-// keep-alive connections, 16 in flight. The database size (main file + WAL)
+// keep-alive connections, 64 in flight. The database size (main file + WAL)
 // is read after 1,000 duplicates (the baseline, same run) and at the end;
 // the target is end <= 2 x baseline. Bounded: BENCH_RET_SECONDS (900 s;
 // about 200 deliveries/s here, each one fsync'd before its 202).
@@ -45,7 +45,7 @@ await new Promise((resolve, reject) => {
   child.on('exit', (c) => reject(new Error(`service exited ${c}`)));
 });
 
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 const body = JSON.stringify({
   version: '4', groupKey: '{}/{remediation="auto"}:{alertname="OptiFiberCapacityForecastHigh", site="paris-1"}', truncatedAlerts: 0, status: 'firing', receiver: 'remediation',
   groupLabels: { alertname: 'OptiFiberCapacityForecastHigh' }, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://127.0.0.1:9093',
@@ -78,7 +78,7 @@ function size() {
 let sent = 0;
 let accepted = 0;
 async function sendUntil(n) {
-  await Promise.all(Array.from({ length: 16 }, async () => {
+  await Promise.all(Array.from({ length: 64 }, async () => {
     while (sent < n && Date.now() < DEADLINE) {
       sent++;
       if ((await post()) === 202) accepted++;
