@@ -32,6 +32,23 @@ const logDir = join(varDir, 'log');
 const EXPORTER_URL = 'http://127.0.0.1:9886';
 const PORTS = { exporter: 9886, remediation: 9887, noc: 9888, mcp: 9889 };
 
+// `npm start -- FLAGS`: exporter flags, e.g. `--replay FILE --speed 20` to
+// play a recording instead of the simulator (kernel/README.md, "Replaying a
+// recording"). A replay at speed K also divides every alert `for:` and the
+// Alertmanager timers by K (scripts/stack/prometheus.mjs timeScale), and holds
+// the first sample 10 s (--replay.delay) so Prometheus sees it from the start.
+const exporterArgs = process.argv.slice(2);
+const flagValue = (/** @type {string[]} */ names) => {
+  for (let i = 0; i < exporterArgs.length; i++) {
+    const [f, v] = exporterArgs[i].split(/=(.*)/s);
+    if (names.includes(f)) return v ?? exporterArgs[i + 1];
+  }
+  return undefined;
+};
+const replayFile = flagValue(['--replay', '--replay.file']);
+const replaySpeed = Number(flagValue(['--speed', '--replay.speed']) ?? 1);
+if (replayFile !== undefined && flagValue(['--replay.delay']) === undefined) exporterArgs.push('--replay.delay=10s');
+
 mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
 mkdirSync(logDir, { recursive: true });
 mkdirSync(join(varDir, 'run'), { recursive: true });
@@ -111,7 +128,7 @@ try {
   await assertPortsFree(Object.entries(PORTS).map(([name, port]) => ({ name, port })));
   recordPid('launcher', process.pid);
   const exporterTokenFile = secret('exporter_control_token');
-  await startPart('exporter', 'exporter/dist/cli.js', ['exporter', '--control.token-file', exporterTokenFile], `${EXPORTER_URL}/-/ready`);
+  await startPart('exporter', 'exporter/dist/cli.js', ['exporter', '--control.token-file', exporterTokenFile, ...exporterArgs], `${EXPORTER_URL}/-/ready`);
 
   const noc = await optional('NOC receiver', () =>
     startPart('noc', 'alertmanager/noc-receiver.mjs', ['--port', String(PORTS.noc), '--out', join(varDir, 'noc', 'messages.jsonl')], `http://127.0.0.1:${PORTS.noc}/messages`),
@@ -143,13 +160,14 @@ try {
   if (reports) stops.push(() => reports.stop());
 
   const { startPrometheusStack } = await import('./stack/prometheus.mjs');
-  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid }));
+  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid, ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
   if (prom) stops.push(() => prom.stop());
 
   const snapshot = await (await fetch(`${EXPORTER_URL}/api/v1/snapshot`)).json();
   const src = snapshot.source ?? {};
   say('\nOptiFiber local stack (all on 127.0.0.1; logs and state in var/):');
-  say(`  source               ${src.kind === 'kernel' ? 'kernel module' : 'user-space simulator (no kernel module loaded)'}: ${src.path}`);
+  const what = replayFile !== undefined ? `replay of ${replayFile} at x${replaySpeed} (alert for: divided by ${replaySpeed})` : src.kind === 'kernel' ? 'kernel module' : 'user-space simulator (no kernel module loaded)';
+  say(`  source               ${what}: ${src.path}`);
   say(`  exporter             ${EXPORTER_URL}/metrics  ${EXPORTER_URL}/api/v1/snapshot`);
   if (noc) say(`  NOC receiver         http://127.0.0.1:${PORTS.noc}/messages`);
   if (remediation) {

@@ -30,6 +30,11 @@ const suites = [
     cmd: ['node', 'prometheus/e2e.mjs', '--runs', '1', '--no-bench'],
     parse: 'lines',
   },
+  {
+    name: 'replay end to end (SoftFailure recording, exporter, Prometheus, Alertmanager)',
+    cmd: ['node', 'prometheus/replay-e2e.mjs'],
+    parse: 'lines',
+  },
   { name: 'Grafana plugins in Chromium (Playwright)', cmd: ['node', 'e2e/run.mjs'], parse: 'lines' },
   {
     name: 'remediation closed loop (Prometheus, Alertmanager, service, MCP, exporter)',

@@ -36,9 +36,24 @@ export interface Command {
 /** SIGHUP handlers (the AI issue registers model reload here). */
 export const sighupHandlers: (() => void | Promise<void>)[] = [];
 
+/**
+ * `--replay FILE` and `--speed X` (as `optifiber start --replay FILE --speed 60`
+ * and `npm start -- --replay ...` spell them) are the keys replay.file and
+ * replay.speed.
+ */
+export function replayAliases(argv: string[]): string[] {
+  const alias: Record<string, string> = { '--replay': '--replay.file', '--speed': '--replay.speed' };
+  return argv.map((a) => {
+    const eq = a.indexOf('=');
+    const flag = eq >= 0 ? a.slice(0, eq) : a;
+    const to = alias[flag];
+    return to === undefined ? a : to + (eq >= 0 ? a.slice(eq) : '');
+  });
+}
+
 function load(ctx: CommandContext, defaults?: LoadOptions['defaults']): LoadResult | number {
   try {
-    const r = loadConfig({ argv: ctx.argv, env: ctx.env, booleanFlags: ['--help'], ...(defaults ? { defaults } : {}) });
+    const r = loadConfig({ argv: replayAliases(ctx.argv), env: ctx.env, booleanFlags: ['--help'], ...(defaults ? { defaults } : {}) });
     if (r.switches.has('--help')) {
       ctx.stdout(configHelp() + '\n');
       return 0;

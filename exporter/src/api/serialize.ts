@@ -46,6 +46,7 @@ export function dirJson(d: DirectoryInfo): Record<string, unknown> {
     timeScale: d.timeScale,
     live: d.live,
     simulated: d.simulated,
+    replay: d.replay,
     generation: String(d.generation), // u64: string, JSON numbers lose precision above 2^53
     tick: d.tick,
     updateTimeMs: d.updateTimeMs,
@@ -91,7 +92,7 @@ export function sitesJson(t: Tick): Record<string, unknown> {
   }));
   for (const i of t.invalid) sites.push({ index: i.index, valid: false, reason: i.reason });
   sites.sort((a, b) => (a.index as number) - (b.index as number));
-  return { seq: t.seq, takenAt: rfc3339(t.takenAtMs), source: { kind: t.source.kind, up: t.source.up }, sites };
+  return { seq: t.seq, takenAt: rfc3339(t.takenAtMs), source: { kind: t.source.kind, up: t.source.up, ...(t.source.dir?.replay ? { replay: true } : {}) }, sites };
 }
 
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');

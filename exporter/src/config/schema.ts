@@ -7,7 +7,7 @@
 // (config/validators.ts).
 import { z } from 'zod';
 import { keyCatalogue as catalogueOf, type ConfigOf, type KeyInfo, type KeyTable } from './loader.js';
-import { duration, int, list, listenAddress, num, siteName, str } from './validators.js';
+import { bool, duration, int, list, listenAddress, num, siteName, str } from './validators.js';
 
 export { parseDurationMs, parseListenAddress } from './validators.js';
 export type { KeyInfo } from './loader.js';
@@ -41,6 +41,14 @@ export const KEYS = {
     time_scale: { schema: int(1, 3600), help: 'simulated seconds per tick' },
     fault_rate: { schema: num(0, 1e6), help: 'random faults per site per simulated day' },
     dir: { schema: str(), help: 'directory for the pages and control socket (default: a fresh temp dir)' },
+  },
+  replay: {
+    file: { schema: str(), help: 'play this recording into the pages instead of simulating (also --replay FILE); formats in kernel/README.md' },
+    speed: { schema: num(0.001, 100_000), help: 'recorded seconds per wall-clock second (also --speed; default 1: real time)' },
+    site: { schema: siteName(), help: 'site name of a timestamp,value recording (default: traffic)' },
+    value_scale: { schema: num(0.001, 1e12), help: 'timestamp,value recording: bit/s = value x this (default 1)' },
+    loop: { schema: bool(), help: 'start the recording again at its end (default: stop, the pages go stale)' },
+    delay: { schema: duration(0, 3_600_000), help: 'hold the first sample this long before playing (lets a just-started Prometheus attach; default 0)' },
   },
   control: {
     token_file: { schema: str(), help: 'file holding the bearer token of the control API (absent = control disabled)' },

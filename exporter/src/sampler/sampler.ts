@@ -339,7 +339,8 @@ export class Sampler {
       p.c[base + 4] = s.losEvents;
       p.rates[k] = rates;
       p.seen[k] = stamp;
-      const util = s.capacityBps > 0 ? Math.min(1, Math.max(0, s.throughputBps / s.capacityBps)) : 0;
+      // NaN when either side is absent (a recording without it): unknown, not idle
+      const util = Number.isNaN(s.capacityBps) || Number.isNaN(s.throughputBps) ? NaN : s.capacityBps > 0 ? Math.min(1, Math.max(0, s.throughputBps / s.capacityBps)) : 0;
       out[i] = { sample: s, rates, utilization: util, inference: {} };
     }
     if (p.slot.size > n) {

@@ -49,6 +49,9 @@ export async function chooseSource(config: Config, log: Logger = silentLogger): 
     if (ctl !== undefined) c.controlPath = ctl;
     return c;
   };
+  const replaying = config.replay.file !== undefined;
+  if (replaying && ((kind !== 'auto' && kind !== 'userspace') || path !== undefined))
+    throw new Error(`--replay plays through the user-space page writer: it cannot be combined with ${path !== undefined ? 'source.path' : `source.kind=${kind}`}`);
   if (kind === 'kernel') return withControl({ kind: 'kernel', path: path ?? kernelPath, controlPath: kernelControl, reason: 'source.kind=kernel' });
   if (kind === 'file') return withControl({ kind: 'file', path: path!, reason: 'source.kind=file' });
   if (kind === 'auto' && path !== undefined) {
@@ -56,16 +59,18 @@ export async function chooseSource(config: Config, log: Logger = silentLogger): 
       return withControl({ kind: 'kernel', path, controlPath: kernelControl, reason: 'source.path is the kernel path' });
     return withControl({ kind: 'file', path, reason: 'source.path given' });
   }
-  if (kind === 'auto' && existsSync(kernelPath))
+  if (kind === 'auto' && existsSync(kernelPath) && !replaying)
     return withControl({ kind: 'kernel', path: kernelPath, controlPath: kernelControl, reason: `${kernelPath} exists (kernel module loaded)` });
-  const sim = new SimulatorProcess(config.simulator, log);
+  const sim = new SimulatorProcess(config.simulator, log, undefined, config.replay);
   const ready = await sim.start();
   return withControl({
     kind: 'userspace',
     path: ready.pages,
     controlPath: ready.control,
     simulator: sim,
-    reason: kind === 'userspace' ? 'source.kind=userspace' : `no ${kernelPath} and no source.path: embedded user-space simulator`,
+    reason: replaying
+      ? `replay of ${config.replay.file} through the user-space page writer`
+      : kind === 'userspace' ? 'source.kind=userspace' : `no ${kernelPath} and no source.path: embedded user-space simulator`,
   });
 }
 
@@ -90,6 +95,8 @@ export class SimulatorProcess {
     private readonly cfg: Config['simulator'],
     private readonly log: Logger = silentLogger,
     private readonly readyTimeoutMs = 15_000,
+    /** A recording to play instead of the simulation (same binary, same page writer). */
+    private readonly replay?: Config['replay'],
   ) {
     const bin = cfg.binary ?? findSimulatorBinary();
     if (bin === undefined || !existsSync(bin))
@@ -118,6 +125,18 @@ export class SimulatorProcess {
     const c = this.cfg;
     // --parent-pid: the kernel stops the simulator if we die without stopping it (SIGKILL).
     const a = ['run', '--dir', this.dir, '--parent-pid', String(process.pid)];
+    const r = this.replay;
+    if (r?.file !== undefined) {
+      // the recording brings its own sites and times: only the tick is ours
+      a.push('--replay', r.file);
+      if (r.speed !== undefined) a.push('--speed', String(r.speed));
+      if (r.site !== undefined) a.push('--replay-site', r.site);
+      if (r.value_scale !== undefined) a.push('--replay-value-scale', String(r.value_scale));
+      if (r.loop) a.push('--loop');
+      if (r.delay !== undefined) a.push('--replay-delay-ms', String(r.delay));
+      if (c.tick_ms !== undefined) a.push('--tick-ms', String(c.tick_ms));
+      return a;
+    }
     if (c.sites !== undefined) a.push('--sites', c.sites.join(','));
     else if (c.nsites !== undefined) a.push('--nsites', String(c.nsites));
     if (c.seed !== undefined) a.push('--seed', String(c.seed));

@@ -27,6 +27,7 @@ import {
   mappingLength,
   sitePageOffset,
 } from '../abi/layout.js';
+import * as abi from '../abi/layout.js';
 import { AbiMismatchError, SourceUnavailableError, SyscallError } from './errors.js';
 import { closeFd, mapShared, openReadOnly, unmap, type Mapping } from './libc.js';
 import { FAULT_KINDS, type DirectoryInfo, type FaultKind, type InvalidSite, type LinkState, type SiteSample, type Snapshot } from './types.js';
@@ -100,6 +101,7 @@ const S_FAULT = SITE_OFFSET.fault;
 const S_FAULT_START_SIM_S = SITE_OFFSET.fault_start_sim_s;
 const S_FAULT_END_SIM_S = SITE_OFFSET.fault_end_sim_s;
 const S_FAULTS_TOTAL = SITE_OFFSET.faults_total;
+const S_ABSENT = SITE_OFFSET.absent;
 const NAME_WORDS = OPTIFIBER_SITE_NAME_LEN / 4;
 const HOST_WORDS = OPTIFIBER_HOST_LEN / 4;
 
@@ -281,9 +283,11 @@ export class PageReader {
     const siteIndex = view.getUint32(base + S_SITE_INDEX, true);
     if (siteIndex !== index) return `site_index ${siteIndex} (expected ${index})`;
     if ((view.getUint32(base + S_FLAGS, true) & OPTIFIBER_SITE_F_VALID) === 0) return 'no sample yet';
-    const linkState = view.getUint32(base + S_LINK_STATE, true);
-    const fault = view.getUint32(base + S_FAULT, true);
-    return {
+    // bits 0..20 of a u64: the low word holds them all
+    const absent = view.getUint32(base + S_ABSENT, true) & abi.OPTIFIBER_ABSENT_ALL;
+    const linkState = absent & abi.OPTIFIBER_ABSENT_LINK_STATE ? -1 : view.getUint32(base + S_LINK_STATE, true);
+    const fault = absent & abi.OPTIFIBER_ABSENT_FAULT ? -1 : view.getUint32(base + S_FAULT, true);
+    const sample: SiteSample = {
       index,
       name: this.siteName(attachment, view, base, index),
       sampleSeq: u64(view, base + S_SAMPLE_SEQ),
@@ -318,7 +322,10 @@ export class PageReader {
       faultStartSimS: u64(view, base + S_FAULT_START_SIM_S),
       faultEndSimS: u64(view, base + S_FAULT_END_SIM_S),
       faultsTotal: u64(view, base + S_FAULTS_TOTAL),
+      absent,
     };
+    if (absent !== 0) markAbsent(sample, absent);
+    return sample;
   }
 
   private siteName(attachment: Attachment, view: DataView, base: number, index: number): string {
@@ -360,6 +367,7 @@ export class PageReader {
       timeScale: view.getUint32(D_TIME_SCALE, true),
       live: (flags & OPTIFIBER_DIR_F_LIVE) !== 0,
       simulated: (flags & OPTIFIBER_DIR_F_SIMULATED) !== 0,
+      replay: (flags & abi.OPTIFIBER_DIR_F_REPLAY) !== 0,
       generation: view.getBigUint64(D_GENERATION, true),
       tick: u64(view, D_TICK),
       updateTimeMs: u64(view, D_UPDATE_TIME_NS) / 1e6,
@@ -493,4 +501,34 @@ export class PageReader {
     this.attachment = null; // nothing may read the views once unmapped
     unmap(attachment.mapping, this.path);
   }
+}
+
+/** SiteSample fields per OPTIFIBER_ABSENT_* bit: NaN when the writer marks them absent. */
+const ABSENT_FIELDS: readonly [number, readonly (keyof SiteSample)[]][] = [
+  [abi.OPTIFIBER_ABSENT_THROUGHPUT, ['throughputBps']],
+  [abi.OPTIFIBER_ABSENT_OFFERED, ['offeredBps']],
+  [abi.OPTIFIBER_ABSENT_CAPACITY, ['capacityBps']],
+  [abi.OPTIFIBER_ABSENT_MODULE_CAPACITY, ['moduleCapacityBps']],
+  [abi.OPTIFIBER_ABSENT_CMD_MODULES, ['cmdModules', 'cmdModulesMax']],
+  [abi.OPTIFIBER_ABSENT_BYTES, ['bytes']],
+  [abi.OPTIFIBER_ABSENT_CRC_ERRORS, ['crcErrors']],
+  [abi.OPTIFIBER_ABSENT_FEC_CORRECTED, ['fecCorrectedBits']],
+  [abi.OPTIFIBER_ABSENT_FEC_UNCORRECTABLE, ['fecUncorrectableBlocks']],
+  [abi.OPTIFIBER_ABSENT_LOS_EVENTS, ['losEvents']],
+  [abi.OPTIFIBER_ABSENT_PRE_FEC_BER, ['preFecBer']],
+  [abi.OPTIFIBER_ABSENT_POST_FEC_BER, ['postFecBer']],
+  [abi.OPTIFIBER_ABSENT_OSNR, ['osnrDb']],
+  [abi.OPTIFIBER_ABSENT_Q_FACTOR, ['qFactorDb']],
+  [abi.OPTIFIBER_ABSENT_RX_POWER, ['rxPowerDbm']],
+  [abi.OPTIFIBER_ABSENT_TX_POWER, ['txPowerDbm']],
+  [abi.OPTIFIBER_ABSENT_CD, ['chromaticDispersionPsNm']],
+  [abi.OPTIFIBER_ABSENT_LASER_BIAS, ['laserBiasAmperes']],
+  [abi.OPTIFIBER_ABSENT_TEMPERATURE, ['temperatureCelsius']],
+  [abi.OPTIFIBER_ABSENT_FAULT, ['faultStartSimS', 'faultEndSimS', 'faultsTotal']],
+];
+
+/** Off the hot path: only pages whose writer lacks fields (a replay, a NIC) come here. */
+function markAbsent(sample: SiteSample, absent: number): void {
+  const out = sample as unknown as Record<string, number>;
+  for (const [bit, keys] of ABSENT_FIELDS) if (absent & bit) for (const k of keys) out[k] = NaN;
 }

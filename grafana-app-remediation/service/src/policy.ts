@@ -15,6 +15,7 @@
 //                        or waiting for approval (an approval holds its slot)
 //  10. site_unknown      the exporter does not report the site
 //  11. max_modules       the site would exceed min(max_cmd_modules, the site's own maximum)
+// A replayed recording (exporter --replay) is never provisioned: dry_run, reason replay (before 11).
 // then: dry_run (recorded, never sent), await_approval, or act.
 // Rules 6..11 (checkLimits) are checked again, atomically, when an Admin approves.
 // Skips 6..11 are transient: the episode stays open, so a later delivery of
@@ -56,6 +57,8 @@ export interface SiteFacts {
   cmdModulesMax: number;
   capacityBps: number;
   moduleCapacityBps?: number;
+  /** The exporter replays a recording: nothing can be provisioned (NaN counts when absent). */
+  replay?: boolean;
 }
 
 export interface Facts {
@@ -155,9 +158,10 @@ export function decide(a: AlertIn, p: Policy, ks: KillSwitch, f: Facts): Decisio
 /**
  * Rules 6..11, the limits: checked when an alert is decided AND again when an
  * Admin approves (the facts then leave the approved action itself out).
- * Returns the skip, or undefined when every limit passes.
+ * Returns the skip (or the replay's dry run: nothing can be provisioned on a
+ * recording), or undefined when every limit passes.
  */
-export function checkLimits(site: string, count: number, p: Policy, ks: KillSwitch, f: Omit<Facts, 'episodeResolved' | 'episodeHasAction'>): SkipDecision | undefined {
+export function checkLimits(site: string, count: number, p: Policy, ks: KillSwitch, f: Omit<Facts, 'episodeResolved' | 'episodeHasAction'>): Decision | undefined {
   if (ks.enabled) return skip('kill_switch', `kill switch is on${ks.by ? ` (by ${ks.by}` + (ks.reason ? `: ${ks.reason})` : ')') : ''}`, false);
   if (f.siteBusy) return skip('site_busy', `another action on ${site} has not finished`, false);
   const eff = effective(p, site);
@@ -168,6 +172,10 @@ export function checkLimits(site: string, count: number, p: Policy, ks: KillSwit
   if (f.actionsInWindow >= p.rate_limit_actions)
     return skip('rate_limited', `${f.actionsInWindow} actions sent in the last ${p.rate_limit_window_seconds} s or waiting for approval (limit ${p.rate_limit_actions})`, false);
   if (!f.site) return skip('site_unknown', `the exporter does not report site ${site}`, false);
+  if (f.site.replay) {
+    const n = p.modules_per_action;
+    return { decision: 'dry_run', reason: 'replay', detail: `dry run: the exporter replays a recording, cmd_add cannot apply to it (would add ${n} CMD module(s) to ${site})`, count: n };
+  }
   const cap = Math.min(eff.max_cmd_modules, f.site.cmdModulesMax);
   if (f.site.cmdModules + count > cap)
     return skip('max_modules', `${site} has ${f.site.cmdModules} CMD modules; adding ${count} would exceed ${cap} (policy ${eff.max_cmd_modules}, site maximum ${f.site.cmdModulesMax})`, false);
