@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: the whole local stack on loopback, one URL list, Ctrl-C stops it.
 //
-//   exporter               node exporter/dist/cli.js exporter: the kernel module when
-//                          loaded, else the embedded user-space simulator
+//   exporter               node exporter/dist/cli.js exporter --source.kind=auto: the kernel
+//                          module when loaded, else the embedded user-space simulator,
+//                          labelled simulated (the exporter's own default is the kernel only)
 //   MCP simulator          node mcp-simulator/dist/cli.js
 //   remediation service    node grafana-app-remediation/service/dist/cli.js
 //   NOC receiver           node alertmanager/noc-receiver.mjs (Slack-compatible recorder)
@@ -128,7 +129,7 @@ try {
   await assertPortsFree(Object.entries(PORTS).map(([name, port]) => ({ name, port })));
   recordPid('launcher', process.pid);
   const exporterTokenFile = secret('exporter_control_token');
-  await startPart('exporter', 'exporter/dist/cli.js', ['exporter', '--control.token-file', exporterTokenFile, ...exporterArgs], `${EXPORTER_URL}/-/ready`);
+  await startPart('exporter', 'exporter/dist/cli.js', ['exporter', '--source.kind=auto', '--control.token-file', exporterTokenFile, ...exporterArgs], `${EXPORTER_URL}/-/ready`);
 
   const noc = await optional('NOC receiver', () =>
     startPart('noc', 'alertmanager/noc-receiver.mjs', ['--port', String(PORTS.noc), '--out', join(varDir, 'noc', 'messages.jsonl')], `http://127.0.0.1:${PORTS.noc}/messages`),

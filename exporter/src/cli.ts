@@ -87,7 +87,7 @@ async function serve(ctx: CommandContext, defaults: LoadOptions['defaults'], pri
     log.error({ err: e }, 'startup failed');
     return 1;
   }
-  sighupHandlers.push(() => handle.reloadModels());
+  sighupHandlers.push(() => handle.reloadModels(), () => handle.reloadWebConfig());
   if (printUrls) {
     const u = handle.url;
     const lines = [

@@ -26,7 +26,7 @@ describe('config: defaults and precedence', () => {
     expect(config.web.listen_address).toBe('127.0.0.1:9886');
     expect(config.sampler.interval).toBe(1000);
     expect(config.sampler.history).toBe(3_600_000);
-    expect(config.source.kind).toBe('auto');
+    expect(config.source.kind).toBe('kernel');
     expect(config.thresholds).toEqual({
       osnr_low_db: 20,
       pre_fec_ber_high_ratio: 1e-4,

@@ -246,6 +246,11 @@ export class Sampler {
     if (snap) source.dir = snap.dir;
     if (this.wasUp !== source.up) {
       if (source.up) this.log.info({ kind: source.kind, path: source.path, sites: snap!.sites.length }, 'source up');
+      else if (this.wasUp === undefined && source.kind === 'kernel')
+        this.log.warn(
+          { kind: source.kind, path: source.path, error },
+          `kernel module not available (${source.path}: ${error}): serving optifiber_source_up 0 and attaching when the module is loaded; simulated data only with --source.kind=userspace`,
+        );
       else if (this.wasUp === undefined) this.log.info({ kind: source.kind, path: source.path, error }, 'waiting for the source');
       else this.log.warn({ kind: source.kind, path: source.path, error }, 'source down; serving up=false and retrying');
       this.wasUp = source.up;

@@ -2,6 +2,11 @@
 // simulator, starts and supervises it: restart with exponential backoff
 // when it dies, said in the log every time, stopped when we exit.
 //
+// source.kind defaults to kernel: without the module the exporter serves
+// optifiber_source_up 0 and attaches when it appears; simulated data only
+// with kind userspace (npm start) or auto, and it is labelled
+// (optifiber_source_simulated, "simulated" in the API).
+//
 // Order (source.kind=auto): an explicit source.path (kind "kernel" when it
 // is the kernel path, else "file"), else the kernel module's
 // /proc/optifiber/myinfo when it exists, else the simulator. An explicit
@@ -50,9 +55,12 @@ export async function chooseSource(config: Config, log: Logger = silentLogger): 
     return c;
   };
   const replaying = config.replay.file !== undefined;
-  if (replaying && ((kind !== 'auto' && kind !== 'userspace') || path !== undefined))
+  // --replay plays through the user-space page writer: the default kind (kernel) gives way to it
+  if (replaying && ((kind !== 'auto' && kind !== 'userspace' && kind !== 'kernel') || path !== undefined))
     throw new Error(`--replay plays through the user-space page writer: it cannot be combined with ${path !== undefined ? 'source.path' : `source.kind=${kind}`}`);
-  if (kind === 'kernel') return withControl({ kind: 'kernel', path: path ?? kernelPath, controlPath: kernelControl, reason: 'source.kind=kernel' });
+  // An explicit source.path that is not the kernel's is a file, whatever the (default) kind: what the operator typed is what is read.
+  if (!replaying && kind === 'kernel' && path !== undefined && resolve(path) !== resolve(kernelPath)) return withControl({ kind: 'file', path, reason: 'source.path given' });
+  if (!replaying && kind === 'kernel') return withControl({ kind: 'kernel', path: kernelPath, controlPath: kernelControl, reason: 'source.kind=kernel (the default)' });
   if (kind === 'file') return withControl({ kind: 'file', path: path!, reason: 'source.kind=file' });
   if (kind === 'auto' && path !== undefined) {
     if (resolve(path) === resolve(kernelPath))

@@ -29,7 +29,7 @@ import {
 } from '../abi/layout.js';
 import * as abi from '../abi/layout.js';
 import { AbiMismatchError, SourceUnavailableError, SyscallError } from './errors.js';
-import { closeFd, mapShared, openReadOnly, unmap, type Mapping } from './libc.js';
+import { closeFd, fileSize, mapShared, openReadOnly, unmap, type Mapping } from './libc.js';
 import { FAULT_KINDS, type DirectoryInfo, type FaultKind, type InvalidSite, type LinkState, type SiteSample, type Snapshot } from './types.js';
 
 export interface PageReaderOptions {
@@ -37,6 +37,13 @@ export interface PageReaderOptions {
   maxRetries?: number;
   /** Whole-snapshot re-reads while the directory seq does not hold. Default 4. */
   maxSnapshotRetries?: number;
+  /**
+   * At most how often snapshot() checks that a regular file still covers the
+   * mapping (truncated in place: SIGBUS). Default 50 ms: below the shortest
+   * tick (100 ms), so every tick is checked, while tight snapshot loops
+   * (tests, benchmarks) do not pay a syscall each time.
+   */
+  sizeCheckIntervalMs?: number;
   /** At most how often snapshot() stats the path to notice deletion or replacement. Default 1000 ms. */
   pathCheckIntervalMs?: number;
   /** A LIVE directory whose update_time has not advanced for this many tick intervals is stale. Default 5. */
@@ -129,6 +136,9 @@ interface Attachment {
   readonly siteCount: number;
   readonly dev: number;
   readonly ino: number;
+  /** A regular file (not procfs): its fd stays open and its size is checked before every read. */
+  readonly fd: number | undefined;
+  readonly length: number;
   // Site names change (almost) never: decode only when the 32 bytes differ.
   readonly nameWords: Uint32Array;
   readonly names: string[];
@@ -144,6 +154,8 @@ export class PageReader {
   private readonly maxRetries: number;
   private readonly maxSnapshotRetries: number;
   private readonly pathCheckIntervalMs: number;
+  private readonly sizeCheckIntervalMs: number;
+  private lastSizeCheckMs = -Infinity;
   private readonly staleTicks: number;
   private attachment: Attachment | null = null;
   private closed = false;
@@ -157,6 +169,7 @@ export class PageReader {
     this.maxRetries = options.maxRetries ?? 64;
     this.maxSnapshotRetries = options.maxSnapshotRetries ?? 4;
     this.pathCheckIntervalMs = options.pathCheckIntervalMs ?? 1000;
+    this.sizeCheckIntervalMs = options.sizeCheckIntervalMs ?? 50;
     this.staleTicks = options.staleTicks ?? 5;
   }
 
@@ -206,13 +219,15 @@ export class PageReader {
     }
     const attachment = this.attachment;
     if (attachment === null) throw new SourceUnavailableError(this.path, 'not attached');
+    this.checkSize(attachment);
 
     const snapshot = this.read(attachment);
     const dir = snapshot.dir;
-    if (dir.siteCount !== attachment.siteCount || dir.pageSize !== OPTIFIBER_PAGE_SIZE) {
-      // The writer re-laid out the same file; map it again next time.
+    const magic = attachment.view.getUint32(D_MAGIC, true);
+    if (magic !== OPTIFIBER_MAGIC || dir.abiMajor !== OPTIFIBER_ABI_MAJOR || dir.siteCount !== attachment.siteCount || dir.pageSize !== OPTIFIBER_PAGE_SIZE) {
+      // The writer re-laid out (or something overwrote) the same file; validate and map it again next time.
       this.detach();
-      throw new SourceUnavailableError(this.path, `layout changed (site_count ${dir.siteCount}, page_size ${dir.pageSize})`);
+      throw new SourceUnavailableError(this.path, `layout changed (magic 0x${magic.toString(16)}, abi_major ${dir.abiMajor}, site_count ${dir.siteCount}, page_size ${dir.pageSize})`);
     }
     if (!dir.live) throw new SourceUnavailableError(this.path, 'writer detached (LIVE flag clear)');
     this.checkStale(attachment, dir, performance.now());
@@ -396,6 +411,24 @@ export class PageReader {
     }
   }
 
+  /**
+   * A regular file truncated in place (same inode) would make the next read
+   * of the mapping raise SIGBUS and kill the process: every snapshot fstats
+   * the mapped file first and lets go of the mapping when the file no longer
+   * covers it. (procfs: the module's mapping never shrinks.)
+   */
+  private checkSize(attachment: Attachment): void {
+    if (attachment.fd === undefined) return;
+    const now = performance.now();
+    if (now - this.lastSizeCheckMs < this.sizeCheckIntervalMs) return;
+    this.lastSizeCheckMs = now;
+    const size = fileSize(attachment.fd);
+    if (size >= attachment.length) return;
+    this.detach();
+    this.lastUnavailableReason = `file truncated to ${size} bytes while mapped (${attachment.length} needed); reattaching when it is whole again`;
+    throw new SourceUnavailableError(this.path, this.lastUnavailableReason);
+  }
+
   /** Deleted or replaced (new inode) since we mapped it? Then remap, or report it gone. */
   private checkPath(): void {
     const attachment = this.attachment;
@@ -450,7 +483,8 @@ export class PageReader {
       } finally {
         unmap(head, this.path);
       }
-      const mapping = mapShared(fd, mappingLength(siteCount), this.path);
+      const length = mappingLength(siteCount);
+      const mapping = mapShared(fd, length, this.path);
       const view = new DataView(mapping.buffer);
       const updateTimeNs = u64(view, D_UPDATE_TIME_NS);
       // Before the first advance we see, trust the writer's wall clock for the age.
@@ -463,6 +497,8 @@ export class PageReader {
         siteCount,
         dev: stat.dev,
         ino: stat.ino,
+        fd: sizeIsReal ? fd : undefined,
+        length,
         nameWords: new Uint32Array(siteCount * NAME_WORDS),
         names: new Array<string>(siteCount).fill(''),
         hostWords: new Uint32Array(HOST_WORDS),
@@ -472,7 +508,7 @@ export class PageReader {
       };
       this.lastPathCheckMs = performance.now();
     } finally {
-      closeFd(fd, this.path);
+      if (this.attachment?.fd !== fd) closeFd(fd, this.path);
     }
   }
 
@@ -500,6 +536,7 @@ export class PageReader {
     if (attachment === null) return;
     this.attachment = null; // nothing may read the views once unmapped
     unmap(attachment.mapping, this.path);
+    if (attachment.fd !== undefined) closeFd(attachment.fd, this.path);
   }
 }
 
