@@ -47,6 +47,12 @@ const suites = [
     cmd: ['node', 'grafana-app-remediation/service/e2e/closed-loop.mjs'],
     parse: 'lines',
   },
+  {
+    // Fixed ports (the real `npm start`): in a private network namespace when root.
+    name: 'local stack chaos (npm start supervision, kill -9 each part)',
+    cmd: process.getuid?.() === 0 ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec node scripts/stack/chaos.mjs'] : ['node', 'scripts/stack/chaos.mjs'],
+    parse: 'lines',
+  },
   { name: 'kernel module under QEMU', cmd: ['node', 'kernel/tests/run-qemu.mjs'], parse: 'lines' },
 ];
 
