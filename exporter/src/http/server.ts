@@ -4,7 +4,7 @@
 // startExporter() assembles source + sampler + server; the CLI and the
 // integration tests both use it.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -20,6 +20,7 @@ import { ProcfsControlChannel, UnixSocketControlChannel, type ControlChannel } f
 import { loadControlToken } from '../control/auth.js';
 import { authenticatorFor, createWebServer, loadWebConfig, webConfigMiddleware, WebConfigWatcher, type WebConfig } from './web-config.js';
 import type { Authenticator, BearerCredential } from './credentials.js';
+import { docsRouter } from './docs.js';
 import { parseListenAddress, type Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { standardRegistry, type StandardRegistry } from '../metrics/catalogue.js';
@@ -45,6 +46,9 @@ export function buildInfo(): BuildInfo {
   if (git.status === 0 && /^[0-9a-f]+$/.test(git.stdout.trim())) revision = git.stdout.trim();
   return { version, revision, nodejsVersion: process.version };
 }
+
+/** The API's OpenAPI document: docs/openapi.yaml of the repository (src/http and dist/http are both three levels below it). */
+export const OPENAPI_FILE = fileURLToPath(new URL('../../../docs/openapi.yaml', import.meta.url));
 
 /** OpenMetrics when the client asks for it with q > 0, else Prometheus text 0.0.4. */
 export function negotiateFormat(accept: string | undefined): Format {
@@ -222,12 +226,15 @@ export class ExporterServer {
         .type('text/html')
         .send(
           '<html><head><title>OptiFiber exporter</title></head><body><h1>OptiFiber exporter</h1><ul>' +
-            ['/metrics', '/api/v1/sites', '/api/v1/snapshot', '/api/v1/stream', '/-/healthy', '/-/ready']
+            ['/metrics', '/api/v1/sites', '/api/v1/snapshot', '/api/v1/stream', '/docs/', '/-/healthy', '/-/ready']
               .map((p) => `<li><a href="${p}">${p}</a></li>`)
               .join('') +
             '</ul></body></html>\n',
         );
     });
+    // The explorer sits behind the web config's authentication like every other path.
+    if (existsSync(OPENAPI_FILE)) app.use(docsRouter({ specFile: OPENAPI_FILE }));
+    else log.warn({ file: OPENAPI_FILE }, 'no OpenAPI document next to this install; /docs is not served');
     this.api = apiRouter({ sampler, logger: log });
     app.use(this.api);
     const ctl: Parameters<typeof controlRouter>[0] = { sampler, logger: log, bodyLimit: Math.min(maxBody, CONTROL_BODY_LIMIT), authenticator: currentAuth };

@@ -1,10 +1,13 @@
 // HTTP surface of the remediation service (express 5):
 //   POST /api/v1/alertmanager/webhook     Alertmanager (bearer or basic auth)
 //   /api/v1/...                           REST API for the Grafana app plugin (proxy token + role header)
+//   GET /docs/...                         API explorer (same auth as the REST API; exporter/src/http/docs.ts)
 //   GET /metrics, /-/healthy, /-/ready    unauthenticated (loopback)
 // See docs/remediation-api.md and docs/remediation-openapi.yaml.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
 import type { Engine } from './engine.js';
 import type { Metrics } from './metrics.js';
@@ -14,6 +17,10 @@ import type { ActionRow, AuditRow, Store } from './store.js';
 import { registerThresholdMetrics, registerThresholdRoutes, Thresholds } from './thresholds.js';
 import { checkWebhookAuth, validateWebhook, type WebhookAuth } from './webhook.js';
 import { limitedLog } from './log-limit.js';
+import { docsRouter } from '@optifiber/exporter/dist/http/docs.js';
+
+/** The service's OpenAPI document (service/src and service/dist are both three levels below the repository root). */
+export const OPENAPI_FILE = fileURLToPath(new URL('../../../docs/remediation-openapi.yaml', import.meta.url));
 
 export { ROLES, type Role } from './roles.js';
 export const ROLE_HEADER = 'X-OptiFiber-Role';
@@ -182,8 +189,8 @@ export function buildApp(d: HttpDeps): express.Express {
   });
 
   // ---- REST API for the app plugin ----------------------------------------
-  const api = express.Router();
-  api.use((req, res, next) => {
+  // The REST API's authentication (proxy token + role), also in front of the explorer at /docs.
+  const apiAuth = (req: Request, res: Response, next: NextFunction) => {
     if (!proxyDigest) throw new HttpError(403, 'the REST API is disabled: start the service with --api.proxy-token-file=FILE (config api.proxy_token_file) and put the same token in the app plugin configuration');
     const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(req.get('Authorization') ?? '');
     if (!m) throw new HttpError(401, 'missing bearer token: the API is called through Grafana\'s plugin proxy, which adds it', { 'WWW-Authenticate': 'Bearer realm="optifiber-remediation-api"' });
@@ -197,7 +204,14 @@ export function buildApp(d: HttpDeps): express.Express {
     const named = user.length > 0 && user.length <= 200 && /^[\x21-\x7e][\x20-\x7e]*$/.test(user);
     if (named) res.locals.user = user;
     next();
-  });
+  };
+  // Through Grafana's plugin proxy: /api/plugin-proxy/<app>/<role>/docs/ (the app links to it).
+  if (existsSync(OPENAPI_FILE)) {
+    app.use('/docs', apiAuth);
+    app.use(docsRouter({ specFile: OPENAPI_FILE }));
+  }
+  const api = express.Router();
+  api.use(apiAuth);
   /** The permission, and for a write a named user (checked after the role, so a low role hears about its role first). */
   const need = (p: Permission) => (req: Request, res: Response, next: NextFunction) => {
     if (!can(res.locals.role as Role, p)) throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} needs the ${ROLES.find((r) => can(r, p))} role; you have ${res.locals.role as string}`);
