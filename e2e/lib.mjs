@@ -1,6 +1,6 @@
 // Shared by the browser tests and the benchmark: the Vite harness server and
 // Debian's Chromium driven by playwright-core.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,8 @@ const AXE = join(e2eDir, '..', 'node_modules', 'axe-core', 'axe.min.js');
  * in the message. Returns the minor/moderate ones for the caller to report.
  */
 export async function axeCheck(page, label) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+  // evaluate(), not addScriptTag(): a page with a strict CSP (the API explorer) refuses injected script tags, not DevTools evaluation.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(readFileSync(AXE, 'utf8'));
   const violations = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} [${(n.any[0] ?? n.all[0] ?? n.none[0])?.message ?? ''}] "${(n.html ?? '').slice(0, 120)}"`) }));

@@ -532,4 +532,43 @@ export const tests = [
       await finish();
     },
   }))),
+  ...[['noc', 'Viewer'], ['devops', 'Editor'], ['admin', 'Admin']].map(([user, role]) => ({
+    name: `app API explorer (${role}, dark and light): Overview links to the service's /docs through the ${role.toLowerCase()} route; operations listed; "try it out" GET whoami answers as ${role} even when another role is asked; axe clean`,
+    async run({ browser, base, shot }) {
+      const doc = (await import('yaml')).parse(readFileSync(new URL('../../docs/remediation-openapi.yaml', import.meta.url), 'utf8'));
+      const ops = Object.entries(doc.paths).flatMap(([p, o]) => Object.keys(o).map((m) => `${m.toUpperCase()} ${p}`));
+      const route = role.toLowerCase();
+      for (const theme of ['dark', 'light']) {
+        const { page, finish, calls } = await openApp(browser, base, user, `${APP}/overview`, { theme });
+        const link = page.getByTestId('api-explorer');
+        const href = await link.getAttribute('href');
+        assert.equal(href, `/api/plugin-proxy/${PLUGIN_ID}/${route}/docs/`);
+        await page.emulateMedia({ colorScheme: theme });
+        await page.goto(new URL(href, page.url()).href, { waitUntil: 'load' });
+        await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
+        const shown = await page.locator('.opblock-summary').evaluateAll((els) => els.map((e) => `${e.querySelector('.opblock-summary-method').textContent.trim()} ${e.querySelector('.opblock-summary-path').getAttribute('data-path')}`));
+        assert.deepEqual([...shown].sort(), [...ops].sort(), 'every operation of docs/remediation-openapi.yaml is listed');
+        // Ask for another role: Grafana's route sets X-OptiFiber-Role over what the browser sends.
+        const asked = role === 'Admin' ? 'Viewer' : 'Admin';
+        const op = page.locator('.opblock-get').filter({ has: page.locator('[data-path="/api/v1/whoami"]') });
+        await op.locator('.opblock-summary-control').click();
+        await op.getByRole('button', { name: 'Try it out' }).click();
+        await op.locator('tr[data-param-name="X-OptiFiber-Role"] select').selectOption(asked);
+        await op.getByRole('button', { name: 'Execute' }).click();
+        const live = op.locator('.live-responses-table');
+        await live.waitFor({ timeout: 10_000 });
+        assert.equal((await live.locator('tr.response .response-col_status').first().innerText()).trim(), '200');
+        const body = JSON.parse(await live.locator('tr.response .response-col_description pre').first().innerText());
+        assert.equal(body.role, role, `the service saw ${role} (asked for ${asked})`);
+        assert.match(await op.locator('.request-url pre').innerText(), new RegExp(`/api/plugin-proxy/${PLUGIN_ID}/${route}/api/v1/whoami$`));
+        const used = calls();
+        assert.ok(used.some((c) => c.path === `${route}/api/v1/whoami` && c.role === role && c.status === 200), `try it out went through the ${route} route: ${JSON.stringify(used.slice(-3))}`);
+        await page.mouse.move(0, 0);
+        await shot(page, `app-api-explorer-${route}-${theme}`);
+        await axeCheck(page, `API explorer, ${role}, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  })),
 ];

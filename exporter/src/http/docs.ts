@@ -24,8 +24,18 @@ const VENDORED: Record<string, string> = {
 };
 
 // BaseLayout: no top bar with a free URL field (the explorer shows this server's document only).
+// deepLinking off: its anchors sit inside the operation's toggle button (nested interactive controls).
+// swagger-ui leaves the server and parameter fields without an accessible name: they get one here.
 const INIT_JS = `window.addEventListener('load', function () {
-  window.ui = SwaggerUIBundle({ url: 'openapi.yaml', dom_id: '#swagger-ui', deepLinking: true, presets: [SwaggerUIBundle.presets.apis], layout: 'BaseLayout' });
+  window.ui = SwaggerUIBundle({ url: 'openapi.yaml', dom_id: '#swagger-ui', deepLinking: false, presets: [SwaggerUIBundle.presets.apis], layout: 'BaseLayout' });
+  new MutationObserver(function () {
+    document.querySelectorAll('tr[data-param-name] select, tr[data-param-name] input, tr[data-param-name] textarea').forEach(function (el) {
+      if (!el.hasAttribute('aria-label')) el.setAttribute('aria-label', el.closest('tr').getAttribute('data-param-name'));
+    });
+    document.querySelectorAll('#servers, .body-param-content-type select, .content-type').forEach(function (el) {
+      if (!el.hasAttribute('aria-label')) el.setAttribute('aria-label', el.id === 'servers' ? 'Server' : 'Media type');
+    });
+  }).observe(document.body, { childList: true, subtree: true });
 });
 `;
 
@@ -34,6 +44,19 @@ const INIT_JS = `window.addEventListener('load', function () {
 // method badges are inverted back so their colours keep their meaning.
 const THEME_CSS = `html { color-scheme: light dark; }
 main h1 { font-family: sans-serif; font-size: 1.25rem; margin: 1rem 20px 0; color: #1b1b1b; }
+/* swagger-ui's own colours below 4.5:1 (axe-core, WCAG AA): darker shades of the same hues */
+.swagger-ui .info .title small { background: #555b66; }
+.swagger-ui .info .title small.version-stamp { background: #3f6a00; }
+.swagger-ui .info .url, .swagger-ui .info .base-url { color: #3b4151; }
+.swagger-ui .opblock.opblock-get .opblock-summary-method { background: #1a5fb4; }
+.swagger-ui .opblock.opblock-post .opblock-summary-method { background: #1a7a4c; }
+.swagger-ui .opblock.opblock-put .opblock-summary-method { background: #9a4d00; }
+.swagger-ui .btn.cancel { color: #b00020; border-color: #b00020; }
+.swagger-ui .parameter__in, .swagger-ui .parameter__type { color: #4a4f5a; }
+.swagger-ui .btn.execute { background: #1a5fb4; border-color: #1a5fb4; }
+.swagger-ui .download-contents { background: #555b66; }
+.swagger-ui .btn.authorize { color: #1a7a4c; border-color: #1a7a4c; }
+.swagger-ui .btn.authorize svg { fill: #1a7a4c; }
 @media (prefers-color-scheme: dark) {
   html { background: #111217; }
   body { filter: invert(0.9) hue-rotate(180deg); background: #fff; }

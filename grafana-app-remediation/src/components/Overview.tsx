@@ -4,6 +4,7 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Alert, Badge, Button, ConfirmModal, Icon, Input, LinkButton, LoadingPlaceholder, Stack, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useState } from 'react';
+import { PROXY_BASE, ROUTE_FOR_ROLE } from '../api.js';
 import { useEnv, useLoad } from '../env.js';
 import { capacityChange, formatAge, formatDuration, formatTime, splitHealthError } from '../logic.js';
 import { whyNot } from '../roles.js';
@@ -87,6 +88,12 @@ export function Overview() {
             <LinkButton size="sm" variant="secondary" icon="apps" href={`${env.subUrl}/d/optifiber-remediation`} data-testid="remediation-dashboard">
               Remediation dashboard
             </LinkButton>
+            {env.role && (
+              // The service's API explorer, through the plugin proxy route of the user's role (the token never reaches the browser).
+              <LinkButton size="sm" variant="secondary" icon="book-open" href={`${env.subUrl}${PROXY_BASE}/${ROUTE_FOR_ROLE[env.role]}/docs/`} target="_blank" data-testid="api-explorer">
+                API explorer
+              </LinkButton>
+            )}
             <Button size="sm" variant="secondary" icon="sync" onClick={ov.reload} data-testid="refresh">
               Refresh
             </Button>
