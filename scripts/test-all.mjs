@@ -36,7 +36,8 @@ const suites = [
     cmd: ['node', 'grafana-app-remediation/service/e2e/closed-loop.mjs'],
     parse: 'lines',
   },
-  { name: 'kernel module under QEMU', cmd: ['node', 'kernel/tests/run-qemu.mjs'], parse: 'lines' },
+  { name: 'kernel module under QEMU (Linux 6.1, x86-64)', cmd: ['node', 'kernel/tests/run-qemu.mjs', '--kernel', '6.1'], parse: 'lines' },
+  { name: 'kernel module under QEMU (Linux 6.12, x86-64)', cmd: ['node', 'kernel/tests/run-qemu.mjs', '--kernel', '6.12'], parse: 'lines' },
 ];
 
 const only = process.argv.slice(2);

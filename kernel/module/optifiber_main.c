@@ -57,6 +57,7 @@
 #include <linux/workqueue.h>
 
 #include "../sim/ofsim.h"
+#include "optifiber_compat.h"
 
 #define OF_DEFAULT_SITES	"MicrosoftDC,Dallas,Dobbins,Stone"
 #define OF_CMD_MAX_WRITE	4096	/* bytes per cmd_control write() */
@@ -294,7 +295,7 @@ static int of_info_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EPERM;
 	if (vma->vm_pgoff >= of.npages || npages > of.npages - vma->vm_pgoff)
 		return -EINVAL;
-	vma->vm_flags &= ~VM_MAYWRITE;
+	vm_flags_clear(vma, VM_MAYWRITE);
 	return remap_vmalloc_range(vma, of.pages, vma->vm_pgoff);
 }
 
@@ -534,8 +535,7 @@ static int __init optifiber_init(void)
 	}
 
 	of.period = ms_to_ktime(tick_ms);
-	hrtimer_init(&of.timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
-	of.timer.function = of_timer_fn;
+	hrtimer_setup(&of.timer, of_timer_fn, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	if (!READ_ONCE(of.done))
 		hrtimer_start(&of.timer, ktime_add(ktime_get(), of.period),
 			      HRTIMER_MODE_ABS);

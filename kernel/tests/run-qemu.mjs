@@ -15,6 +15,8 @@
 //
 // Output: one "PASS kernel: <case>" / "FAIL kernel: <case>: <reason>" line per
 // case, then "N passed, N failed"; exit 1 on any failure or missing case.
+// Arguments: --kernel 6.1 (default) | 6.12: the Debian kernel series whose
+// headers build the module and whose image boots the VM.
 // Environment: OF_QEMU_TIMEOUT_S (default 300), OF_VERBOSE=1 (echo the console
 // while it runs), OF_VM_NO_MODELS=1 (the in-VM exporter without onnxruntime
 // and the models: smaller initramfs, exporter_models_up then fails). The console of the last run is kept in
@@ -33,6 +35,25 @@ const cache = path.join(repo, '.cache', 'kernel');
 const buildDir = path.join(kernelDir, 'build', 'vm');
 const TIMEOUT_S = Number(process.env.OF_QEMU_TIMEOUT_S || 300);
 const VERBOSE = !!process.env.OF_VERBOSE;
+
+function argValue(name, dflt) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
+}
+// Debian's kernel series: the headers package that provides it, and the
+// version pattern of /usr/src/linux-headers-<version> (6.1.0-57-amd64,
+// 6.12.118+deb12-amd64).
+const SERIES = {
+  '6.1': { headersPkg: 'linux-headers-amd64', re: /^linux-headers-(6\.1\.0-(\d+)-amd64)$/ },
+  '6.12': { headersPkg: 'linux-headers-6.12-amd64', re: /^linux-headers-(6\.12\.(\d+)\+deb\d+-amd64)$/ },
+};
+const KSERIES = argValue('--kernel', '6.1');
+const LABEL = `kernel ${KSERIES}`; // "PASS kernel 6.12: <case>"
+if (!SERIES[KSERIES]) {
+  console.log(`FAIL kernel: harness: --kernel ${KSERIES}: supported ${Object.keys(SERIES).join(', ')}`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 
 // The parity run: same parameters in the kernel and in the simulator.
 const PARITY = {
@@ -82,14 +103,13 @@ function which(cmd) {
 
 // ---------------------------------------------------------------- 1. prereqs
 
-const APT_PKGS = ['linux-headers-amd64', 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'xz-utils'];
+const APT_PKGS = [SERIES[KSERIES].headersPkg, 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'xz-utils', 'zstd'];
 
 function headersVersion() {
-  const vers = fs.existsSync('/usr/src')
-    ? fs.readdirSync('/usr/src').map((d) => /^linux-headers-(6\.1\.0-\d+-amd64)$/.exec(d)?.[1]).filter(Boolean)
-    : [];
-  vers.sort((a, b) => Number(a.split('-')[1]) - Number(b.split('-')[1]));
-  return vers.at(-1) ?? null;
+  const { re } = SERIES[KSERIES];
+  const vers = fs.existsSync('/usr/src') ? fs.readdirSync('/usr/src').map((d) => re.exec(d)).filter(Boolean) : [];
+  vers.sort((a, b) => Number(a[2]) - Number(b[2]));
+  return vers.at(-1)?.[1] ?? null;
 }
 
 function busyboxStatic() {
@@ -100,10 +120,11 @@ function busyboxStatic() {
 
 function ensurePrereqs() {
   const missing = [];
-  if (!headersVersion()) missing.push('linux-headers-amd64');
+  if (!headersVersion()) missing.push(SERIES[KSERIES].headersPkg);
   if (!which('qemu-system-x86_64')) missing.push('qemu-system-x86');
   if (!busyboxStatic()) missing.push('busybox-static');
   if (!which('xz')) missing.push('xz-utils');
+  if (!which('zstd')) missing.push('zstd');
   if (!which('cpio')) missing.push('cpio');
   if (!which('modinfo')) missing.push('kmod');
   if (missing.length) {
@@ -114,8 +135,30 @@ function ensurePrereqs() {
     run('apt-get', ['install', '-y', '--no-install-recommends', ...APT_PKGS], { stdio: 'inherit' });
   }
   const ver = headersVersion();
-  if (!ver) throw new Error('no /usr/src/linux-headers-6.1.0-NN-amd64 after installing linux-headers-amd64');
+  if (!ver) throw new Error(`no /usr/src/linux-headers-${KSERIES}.*-amd64 after installing ${SERIES[KSERIES].headersPkg}`);
   return ver;
+}
+
+// bzImage: setup code, then the compressed ELF vmlinux; Debian's 6.1 uses xz
+// (magic FD 37 7A 58 5A 00), 6.12 zstd (magic 28 B5 2F FD). Like the kernel's
+// scripts/extract-vmlinux: try each magic until one decompresses to an ELF.
+const DECOMPRESSORS = [
+  { name: 'xz', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), cmd: ['xz', '-dc', '--single-stream'] },
+  { name: 'zstd', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), cmd: ['zstd', '-dcq'] },
+];
+
+function extractVmlinux(z) {
+  for (const d of DECOMPRESSORS) {
+    for (let off = z.indexOf(d.magic); off >= 0; off = z.indexOf(d.magic, off + 1)) {
+      // zstd complains about the bytes after its frame but has written the ELF by then
+      const r = spawnSync(d.cmd[0], d.cmd.slice(1), { input: z.subarray(off), maxBuffer: 1 << 30 });
+      if (r.stdout && r.stdout.length > 4 && r.stdout.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'))) {
+        log(`vmlinux: ${d.name} stream at offset ${off} of vmlinuz, ${(r.stdout.length / 1048576).toFixed(1)} MiB ELF`);
+        return r.stdout;
+      }
+    }
+  }
+  return null;
 }
 
 // The running kernel of the VM: the Debian image matching the headers.
@@ -139,21 +182,8 @@ function ensureVmlinux(ver) {
   log(`dpkg -x ${deb}`);
   run('dpkg', ['-x', path.join(cache, deb), x]);
   const vmlinuz = path.join(x, 'boot', `vmlinuz-${ver}`);
-  const z = fs.readFileSync(vmlinuz);
-  // bzImage: setup code, then the xz-compressed ELF vmlinux (xz magic FD 37 7A 58 5A 00)
-  const magic = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
-  let off = z.indexOf(magic);
-  let elf = null;
-  while (off >= 0 && !elf) {
-    const r = spawnSync('xz', ['-dc', '--single-stream'], { input: z.subarray(off), maxBuffer: 1 << 30 });
-    if (r.stdout && r.stdout.length > 4 && r.stdout.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'))) {
-      elf = r.stdout;
-      log(`vmlinux: xz stream at offset ${off} of vmlinuz, ${(elf.length / 1048576).toFixed(1)} MiB ELF`);
-    } else {
-      off = z.indexOf(magic, off + 1);
-    }
-  }
-  if (!elf) throw new Error(`no xz-compressed ELF found in ${vmlinuz}`);
+  const elf = extractVmlinux(fs.readFileSync(vmlinuz));
+  if (!elf) throw new Error(`no xz- or zstd-compressed ELF found in ${vmlinuz}`);
   fs.writeFileSync(`${vmlinux}.tmp`, elf);
   fs.renameSync(`${vmlinux}.tmp`, vmlinux);
   fs.rmSync(x, { recursive: true, force: true });
@@ -162,9 +192,9 @@ function ensureVmlinux(ver) {
 
 // ------------------------------------------------------------------ 2. build
 
-function build() {
-  log('make -C kernel module');
-  run('make', ['-s', '-C', kernelDir, 'module']);
+function build(ver) {
+  log(`make -C kernel module KVER=${ver}`);
+  run('make', ['-s', '-C', kernelDir, 'module', `KVER=${ver}`]);
   const ko = path.join(kernelDir, 'optifiber.ko');
   if (!fs.existsSync(ko)) throw new Error('make module produced no kernel/optifiber.ko');
   let sim = null;
@@ -505,7 +535,7 @@ async function main() {
   timings.prereqs = Date.now() - t0;
 
   t = Date.now();
-  const b = build();
+  const b = build(ver);
   timings.build = Date.now() - t;
 
   t = Date.now();
@@ -597,21 +627,21 @@ async function main() {
   }
   for (const c of ALL) {
     const r = results.has(c) ? results.get(c) : why;
-    if (r === null) { pass++; console.log(`PASS kernel: ${c}`); } else { fail++; console.log(`FAIL kernel: ${c}: ${r}`); }
+    if (r === null) { pass++; console.log(`PASS ${LABEL}: ${c}`); } else { fail++; console.log(`FAIL ${LABEL}: ${c}: ${r}`); }
   }
   for (const [c, r] of results) {
     if (ALL.includes(c)) continue;
-    if (r === null) { pass++; console.log(`PASS kernel: ${c}`); } else { fail++; console.log(`FAIL kernel: ${c}: ${r}`); }
+    if (r === null) { pass++; console.log(`PASS ${LABEL}: ${c}`); } else { fail++; console.log(`FAIL ${LABEL}: ${c}: ${r}`); }
   }
   timings.total = Date.now() - t0;
   log(`timings: prereqs ${secs(timings.prereqs)}, build ${secs(timings.build)}, initramfs ${secs(timings.initramfs)}` +
     `${timings.hostParity !== undefined ? `, host parity ${secs(timings.hostParity)}` : ''}, VM ${secs(timings.vm)}, total ${secs(timings.total)}`);
-  console.log(`${pass} passed, ${fail} failed`);
+  console.log(`${pass} passed, ${fail} failed (Linux ${ver}, x86-64)`);
   process.exitCode = fail ? 1 : 0;
 }
 
 main().catch((e) => {
-  console.log(`FAIL kernel: harness: ${e.message.split('\n')[0]}`);
+  console.log(`FAIL ${LABEL}: harness: ${e.message.split('\n')[0]}`);
   console.error(e.message);
   console.log('0 passed, 1 failed');
   process.exitCode = 1;
