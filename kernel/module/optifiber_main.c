@@ -564,11 +564,9 @@ static void __exit optifiber_exit(void)
 
 	/* 2. tell readers that still map the pages that the writer is gone */
 	mutex_lock(&of.lock);
-	WRITE_ONCE(d->seq, d->seq + 1);
-	smp_wmb();	/* odd seq visible before the change; pairs with the reader's smp_rmb() */
+	ofsim_seq_write_begin(&d->seq);
 	WRITE_ONCE(d->flags, d->flags & ~OPTIFIBER_DIR_F_LIVE);
-	smp_wmb();	/* the change visible before the even seq */
-	WRITE_ONCE(d->seq, d->seq + 1);
+	ofsim_seq_write_end(&d->seq);
 	mutex_unlock(&of.lock);
 
 	/* 3. waits for in-flight read/write/mmap calls and closes open files */

@@ -642,7 +642,7 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	u64 el = 0, fstart = 0, fend = 0, n;
 	s64 ppm, sfac;
 	s32 rx, osnr, q_mdb, temp, cd, tod_sin;
-	u32 link, bias, fault, seq;
+	u32 link, bias, fault;
 	int los;
 
 	/* faults: expiry, then cmd_control, then a random start */
@@ -776,9 +776,7 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	}
 
 	/* publish under the page seqcount */
-	seq = pg->seq;
-	WRITE_ONCE(pg->seq, seq + 1);
-	smp_wmb();
+	ofsim_seq_write_begin(&pg->seq);
 	pg->flags = OPTIFIBER_SITE_F_VALID;
 	pg->sample_seq = sim->tick;
 	pg->update_time_ns = c->now_ns;
@@ -808,8 +806,7 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	pg->fault_start_sim_s = fstart;
 	pg->fault_end_sim_s = fend;
 	pg->faults_total = s->faults_total;
-	smp_wmb();
-	WRITE_ONCE(pg->seq, seq + 2);
+	ofsim_seq_write_end(&pg->seq);
 }
 
 void ofsim_tick(struct ofsim *sim, u64 now_ns)
@@ -817,7 +814,7 @@ void ofsim_tick(struct ofsim *sim, u64 now_ns)
 	struct optifiber_dir *dir = sim->dir;
 	struct ofsim_tick_ctx c;
 	u64 rate;
-	u32 dseq, i;
+	u32 i;
 
 	sim->tick++;
 	c.dt = sim->p.time_scale;
@@ -847,15 +844,12 @@ void ofsim_tick(struct ofsim *sim, u64 now_ns)
 	ofsim_ar_init(&c.ar_osnr, c.dt, 120);
 	ofsim_ar_init(&c.ar_temp, c.dt, 1800);
 
-	dseq = dir->seq;
-	WRITE_ONCE(dir->seq, dseq + 1);
-	smp_wmb();
+	ofsim_seq_write_begin(&dir->seq);
 	for (i = 0; i < sim->p.nsites; i++)
 		ofsim_site_tick(sim, i, &c);
 	dir->flags = OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_SIMULATED;
 	dir->tick = sim->tick;
 	dir->sim_time_s = c.t;
 	dir->update_time_ns = now_ns;
-	smp_wmb();
-	WRITE_ONCE(dir->seq, dseq + 2);
+	ofsim_seq_write_end(&dir->seq);
 }

@@ -57,6 +57,38 @@ struct ofsim_cmd {
 	u32	duration_s;	/* simulated seconds for FAULT */
 };
 
+/**
+ * ofsim_seq_write_begin() - begin a write of a page under its seqcount
+ * @seq: the page's seq field (struct optifiber_dir or optifiber_site)
+ *
+ * Makes @seq odd: readers wait or retry until ofsim_seq_write_end().
+ * Writers must be serialised by the host's lock.  The protocol and the
+ * reader's half are in include/uapi/linux/optifiber.h.
+ */
+static inline void ofsim_seq_write_begin(__u32 *seq)
+{
+	WRITE_ONCE(*seq, *seq + 1);
+	/*
+	 * The odd seq before any field store: a reader that sees a new field
+	 * sees a changed seq at its re-check (pairs with its second smp_rmb()).
+	 */
+	smp_wmb();
+}
+
+/**
+ * ofsim_seq_write_end() - end a write begun by ofsim_seq_write_begin()
+ * @seq: the same seq field
+ */
+static inline void ofsim_seq_write_end(__u32 *seq)
+{
+	/*
+	 * Every field store before the even seq: a reader that sees the even
+	 * seq sees the whole write (pairs with its first smp_rmb()).
+	 */
+	smp_wmb();
+	WRITE_ONCE(*seq, *seq + 1);
+}
+
 /* Size in bytes of the host allocation for sim->sites. */
 size_t ofsim_sites_size(u32 nsites);
 
