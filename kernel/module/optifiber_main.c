@@ -59,6 +59,18 @@
 #include "../sim/ofsim.h"
 #include "optifiber_compat.h"
 
+/*
+ * Limits.  The ABI lays out one struct per 4 KiB page and the mapping is
+ * made of kernel pages, so other page sizes would need a different ABI;
+ * the simulation core computes in u64 with unsigned __int128 products.
+ */
+#if PAGE_SHIFT != 12
+#error "optifiber.ko needs 4 KiB pages (OPTIFIBER_PAGE_SIZE); this kernel has other pages"
+#endif
+#if BITS_PER_LONG != 64
+#error "optifiber.ko needs a 64-bit kernel (u64 arithmetic, unsigned __int128)"
+#endif
+
 #define OF_DEFAULT_SITES	"MicrosoftDC,Dallas,Dobbins,Stone"
 #define OF_CMD_MAX_WRITE	4096	/* bytes per cmd_control write() */
 #define OF_TICK_MS_MIN		10
@@ -358,7 +370,8 @@ static ssize_t of_cmd_write(struct file *file, const char __user *ubuf,
 		max += buf[i] == '\n';
 	if (!max)
 		max = 1;
-	cmds = kmalloc_array(max, sizeof(*cmds), GFP_KERNEL);
+	/* up to 4096 lines * 20 bytes: the user picks the size, avoid order-5 kmalloc */
+	cmds = kvmalloc_array(max, sizeof(*cmds), GFP_KERNEL);
 	if (!cmds) {
 		ret = -ENOMEM;
 		goto out_buf;
@@ -383,7 +396,7 @@ static ssize_t of_cmd_write(struct file *file, const char __user *ubuf,
 	ret = len;
 
 out_cmds:
-	kfree(cmds);
+	kvfree(cmds);
 out_buf:
 	kfree(buf);
 	return ret;

@@ -68,7 +68,7 @@ const PARITY = {
 
 // Cases the in-VM programs must report, in order.
 const VM_CASES = [
-  'invalid_params', 'load', 'abi_directory', 'site_names', 'summary_lists_sites',
+  'boot_checks_active', 'invalid_params', 'load', 'abi_directory', 'site_names', 'summary_lists_sites',
   'mmap_read_advances', 'seqcount_snapshot_consistent', 'mmap_write_refused', 'mprotect_write_refused',
   'rdwr_write_refused', 'mmap_bounds', 'cmd_add_raises_capacity',
   'fault_osnr_degrade', 'fault_clear', 'bad_commands', 'cmd_unprivileged_refused',
@@ -76,11 +76,12 @@ const VM_CASES = [
   'nsites_max', 'dmesg_clean',
 ];
 const READER_CASES = ['ts_reader_open', 'ts_reader_matches_pages', 'ts_reader_samples_advance',
-  'ts_reader_source_gone'];
+  'ts_reader_source_gone', 'dmesg_clean_after_reader'];
 // The real exporter in the VM (kernel/tests/vm/exporter-check.mjs), plus
 // exporter_metrics_lint: promtool on the host over the scrape the VM printed.
 const EXPORTER_CASES = ['exporter_starts', 'exporter_models_up', 'exporter_metrics_match_pages',
-  'exporter_control_requires_token', 'exporter_control_cmd_add', 'exporter_sigterm', 'exporter_metrics_lint'];
+  'exporter_control_requires_token', 'exporter_control_cmd_add', 'exporter_sigterm', 'exporter_metrics_lint',
+  'dmesg_clean_after_exporter'];
 const WITH_MODELS = !process.env.OF_VM_NO_MODELS;
 
 const t0 = Date.now();
@@ -406,6 +407,7 @@ if /bin/optifiber_vmtest parity /optifiber.ko "${parityParams}" ${PARITY.max_tic
     echo "PARITY error no optifiber-sim in the initramfs"
   fi
 fi
+/bin/optifiber_vmtest dmesg parity
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME parity $s"
 if [ -f /app/exporter/dist/source/page-reader.js ]; then
   /bin/optifiber_vmtest load /optifiber.ko "tick_ms=50 seed=7" && \\
@@ -414,6 +416,7 @@ if [ -f /app/exporter/dist/source/page-reader.js ]; then
 else
   echo "READER MISSING exporter/dist/source/page-reader.js"
 fi
+/bin/optifiber_vmtest dmesg reader
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader $s"
 if [ -f /app/exporter/dist/cli.js ]; then
   /bin/optifiber_vmtest load /optifiber.ko "tick_ms=500 seed=11" && \\
@@ -422,6 +425,7 @@ if [ -f /app/exporter/dist/cli.js ]; then
 else
   echo "EXPORTER MISSING exporter/dist/cli.js"
 fi
+/bin/optifiber_vmtest dmesg exporter
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME exporter $s"
 dmesg | grep -E "BUG|Oops|WARNING|Call Trace|optifiber" | sed 's/^/DMESG /' | tail -n 40
 echo "VMTEST END"
@@ -453,11 +457,18 @@ function testInitramfs(b, parityParams) {
 
 // ---------------------------------------------------------------- 4. boot
 
+// init_on_free=1: the kernel zeroes every page it frees, so a page freed
+// while user space still maps it (a missing page reference) reads as zeros,
+// and rmmod_while_mapped, which reads magic and names after rmmod, fails.
+// Without it a freed but not yet reused page looks intact. The in-VM test
+// checks /proc/cmdline for it (boot_checks_active).
+const BOOT_CHECKS = 'init_on_free=1';
+
 function boot(vmlinux, initrd) {
   return new Promise((resolve) => {
     const args = ['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '1024',
       '-kernel', vmlinux, '-initrd', initrd, '-nographic', '-no-reboot', '-nodefaults',
-      '-serial', 'stdio', '-append', 'console=ttyS0 panic=-1 quiet'];
+      '-serial', 'stdio', '-append', `console=ttyS0 panic=-1 quiet ${BOOT_CHECKS}`];
     const q = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let timedOut = false;
@@ -621,7 +632,7 @@ async function main() {
   let pass = 0;
   let fail = 0;
   const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
-  const ALL = [...VM_CASES, 'parity', ...READER_CASES, ...EXPORTER_CASES];
+  const ALL = [...VM_CASES, 'parity', 'dmesg_clean_after_parity', ...READER_CASES, ...EXPORTER_CASES];
   if (!results.has('exporter_metrics_lint') && results.get('exporter_metrics_match_pages') !== undefined) {
     results.set('exporter_metrics_lint', 'no scrape from the VM (exporter_metrics_match_pages did not pass)');
   }
