@@ -4,7 +4,9 @@
  * supports (Debian's 6.1 and 6.12, and newer).  The module is written
  * against the current API; for older kernels this file supplies the
  * current name, built from the old one.  Nothing else in the module tests
- * LINUX_VERSION_CODE.
+ * LINUX_VERSION_CODE.  checkpatch asks in-tree code not to test it at all
+ * (in-tree code is written for the one kernel it is merged into); an
+ * out-of-tree module must, so the two tests below carry that reason.
  */
 #ifndef _OPTIFIBER_COMPAT_H
 #define _OPTIFIBER_COMPAT_H
@@ -13,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/version.h>
 
+/* checkpatch: LINUX_VERSION_CODE CONSTANT_COMPARISON: out of tree, one file asks */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 /* 6.3 made vma->vm_flags read-only; writers use vm_flags_{set,clear}(). */
 static inline void vm_flags_clear(struct vm_area_struct *vma,
@@ -22,6 +25,7 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
+/* checkpatch: LINUX_VERSION_CODE CONSTANT_COMPARISON: as above */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 /*
  * 6.13 replaced hrtimer_init() followed by an assignment to ->function

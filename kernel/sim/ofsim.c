@@ -294,7 +294,7 @@ static u64 ofsim_post_fec(u64 pre_e18)
 	x = ofsim_mul_div(pre_e18, 1 << 16, OFSIM_FEC_LIMIT_E18);
 	x2 = (x * x) >> 16;		/* < 1600 << 16 */
 	x4 = (x2 * x2) >> 16;		/* < 2.56e6 << 16 */
-	x8 = (u64)(((unsigned __int128)x4 * x4) >> 16);
+	x8 = (u64)(((__uint128_t)x4 * x4) >> 16);
 	x8 = ofsim_mul_div(x8, 1000000, 1 << 16); /* 1e-12 * 1e18 */
 	return x8 < pre_e18 ? x8 : pre_e18;
 }
@@ -666,11 +666,10 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	/* faults: expiry, then cmd_control, then a random start */
 	if (s->fault && t >= s->fault_end_s)
 		ofsim_fault_end(s);
-	if (s->pend_op == OFSIM_PEND_CLEAR) {
+	if (s->pend_op == OFSIM_PEND_CLEAR)
 		ofsim_fault_end(s);
-	} else if (s->pend_op == OFSIM_PEND_START) {
+	else if (s->pend_op == OFSIM_PEND_START)
 		ofsim_fault_start(s, s->pend_fault, t, s->pend_duration_s);
-	}
 	s->pend_op = OFSIM_PEND_NONE;
 	if (c->fault_thresh && !s->fault &&
 	    (ofsim_next(&s->frng) >> 1) < c->fault_thresh) {
@@ -701,7 +700,7 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	ppm += (s64)s->weekly_amp_ppm * ofsim_sin(c->week_phase) / 32767;
 	if (ppm < 100000)
 		ppm = 100000;
-	offered = (u64)(((unsigned __int128)s->base_bps * s->growth_q40) >> 40);
+	offered = (u64)(((__uint128_t)s->base_bps * s->growth_q40) >> 40);
 	offered = ofsim_mul_div(offered, (u64)ppm, OFSIM_PPM);
 	if (fault == OPTIFIBER_FAULT_TRAFFIC_SURGE)
 		offered = offered / 1000 * (u64)s->fault_mag;

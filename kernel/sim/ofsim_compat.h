@@ -29,14 +29,17 @@ typedef uint64_t u64;
 typedef int32_t s32;
 typedef int64_t s64;
 
-#define WRITE_ONCE(x, val)	(*(volatile __typeof__(x) *)&(x) = (val))
-#define READ_ONCE(x)		(*(volatile __typeof__(x) *)&(x))
+/* single, untorn accesses, as the kernel's: relaxed C11 atomics */
+#define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+/* store-store order: a release fence orders every earlier store before later ones */
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+/* load-load order: an acquire fence orders every earlier load before later ones */
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
 #endif
 
 #if !defined(__SIZEOF_INT128__)
-#error "the simulation core needs a 64-bit target with unsigned __int128"
+#error "the simulation core needs a 64-bit target with __uint128_t"
 #endif
 
 /**
@@ -52,7 +55,7 @@ typedef int64_t s64;
  */
 static inline u64 ofsim_mul_div_long(u64 a, u64 b, u64 c)
 {
-	unsigned __int128 n = (unsigned __int128)a * b;
+	__uint128_t n = (__uint128_t)a * b;
 	u64 hi = (u64)(n >> 64), lo = (u64)n, q = 0;
 	int i;
 
@@ -88,7 +91,7 @@ static inline u64 ofsim_mul_div_long(u64 a, u64 b, u64 c)
 #else
 static inline u64 ofsim_mul_div(u64 a, u64 b, u64 c)
 {
-	return (u64)((unsigned __int128)a * b / c);
+	return (u64)((__uint128_t)a * b / c);
 }
 #endif
 
