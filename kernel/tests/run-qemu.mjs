@@ -16,7 +16,12 @@
 // Output: one "PASS kernel: <case>" / "FAIL kernel: <case>: <reason>" line per
 // case, then "N passed, N failed"; exit 1 on any failure or missing case.
 // Arguments: --kernel 6.1 (default) | 6.12: the Debian kernel series whose
-// headers build the module and whose image boots the VM.
+// headers build the module and whose image boots the VM. --arch arm64 (6.1
+// only): cross-build with gcc-aarch64-linux-gnu against Debian's arm64
+// headers package (apt-get download + dpkg -x, with the host's
+// linux-headers-*-common and linux-kbuild-6.1 tools), boot Debian's arm64
+// image under qemu-system-aarch64 (TCG) and run the C cases, parity and the
+// header's reader example; no Node in that VM.
 // Environment: OF_QEMU_TIMEOUT_S (default 300), OF_VERBOSE=1 (echo the console
 // while it runs), OF_VM_NO_MODELS=1 (the in-VM exporter without onnxruntime
 // and the models: smaller initramfs, exporter_models_up then fails). The console of the last run is kept in
@@ -31,8 +36,6 @@ import zlib from 'node:zlib';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const kernelDir = path.resolve(here, '..');
 const repo = path.resolve(kernelDir, '..');
-const cache = path.join(repo, '.cache', 'kernel');
-const buildDir = path.join(kernelDir, 'build', 'vm');
 const TIMEOUT_S = Number(process.env.OF_QEMU_TIMEOUT_S || 300);
 const VERBOSE = !!process.env.OF_VERBOSE;
 
@@ -48,7 +51,17 @@ const SERIES = {
   '6.12': { headersPkg: 'linux-headers-6.12-amd64', re: /^linux-headers-(6\.12\.(\d+)\+deb\d+-amd64)$/ },
 };
 const KSERIES = argValue('--kernel', '6.1');
-const LABEL = `kernel ${KSERIES}`; // "PASS kernel 6.12: <case>"
+const ARCH = argValue('--arch', 'x86-64');
+const ARM = ARCH === 'arm64';
+if (!['x86-64', 'arm64'].includes(ARCH) || (ARM && KSERIES !== '6.1')) {
+  console.log(`FAIL kernel: harness: --arch ${ARCH} --kernel ${KSERIES}: supported x86-64 (6.1, 6.12), arm64 (6.1)`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const LABEL = `kernel ${KSERIES}${ARM ? ' arm64' : ''}`; // "PASS kernel 6.12: <case>", "PASS kernel 6.1 arm64: <case>"
+const cache = path.join(repo, '.cache', ARM ? 'kernel-arm64' : 'kernel');
+const buildDir = path.join(kernelDir, 'build', ARM ? 'vm-arm64' : 'vm');
+const CC = ARM ? 'aarch64-linux-gnu-gcc' : 'gcc';
 if (!SERIES[KSERIES]) {
   console.log(`FAIL kernel: harness: --kernel ${KSERIES}: supported ${Object.keys(SERIES).join(', ')}`);
   console.log('0 passed, 1 failed');
@@ -104,7 +117,8 @@ function which(cmd) {
 
 // ---------------------------------------------------------------- 1. prereqs
 
-const APT_PKGS = [SERIES[KSERIES].headersPkg, 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'xz-utils', 'zstd'];
+const APT_PKGS = [SERIES[KSERIES].headersPkg, 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'xz-utils', 'zstd',
+  ...(ARM ? ['qemu-system-arm', 'gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross'] : [])];
 
 function headersVersion() {
   const { re } = SERIES[KSERIES];
@@ -128,6 +142,9 @@ function ensurePrereqs() {
   if (!which('zstd')) missing.push('zstd');
   if (!which('cpio')) missing.push('cpio');
   if (!which('modinfo')) missing.push('kmod');
+  if (ARM && !which('qemu-system-aarch64')) missing.push('qemu-system-arm');
+  if (ARM && !which('aarch64-linux-gnu-gcc')) missing.push('gcc-aarch64-linux-gnu');
+  if (ARM && !fs.existsSync('/usr/aarch64-linux-gnu/lib/libc.a')) missing.push('libc6-dev-arm64-cross');
   if (missing.length) {
     const cmd = `apt-get update && apt-get install -y --no-install-recommends ${APT_PKGS.join(' ')}`;
     if (process.getuid() !== 0) throw new Error(`missing packages ${missing.join(', ')}; run as root:\n  ${cmd}`);
@@ -191,11 +208,61 @@ function ensureVmlinux(ver) {
   return vmlinux;
 }
 
+// arm64: Debian's arm64 image, headers and busybox-static packages, fetched
+// with apt-get download (the arm64 architecture is added for the download
+// only: installing linux-headers-*-arm64:arm64 would pull gcc-12:arm64) and
+// unpacked with dpkg -x into .cache/kernel-arm64/x. The headers tree points
+// at ../linux-headers-<ver>-common and ../../lib/linux-kbuild-6.1: those come
+// from the host (arch-independent sources, host-built kbuild tools).
+function ensureArm64(ver) {
+  const armVer = ver.replace(/-amd64$/, '-arm64');
+  fs.mkdirSync(cache, { recursive: true });
+  const pkgs = [`linux-image-${armVer}-unsigned`, `linux-headers-${armVer}`, 'busybox-static'];
+  const debOf = (p) => fs.readdirSync(cache).find((f) => f.startsWith(`${p}_`) && f.endsWith('_arm64.deb'));
+  const missing = pkgs.filter((p) => !debOf(p));
+  if (missing.length) {
+    if (process.getuid() !== 0) throw new Error(`arm64 packages missing; as root: dpkg --add-architecture arm64 && apt-get update && (cd ${cache} && apt-get download ${missing.map((p) => `${p}:arm64`).join(' ')})`);
+    log(`apt-get download ${missing.map((p) => `${p}:arm64`).join(' ')} (arm64 added for the download only)`);
+    const had = run('dpkg', ['--print-foreign-architectures']).stdout.split('\n').includes('arm64');
+    try {
+      if (!had) run('dpkg', ['--add-architecture', 'arm64']);
+      run('apt-get', ['update', '-qq']);
+      run('apt-get', ['download', ...missing.map((p) => `${p}:arm64`)], { cwd: cache });
+    } finally {
+      if (!had) {
+        run('dpkg', ['--remove-architecture', 'arm64'], { allowFail: true });
+        run('apt-get', ['update', '-qq'], { allowFail: true });
+      }
+    }
+  }
+  const x = path.join(cache, 'x');
+  const kdir = path.join(x, 'usr', 'src', `linux-headers-${armVer}`);
+  const image = path.join(x, 'boot', `vmlinuz-${armVer}`);
+  const busybox = path.join(x, 'bin', 'busybox');
+  if (!fs.existsSync(kdir) || !fs.existsSync(image) || !fs.existsSync(busybox)) {
+    for (const p of pkgs) run('dpkg', ['-x', path.join(cache, debOf(p)), x]);
+  }
+  const links = [[path.join(x, 'usr', 'src', `linux-headers-${ver.replace(/-amd64$/, '-common')}`), `/usr/src/linux-headers-${ver.replace(/-amd64$/, '-common')}`],
+    [path.join(x, 'usr', 'lib', 'linux-kbuild-6.1'), '/usr/lib/linux-kbuild-6.1']];
+  for (const [l, target] of links) {
+    if (!fs.existsSync(target)) throw new Error(`${target} missing (linux-headers-amd64 provides it)`);
+    fs.mkdirSync(path.dirname(l), { recursive: true });
+    fs.rmSync(l, { force: true });
+    fs.symlinkSync(target, l);
+  }
+  return { armVer, kdir, image, busybox };
+}
+
 // ------------------------------------------------------------------ 2. build
 
-function build(ver) {
-  log(`make -C kernel module KVER=${ver}`);
-  run('make', ['-s', '-C', kernelDir, 'module', `KVER=${ver}`]);
+function build(ver, arm) {
+  if (arm) {
+    log(`make -C kernel module KDIR=${path.relative(repo, arm.kdir)} ARCH=arm64`);
+    run('make', ['-s', '-C', kernelDir, 'module', `KDIR=${arm.kdir}`, 'KBUILD_ARGS=ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-']);
+  } else {
+    log(`make -C kernel module KVER=${ver}`);
+    run('make', ['-s', '-C', kernelDir, 'module', `KVER=${ver}`]);
+  }
   const ko = path.join(kernelDir, 'optifiber.ko');
   if (!fs.existsSync(ko)) throw new Error('make module produced no kernel/optifiber.ko');
   let sim = null;
@@ -208,23 +275,31 @@ function build(ver) {
   }
   // the TypeScript reader, for the in-VM reader check (incremental, ~2 s)
   const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
-  if (fs.existsSync(tsc)) {
+  if (!arm && fs.existsSync(tsc)) {
     const r = run(process.execPath, [tsc, '-b', path.join(repo, 'exporter')], { allowFail: true, cwd: repo });
     if (r.status !== 0) log(`tsc -b exporter failed (using the existing exporter/dist):\n${(r.stdout + r.stderr).split('\n').slice(0, 5).join('\n')}`);
   }
   fs.mkdirSync(buildDir, { recursive: true });
   const cflags = ['-static', '-O2', '-Wall', '-Werror', '-I', path.join(kernelDir, 'include', 'uapi')];
   const vmtest = path.join(buildDir, 'optifiber_vmtest');
-  run('gcc', [...cflags, '-pthread', '-o', vmtest, path.join(here, 'vm', 'optifiber_vmtest.c')]);
+  run(CC, [...cflags, '-pthread', '-o', vmtest, path.join(here, 'vm', 'optifiber_vmtest.c')]);
+  // the header's reader example, on the VM's CPU (a weakly ordered one on arm64)
+  let readerExample = null;
+  if (arm) {
+    run('make', ['-s', '-C', kernelDir, 'build/reader_example.inc']);
+    readerExample = path.join(buildDir, 'abi-reader-example');
+    run(CC, ['-std=gnu11', '-D_GNU_SOURCE', ...cflags, '-I', path.join(kernelDir, 'build'), '-pthread', '-o', readerExample,
+      path.join(here, 'abi_reader_example.c')]);
+  }
   // the simulator, static, for its parity hash inside the VM
   let simStatic = null;
   if (sim) {
     simStatic = path.join(buildDir, 'optifiber-sim');
-    run('gcc', ['-std=gnu11', '-D_GNU_SOURCE', ...cflags, '-o', simStatic,
+    run(CC, ['-std=gnu11', '-D_GNU_SOURCE', ...cflags, '-o', simStatic,
       path.join(kernelDir, 'userspace', 'optifiber-sim.c'), path.join(kernelDir, 'sim', 'ofsim.c'),
       path.join(kernelDir, 'sim', 'ofsim_cmd.c'), '-lm']);
   }
-  return { ko, sim, vmtest, simStatic };
+  return { ko, sim, vmtest, simStatic, readerExample };
 }
 
 // -------------------------------------------------------------- 3. initramfs
@@ -409,7 +484,10 @@ if /bin/optifiber_vmtest parity /optifiber.ko "${parityParams}" ${PARITY.max_tic
 fi
 /bin/optifiber_vmtest dmesg parity
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME parity $s"
-if [ -f /app/exporter/dist/source/page-reader.js ]; then
+if [ -x /bin/abi-reader-example ]; then
+  /bin/abi-reader-example | sed -e 's/^PASS /RESULT PASS /' -e 's/^FAIL /RESULT FAIL /'
+  s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader_example $s"
+elif [ -f /app/exporter/dist/source/page-reader.js ]; then
   /bin/optifiber_vmtest load /optifiber.ko "tick_ms=50 seed=7" && \\
     (cd /app && node kernel/tests/vm/reader-check.mjs 2>&1)
   rmmod optifiber 2>/dev/null
@@ -418,7 +496,9 @@ else
 fi
 /bin/optifiber_vmtest dmesg reader
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader $s"
-if [ -f /app/exporter/dist/cli.js ]; then
+if [ -x /bin/abi-reader-example ]; then
+  :
+elif [ -f /app/exporter/dist/cli.js ]; then
   /bin/optifiber_vmtest load /optifiber.ko "tick_ms=500 seed=11" && \\
     (cd /app && node kernel/tests/vm/exporter-check.mjs 2>&1)
   rmmod optifiber 2>/dev/null
@@ -431,6 +511,24 @@ dmesg | grep -E "BUG|Oops|WARNING|Call Trace|optifiber" | sed 's/^/DMESG /' | ta
 echo "VMTEST END"
 poweroff -f
 `;
+}
+
+// arm64: busybox and this run's programs; no Node in that VM.
+function arm64Initramfs(b, arm, parityParams) {
+  const t = new Tree();
+  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'tmp', 'etc']) t.dir(d);
+  t.hostFile('bin/busybox', arm.busybox);
+  const init = initScript(parityParams).replace('#!/bin/busybox sh', '#!/bin/busybox sh\n# arm64: C cases only')
+    .replace('/bin/optifiber_vmtest dmesg reader\n', '/bin/optifiber_vmtest dmesg reader_example\n')
+    .replace('/bin/optifiber_vmtest dmesg exporter\n', '');
+  t.file('init', init, 0o100755);
+  t.hostFile('optifiber.ko', b.ko);
+  t.hostFile('bin/optifiber_vmtest', b.vmtest);
+  if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
+  t.hostFile('bin/abi-reader-example', b.readerExample);
+  const file = path.join(cache, 'initramfs.cpio.gz');
+  fs.writeFileSync(file, t.gz());
+  return file;
 }
 
 function testInitramfs(b, parityParams) {
@@ -466,10 +564,13 @@ const BOOT_CHECKS = 'init_on_free=1';
 
 function boot(vmlinux, initrd) {
   return new Promise((resolve) => {
-    const args = ['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '1024',
+    // arm64: the virt board, a Cortex-A57 (cheaper under TCG than -cpu max,
+    // whose pointer authentication is emulated in software), PL011 console
+    const machine = ARM ? ['-M', 'virt', '-cpu', 'cortex-a57'] : ['-cpu', 'max'];
+    const args = ['-accel', 'tcg,thread=multi', ...machine, '-smp', '2', '-m', '1024',
       '-kernel', vmlinux, '-initrd', initrd, '-nographic', '-no-reboot', '-nodefaults',
-      '-serial', 'stdio', '-append', `console=ttyS0 panic=-1 quiet ${BOOT_CHECKS}`];
-    const q = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      '-serial', 'stdio', '-append', `console=${ARM ? 'ttyAMA0' : 'ttyS0'} panic=-1 quiet ${BOOT_CHECKS}`];
+    const q = spawn(ARM ? 'qemu-system-aarch64' : 'qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; q.kill('SIGKILL'); }, TIMEOUT_S * 1000);
@@ -542,24 +643,32 @@ async function main() {
   const results = new Map(); // case -> null (pass) | reason
   const ver = ensurePrereqs();
   let t = Date.now();
-  const vmlinux = ensureVmlinux(ver);
+  const arm = ARM ? ensureArm64(ver) : null;
+  const vmlinux = ARM ? arm.image : ensureVmlinux(ver);
   timings.prereqs = Date.now() - t0;
 
   t = Date.now();
-  const b = build(ver);
+  const b = build(ver, arm);
   timings.build = Date.now() - t;
 
   t = Date.now();
+  let initrd;
+  if (ARM) {
+    initrd = arm64Initramfs(b, arm, parityParams());
+    timings.initramfs = Date.now() - t;
+    log(`initramfs ${(fs.statSync(initrd).size / 1048576).toFixed(1)} MiB (busybox, C tests)`);
+  } else {
   const base = baseInitramfs();
   const deps = depsInitramfs();
   const test = testInitramfs(b, parityParams());
-  const initrd = path.join(cache, 'initramfs.cpio.gz');
+  initrd = path.join(cache, 'initramfs.cpio.gz');
   fs.writeFileSync(initrd, Buffer.concat([fs.readFileSync(base.file), fs.readFileSync(deps.file), fs.readFileSync(test)]));
   timings.initramfs = Date.now() - t;
   const mib = (f) => (fs.statSync(f).size / 1048576).toFixed(1);
   log(`initramfs ${mib(initrd)} MiB: base ${mib(base.file)} MiB (${base.cached ? 'cached' : 'built'}), ` +
     `exporter deps ${mib(deps.file)} MiB (${deps.count} packages${WITH_MODELS ? ', onnxruntime-node' : ', no models'}; ${deps.cached ? 'cached' : 'built'}), ` +
     `test ${mib(test)} MiB, in ${secs(timings.initramfs)}`);
+  }
 
   // host side of the parity check, while nothing else runs
   let hostParity = null;
@@ -632,7 +741,8 @@ async function main() {
   let pass = 0;
   let fail = 0;
   const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
-  const ALL = [...VM_CASES, 'parity', 'dmesg_clean_after_parity', ...READER_CASES, ...EXPORTER_CASES];
+  const ALL = [...VM_CASES, 'parity', 'dmesg_clean_after_parity',
+    ...(ARM ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES])];
   if (!results.has('exporter_metrics_lint') && results.get('exporter_metrics_match_pages') !== undefined) {
     results.set('exporter_metrics_lint', 'no scrape from the VM (exporter_metrics_match_pages did not pass)');
   }
@@ -647,7 +757,7 @@ async function main() {
   timings.total = Date.now() - t0;
   log(`timings: prereqs ${secs(timings.prereqs)}, build ${secs(timings.build)}, initramfs ${secs(timings.initramfs)}` +
     `${timings.hostParity !== undefined ? `, host parity ${secs(timings.hostParity)}` : ''}, VM ${secs(timings.vm)}, total ${secs(timings.total)}`);
-  console.log(`${pass} passed, ${fail} failed (Linux ${ver}, x86-64)`);
+  console.log(`${pass} passed, ${fail} failed (Linux ${ARM ? arm.armVer : ver}, ${ARCH})`);
   process.exitCode = fail ? 1 : 0;
 }
 
