@@ -21,7 +21,11 @@
 // headers package (apt-get download + dpkg -x, with the host's
 // linux-headers-*-common and linux-kbuild-6.1 tools), boot Debian's arm64
 // image under qemu-system-aarch64 (TCG) and run the C cases, parity and the
-// header's reader example; no Node in that VM.
+// header's reader example; no Node in that VM. --debug-kernel (6.1,
+// x86-64; npm run test:kernel:debug): a small kernel built from Debian's
+// linux-source-6.1 with KASAN, lockdep and KUnit (kernel/tests/debug/
+// debug.config; cached in .cache/kernel-debug/), the C cases, parity, the
+// reader example and the module's KUnit suites (optifiber_kunit.ko).
 // Environment: OF_QEMU_TIMEOUT_S (default 300), OF_VERBOSE=1 (echo the console
 // while it runs), OF_VM_NO_MODELS=1 (the in-VM exporter without onnxruntime
 // and the models: smaller initramfs, exporter_models_up then fails). The console of the last run is kept in
@@ -53,14 +57,16 @@ const SERIES = {
 const KSERIES = argValue('--kernel', '6.1');
 const ARCH = argValue('--arch', 'x86-64');
 const ARM = ARCH === 'arm64';
+const DEBUG = process.argv.includes('--debug-kernel');
+const C_ONLY = ARM || DEBUG; // no Node in the VM: C cases, parity, reader example
 if (!['x86-64', 'arm64'].includes(ARCH) || (ARM && KSERIES !== '6.1')) {
   console.log(`FAIL kernel: harness: --arch ${ARCH} --kernel ${KSERIES}: supported x86-64 (6.1, 6.12), arm64 (6.1)`);
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
-const LABEL = `kernel ${KSERIES}${ARM ? ' arm64' : ''}`; // "PASS kernel 6.12: <case>", "PASS kernel 6.1 arm64: <case>"
-const cache = path.join(repo, '.cache', ARM ? 'kernel-arm64' : 'kernel');
-const buildDir = path.join(kernelDir, 'build', ARM ? 'vm-arm64' : 'vm');
+const LABEL = `kernel ${KSERIES}${ARM ? ' arm64' : ''}${DEBUG ? ' debug' : ''}`; // "PASS kernel 6.12: <case>", "PASS kernel 6.1 arm64: <case>"
+const cache = path.join(repo, '.cache', ARM ? 'kernel-arm64' : DEBUG ? 'kernel-debug' : 'kernel');
+const buildDir = path.join(kernelDir, 'build', ARM ? 'vm-arm64' : DEBUG ? 'vm-debug' : 'vm');
 const CC = ARM ? 'aarch64-linux-gnu-gcc' : 'gcc';
 if (!SERIES[KSERIES]) {
   console.log(`FAIL kernel: harness: --kernel ${KSERIES}: supported ${Object.keys(SERIES).join(', ')}`);
@@ -118,7 +124,8 @@ function which(cmd) {
 // ---------------------------------------------------------------- 1. prereqs
 
 const APT_PKGS = [SERIES[KSERIES].headersPkg, 'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'xz-utils', 'zstd',
-  ...(ARM ? ['qemu-system-arm', 'gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross'] : [])];
+  ...(ARM ? ['qemu-system-arm', 'gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross'] : []),
+  ...(DEBUG ? ['linux-source-6.1', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev'] : [])];
 
 function headersVersion() {
   const { re } = SERIES[KSERIES];
@@ -145,6 +152,9 @@ function ensurePrereqs() {
   if (ARM && !which('qemu-system-aarch64')) missing.push('qemu-system-arm');
   if (ARM && !which('aarch64-linux-gnu-gcc')) missing.push('gcc-aarch64-linux-gnu');
   if (ARM && !fs.existsSync('/usr/aarch64-linux-gnu/lib/libc.a')) missing.push('libc6-dev-arm64-cross');
+  if (DEBUG && !fs.existsSync(DEBUG_TARBALL)) missing.push('linux-source-6.1');
+  if (DEBUG && (!which('flex') || !which('bison') || !which('bc'))) missing.push('flex', 'bison', 'bc');
+  if (DEBUG && !fs.existsSync('/usr/include/libelf.h')) missing.push('libelf-dev');
   if (missing.length) {
     const cmd = `apt-get update && apt-get install -y --no-install-recommends ${APT_PKGS.join(' ')}`;
     if (process.getuid() !== 0) throw new Error(`missing packages ${missing.join(', ')}; run as root:\n  ${cmd}`);
@@ -250,15 +260,52 @@ function ensureArm64(ver) {
     fs.rmSync(l, { force: true });
     fs.symlinkSync(target, l);
   }
-  return { armVer, kdir, image, busybox };
+  return { name: armVer, kdir, image, busybox, kbuildArgs: 'ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-' };
+}
+
+// The debug kernel: tinyconfig + kernel/tests/debug/debug.config, built
+// once (about half an hour of 2 shared cores) and reused while the config
+// and the tarball stay the same (a stamp records both).
+const DEBUG_TARBALL = '/usr/src/linux-source-6.1.tar.xz';
+function ensureDebugKernel() {
+  const src = path.join(cache, 'linux-source-6.1');
+  const out = path.join(cache, 'build');
+  const fragment = path.join(here, 'debug', 'debug.config');
+  const stamp = path.join(out, '.optifiber-stamp');
+  const want = `${fs.statSync(DEBUG_TARBALL).size}:${createHash('sha256').update(fs.readFileSync(fragment)).digest('hex')}`;
+  const vmlinux = path.join(out, 'vmlinux');
+  const ready = () => fs.existsSync(vmlinux) && fs.existsSync(path.join(out, 'Module.symvers')) &&
+    fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want;
+  if (!ready()) {
+    const t = Date.now();
+    fs.mkdirSync(cache, { recursive: true });
+    if (!fs.existsSync(path.join(src, 'Makefile'))) {
+      log(`tar -xJf ${DEBUG_TARBALL} -> ${path.relative(repo, cache)}/`);
+      run('tar', ['-xJf', DEBUG_TARBALL, '-C', cache]);
+    }
+    fs.mkdirSync(out, { recursive: true });
+    log('debug kernel: tinyconfig + debug.config (KASAN, PROVE_LOCKING, KUNIT), make vmlinux modules');
+    run('make', ['-s', '-C', src, `O=${out}`, 'tinyconfig']);
+    run(path.join(src, 'scripts', 'kconfig', 'merge_config.sh'), ['-m', '-O', out, path.join(out, '.config'), fragment]);
+    run('make', ['-s', '-C', src, `O=${out}`, 'olddefconfig']);
+    const config = fs.readFileSync(path.join(out, '.config'), 'utf8');
+    for (const o of ['KASAN', 'KASAN_VMALLOC', 'PROVE_LOCKING', 'KUNIT', 'PVH', 'MODULES']) {
+      if (!config.includes(`\nCONFIG_${o}=y`)) throw new Error(`debug kernel config lacks CONFIG_${o}=y`);
+    }
+    run('nice', ['-n', '10', 'make', '-s', '-C', src, `O=${out}`, '-j2', 'vmlinux', 'modules']);
+    fs.writeFileSync(stamp, want);
+    log(`debug kernel built in ${secs(Date.now() - t)}`);
+  }
+  const release = fs.readFileSync(path.join(out, 'include', 'config', 'kernel.release'), 'utf8').trim();
+  return { name: `${release} (KASAN, PROVE_LOCKING, KUNIT)`, kdir: out, image: vmlinux, busybox: '/bin/busybox', kbuildArgs: '' };
 }
 
 // ------------------------------------------------------------------ 2. build
 
 function build(ver, arm) {
   if (arm) {
-    log(`make -C kernel module KDIR=${path.relative(repo, arm.kdir)} ARCH=arm64`);
-    run('make', ['-s', '-C', kernelDir, 'module', `KDIR=${arm.kdir}`, 'KBUILD_ARGS=ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-']);
+    log(`make -C kernel module KDIR=${path.relative(repo, arm.kdir)} ${arm.kbuildArgs}`);
+    run('make', ['-s', '-C', kernelDir, 'module', `KDIR=${arm.kdir}`, `KBUILD_ARGS=${arm.kbuildArgs}`]);
   } else {
     log(`make -C kernel module KVER=${ver}`);
     run('make', ['-s', '-C', kernelDir, 'module', `KVER=${ver}`]);
@@ -285,7 +332,7 @@ function build(ver, arm) {
   run(CC, [...cflags, '-pthread', '-o', vmtest, path.join(here, 'vm', 'optifiber_vmtest.c')]);
   // the header's reader example, on the VM's CPU (a weakly ordered one on arm64)
   let readerExample = null;
-  if (arm) {
+  if (C_ONLY) {
     run('make', ['-s', '-C', kernelDir, 'build/reader_example.inc']);
     readerExample = path.join(buildDir, 'abi-reader-example');
     run(CC, ['-std=gnu11', '-D_GNU_SOURCE', ...cflags, '-I', path.join(kernelDir, 'build'), '-pthread', '-o', readerExample,
@@ -299,7 +346,8 @@ function build(ver, arm) {
       path.join(kernelDir, 'userspace', 'optifiber-sim.c'), path.join(kernelDir, 'sim', 'ofsim.c'),
       path.join(kernelDir, 'sim', 'ofsim_cmd.c'), '-lm']);
   }
-  return { ko, sim, vmtest, simStatic, readerExample };
+  const kunit = path.join(kernelDir, 'optifiber_kunit.ko');
+  return { ko, sim, vmtest, simStatic, readerExample, kunit: DEBUG && fs.existsSync(kunit) ? kunit : null };
 }
 
 // -------------------------------------------------------------- 3. initramfs
@@ -513,19 +561,29 @@ poweroff -f
 `;
 }
 
-// arm64: busybox and this run's programs; no Node in that VM.
+// arm64 and the debug kernel: busybox and this run's programs; no Node.
 function arm64Initramfs(b, arm, parityParams) {
   const t = new Tree();
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'tmp', 'etc']) t.dir(d);
   t.hostFile('bin/busybox', arm.busybox);
   const init = initScript(parityParams).replace('#!/bin/busybox sh', '#!/bin/busybox sh\n# arm64: C cases only')
     .replace('/bin/optifiber_vmtest dmesg reader\n', '/bin/optifiber_vmtest dmesg reader_example\n')
-    .replace('/bin/optifiber_vmtest dmesg exporter\n', '');
+    .replace('/bin/optifiber_vmtest dmesg exporter\n', '')
+    // the module's KUnit suites run at insmod and report in KTAP (dmesg)
+    .replace('echo "VMTEST END"', `if [ -f /optifiber_kunit.ko ]; then
+  insmod /optifiber_kunit.ko && rmmod optifiber_kunit
+  dmesg | sed -n 's/^\\[[^]]*\\] //p' | grep -E '^ *(ok|not ok) [0-9]+ |^ *# .*(pass|fail):|FAILED at' | sed 's/^/KUNIT /'
+  /bin/optifiber_vmtest dmesg kunit
+fi
+echo "VMTEST END"`)
+    // no ACPI in the debug kernel: reboot (QEMU runs with -no-reboot) ends the VM
+    .replace('poweroff -f', DEBUG ? 'reboot -f' : 'poweroff -f');
   t.file('init', init, 0o100755);
   t.hostFile('optifiber.ko', b.ko);
   t.hostFile('bin/optifiber_vmtest', b.vmtest);
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
   t.hostFile('bin/abi-reader-example', b.readerExample);
+  if (b.kunit) t.hostFile('optifiber_kunit.ko', b.kunit);
   const file = path.join(cache, 'initramfs.cpio.gz');
   fs.writeFileSync(file, t.gz());
   return file;
@@ -643,7 +701,7 @@ async function main() {
   const results = new Map(); // case -> null (pass) | reason
   const ver = ensurePrereqs();
   let t = Date.now();
-  const arm = ARM ? ensureArm64(ver) : null;
+  const arm = ARM ? ensureArm64(ver) : DEBUG ? ensureDebugKernel() : null;
   const vmlinux = ARM ? arm.image : ensureVmlinux(ver);
   timings.prereqs = Date.now() - t0;
 
@@ -653,7 +711,7 @@ async function main() {
 
   t = Date.now();
   let initrd;
-  if (ARM) {
+  if (C_ONLY) {
     initrd = arm64Initramfs(b, arm, parityParams());
     timings.initramfs = Date.now() - t;
     log(`initramfs ${(fs.statSync(initrd).size / 1048576).toFixed(1)} MiB (busybox, C tests)`);
@@ -688,10 +746,19 @@ async function main() {
   const info = [];
   let vmParity = null;
   let vmMetrics = null;
+  let kunitSeen = false;
+  const kunitWhy = [];
   for (const line of lines) {
     let m;
     if ((m = /^EXPORTER_METRICS_GZ_B64 (\S+)$/.exec(line))) {
       try { vmMetrics = zlib.gunzipSync(Buffer.from(m[1], 'base64')).toString('utf8'); } catch (e) { vmMetrics = { error: e.message }; }
+    } else if ((m = /^KUNIT (\s*)(ok|not ok) \d+ (?:- )?(\S+)/.exec(line))) {
+      // KTAP: indented lines are cases, unindented ones suites
+      kunitSeen = true;
+      results.set(`kunit_${m[1] ? '' : 'suite_'}${m[3]}`, m[2] === 'ok' ? null : `KUnit: not ok (${kunitWhy.at(-1) ?? 'see the console log'})`);
+    } else if ((m = /^KUNIT (.*)$/.exec(line))) {
+      if (/FAILED at/.test(m[1])) kunitWhy.push(m[1].trim());
+      info.push(`INFO kunit: ${m[1].trim()}`);
     } else if ((m = /^RESULT (PASS|FAIL) (\S+)(?:: (.*))?$/.exec(line))) {
       results.set(m[2], m[1] === 'PASS' ? null : (m[3] || 'failed'));
     } else if ((m = /^PARITY (.*)$/.exec(line))) {
@@ -699,6 +766,11 @@ async function main() {
     } else if (/^(INFO|VMTEST TIME|DMESG|READER|EXPORTER)/.test(line)) {
       info.push(line);
     }
+  }
+
+  if (DEBUG) {
+    results.set('kunit', !b.kunit ? 'optifiber_kunit.ko was not built (is CONFIG_KUNIT set in the debug kernel?)'
+      : kunitSeen ? null : 'no KTAP results from optifiber_kunit.ko on the console');
   }
 
   // parity verdict
@@ -742,7 +814,8 @@ async function main() {
   let fail = 0;
   const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
   const ALL = [...VM_CASES, 'parity', 'dmesg_clean_after_parity',
-    ...(ARM ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES])];
+    ...(DEBUG ? ['kunit', 'dmesg_clean_after_kunit'] : []),
+    ...(C_ONLY ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES])];
   if (!results.has('exporter_metrics_lint') && results.get('exporter_metrics_match_pages') !== undefined) {
     results.set('exporter_metrics_lint', 'no scrape from the VM (exporter_metrics_match_pages did not pass)');
   }
@@ -757,7 +830,7 @@ async function main() {
   timings.total = Date.now() - t0;
   log(`timings: prereqs ${secs(timings.prereqs)}, build ${secs(timings.build)}, initramfs ${secs(timings.initramfs)}` +
     `${timings.hostParity !== undefined ? `, host parity ${secs(timings.hostParity)}` : ''}, VM ${secs(timings.vm)}, total ${secs(timings.total)}`);
-  console.log(`${pass} passed, ${fail} failed (Linux ${ARM ? arm.armVer : ver}, ${ARCH})`);
+  console.log(`${pass} passed, ${fail} failed (Linux ${arm ? arm.name : ver}, ${ARCH})`);
   process.exitCode = fail ? 1 : 0;
 }
 
