@@ -3,66 +3,71 @@
 // uses only rows up to its timestamp).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  AnomalyFeaturizer,
-  FORECAST_BUCKET_S,
-  ForecastHistory,
-  N_ANOMALY_FEATURES,
-  N_FORECAST_FEATURES,
-  obsFromOpticalRow,
-  obsFromValue,
-} from './features.js';
+import { EntitySurprise, FORECAST_BUCKET_S, ForecastHistory, N_FORECAST_FEATURES, N_SITE_CHANNELS, N_SITE_COLUMNS, obsFromOpticalRow, siteChannelValues } from './features.js';
+import { ForecastTrack } from './forecast-track.js';
 import { dot, trainForecaster, type ForecastDataset, type LinearForecaster } from './forecast.js';
 import { parseInput, type ParsedInput, type SeriesRow } from './csv.js';
-import { AnomalyModel } from './runtime.js';
-import { defaultModelDir } from './train.js';
+import { parseDurationMs } from '../config/validators.js';
+import { AnomalyModel, ForecastModel } from './runtime.js';
+import { defaultModelDir } from './model-dir.js';
 
 export interface AnomalyBacktest {
   timestamps: string[]; // as written in the input, one per distinct timestamp, input order
   t: number[];
   scores: number[];
   labels?: number[]; // max label over the timestamp's rows (evaluation only; never used to score)
+  /** Per input row: its entity and that entity's score (for per-entity evaluation). */
+  rowEntity: string[];
+  rowScore: Float32Array;
 }
 
-/** Features for every input row (online), then one batched model run. */
-export async function backtestAnomaly(input: ParsedInput, model: AnomalyModel): Promise<AnomalyBacktest> {
-  const F = N_ANOMALY_FEATURES;
-  const n = input.rows.length;
-  const X = new Float32Array(n * F);
-  const entity: string[] = new Array(n);
-  const feats = new Map<string, AnomalyFeaturizer>();
-  const get = (k: string): AnomalyFeaturizer => {
-    let f = feats.get(k);
-    if (!f) feats.set(k, (f = new AnomalyFeaturizer()));
-    return f;
-  };
+/** Entities, channels and per-row channel values of an input. */
+function streamOf(input: ParsedInput): { channels: number; make: () => EntitySurprise; rows: { entity: string; t: number; values: ArrayLike<number> }[] } {
   if (input.kind === 'optical') {
-    input.rows.forEach((r, i) => {
-      entity[i] = r.id;
-      get(r.id).push(obsFromOpticalRow(r.ber, r.osnr, r.inPower, r.outPower), X, i * F);
-    });
-  } else {
-    input.rows.forEach((r, i) => {
-      entity[i] = '';
-      get('').push(obsFromValue(r.value), X, i * F);
-    });
+    const v = new Float64Array(N_SITE_CHANNELS);
+    return {
+      channels: N_SITE_COLUMNS,
+      make: () => EntitySurprise.site(),
+      rows: input.rows.map((r) => ({ entity: r.id, t: r.t, values: Float64Array.from(siteChannelValues(obsFromOpticalRow(r.ber, r.osnr, r.inPower, r.outPower), v)) })),
+    };
   }
-  const rowScore = await model.score(X);
+  if (input.kind === 'series') return { channels: 1, make: () => new EntitySurprise(['value']), rows: input.rows.map((r) => ({ entity: '', t: r.t, values: [r.value] })) };
+  return { channels: input.columns.length + (input.columns.length >= 2 ? 1 : 0), make: () => new EntitySurprise(input.columns), rows: input.rows.map((r) => ({ entity: '', t: r.t, values: r.values })) };
+}
+
+/**
+ * Every row through its entity's online state (only rows up to its time),
+ * then one batched run of the served score head.
+ */
+export async function backtestAnomaly(input: ParsedInput, model: AnomalyModel): Promise<AnomalyBacktest> {
+  const { channels: C, make, rows } = streamOf(input);
+  const n = rows.length;
+  const E = new Float32Array(n * C);
+  const lnR = new Float32Array(n);
+  const ents = new Map<string, EntitySurprise>();
+  rows.forEach((r, i) => {
+    let e = ents.get(r.entity);
+    if (!e) ents.set(r.entity, (e = make()));
+    lnR[i] = e.push(r.t, r.values, E, i * C);
+  });
+  const rowScore = await model.score(E, C, lnR);
   // timestamp score = max over entities of their latest score
   const latest = new Map<string, number>();
-  const out: AnomalyBacktest = { timestamps: [], t: [], scores: [] };
+  const out: AnomalyBacktest = { timestamps: [], t: [], scores: [], rowEntity: rows.map((r) => r.entity), rowScore };
   const labels: number[] = [];
   const seen = new Set<string>();
+  const rowLabel = (j: number): number => (input.kind === 'series' ? 0 : (input.rows[j]!.label ?? 0));
   let i = 0;
   while (i < n) {
     const ts = input.rows[i]!.raw;
     let lab = 0;
     let j = i;
     for (; j < n && input.rows[j]!.raw === ts; j++) {
-      latest.set(entity[j]!, rowScore[j]!);
-      if (input.kind === 'optical') lab = Math.max(lab, input.rows[j]!.label ?? 0);
+      latest.set(rows[j]!.entity, rowScore[j]!);
+      lab = Math.max(lab, rowLabel(j));
     }
     if (!seen.has(ts)) {
+      // interleaved device clocks can repeat a timestamp later: one output row per timestamp
       seen.add(ts);
       let s = 0;
       for (const v of latest.values()) s = Math.max(s, v);
@@ -73,16 +78,15 @@ export async function backtestAnomaly(input: ParsedInput, model: AnomalyModel): 
     }
     i = j;
   }
-  if (input.kind === 'optical') out.labels = labels;
+  if (input.kind !== 'series') out.labels = labels;
   return out;
 }
 
-/** Horizon like 15m, 900s, 1h or plain seconds. */
+/** Seconds from a Prometheus-style duration (15m, 900s, 1h30m) or plain seconds. */
 export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(s.trim());
-  if (!m) throw new Error(`bad duration "${s}"`);
-  const mult = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * mult;
+  const ms = parseDurationMs(s);
+  if (ms === undefined || !(ms > 0)) throw new Error(`bad duration "${s}" (expected e.g. 15m, 900s or 900)`);
+  return ms / 1000;
 }
 
 export interface ForecastBacktest {
@@ -109,10 +113,11 @@ function rowAt(rows: SeriesRow[], t: number, from: number, tol: number): number 
 }
 
 /**
- * Fit on the rows before the split (internal 80/20 split chooses ridge vs
- * persistence and sets the interval), then forecast online after it.
+ * --refit (for comparison only): fit a new ridge on the rows before the
+ * split (internal 80/20 split chooses ridge vs persistence and sets the
+ * interval), then forecast online after it. Not what the exporter serves.
  */
-export function backtestForecast(rows: SeriesRow[], horizonS: number, trainFraction: number): ForecastBacktest {
+export function backtestForecastRefit(rows: SeriesRow[], horizonS: number, trainFraction: number): ForecastBacktest {
   const bucketS = Math.max(FORECAST_BUCKET_S, medianSpacing(rows));
   const hb = Math.max(1, Math.round(horizonS / bucketS));
   const split = Math.floor(rows.length * trainFraction);
@@ -162,6 +167,43 @@ export function backtestForecast(rows: SeriesRow[], horizonS: number, trainFract
   return { split, rows: out, model, bucketS, horizonBuckets: hb, validation: { ridgeMape: tr.val.ridge.mape, persistenceMape: tr.val.persistence.mape } };
 }
 
+export interface ServedForecastRow {
+  raw: string;
+  t: number;
+  p10: number;
+  p50: number;
+  p90: number;
+}
+
+/**
+ * The served path: every row through the exporter's own ForecastTrack and
+ * forecast model, in order, learning the conformal band as it streams;
+ * nothing looks ahead. Rows before the features are ready forecast
+ * persistence (the exporter serves nothing then).
+ */
+export async function backtestForecastServed(rows: SeriesRow[], model: ForecastModel): Promise<ServedForecastRow[]> {
+  const spacing = medianSpacing(rows);
+  const bucketS = Number(model.metadata['bucket_seconds'] ?? FORECAST_BUCKET_S);
+  if (spacing > bucketS) throw new Error(`the series is sampled every ${spacing} s, coarser than the served model's ${bucketS} s buckets: use --refit`);
+  const hb = Math.round(model.horizonSeconds / bucketS);
+  const track = new ForecastTrack(hb, bucketS);
+  const x = new Float32Array(N_FORECAST_FEATURES);
+  const lvl = new Float32Array(1);
+  const out: ServedForecastRow[] = [];
+  for (const r of rows) {
+    const l0 = track.push(r.t, r.value, x);
+    if (!Number.isFinite(l0)) {
+      out.push({ raw: r.raw, t: r.t, p10: r.value, p50: r.value, p90: r.value });
+      continue;
+    }
+    lvl[0] = l0;
+    const f = await model.predict(x, lvl);
+    const band = track.serve(l0, f[0]!, f[1]!, f[2]!);
+    out.push({ raw: r.raw, t: r.t, ...band });
+  }
+  return out;
+}
+
 function parseArgs(argv: string[]): { pos: string[]; opt: Record<string, string> } {
   const pos: string[] = [];
   const opt: Record<string, string> = {};
@@ -170,6 +212,7 @@ function parseArgs(argv: string[]): { pos: string[]; opt: Record<string, string>
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) opt[a.slice(2, eq)] = a.slice(eq + 1);
+      else if (a === '--refit') opt['refit'] = 'true'; // the one switch without a value
       else opt[a.slice(2)] = argv[++i] ?? '';
     } else pos.push(a);
   }
@@ -177,44 +220,61 @@ function parseArgs(argv: string[]): { pos: string[]; opt: Record<string, string>
 }
 
 const USAGE = `usage:
-  optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR]
-  optifiber backtest forecast [--horizon 15m] [--train-fraction 0.6667] --input FILE --output OUT.csv`;
+  optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR] [--time-step 60s]
+  optifiber backtest forecast --input FILE --output OUT.csv [--models DIR] [--refit [--horizon 15m] [--train-fraction 0.6667]]
+inputs: the optical testbed format; time,value; time,<numeric columns...> (delimiter , ; or tab;
+columns label/anomaly/changepoint/attack are not inputs); index-only files with --time-step.`;
 
 const fmt = (v: number): string => (Number.isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : '');
 
-/** `optifiber backtest ...`; returns the exit code. */
-export async function runBacktest(argv: string[], log: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
-  const { pos, opt } = parseArgs(argv);
-  const mode = pos[0];
-  if ((mode !== 'anomaly' && mode !== 'forecast') || !opt['input'] || !opt['output']) {
-    log(USAGE);
-    return 2;
-  }
-  let input: ParsedInput;
+async function anomalyCommand(input: ParsedInput, opt: Record<string, string>, log: (s: string) => void): Promise<number> {
+  const modelPath = resolve(opt['models'] ?? defaultModelDir(), 'anomaly.onnx');
+  let model: AnomalyModel;
   try {
-    input = parseInput(readFileSync(resolve(opt['input']), 'utf8'));
+    model = await AnomalyModel.load(modelPath);
   } catch (e) {
-    log(`optifiber backtest: cannot read ${opt['input']}: ${(e as Error).message}`);
+    log(`optifiber backtest: cannot load ${modelPath}: ${(e as Error).message}`);
     return 1;
   }
-  if (mode === 'anomaly') {
-    const modelPath = resolve(opt['models'] ?? defaultModelDir(), 'anomaly.onnx');
-    let model: AnomalyModel;
+  const r = await backtestAnomaly(input, model);
+  const lines = ['timestamp,anomaly_score', ...r.timestamps.map((t, i) => `${t},${fmt(r.scores[i]!)}`)];
+  writeFileSync(resolve(opt['output']!), lines.join('\n') + '\n');
+  log(`optifiber backtest anomaly: ${r.timestamps.length} timestamps, ${r.scores.filter((s) => s >= 0.8).length} at >= 0.8 -> ${opt['output']}`);
+  return 0;
+}
+
+function seriesOf(input: ParsedInput): SeriesRow[] | undefined {
+  if (input.kind === 'series') return input.rows;
+  if (input.kind === 'wide' && input.columns.length === 1) return input.rows.map((r) => ({ raw: r.raw, t: r.t, value: r.values[0]! }));
+  return undefined;
+}
+
+async function forecastCommand(input: ParsedInput, opt: Record<string, string>, log: (s: string) => void): Promise<number> {
+  const rows = seriesOf(input);
+  if (!rows) {
+    log('optifiber backtest forecast: input must be a time,value series');
+    return 2;
+  }
+  if (opt['refit'] === undefined) {
+    const modelPath = resolve(opt['models'] ?? defaultModelDir(), 'forecast.onnx');
+    let model: ForecastModel;
     try {
-      model = await AnomalyModel.load(modelPath);
+      model = await ForecastModel.load(modelPath);
     } catch (e) {
       log(`optifiber backtest: cannot load ${modelPath}: ${(e as Error).message}`);
       return 1;
     }
-    const r = await backtestAnomaly(input, model);
-    const lines = ['timestamp,anomaly_score', ...r.timestamps.map((t, i) => `${t},${fmt(r.scores[i]!)}`)];
-    writeFileSync(resolve(opt['output']), lines.join('\n') + '\n');
-    log(`optifiber backtest anomaly: ${r.timestamps.length} timestamps, ${r.scores.filter((s) => s >= 0.8).length} at >= 0.8 -> ${opt['output']}`);
+    let out: ServedForecastRow[];
+    try {
+      out = await backtestForecastServed(rows, model);
+    } catch (e) {
+      log(`optifiber backtest forecast: ${(e as Error).message}`);
+      return 2;
+    }
+    const lines = ['timestamp,forecast,p10,p90', ...out.map((x) => `${x.raw},${fmt(x.p50)},${fmt(x.p10)},${fmt(x.p90)}`)];
+    writeFileSync(resolve(opt['output']!), lines.join('\n') + '\n');
+    log(`optifiber backtest forecast: served model ${model.sha256.slice(0, 12)} (${model.horizonSeconds} s ahead), ${out.length} forecasts -> ${opt['output']}`);
     return 0;
-  }
-  if (input.kind !== 'series') {
-    log('optifiber backtest forecast: input must be a time,value series');
-    return 2;
   }
   let horizon: number;
   try {
@@ -228,9 +288,36 @@ export async function runBacktest(argv: string[], log: (s: string) => void = (s)
     log('optifiber backtest: --train-fraction must be in (0, 1)');
     return 2;
   }
-  const r = backtestForecast(input.rows, horizon, frac);
+  const r = backtestForecastRefit(rows, horizon, frac);
   const lines = ['timestamp,forecast', ...r.rows.map((x) => `${x.raw},${fmt(x.forecast)}`)];
-  writeFileSync(resolve(opt['output']), lines.join('\n') + '\n');
-  log(`optifiber backtest forecast: ${r.model.kind} model, ${r.rows.length} forecasts -> ${opt['output']}`);
+  writeFileSync(resolve(opt['output']!), lines.join('\n') + '\n');
+  log(`optifiber backtest forecast --refit: ${r.model.kind} model refitted on the first ${frac} of the file, ${r.rows.length} forecasts -> ${opt['output']}`);
   return 0;
+}
+
+/** `optifiber backtest ...`; returns the exit code. */
+export async function runBacktest(argv: string[], log: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
+  const { pos, opt } = parseArgs(argv);
+  const mode = pos[0];
+  if ((mode !== 'anomaly' && mode !== 'forecast') || !opt['input'] || !opt['output']) {
+    log(USAGE);
+    return 2;
+  }
+  let timeStepS: number | undefined;
+  if (opt['time-step'] !== undefined) {
+    try {
+      timeStepS = parseDuration(opt['time-step']);
+    } catch (e) {
+      log(`optifiber backtest: --time-step: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  let input: ParsedInput;
+  try {
+    input = parseInput(readFileSync(resolve(opt['input']), 'utf8'), { timeStepS });
+  } catch (e) {
+    log(`optifiber backtest: cannot read ${opt['input']}: ${(e as Error).message}`);
+    return 1;
+  }
+  return mode === 'anomaly' ? anomalyCommand(input, opt, log) : forecastCommand(input, opt, log);
 }

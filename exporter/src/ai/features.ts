@@ -2,162 +2,48 @@
 // serving (the tick stage) and backtesting all go through these classes, so
 // a model never sees features computed differently from how it was fitted.
 //
-// Anomaly features: every input (a simulator site, a device or amplifier of
-// the optical testbed, a single `timestamp,value` series) is mapped onto the
-// same channels; each channel goes through a per-entity online robust
-// normalizer, so one model serves entities with very different baselines
-// and units. A channel an input does not have is 0 (its normal value).
+// Anomaly features: every entity (a site, a device or amplifier of the
+// optical testbed, a server, a CSV file) is a set of channels; each channel
+// learns its own normal online (surprise.ts) and reports evidence -ln p;
+// the score head (anomaly-head.ts) turns the entity's evidence into 0..1.
+// A site's channels are fixed (CHANNELS); a wide CSV's are its columns.
 //
 // Forecast features: per-entity 5-minute buckets in the entity's own clock
 // (simulated time for the simulator), log-differences of recent buckets and
 // of the same window one day earlier.
 import type { SiteSample } from '../source/types.js';
 import type { SiteRates } from '../sampler/types.js';
+import { ChannelSurprise, DEFAULT_SURPRISE, TailModel, type ScaleFloor, type SurpriseConfig } from './surprise.js';
+import { DEFAULT_HEAD, evidenceForScore, lnRate, type HeadParams } from './anomaly-head.js';
 
 // ---------------------------------------------------------------- anomaly
 
-/** Raw channels, in domain units; NaN = this input has no such channel. */
-export const CHANNELS = ['level', 'ber', 'osnr', 'rx_power', 'tx_power', 'errors'] as const;
+/** Channels of a site (and of the optical testbed's devices), in domain units. */
+export const CHANNELS = ['throughput', 'ber', 'osnr', 'rx_power', 'tx_power', 'errors', 'link_down'] as const;
 export type Channel = (typeof CHANNELS)[number];
-
-/** The model's input columns, in order. */
-export const ANOMALY_FEATURES = [
-  'level_z', // traffic or generic value vs its adaptive baseline
-  'level_step_z', // sample-to-sample jump of the same, in baseline scale units
-  'ber_z', // log10 pre-FEC BER
-  'osnr_z', // OSNR, dB
-  'rx_power_z', // received / amplifier input power, dBm
-  'tx_power_z', // launched / amplifier output power, dBm
-  'errors_z', // log10(1 + CRC errors/s + uncorrectable FEC blocks/s)
-  'link_down', // 1 when the link is down (loss of signal), else 0
-] as const;
-export const N_ANOMALY_FEATURES = ANOMALY_FEATURES.length;
-
-export interface NormalizerConfig {
-  /** EW weight of a new sample in the baseline once warmed up (time constant 1/alpha samples). */
-  alpha: number;
-  /**
-   * EW weight of a new sample in the scale. Slower than the baseline: the
-   * residuals around a 1/alpha-sample baseline are correlated over about
-   * that many samples when the input is sampled fast (1 s ticks vs the
-   * simulator's 120-600 s noise correlation times), so a scale averaged over
-   * only 1/alpha samples rests on ~1 independent value and swings by 2x;
-   * the z scores then have heavy tails and page on ordinary noise.
-   */
-  scaleAlpha: number;
-  /** Samples before a channel's z is reported (reported as 0 until then). */
-  warmup: number;
-  /** Residuals are clipped to +-clip scale units before they update the state. */
-  clip: number;
-  /** |z| is capped here (the model cannot tell 30 from 300 sigma anyway). */
-  zmax: number;
-  /**
-   * Samples with |z| above this do not update the state at all (otherwise a
-   * recurring fault inflates the scale and hides the next one) ...
-   */
-  reject: number;
-  /** ... unless they persist this many samples: then the channel re-learns (new normal). */
-  relearn: number;
-  /** Per-channel scale floors: absolute (domain units) and relative to |baseline|. */
-  floors: Record<Channel, { abs: number; rel: number }>;
-}
-
-export const DEFAULT_NORMALIZER: NormalizerConfig = {
-  alpha: 1 / 600,
-  scaleAlpha: 1 / 4800,
-  warmup: 30,
-  clip: 3,
-  zmax: 30,
-  reject: 6,
-  relearn: 600,
-  floors: {
-    // Traffic: the same rule. The smallest traffic change worth a page is ~30 % of the
-    // level (the normal daily swing alone is +-12..22 %; a surge is x1.5 or more), so
-    // 5 % of the baseline. (Was 1 %: at 1 s ticks a 4-sigma wander of the ordinary
-    // 2 % load noise, i.e. a 6 % change, then scored like a fault.)
-    level: { abs: 1e-9, rel: 0.05 },
-    // Floors = the smallest change worth a page, divided by ~6 (the z the model
-    // alarms at): ~1 decade of BER, ~2 dB of OSNR or power. Chosen among four
-    // candidates on the first half of the optical testbed's normal and failure
-    // hours only (bench/results/ai.json reports the other half separately).
-    ber: { abs: 0.15, rel: 0 }, // decades
-    osnr: { abs: 0.3, rel: 0 }, // dB
-    rx_power: { abs: 0.3, rel: 0 }, // dB
-    tx_power: { abs: 0.3, rel: 0 }, // dB
-    errors: { abs: 0.1, rel: 0 }, // decades
-  },
-};
+export const N_SITE_CHANNELS = CHANNELS.length;
+/** Evidence columns of a site: its channels and the joint column. */
+export const SITE_COLUMNS = [...CHANNELS, 'joint'] as const;
+export const N_SITE_COLUMNS = SITE_COLUMNS.length;
 
 /**
- * Online robust location/scale: the baseline follows the median (clipped
- * residual updates, so an outlier moves it by at most alpha*clip*scale) and
- * the scale follows 1.2533 x the mean absolute clipped residual (= sigma for
- * Gaussian noise). Deterministic, O(1) per sample.
+ * Scale floors in domain units: the smallest change worth a page divided by
+ * ~6 (about 1 decade of BER, 2 dB of OSNR or power, 30 % of traffic). They
+ * only stop a channel that sits perfectly still from calling its first
+ * wobble a fault; the tail model does the calibration. Generic columns have
+ * no floor but their own resolution (the smallest step they take).
  */
-export class RobustNormalizer {
-  m = 0;
-  s = 0;
-  n = 0;
-  private rejected = 0;
-  private prev: { m: number; s: number; n: number; sc: number } | undefined;
-  constructor(
-    private readonly cfg: NormalizerConfig,
-    private readonly floor: { abs: number; rel: number },
-  ) {}
+export const SITE_FLOORS: Record<Channel, ScaleFloor> = {
+  throughput: { abs: 1e-9, rel: 0.05 },
+  ber: { abs: 0.15, rel: 0 }, // decades
+  osnr: { abs: 0.3, rel: 0 }, // dB
+  rx_power: { abs: 0.3, rel: 0 }, // dB
+  tx_power: { abs: 0.3, rel: 0 }, // dB
+  errors: { abs: 0.1, rel: 0 }, // decades
+  link_down: { abs: 0.01, rel: 0 }, // 0/1: any change is news
+};
 
-  scale(): number {
-    return Math.max(this.s, this.floor.abs, this.floor.rel * Math.abs(this.m));
-  }
-
-  /** z of x against the state before x, then learn x. NaN in, 0 out (no update). */
-  update(x: number): number {
-    if (!Number.isFinite(x)) return 0;
-    this.n++;
-    if (this.n === 1) {
-      this.m = x;
-      this.s = 0;
-      return 0;
-    }
-    const sc = this.scale();
-    const r = x - this.m;
-    const z = r / sc;
-    const zc = Math.max(-this.cfg.zmax, Math.min(this.cfg.zmax, z));
-    if (this.n > this.cfg.warmup && Math.abs(z) > this.cfg.reject) {
-      const p = this.prev;
-      if (p && Math.abs(x - p.m) <= this.cfg.reject * p.sc) {
-        // back to the level that was normal before the last re-learn (a long
-        // fault has ended): restore that state, so a recurrence of the fault
-        // is not taken for the new normal
-        this.m = p.m;
-        this.s = p.s;
-        this.n = p.n;
-        this.prev = undefined;
-        this.rejected = 0;
-        return Math.max(-this.cfg.zmax, Math.min(this.cfg.zmax, (x - this.m) / this.scale()));
-      }
-      this.n--; // not learned
-      if (++this.rejected > this.cfg.relearn) {
-        // a sustained new level: start over from here, remembering the old state
-        this.prev = { m: this.m, s: this.s, n: this.n, sc };
-        this.rejected = 0;
-        this.n = 1;
-        this.m = x;
-        this.s = 0;
-      }
-      return zc;
-    }
-    this.rejected = 0;
-    const a = Math.max(1 / this.n, this.cfg.alpha);
-    const as = Math.max(1 / (this.n - 1), this.cfg.scaleAlpha);
-    const rc = Math.max(-this.cfg.clip * sc, Math.min(this.cfg.clip * sc, r));
-    this.m += a * rc;
-    this.s = (1 - as) * this.s + as * 1.2533 * Math.abs(rc);
-    if (this.n <= this.cfg.warmup) return 0;
-    return zc;
-  }
-}
-
-/** One observation of an entity on the common channels. */
+/** One observation of an entity on the site channels; NaN = not measured. */
 export interface ChannelObs {
   level: number;
   ber: number;
@@ -165,7 +51,8 @@ export interface ChannelObs {
   rx_power: number;
   tx_power: number;
   errors: number;
-  linkDown: boolean;
+  /** undefined = the input has no link state (the testbed format): absent, not "up". */
+  linkDown: boolean | undefined;
 }
 
 export const emptyObs = (): ChannelObs => ({
@@ -175,7 +62,7 @@ export const emptyObs = (): ChannelObs => ({
   rx_power: NaN,
   tx_power: NaN,
   errors: NaN,
-  linkDown: false,
+  linkDown: undefined,
 });
 
 const log10Ber = (ber: number): number => Math.log10(Math.max(ber, 1e-18));
@@ -213,32 +100,75 @@ export function obsFromValue(value: number): ChannelObs {
   return o;
 }
 
-/** Per-entity anomaly featurizer: one instance per site / device / series. */
-export class AnomalyFeaturizer {
-  private readonly norm: Record<Channel, RobustNormalizer>;
-  private lastLevel = NaN;
-  constructor(private readonly cfg: NormalizerConfig = DEFAULT_NORMALIZER) {
-    this.norm = {} as Record<Channel, RobustNormalizer>;
-    for (const c of CHANNELS) this.norm[c] = new RobustNormalizer(cfg, cfg.floors[c]);
+/** The site channels of an observation, in CHANNELS order (link state as 0/1). */
+export function siteChannelValues(o: ChannelObs, out: Float64Array): Float64Array {
+  out[0] = o.level;
+  out[1] = o.ber;
+  out[2] = o.osnr;
+  out[3] = o.rx_power;
+  out[4] = o.tx_power;
+  out[5] = o.errors;
+  out[6] = o.linkDown === undefined ? NaN : o.linkDown ? 1 : 0;
+  return out;
+}
+
+/**
+ * Per-entity evidence: one ChannelSurprise per channel, plus (with two or
+ * more channels) a JOINT column: the sum of the channels' evidence, with a
+ * tail model of its own, so several channels surprised a little at once
+ * (a collective anomaly) is evidence too, calibrated on how often that
+ * happens for this entity. `push` writes `width` evidences (-ln p) into
+ * out[off..off+width) and returns the entity's ln(chances per day), the
+ * score head's second input.
+ */
+export class EntitySurprise {
+  readonly channels: ChannelSurprise[];
+  /** Evidence columns per sample: the channels, then the joint one. */
+  readonly width: number;
+  readonly columns: string[];
+  private readonly joint: TailModel | undefined;
+  private active = 0;
+  private lastT = NaN;
+  private dt = NaN;
+  constructor(
+    readonly names: readonly string[],
+    floors: readonly ScaleFloor[] = [],
+    private readonly cfg: SurpriseConfig = DEFAULT_SURPRISE,
+    private readonly head: HeadParams = DEFAULT_HEAD,
+  ) {
+    this.channels = names.map((_, i) => new ChannelSurprise(cfg, floors[i]));
+    this.joint = names.length >= 2 ? new TailModel(cfg, cfg.jointU) : undefined;
+    this.width = names.length + (this.joint ? 1 : 0);
+    this.columns = this.joint ? [...names, 'joint'] : [...names];
   }
 
-  /** Features of this observation (into out[off..off+F)), then learn it. */
-  push(o: ChannelObs, out: Float32Array | number[], off = 0): void {
-    const ln = this.norm.level;
-    let step = 0;
-    if (Number.isFinite(o.level) && Number.isFinite(this.lastLevel) && ln.n > this.cfg.warmup) {
-      step = (o.level - this.lastLevel) / ln.scale();
-      step = Math.max(-this.cfg.zmax, Math.min(this.cfg.zmax, step));
+  /** A site (or testbed device): the seven site channels with their floors. */
+  static site(cfg: SurpriseConfig = DEFAULT_SURPRISE, head: HeadParams = DEFAULT_HEAD): EntitySurprise {
+    return new EntitySurprise(CHANNELS, CHANNELS.map((c) => SITE_FLOORS[c]), cfg, head);
+  }
+
+  push(t: number, values: ArrayLike<number>, out: Float32Array | number[], off = 0): number {
+    let spd = 1;
+    let active = 0;
+    for (const c of this.channels) {
+      if (c.n > 0) active++;
+      spd = Math.max(spd, c.samplesPerDay());
     }
-    if (Number.isFinite(o.level)) this.lastLevel = o.level;
-    out[off] = ln.update(o.level);
-    out[off + 1] = step;
-    out[off + 2] = this.norm.ber.update(o.ber);
-    out[off + 3] = this.norm.osnr.update(o.osnr);
-    out[off + 4] = this.norm.rx_power.update(o.rx_power);
-    out[off + 5] = this.norm.tx_power.update(o.tx_power);
-    out[off + 6] = this.norm.errors.update(o.errors);
-    out[off + 7] = o.linkDown ? 1 : 0;
+    this.active = Math.max(this.active, active);
+    // chances per sample: one test per channel and the joint one
+    const lnR = lnRate(spd, this.active + (this.joint ? 1 : 0));
+    const reject = evidenceForScore(this.head, lnR, 0.5);
+    let sum = 0;
+    for (let i = 0; i < this.channels.length; i++) sum += out[off + i] = this.channels[i]!.update(t, values[i]!, reject);
+    if (this.joint) {
+      out[off + this.channels.length] = this.joint.evidence(sum);
+      const dt = Number.isFinite(this.lastT) ? t - this.lastT : 0;
+      if (dt > 0) this.dt = Number.isFinite(this.dt) ? this.dt + 0.05 * (Math.min(dt, 10 * this.dt) - this.dt) : dt;
+      this.lastT = t;
+      const tau = Math.max(this.cfg.tailTauS, this.cfg.statMinSamples * (this.dt || 1));
+      this.joint.learn(sum, 1 - Math.exp(-Math.max(dt, 1e-9) / tau), reject);
+    }
+    return lnR;
   }
 }
 
@@ -273,14 +203,17 @@ export class ForecastHistory {
     this.ring = new Float64Array(DAY_BUCKETS + 16);
   }
 
-  push(timeS: number, value: number): void {
-    if (!Number.isFinite(value) || !Number.isFinite(timeS)) return;
+  /** Learn a sample; returns the bucket it closed (index and final mean), if any. */
+  push(timeS: number, value: number): { bucket: number; value: number } | undefined {
+    if (!Number.isFinite(value) || !Number.isFinite(timeS)) return undefined;
     const b = Math.floor(timeS / this.bucketS);
+    let closed: { bucket: number; value: number } | undefined;
     if (this.cur < 0) {
       this.cur = b;
       this.count = 1;
     } else if (b > this.cur) {
       const last = this.k ? this.sum / this.k : this.get(0);
+      if (this.k) closed = { bucket: this.cur, value: last };
       const gap = Math.min(b - this.cur, this.ring.length);
       for (let g = 0; g < gap; g++) {
         this.ring[this.count % this.ring.length] = last; // provisional fill
@@ -289,10 +222,16 @@ export class ForecastHistory {
       this.cur = b;
       this.sum = 0;
       this.k = 0;
-    } else if (b < this.cur) return; // out of order: ignore
+    } else if (b < this.cur) return undefined; // out of order: ignore
     this.sum += value;
     this.k++;
     this.ring[(this.count - 1) % this.ring.length] = this.sum / this.k;
+    return closed;
+  }
+
+  /** Index of the current (possibly partial) bucket, -1 before any sample. */
+  get bucket(): number {
+    return this.cur;
   }
 
   /** Value of the bucket `back` buckets before the current one. */

@@ -180,3 +180,59 @@ export function forecasterFromOnnx(bytes: Uint8Array): { model: LinearForecaster
     metadata: d.metadata,
   };
 }
+
+/**
+ * Out-of-sample p10/p90 for one entity (split-conformal, online): every
+ * forecast the entity was served is kept until its target bucket closes,
+ * then its log error joins a ring of the last `size` errors; the band is
+ * that ring's 10 % and 90 % quantiles around the served p50. Until
+ * `minResiduals` errors have matured, the model's own band is used.
+ * Forecasts are keyed by the bucket they were issued in; the one issued
+ * last in a bucket (the freshest) is the one that is checked.
+ */
+export class ConformalBand {
+  private readonly ring: Float32Array;
+  private count = 0;
+  private readonly pending = new Map<number, { base: number; delta: number }>();
+  private q: [number, number] | undefined;
+  constructor(
+    readonly horizonBuckets: number,
+    readonly size = 288,
+    readonly minResiduals = 48,
+  ) {
+    this.ring = new Float32Array(size);
+  }
+
+  /** The forecast served in `bucket`: ln level then, predicted log change (p50). */
+  issued(bucket: number, base: number, delta: number): void {
+    this.pending.set(bucket + this.horizonBuckets, { base, delta });
+    if (this.pending.size > 4 * this.horizonBuckets + 8) {
+      for (const k of this.pending.keys()) if (k < bucket) this.pending.delete(k);
+    }
+  }
+
+  /** Bucket `bucket` closed with mean `value`: mature the forecast that targeted it. */
+  closed(bucket: number, value: number): void {
+    const p = this.pending.get(bucket);
+    if (!p) return;
+    this.pending.delete(bucket);
+    if (!(value > 0)) return;
+    this.ring[this.count % this.size] = Math.log(value) - (p.base + p.delta);
+    this.count++;
+    this.q = undefined;
+  }
+
+  get matured(): number {
+    return this.count;
+  }
+
+  /** [q10, q90] of the matured log errors, or undefined before minResiduals. */
+  quantiles(): [number, number] | undefined {
+    if (this.count < this.minResiduals) return undefined;
+    if (!this.q) {
+      const r = Array.from(this.ring.subarray(0, Math.min(this.count, this.size))).sort((a, b) => a - b);
+      this.q = [quantile(r, 0.1), quantile(r, 0.9)];
+    }
+    return this.q;
+  }
+}

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { iforestFromOnnx, scoreRows, type IForest } from './iforest.js';
+import { headFromOnnx, headScore, type HeadParams } from './anomaly-head.js';
 import { forecasterFromOnnx, type LinearForecaster } from './forecast.js';
-import { N_ANOMALY_FEATURES, N_FORECAST_FEATURES } from './features.js';
+import { N_FORECAST_FEATURES } from './features.js';
 
 export type ModelName = 'anomaly' | 'forecast';
 
@@ -20,6 +20,8 @@ export interface ModelStatus {
   path: string;
   lastLoadTimestampSeconds: number; // 0 = never loaded
   lastInferenceTimestampSeconds: number; // 0 = never ran
+  /** Whether the last load or reload of the file succeeded (a failed reload keeps the last good model). */
+  lastReloadSuccessful: boolean;
   error?: string;
 }
 
@@ -33,30 +35,41 @@ const SESSION_OPTS: ort.InferenceSession.SessionOptions = {
 export class AnomalyModel {
   private constructor(
     readonly session: ort.InferenceSession,
-    readonly forest: IForest,
+    readonly head: HeadParams,
     readonly metadata: Record<string, string>,
     readonly sha256: string,
   ) {}
 
   static async load(path: string): Promise<AnomalyModel> {
     const bytes = readFileSync(path);
-    const { forest, model } = iforestFromOnnx(bytes);
-    if (forest.nFeatures !== N_ANOMALY_FEATURES) throw new Error(`anomaly model has ${forest.nFeatures} features, this exporter computes ${N_ANOMALY_FEATURES}`);
+    const { params, metadata } = headFromOnnx(bytes);
     const session = await ort.InferenceSession.create(bytes, SESSION_OPTS);
-    return new AnomalyModel(session, forest, model.metadata, createHash('sha256').update(bytes).digest('hex'));
+    return new AnomalyModel(session, params, metadata, createHash('sha256').update(bytes).digest('hex'));
   }
 
-  /** One batched run: rows of N_ANOMALY_FEATURES -> scores in [0, 1]. */
-  async score(X: Float32Array): Promise<Float32Array> {
-    const n = X.length / N_ANOMALY_FEATURES;
+  /**
+   * One batched run: E holds `channels` evidences per entity (row-major),
+   * lnR one ln(chances per day) per entity -> scores in [0, 1].
+   */
+  async score(E: Float32Array, channels: number, lnR: Float32Array): Promise<Float32Array> {
+    const n = lnR.length;
     if (n === 0) return new Float32Array(0);
-    const out = await this.session.run({ X: new ort.Tensor('float32', X, [n, N_ANOMALY_FEATURES]) }, ['score']);
+    const out = await this.session.run(
+      { E: new ort.Tensor('float32', E.subarray(0, n * channels), [n, channels]), ln_rate: new ort.Tensor('float32', lnR, [n, 1]) },
+      ['score'],
+    );
     return out['score']!.data as Float32Array;
   }
 
-  /** The TypeScript reference implementation of the same file. */
-  scoreReference(X: Float32Array): Float64Array {
-    return scoreRows(this.forest, X);
+  /** The TypeScript reference of the same file. */
+  scoreReference(E: Float32Array, channels: number, lnR: Float32Array): Float64Array {
+    const out = new Float64Array(lnR.length);
+    for (let i = 0; i < lnR.length; i++) {
+      let m = 0;
+      for (let c = 0; c < channels; c++) m = Math.max(m, E[i * channels + c]!);
+      out[i] = headScore(this.head, m, lnR[i]!);
+    }
+    return out;
   }
 }
 

@@ -2,23 +2,26 @@
 // forecasts for every site, one batched onnxruntime call per model per
 // tick. Runs in the sampler's tick (never on a scrape). Without models, or
 // with a corrupt one, the stage leaves SiteInference empty for that model,
-// reports it down and logs one clear line; raw metrics are unaffected.
+// reports it down and logs one clear line; raw metrics are unaffected. A
+// reload that fails keeps the model that was serving (last good) and says so
+// in status().lastReloadSuccessful.
 //
-// Wiring (H4a): const ai = await createAiStage({ modelDir, log });
+// Anomaly: each site's EntitySurprise learns its channels online (time
+// constants in seconds of the site's clock) and hands the score head its
+// per-channel evidence; contributions are the score each channel reaches on
+// its own, from the same evidence. Forecast: the served model's p50, with a
+// per-site conformal band from the errors of the forecasts it was served.
+//
+// Wiring: const ai = await createAiStage({ modelDir, log });
 //   sampler stages: [ai.stage]; SIGHUP: ai.reload(); metrics: ai.status(),
 //   and pass observeDuration to feed optifiber_model_inference_duration_seconds.
 import type { SiteState, Tick, TickStage } from '../sampler/types.js';
 import type { Logger } from '../api/deps.js';
-import {
-  ANOMALY_FEATURES,
-  AnomalyFeaturizer,
-  ForecastHistory,
-  N_ANOMALY_FEATURES,
-  N_FORECAST_FEATURES,
-  obsFromSite,
-} from './features.js';
+import { EntitySurprise, N_FORECAST_FEATURES, N_SITE_CHANNELS, N_SITE_COLUMNS, SITE_COLUMNS, obsFromSite, siteChannelValues } from './features.js';
+import { headScore } from './anomaly-head.js';
+import { ForecastTrack } from './forecast-track.js';
 import { AnomalyModel, ForecastModel, defaultModelPaths, type ModelName, type ModelStatus } from './runtime.js';
-import { defaultModelDir } from './train.js';
+import { defaultModelDir } from './model-dir.js';
 
 export interface AiStageOptions {
   modelDir?: string;
@@ -29,22 +32,28 @@ export interface AiStageOptions {
   maxContributionSites?: number;
   /** Score from which contributions are computed. */
   contributionMinScore?: number;
-  /** Top features reported per site. */
+  /** Top channels reported per site. */
   topFeatures?: number;
   now?: () => number;
 }
 
 export interface AiStage {
   stage: TickStage;
-  /** Reload both models from disk (SIGHUP). Never throws. */
+  /** Reload both models from disk (SIGHUP). Never throws; a failed load keeps the last good model. */
   reload(): Promise<void>;
   status(): ModelStatus[];
 }
 
 interface SiteAi {
-  anomaly: AnomalyFeaturizer;
-  forecast: ForecastHistory;
+  anomaly: EntitySurprise;
+  forecast: ForecastTrack;
   lastSeq: number;
+}
+
+type Models = { anomaly?: AnomalyModel; forecast?: ForecastModel };
+
+function newStatus(model: ModelName, path: string): ModelStatus {
+  return { model, up: false, version: '', sha256: '', path, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0, lastReloadSuccessful: false };
 }
 
 export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage> {
@@ -55,34 +64,36 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
   const maxContrib = opts.maxContributionSites ?? 64;
   const minContrib = opts.contributionMinScore ?? 0.5;
   const topK = opts.topFeatures ?? 3;
-  let anomaly: AnomalyModel | undefined;
-  let forecast: ForecastModel | undefined;
-  const st: Record<ModelName, ModelStatus> = {
-    anomaly: { model: 'anomaly', up: false, version: '', sha256: '', path: paths.anomaly, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0 },
-    forecast: { model: 'forecast', up: false, version: '', sha256: '', path: paths.forecast, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0 },
-  };
+  const models: Models = {};
+  const st: Record<ModelName, ModelStatus> = { anomaly: newStatus('anomaly', paths.anomaly), forecast: newStatus('forecast', paths.forecast) };
   const sites = new Map<string, SiteAi>();
   const runErrorLogged: Record<ModelName, boolean> = { anomaly: false, forecast: false };
 
-  async function load(): Promise<void> {
-    for (const name of ['anomaly', 'forecast'] as const) {
-      try {
-        const m = name === 'anomaly' ? await AnomalyModel.load(paths.anomaly) : await ForecastModel.load(paths.forecast);
-        if (name === 'anomaly') anomaly = m as AnomalyModel;
-        else forecast = m as ForecastModel;
-        Object.assign(st[name], { up: true, version: m.metadata['version'] ?? '', sha256: m.sha256, lastLoadTimestampSeconds: now() / 1000 });
-        delete st[name].error;
-        runErrorLogged[name] = false;
-        log?.info({ model: name, path: st[name].path, sha256: m.sha256, version: st[name].version }, `ai: ${name} model loaded`);
-      } catch (e) {
-        if (name === 'anomaly') anomaly = undefined;
-        else forecast = undefined;
-        const msg = (e as Error).message.split('\n')[0] ?? String(e);
-        Object.assign(st[name], { up: false, version: '', sha256: '', error: msg });
-        log?.error({ model: name, path: st[name].path, err: msg }, `ai: ${name} model unavailable (${msg}); raw metrics continue without ${name} outputs`);
+  async function loadOne(name: ModelName): Promise<void> {
+    try {
+      const m = name === 'anomaly' ? await AnomalyModel.load(paths.anomaly) : await ForecastModel.load(paths.forecast);
+      if (name === 'anomaly') models.anomaly = m as AnomalyModel;
+      else models.forecast = m as ForecastModel;
+      Object.assign(st[name], { up: true, version: m.metadata['version'] ?? '', sha256: m.sha256, lastLoadTimestampSeconds: now() / 1000, lastReloadSuccessful: true });
+      delete st[name].error;
+      runErrorLogged[name] = false;
+      log?.info({ model: name, path: st[name].path, sha256: m.sha256, version: st[name].version }, `ai: ${name} model loaded`);
+    } catch (e) {
+      const msg = (e as Error).message.split('\n')[0] ?? String(e);
+      st[name].lastReloadSuccessful = false;
+      st[name].error = msg;
+      if (models[name]) {
+        log?.error({ model: name, path: st[name].path, err: msg }, `ai: ${name} model reload failed (${msg}); still serving the last good model ${st[name].sha256.slice(0, 12)}`);
+        return;
       }
+      Object.assign(st[name], { up: false, version: '', sha256: '' });
+      log?.error({ model: name, path: st[name].path, err: msg }, `ai: ${name} model unavailable (${msg}); raw metrics continue without ${name} outputs`);
     }
   }
+  const load = async (): Promise<void> => {
+    await loadOne('anomaly');
+    await loadOne('forecast');
+  };
   await load();
 
   const timed = async <T>(name: ModelName, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -99,63 +110,64 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
     }
   };
 
-  const stage: TickStage = async (tick: Tick) => {
+  const C = N_SITE_COLUMNS; // evidence columns: the site channels and the joint one
+  const vals = new Float64Array(N_SITE_CHANNELS);
+
+  /** Per-site state and the batch inputs of this tick. */
+  function featurize(tick: Tick) {
     const list = tick.sites;
     const n = list.length;
-    if (!n) return;
-    const F = N_ANOMALY_FEATURES;
-    const X = new Float32Array(n * F);
+    const E = new Float32Array(n * C);
+    const lnR = new Float32Array(n);
     const FX = new Float32Array(n * N_FORECAST_FEATURES);
     const lnLevel = new Float32Array(n);
     const fIdx: number[] = [];
-    const tmp = new Float32Array(N_FORECAST_FEATURES);
+    const tracks: ForecastTrack[] = [];
     list.forEach((s: SiteState, i) => {
       let a = sites.get(s.sample.name);
-      if (!a) sites.set(s.sample.name, (a = { anomaly: new AnomalyFeaturizer(), forecast: new ForecastHistory(), lastSeq: 0 }));
+      if (!a) sites.set(s.sample.name, (a = { anomaly: EntitySurprise.site(), forecast: new ForecastTrack(), lastSeq: 0 }));
       a.lastSeq = tick.seq;
-      a.anomaly.push(obsFromSite(s.sample, s.rates), X, i * F);
-      a.forecast.push(s.sample.simTimeS, s.sample.throughputBps);
-      const l0 = a.forecast.features(tmp);
+      lnR[i] = a.anomaly.push(s.sample.simTimeS, siteChannelValues(obsFromSite(s.sample, s.rates), vals), E, i * C);
+      const l0 = a.forecast.push(s.sample.simTimeS, s.sample.throughputBps, FX, fIdx.length * N_FORECAST_FEATURES);
       if (Number.isFinite(l0)) {
-        FX.set(tmp, fIdx.length * N_FORECAST_FEATURES);
         lnLevel[fIdx.length] = l0;
         fIdx.push(i);
+        tracks.push(a.forecast);
       }
     });
     if (sites.size > 2 * n + 16) for (const [k, v] of sites) if (v.lastSeq !== tick.seq) sites.delete(k);
+    return { E, lnR, FX, lnLevel, fIdx, tracks };
+  }
 
-    const am = anomaly;
+  /** Top channels of the hottest sites: the score each channel reaches on its own. */
+  function contributions(list: SiteState[], scores: Float32Array, E: Float32Array, lnR: Float32Array, am: AnomalyModel): void {
+    const hot = list
+      .map((_, i) => i)
+      .filter((i) => scores[i]! >= minContrib)
+      .sort((p, q) => scores[q]! - scores[p]!)
+      .slice(0, maxContrib);
+    for (const i of hot) {
+      const base = headScore(am.head, 0, lnR[i]!);
+      list[i]!.inference.contributions = SITE_COLUMNS.map((feature, j) => ({ feature, value: headScore(am.head, E[i * C + j]!, lnR[i]!) - base }))
+        .filter((x) => x.value > 1e-4)
+        .sort((p, q) => q.value - p.value)
+        .slice(0, topK);
+    }
+  }
+
+  const stage: TickStage = async (tick: Tick) => {
+    const list = tick.sites;
+    if (!list.length) return;
+    const { E, lnR, FX, lnLevel, fIdx, tracks } = featurize(tick);
+    const am = models.anomaly;
     if (am) {
-      const scores = await timed('anomaly', () => am.score(X));
+      const scores = await timed('anomaly', () => am.score(E, C, lnR));
       if (scores) {
         list.forEach((s, i) => (s.inference.anomalyScore = scores[i]!));
-        // contributions: the score each feature reaches on its own (the others at their
-        // normal value 0) above the all-normal score; robust when several features saturate
-        const hot = list
-          .map((_, i) => i)
-          .filter((i) => scores[i]! >= minContrib)
-          .sort((p, q) => scores[q]! - scores[p]!)
-          .slice(0, maxContrib);
-        if (hot.length) {
-          const O = new Float32Array((hot.length * F + 1) * F); // last row: all zeros (baseline)
-          hot.forEach((i, h) => {
-            for (let j = 0; j < F; j++) O[(h * F + j) * F + j] = X[i * F + j]!;
-          });
-          const occ = await timed('anomaly', () => am.score(O));
-          if (occ) {
-            hot.forEach((i, h) => {
-              const base = occ[hot.length * F]!;
-              const c = ANOMALY_FEATURES.map((feature, j) => ({ feature, value: occ[h * F + j]! - base }))
-                .filter((x) => x.value > 1e-4)
-                .sort((p, q) => q.value - p.value)
-                .slice(0, topK);
-              list[i]!.inference.contributions = c;
-            });
-          }
-        }
+        contributions(list, scores, E, lnR, am);
       }
     }
-    const fm = forecast;
+    const fm = models.forecast;
     if (fm && fIdx.length) {
       const k = fIdx.length;
       const out = await timed('forecast', () => fm.predict(FX.subarray(0, k * N_FORECAST_FEATURES), lnLevel.subarray(0, k)));
@@ -163,14 +175,12 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
         fIdx.forEach((i, r) => {
           const s = list[i]!;
           const cap = s.sample.capacityBps;
-          const p10 = out[r * 3]!;
-          const p50 = out[r * 3 + 1]!;
-          const p90 = out[r * 3 + 2]!;
+          const band = tracks[r]!.serve(lnLevel[r]!, out[r * 3]!, out[r * 3 + 1]!, out[r * 3 + 2]!);
           const u = (v: number): number => (cap > 0 ? Math.min(1, Math.max(0, v / cap)) : 0);
           s.inference.forecast = {
             horizonSeconds: fm.horizonSeconds,
-            throughputBps: { p10, p50, p90 },
-            utilization: { p10: u(p10), p50: u(p50), p90: u(p90) },
+            throughputBps: band,
+            utilization: { p10: u(band.p10), p50: u(band.p50), p90: u(band.p90) },
           };
         });
       }

@@ -9,6 +9,7 @@ import type { CollectContext, Collector } from '../registry.js';
 const D = {
   up: { name: 'optifiber_model_up', type: 'gauge', help: 'Whether the model is loaded and serving (1) or missing/corrupt (0); raw metrics flow either way.', labels: ['model'] },
   info: { name: 'optifiber_model_info', type: 'info', help: 'The loaded model file: version (ONNX metadata) and sha256 of the file, value 1; empty labels while the model is down.', labels: ['model', 'version', 'sha256'] },
+  reload: { name: 'optifiber_model_last_reload_successful', type: 'gauge', help: 'Whether the last load or SIGHUP reload of the model file succeeded (1) or failed (0); after a failed reload the last good model keeps serving.', labels: ['model'] },
   load: { name: 'optifiber_model_last_load_timestamp_seconds', type: 'gauge', help: 'When the model was last loaded successfully, seconds since the epoch; absent until it first loads.', labels: ['model'] },
   inference: { name: 'optifiber_model_last_inference_timestamp_seconds', type: 'gauge', help: 'When the model last ran successfully in a tick, seconds since the epoch; absent until its first run (the forecast model waits for enough history).', labels: ['model'] },
   duration: {
@@ -66,6 +67,8 @@ export class ModelCollector implements Collector {
     for (const s of st) w.sample(D.up.name, labelString({ model: s.model }), s.up ? 1 : 0);
     w.header(D.info);
     for (const s of st) w.sample(D.info.name, labelString({ model: s.model, version: s.version, sha256: s.sha256 }), 1);
+    w.header(D.reload);
+    for (const s of st) w.sample(D.reload.name, labelString({ model: s.model }), s.lastReloadSuccessful ? 1 : 0);
     // Never loaded / never ran: no series (not 0), so OptiFiberModelStale does not
     // fire on a model still warming up (the forecast needs 5-minute buckets of
     // history); a model that never loaded is OptiFiberModelDown's business.

@@ -1,0 +1,313 @@
+// Calibrated surprise: the online, per-entity half of the anomaly score.
+//
+// Every channel of every entity (a site's OSNR, a server's CPU, one column
+// of a CSV) keeps its own small state, learned from its own stream:
+//
+//   level     an exponentially weighted level (the prediction), time
+//             constant in SECONDS of the entity's clock, never in samples;
+//   scale     the typical size of its residuals (robust, clipped);
+//   tail      how often |z| exceeds U and how heavy the tail beyond it is
+//             (a Pareto peaks-over-threshold model, learned from every
+//             sample), so a channel whose residuals are heavy-tailed learns
+//             that a big |z| is ordinary for it.
+//
+// A sample's evidence is -ln p, p = P(|z| at least this large | this
+// channel's normal behaviour). The entity's evidence is the largest over
+// its channels; the score head (anomaly-head.ts, served with onnxruntime)
+// turns it into 0..1 with the number of samples and channels an entity has
+// per day, so 0.8 is the same false-alarm RATE on a 1 s site with 7
+// channels as on a 5-minute server with 38.
+//
+// One alarm episode per change: a run of surprising samples that lasts
+// `confirmS` is a new normal; the level is moved to it (the old state is
+// remembered), so the score falls back within confirmS of the onset.
+// Persistent bad states are the threshold alerts' job (OSNR, BER, power,
+// link down), not the anomaly score's. A return to the remembered normal
+// restores it silently.
+//
+// Gaps: a sample arriving more than max(gapMinS, gapFactor x the usual
+// interval) after the previous one re-anchors the level without evidence.
+// Missing values (NaN) are skipped: no evidence, no learning.
+
+export interface SurpriseConfig {
+  /** Level time constant (s); never shorter than levelMinSamples intervals. */
+  levelTauS: number;
+  levelMinSamples: number;
+  /** Scale and tail-model time constants (s), likewise bounded below in samples. */
+  scaleTauS: number;
+  tailTauS: number;
+  statMinSamples: number;
+  /** A surprising run that lasts this long (s, at least confirmMinSamples) becomes the new level. */
+  confirmS: number;
+  confirmMinSamples: number;
+  /** No evidence until a channel has learned this many samples. */
+  warmupSamples: number;
+  /** Prior weight (samples) of the tail model's starting values. */
+  tailPrior: number;
+  /** Tail threshold in scale units, the tail model's prior, and its bounds. */
+  tailU: number;
+  /** Relative weight with which an alarm-level run teaches a tail model. */
+  alarmLearnWeight: number;
+  /** Tail threshold of an entity's joint evidence (nats summed over its channels). */
+  jointU: number;
+  tailP0: number;
+  /** Prior mean log-excess (1/tail index) and its floor (the lightest tail believed). */
+  tailHill0: number;
+  tailHillMin: number;
+  /** Residuals are clipped to +-clip scale units before they update the scale. */
+  clip: number;
+  /** A gap longer than max(gapMinS, gapFactor x usual interval) re-anchors the level. */
+  gapFactor: number;
+  gapMinS: number;
+  /** Evidence cap (nats): beyond it every value is equally impossible. */
+  maxEvidence: number;
+}
+
+export const DEFAULT_SURPRISE: SurpriseConfig = {
+  levelTauS: 600,
+  levelMinSamples: 4,
+  scaleTauS: 6 * 3600,
+  tailTauS: 24 * 3600,
+  statMinSamples: 200,
+  confirmS: 120,
+  confirmMinSamples: 4,
+  warmupSamples: 30,
+  tailPrior: 100,
+  tailU: 2,
+  jointU: 3,
+  alarmLearnWeight: 0.3,
+  tailP0: 0.05,
+  tailHill0: 0.15,
+  tailHillMin: 0.1,
+  clip: 4,
+  gapFactor: 20,
+  gapMinS: 600,
+  maxEvidence: 60,
+};
+
+/** Floors of a channel's scale in its own units: absolute and relative to |level|. */
+export interface ScaleFloor {
+  abs: number;
+  rel: number;
+}
+
+/**
+ * Peaks over threshold, declustered, with a Pareto tail: how often a
+ * quantity exceeds U and how heavy its tail beyond U is, learned online.
+ * A run of samples beyond U is ONE exceedance whose size is the run's peak,
+ * learned when the run ends: a burst or a long fault teaches the tail once,
+ * while isolated spikes (the heavy tail of a bursty metric) are all learned.
+ *   P(a run peaking at >= a starts at a sample) = pU (a/U)^(-1/h)
+ * pU is that rate per sample; h the mean log-excess ln(peak/U) (the Hill
+ * estimator), clipped at 6 h per peak (bounded influence). A power-law tail
+ * is what real metrics need; on Gaussian noise it is conservative.
+ */
+export class TailModel {
+  pU: number;
+  hill: number;
+  private n = 0;
+  private over = 0;
+  /** Peak of the run beyond U in progress (0 = none). */
+  private peak = 0;
+  constructor(
+    private readonly cfg: SurpriseConfig,
+    readonly U: number,
+  ) {
+    this.pU = cfg.tailP0;
+    this.hill = cfg.tailHill0;
+  }
+
+  /** -ln P(a run peaking at >= a), 0 inside the body. */
+  evidence(a: number): number {
+    if (!(a > this.U)) return 0;
+    return Math.min(this.cfg.maxEvidence, -Math.log(this.pU) + Math.log(a / this.U) / this.hill);
+  }
+
+  /**
+   * Learn one sample's value; w = the sample's time weight (EW, seconds-based).
+   * A run whose peak reached `alarmEvidence` teaches the tail only
+   * cfg.alarmLearnWeight as much: bursts that recur many times a day still
+   * become normal within days, a fault that recurs every few minutes stays
+   * visible for many recurrences.
+   */
+  learn(a: number, w: number, alarmEvidence = Infinity): void {
+    const c = this.cfg;
+    if (a > this.U) {
+      this.peak = Math.max(this.peak, a);
+      return;
+    }
+    this.n++;
+    const peak = this.peak;
+    this.peak = 0;
+    const k = peak > 0 && this.evidence(peak) >= alarmEvidence ? c.alarmLearnWeight : 1;
+    const wt = k * Math.max(w, 1 / (this.n + c.tailPrior));
+    this.pU = Math.min(0.5, Math.max(1e-5, this.pU + wt * ((peak > 0 ? 1 : 0) - this.pU)));
+    if (!(peak > 0)) return;
+    this.over++;
+    const le = Math.min(Math.log(peak / this.U), 6 * this.hill);
+    const wh = k * Math.max(wt / k / Math.max(this.pU, 1e-3), 1 / (this.over + c.tailPrior * c.tailP0));
+    this.hill = Math.max(c.tailHillMin, this.hill + Math.min(1, wh) * (le - this.hill));
+  }
+}
+
+interface Remembered {
+  level: number;
+  scale: number;
+}
+
+/**
+ * One channel of one entity. `update(t, x)` returns the sample's evidence
+ * (-ln p, >= 0) against the state before it, then learns the sample.
+ */
+export class ChannelSurprise {
+  level = NaN;
+  scale = 0;
+  /** Learned samples since the last (re)start. */
+  n = 0;
+  /** The tail of |z|: how surprising a residual of this size is for this channel. */
+  readonly tail: TailModel;
+  /** Smallest positive step seen: the signal's resolution (a scale floor of its own). */
+  quantum = Infinity;
+  private steps = 0;
+  private lastT = NaN;
+  private lastX = NaN;
+  /** Typical sampling interval (s): EW of the observed intervals. */
+  dt = NaN;
+  private runS = 0;
+  private runLevel = NaN;
+  private runN = 0;
+  private prev: Remembered | undefined;
+  /** The last sample's evidence and whether the level was re-anchored by it. */
+  lastEvidence = 0;
+
+  constructor(
+    private readonly cfg: SurpriseConfig,
+    private readonly floor: ScaleFloor = { abs: 0, rel: 0 },
+  ) {
+    this.tail = new TailModel(cfg, cfg.tailU);
+  }
+
+  effectiveScale(level = this.level, scale = this.scale): number {
+    // the resolution counts once the signal has shown it a few times (a 0/1 or
+    // all-zero channel's first step is news, not its resolution)
+    const q = this.steps >= 10 && Number.isFinite(this.quantum) ? this.quantum : 0;
+    return Math.max(scale, this.floor.abs, this.floor.rel * Math.abs(level), q, 1e-12);
+  }
+
+  /** -ln P(|z| >= a) under the channel's tail model (0 inside the body). */
+  evidenceOf(a: number): number {
+    return this.tail.evidence(a);
+  }
+
+  /** Samples per day at the channel's usual interval (1 before it is known). */
+  samplesPerDay(): number {
+    return Number.isFinite(this.dt) && this.dt > 0 ? 86400 / this.dt : 1;
+  }
+
+  /** EW weight of a sample dt seconds after the last, time constant tauS (at least minSamples intervals). */
+  private timeWeight(dt: number, tauS: number, minSamples: number): number {
+    const tau = Math.max(tauS, minSamples * (this.dt || dt || 1));
+    return 1 - Math.exp(-Math.max(dt, 1e-9) / tau);
+  }
+
+  /** The same, but a plain average over the first n samples (fast warm-up). */
+  private weight(dt: number, tauS: number, minSamples: number, n: number): number {
+    return Math.max(this.timeWeight(dt, tauS, minSamples), 1 / Math.max(1, n));
+  }
+
+  /**
+   * @param t time of the sample (s), non-decreasing per channel
+   * @param x value; NaN = missing (no evidence, nothing learned)
+   * @param rejectEvidence evidence from which a sample is not learned and counts
+   *   towards confirming a new level (the score head's 0.5 level for this entity)
+   */
+  update(t: number, x: number, rejectEvidence: number): number {
+    this.lastEvidence = 0;
+    if (!Number.isFinite(x) || !Number.isFinite(t)) return 0;
+    if (!Number.isFinite(this.level)) return this.start(t, x);
+    const dt = t - this.lastT;
+    if (dt > 0) this.dt = Number.isFinite(this.dt) ? this.dt + 0.05 * (Math.min(dt, 10 * this.dt) - this.dt) : dt;
+    if (dt > Math.max(this.cfg.gapMinS, this.cfg.gapFactor * this.dt)) {
+      // a gap: whatever happened meanwhile is unknown; re-anchor, keep scale and tail
+      this.level = x;
+      this.noteStep(x);
+      this.lastT = t;
+      this.runS = 0;
+      return 0;
+    }
+    this.lastT = t;
+    const sc = this.effectiveScale();
+    const z = (x - this.level) / sc;
+    const warm = this.n >= this.cfg.warmupSamples;
+    let ev = warm ? this.evidenceOf(Math.abs(z)) : 0;
+    this.noteStep(x);
+    if (ev > 0 && this.prev && Math.abs(x - this.prev.level) <= this.cfg.tailU * this.effectiveScale(this.prev.level, this.prev.scale)) {
+      // back to the normal from before the last adopted change: restore it silently
+      this.level = this.prev.level;
+      this.scale = this.prev.scale;
+      this.prev = undefined;
+      this.runS = 0;
+      return 0;
+    }
+    // The tail model learns from every sample (bounded influence): how often this
+    // channel surprises is exactly what it must know, or a channel whose normal has
+    // heavy tails would alarm forever. The level and scale skip surprising samples,
+    // so a fault does not become the prediction.
+    const wt = this.timeWeight(Math.max(dt, 0), this.cfg.tailTauS, this.cfg.statMinSamples);
+    this.tail.learn(Math.abs(z), wt, rejectEvidence);
+    this.lastEvidence = ev;
+    if (warm && ev >= rejectEvidence) {
+      this.extendRun(x, Math.max(dt, 0));
+      return ev;
+    }
+    this.runS = 0;
+    this.learn(x, sc, Math.max(dt, 0));
+    return ev;
+  }
+
+  private start(t: number, x: number): number {
+    this.level = x;
+    this.lastT = t;
+    this.lastX = x;
+    this.n = 1;
+    return 0;
+  }
+
+  private noteStep(x: number): void {
+    const d = Math.abs(x - this.lastX);
+    if (d > 0) {
+      this.steps++;
+      if (d < this.quantum) this.quantum = d;
+    }
+    this.lastX = x;
+  }
+
+  /** A surprising sample: not learned; a run of them that lasts becomes the new level. */
+  private extendRun(x: number, dt: number): void {
+    if (this.runS === 0) {
+      this.runLevel = x;
+      this.runN = 1;
+    } else {
+      this.runN++;
+      this.runLevel += (x - this.runLevel) / this.runN;
+    }
+    this.runS += Math.max(dt, 1e-9);
+    const need = Math.max(this.cfg.confirmS, this.cfg.confirmMinSamples * (this.dt || dt));
+    if (this.runS >= need && this.runN >= this.cfg.confirmMinSamples) {
+      this.prev ??= { level: this.level, scale: this.scale };
+      this.level = this.runLevel;
+      this.runS = 0;
+    }
+  }
+
+  private learn(x: number, sc: number, dt: number): void {
+    const c = this.cfg;
+    this.n++;
+    const r = x - this.level;
+    this.level += this.weight(dt, c.levelTauS, c.levelMinSamples, this.n - 1) * r;
+    // no clipping while warming up: the scale has nothing to clip against yet
+    const rc = this.n <= c.warmupSamples ? Math.abs(r) : Math.min(Math.abs(r), c.clip * sc);
+    const ws = this.weight(dt, c.scaleTauS, c.statMinSamples, this.n - 1);
+    this.scale = this.n === 2 ? 1.2533 * rc : this.scale + ws * (1.2533 * rc - this.scale);
+  }
+}
