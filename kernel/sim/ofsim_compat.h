@@ -52,6 +52,8 @@ typedef int64_t s64;
  * the kernel has no 128-by-64 division outside x86-64, so the quotient
  * is found one bit at a time.  Needs a * b / c < 2^64 (the high half of
  * the product below @c), as ofsim_mul_div() does.
+ *
+ * Return: the quotient.
  */
 static inline u64 ofsim_mul_div_long(u64 a, u64 b, u64 c)
 {
