@@ -151,15 +151,17 @@ static void no_torn_copy(void)
 	unsigned long reads = 0, torn = 0, naive_torn = 0, distinct = 0;
 	struct optifiber_site copy;
 	__u64 last = 0;
-	double end;
+	double start, end;
 	pthread_t th;
 	char why[160];
 
 	page.seq = 0;
 	fill(&page, 10);
 	pthread_create(&th, NULL, writer_thread, NULL);
-	end = now_s() + 0.5;
-	while (now_s() < end) {
+	/* at least 0.5 s and 10 samples seen; at most 10 s on a loaded machine */
+	start = now_s();
+	end = start + 10;
+	while (now_s() < end && (now_s() < start + 0.5 || distinct < 10)) {
 		example_read(&page, &copy);
 		reads++;
 		if (copy.seq & 1 || torn_word(&copy))
