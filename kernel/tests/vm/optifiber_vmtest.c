@@ -684,25 +684,27 @@ struct bad_cmd {
 	const char *buf;
 	size_t len;		/* 0: strlen(buf) */
 	int err;
+	const char *why;	/* the logged reason (first 10 only: rate-limited) */
 };
 
-#define B(what, s, e)	{ what, s, 0, e }
+#define B(what, s, e)	{ what, s, 0, e, NULL }
+#define BW(what, s, e, why)	{ what, s, 0, e, why }
 
 static int bad_commands(void)
 {
-	static char overlong[400], huge[8192];
+	static char overlong[400], huge[8192], log[4096];
 	static const char nul[] = "site=Dallas\0cmd_add=1\n";
 	struct bad_cmd t[] = {
-		B("unknown key", "site=Dallas frobnicate=1\n", EINVAL),
-		B("unknown site", "site=Nowhere cmd_add=1\n", EINVAL),
-		B("site missing", "cmd_add=1\n", EINVAL),
-		B("no action", "site=Dallas\n", EINVAL),
-		B("cmd_add=0", "site=Dallas cmd_add=0\n", EINVAL),
-		B("cmd_add=65", "site=Dallas cmd_add=65\n", EINVAL),
-		B("cmd_add=-1", "site=Dallas cmd_add=-1\n", EINVAL),
-		B("cmd_add=abc", "site=Dallas cmd_add=abc\n", EINVAL),
-		B("cmd_add empty", "site=Dallas cmd_add=\n", EINVAL),
-		B("cmd_add=1x", "site=Dallas cmd_add=1x\n", EINVAL),
+		BW("unknown key", "site=Dallas frobnicate=1\n", EINVAL, "line 1: unknown key"),
+		BW("unknown site", "site=Nowhere cmd_add=1\n", EINVAL, "line 1: unknown site"),
+		BW("site missing", "cmd_add=1\n", EINVAL, "line 1: missing site="),
+		BW("no action", "site=Dallas\n", EINVAL, "line 1: no action"),
+		BW("cmd_add=0", "site=Dallas cmd_add=0\n", EINVAL, "line 1: number out of range"),
+		BW("cmd_add=65", "site=Dallas cmd_add=65\n", EINVAL, "line 1: number out of range"),
+		BW("cmd_add=-1", "site=Dallas cmd_add=-1\n", EINVAL, "line 1: malformed number"),
+		BW("cmd_add=abc", "site=Dallas cmd_add=abc\n", EINVAL, "line 1: malformed number"),
+		BW("cmd_add empty", "site=Dallas cmd_add=\n", EINVAL, "line 1: empty value"),
+		BW("cmd_add=1x", "site=Dallas cmd_add=1x\n", EINVAL, "line 1: malformed number"),
 		B("cmd_add overflow", "site=Dallas cmd_add=18446744073709551617\n", EINVAL),
 		B("no newline", "site=Dallas cmd_add=1", EINVAL),
 		B("empty line", "\n", EINVAL),
@@ -718,10 +720,10 @@ static int bad_commands(void)
 		B("below one module", "site=Dallas cmd_remove=64\n", ERANGE),
 		B("above cmd_modules_max", "site=Dallas cmd_add=64\n", ERANGE),
 		B("batch ends out of range", "site=Dallas cmd_add=1\nsite=Dallas cmd_remove=64\n", ERANGE),
-		{ "NUL byte", nul, sizeof(nul) - 1, EINVAL },
-		{ "overlong line", overlong, sizeof(overlong), EINVAL },
-		{ "huge write (8 KiB)", huge, sizeof(huge), EINVAL },
-		{ "empty write", "", 0, EINVAL },
+		{ "NUL byte", nul, sizeof(nul) - 1, EINVAL, NULL },
+		{ "overlong line", overlong, sizeof(overlong), EINVAL, NULL },
+		{ "huge write (8 KiB)", huge, sizeof(huge), EINVAL, NULL },
+		{ "empty write", "", 0, EINVAL, NULL },
 	};
 	struct optifiber_site before[4], after;
 	unsigned int i, n = sizeof(t) / sizeof(t[0]);
@@ -739,9 +741,14 @@ static int bad_commands(void)
 	for (i = 0; i < n; i++) {
 		size_t len = t[i].len ? t[i].len : strlen(t[i].buf);
 
+		kmsg_mark();
 		rc = cmd_write(t[i].buf, len);
 		CHECK(rc == t[i].err, "case '%s': got %s, want %s", t[i].what,
 		      rc ? strerror(rc) : "success", strerror(t[i].err));
+		/* refused for the right reason: the parser's message for that line */
+		kmsg_since_mark(log, sizeof(log));
+		CHECK(!t[i].why || strstr(log, t[i].why), "case '%s': log lacks '%s': '%.200s'",
+		      t[i].what, t[i].why, log);
 	}
 	CHECK(wait_tick(&M, dir_tick(&M) + 2, 2000) == 0, "ticks stopped");
 	for (i = 0; i < 4; i++) {
