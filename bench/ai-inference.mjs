@@ -1,45 +1,85 @@
 #!/usr/bin/env node
-// Anomaly inference per tick for 4, 1,000 and 10,000 sites: one batched
-// onnxruntime call vs one call per site vs the TypeScript reference, in the
-// same run; medians -> bench/results/ai-inference.json. Needs tsc -b exporter.
+// The AI stage per tick at 4, 1,000 and 10,000 sites, medians ->
+// bench/results/ai-inference.json. Measured in the same run:
+//   stage            the whole served stage, wall time and CPU time of this process
+//                    (CPU time is what the stage costs when the machine is shared) (online evidence per site and channel,
+//                    one batched onnxruntime run of the score head, forecast
+//                    features + one batched forecast run + conformal bands);
+//   head_onnx        the batched score-head run alone, and its TypeScript twin;
+//   v1_forest_onnx   the previous model's batched Isolation Forest run on the same
+//                    number of rows (the "before" baseline the target was set on).
+// Target: the whole stage <= 50 ms median at 10,000 sites. Needs tsc -b exporter.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { AnomalyModel, ForecastModel } = await import(join(root, 'exporter/dist/ai/runtime.js'));
-const { N_ANOMALY_FEATURES: F, N_FORECAST_FEATURES: FF } = await import(join(root, 'exporter/dist/ai/features.js'));
+const dist = join(root, 'exporter/dist/ai');
+const { AnomalyModel } = await import(join(dist, 'runtime.js'));
+const { createAiStage } = await import(join(dist, 'stage.js'));
+const { runSim } = await import(join(dist, 'sim-data.js'));
+const { N_SITE_COLUMNS } = await import(join(dist, 'features.js'));
+const { N_ANOMALY_FEATURES: V1_F, scoreV1 } = await import(join(dist, 'legacy', 'v1.js'));
 const anomaly = await AnomalyModel.load(join(root, 'exporter/models/anomaly.onnx'));
-const forecast = await ForecastModel.load(join(root, 'exporter/models/forecast.onnx'));
 
-let s = 12345;
-const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296) * 2 - 1;
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 async function time(fn, reps) {
   const t = [];
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();
-    await fn();
+    await fn(i);
     t.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   return median(t);
 }
-const results = { generated_by: 'bench/ai-inference.mjs', unit: 'ms per tick (median)', intraOpNumThreads: 1, sites: {} };
-for (const n of [4, 1000, 10000]) {
-  const X = Float32Array.from({ length: n * F }, () => rnd() * 3);
-  const FX = Float32Array.from({ length: n * FF }, () => rnd() * 0.05);
-  const L = Float32Array.from({ length: n }, () => 20 + rnd());
-  const reps = n >= 10000 ? 9 : 21;
-  await anomaly.score(X); // warm-up
-  const batched = await time(() => anomaly.score(X), reps);
-  const perSite = await time(async () => {
-    for (let i = 0; i < n; i++) await anomaly.score(X.subarray(i * F, i * F + F));
-  }, n >= 10000 ? 3 : reps);
-  const reference = await time(() => anomaly.scoreReference(X), reps);
-  const fcBatched = await time(() => forecast.predict(FX, L), reps);
-  results.sites[n] = { anomaly_batched_onnx: batched, anomaly_one_run_per_site: perSite, anomaly_typescript_reference: reference, forecast_batched_onnx: fcBatched };
-  console.log(`${String(n).padStart(6)} sites: batched ${batched.toFixed(2)} ms, per-site ${perSite.toFixed(2)} ms, TS reference ${reference.toFixed(2)} ms, forecast batched ${fcBatched.toFixed(3)} ms`);
+
+// real simulator samples of 16 sites, replicated to n sites (own names); each
+// tick advances every site's clock by one second in place, as the sampler does
+const template = [];
+runSim({ seed: 77, nsites: 16, ticks: 1, timeScale: 1, faultRate: 0 }, (_t, pts) => pts.forEach((p) => template.push(p)));
+function tickSource(n) {
+  const sites = Array.from({ length: n }, (_, i) => {
+    const p = template[i % template.length];
+    return { sample: { ...p.sample, name: `S${i}` }, rates: p.rates, utilization: 0.5, inference: {} };
+  });
+  let k = 0;
+  return () => {
+    k++;
+    for (let i = 0; i < n; i++) {
+      const s = sites[i];
+      s.sample.simTimeS += 1;
+      s.sample.osnrDb = template[i % template.length].sample.osnrDb + 0.01 * Math.sin(i * 7 + k);
+      s.inference = {};
+    }
+    return { seq: k, takenAtMs: k * 1000, durationSeconds: 0, source: { kind: 'file', path: 'bench', up: true }, invalid: [], sites };
+  };
 }
-results.target = { sites: 10000, batched_ms_max: 50, met: results.sites[10000].anomaly_batched_onnx <= 50 };
+
+const results = { generated_by: 'bench/ai-inference.mjs', machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg_1m_at_start: os.loadavg()[0] }, unit: 'ms per tick (median)', intraOpNumThreads: 1, sites: {} };
+for (const n of [4, 1000, 10000]) {
+  const reps = n >= 10000 ? 31 : 61;
+  const next = tickSource(n);
+  const ai = await createAiStage({});
+  for (let i = 0; i < 40; i++) await ai.stage(next()); // past every site's warm-up
+  const cpu = [];
+  const stage = await time(async () => {
+    const c0 = process.cpuUsage();
+    await ai.stage(next());
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }, reps);
+  const stageCpu = median(cpu);
+  const E = Float32Array.from({ length: n * N_SITE_COLUMNS }, (_, i) => (i * 7919) % 23);
+  const lnR = Float32Array.from({ length: n }, () => 13);
+  await anomaly.score(E, N_SITE_COLUMNS, lnR);
+  const head = await time(() => anomaly.score(E, N_SITE_COLUMNS, lnR), reps);
+  const headTs = await time(() => anomaly.scoreReference(E, N_SITE_COLUMNS, lnR), reps);
+  const X = Float32Array.from({ length: n * V1_F }, (_, i) => ((i * 31) % 7) - 3);
+  const v1 = await time(() => scoreV1(join(root, 'exporter/models/legacy/anomaly-v1.onnx'), X), n >= 10000 ? 5 : 9);
+  results.sites[n] = { stage, stage_cpu: stageCpu, head_onnx: head, head_typescript: headTs, v1_forest_onnx: v1 };
+  console.log(`${String(n).padStart(6)} sites: stage ${stage.toFixed(2)} ms (CPU ${stageCpu.toFixed(2)} ms), head ONNX ${head.toFixed(3)} ms (TS ${headTs.toFixed(3)} ms), v1 forest run ${v1.toFixed(2)} ms`);
+}
+results.target = { sites: 10000, stage_ms_max: 50, met: results.sites[10000].stage <= 50 };
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/ai-inference.json'), JSON.stringify(results, null, 2) + '\n');

@@ -4,7 +4,7 @@
 //   optifiber exporter [flags]   serve /metrics and the API from the pages
 //   optifiber start [flags]      simulator + exporter, printing every URL (npm start)
 //   optifiber top [flags]        live terminal view of the pages
-//   optifiber train [...]        train the ONNX models (docs/ai.md)
+//   optifiber train [...]        build the ONNX models (docs/ai.md)
 //   optifiber backtest ...       replay a history through the models
 //   optifiber report ...         CSV export / weekly PDF (exporter/src/report/cli.ts)
 //
@@ -148,7 +148,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   train: {
-    summary: 'train the ONNX anomaly and forecast models (deterministic for a seed)',
+    summary: 'build the ONNX score head and the forecast model fitted on real traffic (deterministic)',
     run: async (ctx) => {
       if (wantsHelp(ctx.argv)) {
         ctx.stdout(TRAIN_HELP);
@@ -159,7 +159,7 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   backtest: {
-    summary: 'replay a CSV history through the models: backtest anomaly|forecast --input F --output O',
+    summary: 'replay recorded data through the served pipeline: backtest anomaly|forecast --input F --output O',
     run: async (ctx) => {
       if (wantsHelp(ctx.argv)) {
         ctx.stdout(BACKTEST_HELP);
@@ -193,34 +193,44 @@ export const COMMANDS: Record<string, Command> = {
 
 const wantsHelp = (argv: string[]): boolean => argv.includes('--help') || argv.includes('-h');
 
-const TRAIN_HELP = `usage: optifiber train [--seed N] [--out DIR] [--quick]
+const TRAIN_HELP = `usage: optifiber train [--out DIR] [--datasets DIR]
 
-Train the anomaly (Isolation Forest) and forecast models on simulator runs,
-deterministically for a seed, and write anomaly.onnx, forecast.onnx and
-MODEL_CARD.md.
+Build the served models and write anomaly.onnx, forecast.onnx and MODEL_CARD.md,
+deterministically (same data, same bytes):
+  anomaly.onnx   the score head (its constants are design choices; every site
+                 learns its own normal online when served)
+  forecast.onnx  ridge regression fitted on real traffic: the rows before the
+                 test third of ../shared/datasets/isp-traffic/uk-backbone-5m.csv
 
-  --seed N     training seed, 0..1000000 (default: the committed models' seed)
-  --out DIR    output directory (default: exporter/models of the repository)
-  --quick      a small configuration (seconds), for tests; never for the committed models
+  --out DIR       output directory (default: exporter/models of the repository)
+  --datasets DIR  where the real data lives (default: ../shared/datasets)
 
 The exporter loads the models from --models.dir (default exporter/models) and
-reloads them on SIGHUP. See docs/ai.md and exporter/models/MODEL_CARD.md.
+reloads them on SIGHUP (a failed reload keeps the last good model). See
+docs/ai.md and exporter/models/MODEL_CARD.md.
 `;
 
 const BACKTEST_HELP = `usage:
-  optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR]
-  optifiber backtest forecast [--horizon 15m] [--train-fraction 0.6667] --input FILE --output OUT.csv
+  optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR] [--time-step 60s]
+  optifiber backtest forecast --input FILE --output OUT.csv [--models DIR]
+                              [--refit [--horizon 15m] [--train-fraction 0.6667]]
 
-Replay a history through the exporter's feature pipeline and models, online
-(no look-ahead).
+Replay a history through the exporter's own pipeline and models, online (no
+look-ahead): what the exporter would have served.
 
-  anomaly   input: a "timestamp,value" CSV (one series) or the optical testbed
-            format (Timestamp,Type,ID,BER,OSNR,InputPower,OutputPower[,Failure]);
-            output: timestamp,anomaly_score, one row per distinct input timestamp
-  forecast  input: time,value with one header row; fits on the rows before
-            --train-fraction, then outputs timestamp,forecast (the forecast made at
-            that timestamp for timestamp + --horizon) for every later row
-  --models DIR  directory holding anomaly.onnx (default: exporter/models)
+  inputs    the optical testbed format (Timestamp,Type,ID,BER,OSNR,...; one
+            entity per ID); time,value; a wide time,<numeric columns...> CSV
+            (delimiter , ; or tab, detected; columns label, anomaly, changepoint,
+            attack are not inputs); index-only files (idx,...) with --time-step.
+            An empty cell is a gap, never 0. Rows must be in time order.
+  anomaly   output: timestamp,anomaly_score, one row per distinct timestamp, in
+            input order
+  forecast  output: timestamp,forecast,p10,p90 for every row: the served model
+            and per-series conformal band, learning as it streams. --refit fits
+            a new ridge on the rows before --train-fraction instead (comparison
+            only; not what the exporter serves)
+  --models DIR      directory holding the models (default: exporter/models)
+  --time-step DUR   seconds between rows of an index-only file (60s, 5m)
 
 See docs/ai.md.
 `;

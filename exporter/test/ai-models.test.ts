@@ -1,38 +1,33 @@
 /**
  * @jest-environment ./exporter/test/ai-environment.cjs
  */
-// The committed edge models: they load in onnxruntime, agree with the
-// TypeScript reference to 1e-5, and `optifiber train` reproduces them.
+// The committed edge models: they load in onnxruntime, agree with their
+// TypeScript references, and `optifiber train` reproduces them.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnomalyModel, ForecastModel } from '../src/ai/runtime.js';
-import { N_ANOMALY_FEATURES, N_FORECAST_FEATURES } from '../src/ai/features.js';
+import { N_FORECAST_FEATURES } from '../src/ai/features.js';
 import { predictForecast } from '../src/ai/forecast.js';
-import { runTrain, train, QUICK_TRAIN_CONFIG, defaultModelDir } from '../src/ai/train.js';
-import { anomalyRows } from '../src/ai/train.js';
-import { buildSimTrace, repoRoot, simCoreHash } from '../src/ai/sim-data.js';
+import { runTrain, defaultModelDir, UK_TRAFFIC } from '../src/ai/train.js';
+import { DEFAULT_HEAD } from '../src/ai/anomaly-head.js';
+import { DEFAULT_SURPRISE } from '../src/ai/surprise.js';
+import { buildSimTrace, repoRoot } from '../src/ai/sim-data.js';
 import { spawn, spawnSync } from 'node:child_process';
 
 const dir = defaultModelDir();
 
+const datasets = join(repoRoot(), '..', 'shared', 'datasets');
+const haveTraffic = existsSync(join(datasets, UK_TRAFFIC));
+if (!haveTraffic) console.log(`ai-models.test: ${join(datasets, UK_TRAFFIC)} absent, skipping the training reproduction cases`);
+
 describe('committed models', () => {
-  test('anomaly model: onnxruntime agrees with the TypeScript reference to 1e-5', async () => {
+  test('anomaly head: loads, carries its design constants and a semantic version', async () => {
     const m = await AnomalyModel.load(join(dir, 'anomaly.onnx'));
-    // real simulator features plus extreme rows (beyond the training range, link down)
-    const sim = anomalyRows({ seed: 5, nsites: 2, ticks: 400, timeScale: 1, faultRate: 0 });
-    const extra = new Float32Array(64 * N_ANOMALY_FEATURES);
-    let s = 1;
-    for (let i = 0; i < extra.length; i++) extra[i] = (((s = (s * 69069 + 1) >>> 0) / 2 ** 32) * 2 - 1) * 40;
-    for (const X of [sim, extra]) {
-      const a = await m.score(X);
-      const b = m.scoreReference(X);
-      let worst = 0;
-      for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-      expect(worst).toBeLessThan(1e-5);
-      for (const v of a) expect(v >= 0 && v <= 1).toBe(true);
-    }
-    expect(m.metadata['version']).toBeTruthy();
+    expect(m.metadata['version']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(m.head.e80).toBeCloseTo(DEFAULT_HEAD.e80, 6);
+    expect(m.head.k).toBeCloseTo(DEFAULT_HEAD.k, 6);
+    expect(JSON.parse(m.metadata['surprise']!)).toEqual(DEFAULT_SURPRISE);
   });
 
   test('forecast model: onnxruntime agrees with the TypeScript reference to 1e-5 (relative)', async () => {
@@ -47,36 +42,30 @@ describe('committed models', () => {
       expect(out[r * 3]!).toBeLessThanOrEqual(out[r * 3 + 1]!);
       expect(out[r * 3 + 1]!).toBeLessThanOrEqual(out[r * 3 + 2]!);
     }
+    expect(m.metadata['trained_on']).toContain(UK_TRAFFIC);
   });
 
-  test('optifiber train with the committed seed reproduces the committed bytes', async () => {
-    // the full config takes about 25 s on the project machines (serving-cadence calibration runs)
-    const m = await AnomalyModel.load(join(dir, 'anomaly.onnx'));
-    if (m.metadata['sim_core_sha256'] !== simCoreHash())
-      throw new Error('the simulation core (kernel/sim) changed since the committed models were trained: run `optifiber train` and commit exporter/models/');
+  (haveTraffic ? test : test.skip)('optifiber train reproduces the committed bytes (forecast fitted on real traffic only)', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ofai-'));
     try {
       const logs: string[] = [];
       expect(await runTrain(['--out', out], (s) => logs.push(s))).toBe(0);
       for (const f of ['anomaly.onnx', 'forecast.onnx', 'MODEL_CARD.md'])
         expect(Buffer.compare(readFileSync(join(out, f)), readFileSync(join(dir, f)))).toBe(0);
+      expect(logs.join('\n')).toMatch(/forecast_chosen/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  }, 240000);
+  }, 120000);
 
-  test('training is deterministic for a seed and differs across seeds (quick config)', () => {
-    const a = train(QUICK_TRAIN_CONFIG);
-    const b = train(QUICK_TRAIN_CONFIG);
-    const c = train({ ...QUICK_TRAIN_CONFIG, seed: QUICK_TRAIN_CONFIG.seed + 1 });
-    expect(Buffer.compare(Buffer.from(a.anomalyOnnx), Buffer.from(b.anomalyOnnx))).toBe(0);
-    expect(Buffer.compare(Buffer.from(a.forecastOnnx), Buffer.from(b.forecastOnnx))).toBe(0);
-    expect(Buffer.compare(Buffer.from(a.anomalyOnnx), Buffer.from(c.anomalyOnnx))).not.toBe(0);
-  }, 60000);
+  test('optifiber train without the real-traffic data fails with a clear error', async () => {
+    const logs: string[] = [];
+    expect(await runTrain(['--datasets', join(tmpdir(), 'no-such-datasets'), '--out', join(tmpdir(), 'ofai-none')], (s) => logs.push(s))).toBe(1);
+    expect(logs.join('\n')).toMatch(/uk-backbone-5m\.csv is absent/);
+  });
 
   test('the model card names both sha256 values', () => {
     const card = readFileSync(join(dir, 'MODEL_CARD.md'), 'utf8');
-    expect(existsSync(join(dir, 'anomaly.onnx'))).toBe(true);
     expect(card).toMatch(/anomaly\.onnx \| `[0-9a-f]{64}`/);
     expect(card).toMatch(/forecast\.onnx \| `[0-9a-f]{64}`/);
   });

@@ -1,3 +1,6 @@
+/**
+ * @jest-environment ./exporter/test/ai-environment.cjs
+ */
 // The CLI's command table: train, backtest and the report slot are wired,
 // each with --help; backtest runs end to end through main().
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +39,7 @@ describe('optifiber commands', () => {
   });
 
   test.each([
-    ['train', /usage: optifiber train \[--seed N\] \[--out DIR\] \[--quick\]/],
+    ['train', /usage: optifiber train \[--out DIR\] \[--datasets DIR\]/],
     ['backtest', /optifiber backtest anomaly --input FILE --output OUT\.csv/],
   ])('%s --help: usage on stdout, exit 0', async (cmd, re) => {
     const c = capture();
@@ -71,14 +74,21 @@ describe('optifiber commands', () => {
       const c = capture();
       let code: number;
       try {
-        code = await main(['backtest', 'forecast', '--horizon', '15m', '--train-fraction', '0.6667', '--input', join(dir, 'in.csv'), '--output', join(dir, 'out.csv')]);
+        code = await main(['backtest', 'forecast', '--input', join(dir, 'in.csv'), '--output', join(dir, 'out.csv')]);
+        expect(await main(['backtest', 'forecast', '--refit', '--horizon', '15m', '--train-fraction', '0.6667', '--input', join(dir, 'in.csv'), '--output', join(dir, 'refit.csv')])).toBe(0);
+        // the refit-only options without --refit are an error, not silently ignored
+        expect(await main(['backtest', 'forecast', '--horizon', '15m', '--input', join(dir, 'in.csv'), '--output', join(dir, 'x.csv')])).toBe(2);
       } finally {
         c.restore();
       }
       expect(code).toBe(0);
       const out = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n');
-      expect(out[0]).toBe('timestamp,forecast');
-      expect(out.length).toBeGreaterThan(600);
+      expect(out[0]).toBe('timestamp,forecast,p10,p90');
+      expect(out.length).toBe(2001);
+      const refit = readFileSync(join(dir, 'refit.csv'), 'utf8').trim().split('\n');
+      expect(refit[0]).toBe('timestamp,forecast');
+      expect(refit.length).toBeGreaterThan(600);
+      expect(c.err.join('')).toContain('go with --refit');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -256,6 +256,10 @@ async function forecastCommand(input: ParsedInput, opt: Record<string, string>, 
     return 2;
   }
   if (opt['refit'] === undefined) {
+    if (opt['horizon'] !== undefined || opt['train-fraction'] !== undefined) {
+      log('optifiber backtest forecast: --horizon and --train-fraction go with --refit; the served model forecasts its own horizon (see --help)');
+      return 2;
+    }
     const modelPath = resolve(opt['models'] ?? defaultModelDir(), 'forecast.onnx');
     let model: ForecastModel;
     try {
@@ -264,13 +268,12 @@ async function forecastCommand(input: ParsedInput, opt: Record<string, string>, 
       log(`optifiber backtest: cannot load ${modelPath}: ${(e as Error).message}`);
       return 1;
     }
-    let out: ServedForecastRow[];
-    try {
-      out = await backtestForecastServed(rows, model);
-    } catch (e) {
-      log(`optifiber backtest forecast: ${(e as Error).message}`);
+    const bucketS = Number(model.metadata['bucket_seconds'] ?? FORECAST_BUCKET_S);
+    if (medianSpacing(rows) > bucketS) {
+      log(`optifiber backtest forecast: the series is sampled every ${medianSpacing(rows)} s, coarser than the served model's ${bucketS} s buckets: use --refit`);
       return 2;
     }
+    const out = await backtestForecastServed(rows, model);
     const lines = ['timestamp,forecast,p10,p90', ...out.map((x) => `${x.raw},${fmt(x.p50)},${fmt(x.p10)},${fmt(x.p90)}`)];
     writeFileSync(resolve(opt['output']!), lines.join('\n') + '\n');
     log(`optifiber backtest forecast: served model ${model.sha256.slice(0, 12)} (${model.horizonSeconds} s ahead), ${out.length} forecasts -> ${opt['output']}`);

@@ -100,6 +100,19 @@ export function obsFromValue(value: number): ChannelObs {
   return o;
 }
 
+/** A site sample's channels straight into out (the tick's hot path: no object per site). */
+export function siteValues(sample: SiteSample, rates: SiteRates | null, out: Float64Array): Float64Array {
+  const down = sample.linkState === 'down';
+  out[0] = sample.throughputBps;
+  out[1] = down ? NaN : log10Ber(sample.preFecBer);
+  out[2] = down ? NaN : sample.osnrDb;
+  out[3] = down ? NaN : sample.rxPowerDbm;
+  out[4] = sample.txPowerDbm;
+  out[5] = rates ? Math.log10(1 + rates.crcErrorsPerSecond + rates.fecUncorrectableBlocksPerSecond) : NaN;
+  out[6] = down ? 1 : 0;
+  return out;
+}
+
 /** The site channels of an observation, in CHANNELS order (link state as 0/1). */
 export function siteChannelValues(o: ChannelObs, out: Float64Array): Float64Array {
   out[0] = o.level;

@@ -5,7 +5,6 @@
 // When the ridge model does not beat persistence on the validation data the
 // trainer ships w = 0 (persistence with an interval).
 import { decodeModel, encodeModel } from './onnx-proto.js';
-import { quantile } from './iforest.js';
 
 export interface LinearForecaster {
   w: number[]; // F weights
@@ -62,6 +61,15 @@ export function fitRidge(X: number[][], y: number[], lambda: number): { w: numbe
   let b = my;
   for (let j = 0; j < F; j++) b -= w[j]! * mx[j]!;
   return { w, b };
+}
+
+/** Linear-interpolated quantile of a sorted array. */
+export function quantile(sorted: ArrayLike<number>, p: number): number {
+  if (!sorted.length) return NaN;
+  const pos = p * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 export const dot = (w: ArrayLike<number>, x: ArrayLike<number>, off = 0): number => {

@@ -17,7 +17,7 @@
 //   and pass observeDuration to feed optifiber_model_inference_duration_seconds.
 import type { SiteState, Tick, TickStage } from '../sampler/types.js';
 import type { Logger } from '../api/deps.js';
-import { EntitySurprise, N_FORECAST_FEATURES, N_SITE_CHANNELS, N_SITE_COLUMNS, SITE_COLUMNS, obsFromSite, siteChannelValues } from './features.js';
+import { EntitySurprise, N_FORECAST_FEATURES, N_SITE_CHANNELS, N_SITE_COLUMNS, SITE_COLUMNS, siteValues } from './features.js';
 import { headScore } from './anomaly-head.js';
 import { ForecastTrack } from './forecast-track.js';
 import { AnomalyModel, ForecastModel, defaultModelPaths, type ModelName, type ModelStatus } from './runtime.js';
@@ -127,7 +127,7 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
       let a = sites.get(s.sample.name);
       if (!a) sites.set(s.sample.name, (a = { anomaly: EntitySurprise.site(), forecast: new ForecastTrack(), lastSeq: 0 }));
       a.lastSeq = tick.seq;
-      lnR[i] = a.anomaly.push(s.sample.simTimeS, siteChannelValues(obsFromSite(s.sample, s.rates), vals), E, i * C);
+      lnR[i] = a.anomaly.push(s.sample.simTimeS, siteValues(s.sample, s.rates, vals), E, i * C);
       const l0 = a.forecast.push(s.sample.simTimeS, s.sample.throughputBps, FX, fIdx.length * N_FORECAST_FEATURES);
       if (Number.isFinite(l0)) {
         lnLevel[fIdx.length] = l0;

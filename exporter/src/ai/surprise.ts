@@ -176,6 +176,7 @@ export class ChannelSurprise {
   private runS = 0;
   private runLevel = NaN;
   private runN = 0;
+  private runPeak = 0;
   private prev: Remembered | undefined;
   /** The last sample's evidence and whether the level was re-anchored by it. */
   lastEvidence = 0;
@@ -257,8 +258,13 @@ export class ChannelSurprise {
     this.tail.learn(Math.abs(z), wt, rejectEvidence);
     this.lastEvidence = ev;
     if (warm && ev >= rejectEvidence) {
+      // a surprising run holds its peak evidence until it ends (adopted or over):
+      // one change is one episode, not a flicker of noise around the threshold
+      if (this.runS === 0) this.runPeak = 0;
+      this.runPeak = Math.max(this.runPeak, ev);
+      this.lastEvidence = this.runPeak;
       this.extendRun(x, Math.max(dt, 0));
-      return ev;
+      return this.lastEvidence;
     }
     this.runS = 0;
     this.learn(x, sc, Math.max(dt, 0));

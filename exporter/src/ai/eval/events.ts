@@ -79,11 +79,11 @@ export function nabRaw(e: ScoredEntity, thr: number, p: Profile): { score: numbe
       const win = w[wi]!;
       if (!detected[wi]) {
         detected[wi] = true;
-        const y = (i - win.end) / Math.max(1, win.end - win.start + 1) ;
+        const y = (i - win.end) / Math.max(1, win.end - win.start);
         score += p.tp * sigma(Math.max(-1, y));
       }
     } else if (lastEnded) {
-      const y = (i - lastEnded.end) / Math.max(1, lastEnded.end - lastEnded.start + 1);
+      const y = (i - lastEnded.end) / Math.max(1, lastEnded.end - lastEnded.start);
       score += p.fp * sigma(y);
     } else score -= p.fp;
   }

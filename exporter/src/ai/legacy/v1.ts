@@ -177,11 +177,14 @@ export class AnomalyFeaturizer {
 }
 
 
-/** Scores of feature rows with the v1 model file (one batched run). */
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+/** Scores of feature rows with the v1 model file (one batched run; the session is cached per file). */
 export async function scoreV1(modelPath: string, X: Float32Array): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(readFileSync(modelPath), { intraOpNumThreads: 1 });
+  let s = sessions.get(modelPath);
+  if (!s) sessions.set(modelPath, (s = ort.InferenceSession.create(readFileSync(modelPath), { intraOpNumThreads: 1 })));
   const n = X.length / N_ANOMALY_FEATURES;
   if (!n) return new Float32Array(0);
-  const out = await s.run({ X: new ort.Tensor('float32', X, [n, N_ANOMALY_FEATURES]) }, ['score']);
+  const out = await (await s).run({ X: new ort.Tensor('float32', X, [n, N_ANOMALY_FEATURES]) }, ['score']);
   return out['score']!.data as Float32Array;
 }

@@ -1,0 +1,170 @@
+/**
+ * @jest-environment ./exporter/test/ai-environment.cjs
+ */
+// The anomaly score's required properties (issue: "a score with a meaning
+// that transfers"), each on synthetic streams whose truth is known. Scores
+// are computed exactly as served: EntitySurprise + the committed head
+// (onnxruntime), in seconds of the stream's own clock.
+import { join } from 'node:path';
+import { EntitySurprise } from '../src/ai/features.js';
+import { AnomalyModel } from '../src/ai/runtime.js';
+import { DEFAULT_SURPRISE } from '../src/ai/surprise.js';
+import { defaultModelDir } from '../src/ai/model-dir.js';
+import { headScore } from '../src/ai/anomaly-head.js';
+
+let model: AnomalyModel;
+beforeAll(async () => {
+  model = await AnomalyModel.load(join(defaultModelDir(), 'anomaly.onnx'));
+});
+
+/** Deterministic normal noise. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  const u = (): number => ((s = (s * 1664525 + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+/** Scores of one entity over a stream of (t, values) through the served head. */
+async function scores(names: string[], t: number[], values: number[][]): Promise<Float32Array> {
+  const e = new EntitySurprise(names);
+  const W = e.width;
+  const E = new Float32Array(t.length * W);
+  const lnR = new Float32Array(t.length);
+  for (let i = 0; i < t.length; i++) lnR[i] = e.push(t[i]!, values[i]!, E, i * W);
+  return model.score(E, W, lnR);
+}
+
+/** Runs of score >= thr: [start index, end index]. */
+function episodes(s: ArrayLike<number>, thr = 0.8): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < s.length; i++) {
+    if (!(s[i]! >= thr)) continue;
+    let j = i;
+    while (j + 1 < s.length && s[j + 1]! >= thr) j++;
+    out.push([i, j]);
+    i = j;
+  }
+  return out;
+}
+
+const series = (n: number, dt: number, f: (i: number, t: number) => number, t0 = 1.7e9): { t: number[]; v: number[][] } => {
+  const t = Array.from({ length: n }, (_, i) => t0 + i * dt);
+  return { t, v: t.map((tt, i) => [f(i, tt)]) };
+};
+
+describe('anomaly score properties', () => {
+  test.each([1, 60])('a step to a new stable level: one episode at its onset, below 0.5 within confirmS (dt = %i s)', async (dt) => {
+    const g = rng(1);
+    const n = 3000;
+    const at = 2000;
+    const { t, v } = series(n, dt, (i) => 100 + g() + (i >= at ? 40 : 0));
+    const s = await scores(['x'], t, v);
+    const ep = episodes(s);
+    expect(ep.length).toBe(1);
+    expect(ep[0]![0]).toBe(at);
+    // documented bound: confirmS (or confirmMinSamples intervals) after the onset, plus one sample
+    const bound = Math.max(DEFAULT_SURPRISE.confirmS, DEFAULT_SURPRISE.confirmMinSamples * dt) + dt;
+    const below = Array.from(s.slice(at)).findIndex((x) => x < 0.5);
+    expect(below * dt).toBeLessThanOrEqual(bound);
+    expect(Math.max(...s.slice(at + Math.ceil(bound / dt) + 1))).toBeLessThan(0.5);
+  });
+
+  test.each([8, 12, 15, 20, 30])('any step (%i sigma at 1 s) is at most one episode: no flicker around 0.8', async (k) => {
+    const g = rng(11 + k);
+    const { t, v } = series(2600, 1, (i) => 100 + g() + (i >= 2000 ? k : 0));
+    expect(episodes(await scores(['x'], t, v)).length).toBeLessThanOrEqual(1);
+  });
+
+  test('a single spike: one short episode', async () => {
+    const g = rng(2);
+    const { t, v } = series(2000, 1, (i) => 50 + g() + (i === 1500 ? 40 : 0));
+    const s = await scores(['x'], t, v);
+    const ep = episodes(s);
+    expect(ep).toEqual([[1500, 1500]]);
+  });
+
+  test('a return to the level from before an adopted change is not a second episode', async () => {
+    const g = rng(3);
+    const { t, v } = series(3000, 1, (i) => 10 + 0.1 * g() + (i >= 1000 && i < 2000 ? 3 : 0));
+    const ep = episodes(await scores(['x'], t, v));
+    expect(ep.length).toBe(1);
+    expect(ep[0]![0]).toBe(1000);
+  });
+
+  test.each([60, 300])('a daily traffic cycle never alarms (7 days at %i s)', async (dt) => {
+    const g = rng(4);
+    const n = (7 * 86400) / dt;
+    const { t, v } = series(n, dt, (_, tt) => 1e11 * (1 + 0.4 * Math.sin((2 * Math.PI * tt) / 86400)) * (1 + 0.02 * g()));
+    const s = await scores(['traffic'], t, v);
+    expect(episodes(s.slice(60)).length).toBe(0);
+    expect(Math.max(...s.slice(60))).toBeLessThan(0.8);
+  });
+
+  test('time constants are in seconds: irregular sampling of the same process scores alike', async () => {
+    const g = rng(5);
+    const u = rng(6);
+    const t: number[] = [];
+    let tt = 1.7e9;
+    for (let i = 0; i < 6000; i++) t.push((tt += 0.5 + 2.5 * Math.abs(u()) / 2));
+    const step = t[4000]!;
+    const s = await scores(['x'], t, t.map((x) => [20 + g() + (x >= step ? 12 : 0)]));
+    const ep = episodes(s);
+    expect(ep.length).toBe(1);
+    expect(ep[0]![0]).toBe(4000);
+    // the fall below 0.5 is bounded in seconds, whatever the sample count
+    const k = Array.from(s.slice(4000)).findIndex((x) => x < 0.5);
+    expect(t[4000 + k]! - step).toBeLessThanOrEqual(DEFAULT_SURPRISE.confirmS + 10);
+  });
+
+  test('a gap re-anchors: a level that moved while unobserved is not an alarm', async () => {
+    const g = rng(7);
+    const t = [...Array.from({ length: 1000 }, (_, i) => 1.7e9 + i), ...Array.from({ length: 1000 }, (_, i) => 1.7e9 + 1000 + 7200 + i)];
+    const s = await scores(['x'], t, t.map((_, i) => [5 + 0.1 * g() + (i >= 1000 ? 2 : 0)]));
+    expect(episodes(s).length).toBe(0);
+  });
+
+  test('missing values are gaps, never zeros', async () => {
+    const g = rng(8);
+    const { t, v } = series(2000, 60, (i) => (i % 97 === 0 && i > 100 ? NaN : 1000 + 5 * g()));
+    const s = await scores(['x'], t, v);
+    expect(episodes(s).length).toBe(0);
+  });
+
+  test('more channels do not mean more false alarms; heavy tails are learned', async () => {
+    // 20 entity-days of 1-minute noise: Gaussian channels and Student-t(2) channels (bursty)
+    const perDay = 1440;
+    const runs = async (channels: number, heavy: boolean): Promise<number> => {
+      let eps = 0;
+      for (let e = 0; e < 4; e++) {
+        const g = rng(100 + e * 7 + channels);
+        const draw = (): number => (heavy ? g() / Math.sqrt((g() ** 2 + g() ** 2) / 2) : g());
+        const n = 2 * perDay;
+        const t = Array.from({ length: n }, (_, i) => 1.7e9 + 60 * i);
+        const v = t.map(() => Array.from({ length: channels }, () => 50 + draw()));
+        const names = Array.from({ length: channels }, (_, c) => `m${c}`);
+        eps += episodes((await scores(names, t, v)).slice(perDay / 2)).length;
+      }
+      return eps / 6; // entity-days after the first half day (4 x 1.5)
+    };
+    for (const heavy of [false, true]) {
+      const one = await runs(1, heavy);
+      const many = await runs(12, heavy);
+      expect(one).toBeLessThanOrEqual(1);
+      expect(many).toBeLessThanOrEqual(1);
+    }
+  }, 240000);
+
+  test('the ONNX head and its TypeScript reference agree; the file carries a real version', async () => {
+    const n = 200;
+    const W = 8;
+    const E = Float32Array.from({ length: n * W }, (_, i) => (i * 7919) % 41);
+    const lnR = Float32Array.from({ length: n }, (_, i) => 5 + (i % 11));
+    const a = await model.score(E, W, lnR);
+    const b = model.scoreReference(E, W, lnR);
+    for (let i = 0; i < n; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-5);
+    expect(model.metadata['version']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(model.metadata['kind']).toBe('anomaly_head');
+    // 0.8 sits exactly where the expected chance surprises per day equal e80
+    expect(headScore(model.head, Math.log(1e4 / model.head.e80), Math.log(1e4))).toBeCloseTo(0.8, 6);
+  });
+});
