@@ -41,3 +41,21 @@ export async function openView(browser, base, query, { width = 1140, height = 72
   await page.waitForFunction(() => window.__ready === true, null, { timeout: 60_000 });
   return { page, errors };
 }
+
+const AXE = join(e2eDir, '..', 'node_modules', 'axe-core', 'axe.min.js');
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules and best practices) on the page as it is
+ * now; throws when a violation is serious or critical. `label` names the state
+ * in the message. Returns the minor/moderate ones for the caller to report.
+ */
+export async function axeCheck(page, label) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} [${(n.any[0] ?? n.all[0] ?? n.none[0])?.message ?? ''}] "${(n.html ?? '').slice(0, 120)}"`) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (bad.length) throw new Error(`axe (${label}): ${bad.map((v) => `${v.impact} ${v.id} "${v.help}" at ${v.nodes.join(', ')}`).join('; ')}`);
+  return violations;
+}

@@ -15,7 +15,8 @@ import { tests as appTests, teardown as appTeardown } from './specs/app.spec.mjs
 
 const tests = [...harnessTests, ...appTests];
 
-const TEST_TIMEOUT_MS = 45_000;
+// generous: the app tests that cover both themes load and axe-check every page twice
+const TEST_TIMEOUT_MS = 90_000;
 const filter = process.argv[2];
 const artifacts = join(e2eDir, 'artifacts');
 mkdirSync(artifacts, { recursive: true });

@@ -3,7 +3,7 @@
 // and the built dist/ folder (AMD module whose only imports are shared modules).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GRAFANA_EXTERNALS } from './webpack.plugin.mjs';
+import { GRAFANA_EXTERNALS, pluginPublicPath } from './webpack.plugin.mjs';
 
 export const PLUGIN_ID_RE = /^[0-9a-z]+-([0-9a-z]+-)?(app|panel|datasource)$/;
 const SEMVER_RE = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
@@ -34,6 +34,9 @@ export function checkPluginJson(json, { dist = false } = {}) {
     req(json.metrics === true || json.logs === true || json.annotations === true, 'a datasource declares metrics/logs/annotations');
     for (const r of json.routes ?? []) {
       req(typeof r.path === 'string' && typeof r.url === 'string', 'each route needs path and url');
+      // A datasource only reads; a route open to POST would let any Viewer
+      // send writes with the route's credential (issue 12, finding 8).
+      req(r.method === 'GET', `datasource route ${JSON.stringify(r.path)} must be GET-only ("method": "GET")`);
     }
   }
   return p;
@@ -63,8 +66,32 @@ export function checkDist(pluginDir) {
   for (const logo of [json.info?.logos?.small, json.info?.logos?.large]) {
     if (logo && !existsSync(join(dist, logo))) p.push(`logo ${logo} is not in dist/`);
   }
-  const deps = amdDependencies(readFileSync(join(dist, 'module.js'), 'utf8'));
+  for (const inc of json.includes ?? []) {
+    if (inc.type !== 'dashboard') continue;
+    if (!existsSync(join(dist, inc.path))) p.push(`included dashboard ${inc.path} is not in dist/`);
+    else if (inc.uid && JSON.parse(readFileSync(join(dist, inc.path), 'utf8')).uid !== inc.uid) p.push(`included dashboard ${inc.path} does not have uid ${inc.uid}`);
+  }
+  const source = readFileSync(join(dist, 'module.js'), 'utf8');
+  const deps = amdDependencies(source);
   if (!deps) p.push('dist/module.js is not an AMD module (no leading define([...]))');
   else for (const d of deps) if (!GRAFANA_EXTERNALS.includes(d)) p.push(`dist/module.js imports ${d}, which Grafana does not share`);
+  p.push(...checkBundle(source, json.id));
+  return p;
+}
+
+/**
+ * What must not be inside a plugin bundle: a copy of React's JSX runtime (it
+ * defines the element type symbols itself; with `react` external nothing
+ * else in our code does), and an absolute public path.
+ * @returns {string[]} problems
+ */
+export function checkBundle(source, pluginId) {
+  const p = [];
+  if (/Symbol\.for\(\s*["']react\.(transitional\.)?element["']\s*\)/.test(source) || /react-jsx-runtime|jsx-runtime\.production/.test(source)) {
+    p.push('dist/module.js bundles react/jsx-runtime (use the classic JSX runtime or make it external)');
+  }
+  const pub = /__webpack_require__\.p\s*=\s*"([^"]*)"|\.p="([^"]*)"/.exec(source);
+  const path = pub ? pub[1] ?? pub[2] : undefined;
+  if (path !== undefined && path !== pluginPublicPath(pluginId)) p.push(`dist/module.js public path ${JSON.stringify(path)} is not ${JSON.stringify(pluginPublicPath(pluginId))} (breaks under a sub-path)`);
   return p;
 }

@@ -5,7 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { amdDependencies, checkDist, checkPluginJson } from './plugin-checks.mjs';
+import { amdDependencies, checkBundle, checkDist, checkPluginJson } from './plugin-checks.mjs';
+import { pluginPublicPath, pluginWebpackConfig } from './webpack.plugin.mjs';
+import { pathToFileURL } from 'node:url';
 
 /**
  * @param {string} dir the plugin workspace folder
@@ -35,6 +37,20 @@ export function pluginChecks(dir, { id, externals }) {
       expect(checkDist(dir)).toEqual([]);
       const deps = amdDependencies(readFileSync(join(dir, 'dist/module.js'), 'utf8'));
       expect(deps).toEqual(expect.arrayContaining(externals));
+    });
+    test('current Grafana: no bundled react/jsx-runtime, a relative (sub-path-safe) public path', () => {
+      const source = readFileSync(join(dir, 'dist/module.js'), 'utf8');
+      expect(checkBundle(source, id)).toEqual([]);
+      expect(amdDependencies(source)).not.toContain('react/jsx-runtime');
+      const cfg = pluginWebpackConfig(pathToFileURL(join(dir, 'webpack.config.mjs')).href)({}, { mode: 'production' });
+      expect(cfg.output.publicPath).toBe(`public/plugins/${id}/`);
+      expect(cfg.module.rules[0].use.options.jsc.transform.react.runtime).toBe('classic');
+    });
+    test('the bundle checker catches a bundled JSX runtime and an absolute public path', () => {
+      expect(checkBundle('var a=Symbol.for("react.transitional.element")', id).join()).toMatch(/jsx-runtime/);
+      expect(checkBundle("var a=Symbol.for('react.element')", id).join()).toMatch(/jsx-runtime/);
+      expect(checkBundle('r.p="/"', id).join()).toMatch(/sub-path/);
+      expect(checkBundle(`r.p="${pluginPublicPath(id)}"`, id)).toEqual([]);
     });
     test('amdDependencies parses define([...]) lists', () => {
       expect(amdDependencies('define(["react","lodash"],function(a,b){})')).toEqual(['react', 'lodash']);

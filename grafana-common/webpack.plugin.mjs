@@ -5,6 +5,17 @@
 // expects) whose only imports are Grafana's shared modules (GRAFANA_EXTERNALS),
 // plus plugin.json (version/updated stamped from package.json and the build
 // date), img/, README.md, CHANGELOG.md and LICENSE.
+//
+// Two choices keep the plugins working on the Grafana that loads them:
+// - JSX compiles to React.createElement (the classic runtime), so the only
+//   React the bundle touches is Grafana's shared `react`. The automatic
+//   runtime imports `react/jsx-runtime`, which is not a shared module on every
+//   Grafana: it would be bundled from our React and break on a Grafana that
+//   runs another React major. plugin-checks.mjs asserts it is not bundled.
+// - The public path is relative (`public/plugins/<id>/`), as
+//   @grafana/create-plugin builds it: it resolves against the page's
+//   <base href>, which carries root_url's sub-path (/grafana/...). An
+//   absolute '/' would fetch assets from the server root under a sub-path.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,11 +42,17 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * @param {string} configUrl import.meta.url of the plugin's webpack.config.mjs
- * @param {{ entry?: string }} [opts]
+ * @param {{ entry?: string, copy?: Array<{ from: string, to: string }> }} [opts] copy: extra files into dist/ (paths relative to the plugin folder)
  */
+/** Where Grafana serves a plugin's dist/ files, relative to its <base href>. */
+export function pluginPublicPath(pluginId) {
+  return `public/plugins/${pluginId}/`;
+}
+
 export function pluginWebpackConfig(configUrl, opts = {}) {
   const dir = dirname(fileURLToPath(configUrl));
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const pluginId = JSON.parse(readFileSync(join(dir, 'src/plugin.json'), 'utf8')).id;
   const today = new Date().toISOString().slice(0, 10);
   return (env, argv) => {
     const production = argv.mode !== 'development';
@@ -49,7 +66,7 @@ export function pluginWebpackConfig(configUrl, opts = {}) {
         path: join(dir, 'dist'),
         filename: '[name].js',
         library: { type: 'amd' },
-        publicPath: '/',
+        publicPath: pluginPublicPath(pluginId),
         clean: true,
         uniqueName: pkg.name,
       },
@@ -72,7 +89,7 @@ export function pluginWebpackConfig(configUrl, opts = {}) {
                 jsc: {
                   target: 'es2020',
                   parser: { syntax: 'typescript', tsx: true },
-                  transform: { react: { runtime: 'automatic' } },
+                  transform: { react: { runtime: 'classic' } },
                 },
               },
             },
@@ -97,6 +114,7 @@ export function pluginWebpackConfig(configUrl, opts = {}) {
             { from: 'README.md', to: 'README.md', toType: 'file' },
             { from: 'CHANGELOG.md', to: 'CHANGELOG.md', toType: 'file' },
             { from: 'LICENSE', to: 'LICENSE', toType: 'file' },
+            ...(opts.copy ?? []).map((c) => ({ ...c, toType: 'file' })),
           ],
         }),
       ],

@@ -75,7 +75,7 @@ const [expPort, promPort, amPort] = [await freePort(), await freePort(), await f
 const expUrl = `http://127.0.0.1:${expPort}`;
 const noc = await startNocReceiver({ port: 0 });
 const exporterStart = Date.now();
-const exporter = spawn(process.execPath, [CLI, 'exporter', `--web.listen-address=127.0.0.1:${expPort}`,
+const exporter = spawn(process.execPath, [CLI, 'exporter', `--web.listen-address=127.0.0.1:${expPort}`, '--source.kind=userspace',
   `--simulator.sites=${SITE},${ASITE}`, `--simulator.dir=${simDir}`, '--simulator.fault-rate=0', '--log.level=warn'],
 { stdio: ['ignore', 'inherit', 'inherit'] });
 /** @type {Awaited<ReturnType<typeof startPrometheusStack>>} */

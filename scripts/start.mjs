@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: the whole local stack on loopback, one URL list, Ctrl-C stops it.
 //
-//   exporter               node exporter/dist/cli.js exporter (child process): the kernel
-//                          module when loaded, else the embedded user-space simulator
+//   exporter               node exporter/dist/cli.js exporter --source.kind=auto (child
+//                          process): the kernel module when loaded, else the embedded
+//                          user-space simulator, labelled simulated (the exporter's own
+//                          default is the kernel module only)
 //   Prometheus, Alertmanager  Debian's binaries, when installed (scripts/stack/prometheus.mjs)
 //   NOC receiver           alertmanager/noc-receiver.mjs (Slack-compatible recorder)
 //   remediation + MCP sim  grafana-app-remediation/service (in this process)
@@ -12,7 +14,7 @@
 // on first start with mode 0600 and reused; none is printed.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -21,6 +23,23 @@ const varDir = join(root, 'var');
 const secretsDir = join(varDir, 'secrets');
 const logDir = join(varDir, 'log');
 const EXPORTER_URL = 'http://127.0.0.1:9886';
+
+// `npm start -- FLAGS`: exporter flags, e.g. `--replay FILE --speed 20` to
+// play a recording instead of the simulator (kernel/README.md, "Replaying a
+// recording"). A replay at speed K also divides every alert `for:` and the
+// Alertmanager timers by K (scripts/stack/prometheus.mjs timeScale), and holds
+// the first sample 10 s (--replay.delay) so Prometheus sees it from the start.
+const exporterArgs = process.argv.slice(2);
+const flagValue = (/** @type {string[]} */ names) => {
+  for (let i = 0; i < exporterArgs.length; i++) {
+    const [f, v] = exporterArgs[i].split(/=(.*)/s);
+    if (names.includes(f)) return v ?? exporterArgs[i + 1];
+  }
+  return undefined;
+};
+const replayFile = flagValue(['--replay', '--replay.file']);
+const replaySpeed = Number(flagValue(['--speed', '--replay.speed']) ?? 1);
+if (replayFile !== undefined && flagValue(['--replay.delay']) === undefined) exporterArgs.push('--replay.delay=10s');
 
 mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
 mkdirSync(logDir, { recursive: true });
@@ -54,7 +73,7 @@ async function waitReady(url, timeoutMs) {
 async function startExporter() {
   const tokenFile = secret('exporter_control_token');
   const log = createWriteStream(join(logDir, 'exporter.log'), { flags: 'a' });
-  const child = spawn(process.execPath, [join(root, 'exporter/dist/cli.js'), 'exporter', '--control.token-file', tokenFile], {
+  const child = spawn(process.execPath, [join(root, 'exporter/dist/cli.js'), 'exporter', '--source.kind=auto', '--control.token-file', tokenFile, ...exporterArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr.pipe(log);
@@ -134,19 +153,25 @@ try {
   if (reports) stops.push(() => reports.stop());
 
   const { startPrometheusStack } = await import('./stack/prometheus.mjs');
-  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true }));
+  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
   if (prom) stops.push(() => prom.stop());
 
   const snapshot = await (await fetch(`${EXPORTER_URL}/api/v1/snapshot`)).json();
   const src = snapshot.source ?? {};
   say('\nOptiFiber local stack (all on 127.0.0.1; logs and state in var/):');
-  say(`  source               ${src.kind === 'kernel' ? 'kernel module' : 'user-space simulator (no kernel module loaded)'}: ${src.path}`);
+  const what = replayFile !== undefined ? `replay of ${replayFile} at x${replaySpeed} (alert for: divided by ${replaySpeed})` : src.kind === 'kernel' ? 'kernel module' : 'user-space simulator (no kernel module loaded)';
+  say(`  source               ${what}: ${src.path}`);
   say(`  exporter             ${EXPORTER_URL}/metrics  ${EXPORTER_URL}/api/v1/snapshot`);
   if (noc) say(`  NOC receiver         ${noc.url}/messages`);
   if (remediation) for (const [k, v] of Object.entries(remediation.urls)) say(`  ${k.padEnd(20)} ${v}`);
   if (reports) for (const [k, v] of Object.entries(reports.urls ?? {})) say(`  ${k.padEnd(20)} ${v}`);
   if (prom) for (const [k, v] of Object.entries(prom.urls)) say(`  ${k.padEnd(20)} ${v}`);
   say(`  control token        ${exporterTokenFile} (POST ${EXPORTER_URL}/api/v1/sites/{site}/commands)`);
+  // `optifiber top` reads this to show this stack's pages (exporter/src/top/stack.ts).
+  const stackFile = join(varDir, 'stack.json');
+  writeFileSync(stackFile, JSON.stringify({ pid: process.pid, exporterUrl: EXPORTER_URL, source: { kind: src.kind, path: src.path } }) + '\n');
+  stops.push(() => rmSync(stackFile, { force: true }));
+  say(`  terminal view        npx optifiber top (reads the same pages)`);
   say('Ctrl-C to stop.');
 } catch (e) {
   say(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);

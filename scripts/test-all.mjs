@@ -30,7 +30,18 @@ const suites = [
     cmd: ['node', 'prometheus/e2e.mjs', '--runs', '1', '--no-bench'],
     parse: 'lines',
   },
+  {
+    name: 'replay end to end (SoftFailure recording, exporter, Prometheus, Alertmanager)',
+    cmd: ['node', 'prometheus/replay-e2e.mjs'],
+    parse: 'lines',
+  },
   { name: 'Grafana plugins in Chromium (Playwright)', cmd: ['node', 'e2e/run.mjs'], parse: 'lines' },
+  {
+    name: 'thresholds end to end (service, Prometheus, Alertmanager)',
+    cmd: ['node', 'prometheus/threshold-e2e.mjs', '--no-bench'],
+    parse: 'lines',
+  },
+  { name: 'papercuts (npx optifiber, top next to npm start)', cmd: ['node', 'scripts/test-papercuts.mjs'], parse: 'lines' },
   {
     name: 'remediation closed loop (Prometheus, Alertmanager, service, MCP, exporter)',
     cmd: ['node', 'grafana-app-remediation/service/e2e/closed-loop.mjs'],

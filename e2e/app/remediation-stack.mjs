@@ -68,6 +68,12 @@ export async function startRemediationStack() {
     children.push(svc.child);
     const stack = {
       dir, exporter, mcpUrl: mcp.url, serviceUrl: svc.url, apiToken: apiToken.value,
+      /** An MCP bearer token of the service's OAuth client (to read jobs as the service can). */
+      async mcpToken() {
+        const r = await fetch(`${mcp.url}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`optifiber-remediation:${mcpSecret.value}`).toString('base64')}` }, body: 'grant_type=client_credentials&scope=provisioning' });
+        if (r.status !== 200) throw new Error(`MCP token: ${r.status} ${await r.text()}`);
+        return (await r.json()).access_token;
+      },
       /** Direct call to the service as Grafana's proxy would make it (token + role header). */
       async api(method, path, { role = 'Admin', user = 'ops-lead', body } = {}) {
         const r = await fetch(`${svc.url}/api/v1${path}`, { method, headers: { Authorization: `Bearer ${apiToken.value}`, 'X-OptiFiber-Role': role, 'X-Grafana-User': user, ...(body ? { 'Content-Type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });

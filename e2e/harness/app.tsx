@@ -1,13 +1,13 @@
 // Harness page of the remediation app plugin, served by the Grafana stand-in
 // (e2e/app/grafana-standin.mjs) at Grafana's own paths:
-//   /a/optifiber-remediation-app/<overview|history|policies>   the app's root page
+//   /a/optifiber-remediation-app/<overview|history|policies|audit>   the app's root page
 //   /plugins/optifiber-remediation-app                          its configuration page
 // window.grafanaBootData (user, org role, theme) is injected by the stand-in
 // for the signed-in session. The plugin is used as Grafana loads it (module.ts
 // `plugin`: root page and config page) with a BackendSrv over window.fetch,
 // so every call goes to the stand-in's /api/plugin-proxy routes.
 import { createTheme, type AppPluginMeta, type PluginMeta } from '@grafana/data';
-import { config, setBackendSrv, type BackendSrv, type BackendSrvRequest, type FetchResponse } from '@grafana/runtime';
+import { config, locationService, setBackendSrv, type BackendSrv, type BackendSrvRequest, type FetchResponse } from '@grafana/runtime';
 import { GlobalStyles, ThemeContext } from '@grafana/ui';
 import React from 'react';
 import { createRoot } from 'react-dom/client';
@@ -37,6 +37,34 @@ const boot = (window as unknown as { grafanaBootData: { user: { theme: string } 
 const themeName = boot.user.theme === 'light' ? 'light' : 'dark';
 const theme = createTheme({ colors: { mode: themeName } });
 
+interface Include { type: string; name: string; path: string; uid?: string; addToNav?: boolean }
+
+/**
+ * The app's section of Grafana's navigation, built as Grafana builds it from
+ * plugin.json `includes` (pkg/services/navtree: pages with addToNav under
+ * /a/<id>/..., dashboards by uid). The plugin draws no navigation itself.
+ */
+function AppNav({ includes }: { includes: Include[] }) {
+  const [path, setPath] = React.useState(location.pathname);
+  React.useEffect(() => locationService.getHistory().listen((l: { pathname: string }) => setPath(l.pathname)), []);
+  return (
+    <nav aria-label="OptiFiber Remediation" data-testid="grafana-nav" style={{ display: 'flex', gap: 16, marginBottom: 12, borderBottom: `1px solid ${theme.colors.border.weak}` }}>
+      {includes.filter((i) => i.addToNav).map((i) => {
+        const href = i.type === 'dashboard' ? `/d/${i.uid}` : i.path;
+        const id = i.type === 'dashboard' ? `dashboard-${i.uid}` : i.path.split('/').pop();
+        const active = path === href;
+        return (
+          <a key={href} href={href} data-testid={`nav-${id}`} aria-current={active ? 'page' : undefined}
+            style={{ padding: '6px 2px', color: active ? theme.colors.text.primary : theme.colors.text.secondary, borderBottom: active ? `2px solid ${theme.colors.primary.main}` : '2px solid transparent', textDecoration: 'none' }}
+            onClick={(e) => { if (i.type === 'page') { e.preventDefault(); locationService.push(href); } }}>
+            {i.name}
+          </a>
+        );
+      })}
+    </nav>
+  );
+}
+
 declare global {
   interface Window { __ready?: boolean; __pluginMeta?: unknown }
 }
@@ -56,6 +84,7 @@ async function main() {
       <div data-testid="harness" data-theme={themeName} style={{ background: theme.colors.background.canvas, color: theme.colors.text.primary, fontFamily: theme.typography.fontFamily, padding: 16, minHeight: '100vh', boxSizing: 'border-box' }}>
         <div style={{ background: theme.colors.background.primary, border: `1px solid ${theme.colors.border.weak}`, borderRadius: 2, padding: 16, maxWidth: 1240 }}>
           <h2 style={{ marginTop: 0 }} data-testid="page-title">{isConfig ? 'OptiFiber Remediation: configuration' : 'OptiFiber Remediation'} <small style={{ color: theme.colors.text.secondary, fontSize: 13 }}>signed in as {config.bootData.user.login} ({String(config.bootData.user.orgRole)})</small></h2>
+          {!isConfig && <AppNav includes={(meta as unknown as { includes: Include[] }).includes ?? []} />}
           {isConfig ? <Config plugin={plugin as never} query={{}} /> : <Root meta={meta} basename={`/a/${meta.id}`} onNavChanged={() => {}} query={{}} path={location.pathname} />}
         </div>
       </div>

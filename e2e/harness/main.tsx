@@ -1,14 +1,18 @@
 // Harness page. URL parameters:
-//   view=panel|query|config   theme=dark|light   sites=N   buckets=B
-//   scenario=normal|nodata|nan|prom   live=<proxy base URL> (live mode through a proxy)
+//   view=panel|query|config|variable|live   theme=dark|light   sites=N   buckets=B
+//   scenario=normal|nodata|nan|prom   base=<proxy base URL> (live mode through a proxy)
+//   siteUrl=<panel site link template>   subpath=/grafana (Grafana's root_url sub-path)
 import './boot.js';
-import { applyFieldOverrides, createTheme, dateTime, LoadingState, ThresholdsMode, type DataFrame, type FieldConfigSource, type GrafanaTheme2, type PanelData, type PanelProps } from '@grafana/data';
+import { applyFieldOverrides, createTheme, dateTime, locationUtil, LoadingState, ThresholdsMode, type DataFrame, type FieldConfigSource, type GrafanaTheme2, type PanelData, type PanelProps } from '@grafana/data';
 import { GlobalStyles, ThemeContext } from '@grafana/ui';
 import React, { useState } from 'react';
 import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { ConfigEditor } from '../../grafana-datasource/src/components/ConfigEditor.js';
 import { QueryEditor } from '../../grafana-datasource/src/components/QueryEditor.js';
+import { VariableQueryEditor } from '../../grafana-datasource/src/components/VariableQueryEditor.js';
+import type { OptiFiberVariableQuery } from '../../grafana-datasource/src/variables.js';
+import type { DataSource } from '../../grafana-datasource/src/datasource.js';
 import { liveStream } from '../../grafana-datasource/src/live.js';
 import type { OptiFiberQuery } from '../../grafana-datasource/src/types.js';
 import { SiteHealthPanel } from '../../grafana-panel-heatmap/src/SiteHealthPanel.js';
@@ -23,6 +27,8 @@ const theme = createTheme({ colors: { mode: themeName } });
 const W = Number(params.get('width') ?? 1100);
 const H = Number(params.get('height') ?? 640);
 const registry = standardRegistry();
+// Grafana initialises locationUtil with its config (appSubUrl from root_url) at boot.
+locationUtil.initialize({ config: { appSubUrl: params.get('subpath') ?? '' } as never, getTimeRangeForUrl: () => ({ from: 'now-6h', to: 'now' }), getVariablesUrlParams: () => ({}) });
 
 export const FIELD_CONFIG: FieldConfigSource = {
   defaults: { min: 0, max: 1, thresholds: { mode: ThresholdsMode.Absolute, steps: [{ value: -Infinity, color: 'green' }, { value: 0.8, color: 'red' }] } },
@@ -73,12 +79,22 @@ function renderPanel(data: PanelData, options?: Partial<PanelOptions>) {
 function QueryEditorDemo() {
   const [query, setQuery] = useState<OptiFiberQuery>({ refId: 'A', sites: ['site-0001', '$site'], metric: 'anomalyScore', mode: 'history' });
   const [runs, setRuns] = useState(0);
-  const ds = { siteNames: async () => Array.from({ length: 8 }, (_, i) => siteName(i)) };
+  const ds = { siteNames: async () => Array.from({ length: 8 }, (_, i) => siteName(i)) } as unknown as DataSource;
   return (
     <div>
       <QueryEditor query={query} onChange={setQuery} onRunQuery={() => setRuns((r) => r + 1)} datasource={ds} />
       <pre data-testid="query-json" style={{ marginTop: 12 }}>{JSON.stringify(query)}</pre>
       <div data-testid="query-runs">{runs}</div>
+    </div>
+  );
+}
+
+function VariableEditorDemo() {
+  const [query, setQuery] = useState<unknown>(params.get('legacy') ?? { refId: 'V', kind: 'sites' });
+  return (
+    <div>
+      <VariableQueryEditor query={query as OptiFiberVariableQuery} onChange={setQuery} />
+      <pre data-testid="variable-json" style={{ marginTop: 12 }}>{JSON.stringify(query)}</pre>
     </div>
   );
 }
@@ -110,7 +126,10 @@ if (view === 'panel') {
   const scenario = (params.get('scenario') ?? 'normal') as Scenario;
   const stepMs = 15_000;
   const from = TO - (buckets - 1) * stepMs;
-  renderPanel(panelData(process(makeFrames(n, buckets, TO, stepMs, scenario)), from, TO + 1));
+  const siteUrl = params.get('siteUrl');
+  renderPanel(panelData(process(makeFrames(n, buckets, TO, stepMs, scenario)), from, TO + 1), siteUrl !== null ? { siteUrl } : {});
+} else if (view === 'variable') {
+  root.render(<Frame><VariableEditorDemo /></Frame>);
 } else if (view === 'query') {
   root.render(<Frame><QueryEditorDemo /></Frame>);
 } else if (view === 'config') {
@@ -120,14 +139,14 @@ if (view === 'panel') {
   const base = params.get('base') ?? '';
   const latencies: number[] = [];
   window.__harness = { latencies };
-  const fetcher = async (url: string, signal?: AbortSignal) => {
-    const r = await fetch(url, { signal });
+  const fetcher = async (url: string, opts?: { signal?: AbortSignal }) => {
+    const r = await fetch(url, { signal: opts?.signal });
     return { status: r.status, data: await r.json().catch(() => null) };
   };
   liveStream({ fetcher, base, refId: 'A', metric: 'utilization', sites: null, windowMs: 5 * 60_000, timeoutSeconds: 20 }).subscribe((res) => {
     const series = process(res.data as DataFrame[]);
     let newest = 0;
-    for (const f of series) newest = Math.max(newest, (f.fields[0]?.values.at(-1) as number) ?? 0);
+    for (const f of series) { const v = f.fields[0]?.values; newest = Math.max(newest, (v?.[v.length - 1] as number) ?? 0); }
     renderPanel(panelData(series, Date.now() - 5 * 60_000, Date.now() + 1000), { showGauges: true });
     // pixels: the frame after the DOM commit
     requestAnimationFrame(() => setTimeout(() => latencies.push(Date.now() - newest), 0));

@@ -6,6 +6,8 @@
 // route) for the signed-in user's role. Users: noc (Viewer), devops (Editor),
 // admin (Admin). The tests run in this order and share one service state.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { axeCheck } from '../lib.mjs';
 import { startGrafanaStandin, PLUGIN_ID } from '../app/grafana-standin.mjs';
 import { startRemediationStack } from '../app/remediation-stack.mjs';
 
@@ -214,7 +216,7 @@ export const tests = [
       assert.match(r.body.error, /needs the Admin role; you have Editor/);
       r = await forge(page, 'PUT', `${P}/admin/api/v1/kill-switch`, {}, { enabled: true });
       assert.equal(r.status, 403, 'Grafana refuses the admin route to an Editor');
-      await page.getByTestId('tab-overview').click();
+      await page.getByTestId('nav-overview').click();
       await page.getByTestId('page-overview').waitFor();
       assert.match(page.url(), /\/overview$/);
       assert.equal(await page.getByTestId('approval').count(), 3);
@@ -252,7 +254,7 @@ export const tests = [
       const verbs = calls().filter((c) => c.method === 'POST');
       assert.deepEqual(verbs.map((c) => [c.route, c.role, c.status]), [['admin', 'Admin', 200], ['admin', 'Admin', 200]]);
       await shot(page, 'app-overview-admin');
-      await page.getByTestId('tab-history').click();
+      await page.getByTestId('nav-history').click();
       await page.getByTestId('page-history').waitFor();
       await page.locator('[data-testid=history-row]').filter({ hasText: 'berlin-3' }).filter({ hasText: 'admin' }).first().waitFor();
       await finish();
@@ -272,11 +274,11 @@ export const tests = [
       const ks = (await stack.api('GET', '/kill-switch')).data;
       assert.deepEqual([ks.enabled, ks.reason, ks.by], [true, 'fiber cut drill', 'admin']);
       await shot(page, 'app-policies-admin-kill-switch');
-      await page.getByTestId('tab-overview').click();
+      await page.getByTestId('nav-overview').click();
       await page.getByTestId('kill-switch-banner').waitFor();
       assert.match(await page.getByTestId('kill-switch-banner').innerText(), /fiber cut drill/);
       assert.ok(await page.getByTestId('approve').first().isDisabled(), 'no approvals while the kill switch is on');
-      await page.getByTestId('tab-policies').click();
+      await page.getByTestId('nav-policies').click();
       await page.getByTestId('kill-switch-toggle').click();
       await page.getByRole('button', { name: 'Release', exact: true }).click();
       await page.locator('[data-testid=kill-switch][data-enabled=false]').waitFor();
@@ -341,10 +343,193 @@ export const tests = [
       const [r, g, b] = bg.match(/\d+/g).map(Number);
       assert.ok((0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 > 0.75, `light background ${bg}`);
       await shot(page, 'app-overview-light');
-      await page.getByTestId('tab-history').click();
+      await page.getByTestId('nav-history').click();
       await page.getByTestId('history-table').waitFor();
       await shot(page, 'app-history-light');
       await finish();
     },
   },
+  {
+    name: 'app (Admin): each action links to its MCP job; History exports the rows shown as CSV',
+    async run({ browser, base }) {
+      const { page, stack, finish } = await openApp(browser, base, 'admin', `${APP}/history`);
+      await page.getByTestId('history-table').waitFor();
+      const row = page.locator('[data-testid=history-row][data-site="berlin-3"][data-result=succeeded]').first();
+      const job = row.getByTestId('job-link');
+      await job.waitFor();
+      const href = await job.getAttribute('href');
+      const jobId = await job.innerText();
+      assert.equal(href, `${stack.mcpUrl}/api/v1/provisioning/jobs/${encodeURIComponent(jobId)}`);
+      // the MCP knows that job (the link is not a guess)
+      const mcp = await fetch(href, { headers: { Authorization: `Bearer ${await stack.mcpToken()}` } });
+      assert.equal(mcp.status, 200, `GET ${href}`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('history-csv').click()]);
+      const csv = readFileSync(await download.path(), 'utf8');
+      assert.equal(download.suggestedFilename(), 'optifiber-remediation-actions.csv');
+      const lines = csv.trim().split('\r\n');
+      assert.equal(lines[0], 'id,created_at,site,alertname,mode,state,result,cmd_before,cmd_after,job_id,approved_by,reason,finished_at');
+      assert.equal(lines.length - 1, await page.getByTestId('history-row').count(), 'one CSV line per row shown');
+      assert.ok(lines.some((l) => l.includes(jobId) && l.includes('berlin-3') && l.includes('admin')), 'the approved action with its job');
+      await finish();
+    },
+  },
+  {
+    name: 'app Settings (Viewer, dark and light): thresholds read only, Save disabled, forged change refused; axe clean',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, finish } = await openApp(browser, base, 'noc', `${APP}/settings`, { theme });
+        await page.getByTestId('thresholds-table').waitFor();
+        assert.equal(await page.getByTestId('threshold-row').count(), 6, 'every threshold the rules use');
+        await page.getByTestId('thresholds-readonly').waitFor();
+        assert.ok(await page.getByTestId('threshold-save').isDisabled());
+        const r = await forge(page, 'PUT', `/api/plugin-proxy/${PLUGIN_ID}/viewer/api/v1/thresholds`, {}, { scope: 'fleet', threshold: 'osnr_low_db', value: 30, reason: 'sneaky' });
+        assert.equal(r.status, 403);
+        await shot(page, `app-settings-viewer-${theme}`);
+        await axeCheck(page, `settings, Viewer, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'app Settings (Editor, dark and light): sets a site override with a reason; invalid values refused with the reason; audited; axe clean',
+    async run({ browser, base, shot }) {
+      for (const [theme, value] of [['dark', '22.5'], ['light', '23']]) {
+        const { page, stack, finish } = await openApp(browser, base, 'devops', `${APP}/settings`, { theme });
+        await page.getByTestId('thresholds-table').waitFor();
+        await page.locator('#threshold-scope').fill('berlin-3');
+        await page.locator('#threshold-value').fill('99');
+        await page.locator('#threshold-reason').fill('long-haul span');
+        await page.getByText('OSNR low must be between 0 and 60 dB').waitFor();
+        assert.ok(await page.getByTestId('threshold-save').isDisabled(), `out of range: not sent (${await page.getByTestId('threshold-save').evaluate((b) => b.outerHTML)})`);
+        await page.locator('#threshold-value').fill(value);
+        await page.getByTestId('threshold-save').click();
+        await page.getByTestId('threshold-saved').waitFor();
+        assert.match(await page.locator('[data-testid=threshold-row][data-key=osnr_low_db] [data-testid=site-values]').innerText(), new RegExp(`berlin-3 ${value}`));
+        const t = (await stack.api('GET', '/thresholds')).data;
+        assert.equal(t.sites['berlin-3'].osnr_low_db, Number(value));
+        const audit = (await stack.api('GET', '/audit?kind=threshold')).data.audit[0];
+        assert.deepEqual([audit.actor, audit.reason, audit.site, audit.details.after], ['devops', 'long-haul span', 'berlin-3', Number(value)]);
+        // the service checks too: a change the form would not send is refused with its reason
+        const r = await forge(page, 'PUT', `/api/plugin-proxy/${PLUGIN_ID}/editor/api/v1/thresholds`, {}, { scope: 'fleet', threshold: 'osnr_low_db', value: 18 });
+        assert.equal(r.status, 400);
+        assert.match(r.body.error, /reason: say why/);
+        await page.mouse.move(0, 0);
+        await shot(page, `app-settings-editor-${theme}`);
+        await axeCheck(page, `settings, Editor, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'app Settings (Admin, dark and light): sets the fleet default and removes the site override; axe clean',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, stack, finish } = await openApp(browser, base, 'admin', `${APP}/settings`, { theme });
+        await page.getByTestId('thresholds-table').waitFor();
+        await page.locator('#threshold-scope').fill(theme === 'dark' ? 'fleet' : 'berlin-3');
+        await page.locator('#threshold-value').fill(theme === 'dark' ? '19' : '');
+        await page.locator('#threshold-reason').fill(theme === 'dark' ? 'new amplifiers fleet-wide' : 'span repaired');
+        await page.getByTestId('threshold-save').click();
+        await page.getByTestId('threshold-saved').waitFor();
+        const t = (await stack.api('GET', '/thresholds')).data;
+        if (theme === 'dark') assert.equal(t.fleet.osnr_low_db, 19);
+        else assert.equal(t.sites['berlin-3'], undefined, 'override removed');
+        assert.match(await page.locator('[data-testid=threshold-row][data-key=osnr_low_db] [data-testid=fleet-value]').innerText(), /^19$/);
+        await page.mouse.move(0, 0); // axe judges the resting button, not Grafana's hover shade
+        await shot(page, `app-settings-admin-${theme}`);
+        await axeCheck(page, `settings, Admin, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'app (Viewer, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, finish } = await openApp(browser, base, 'noc', `${APP}/audit`, { theme });
+        await page.getByTestId('audit-table').waitFor();
+        const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
+        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
+        await pickSelect(page, 'audit-kind', 'policy');
+        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
+        assert.match(page.url(), /kind=policy/);
+        assert.match(await page.getByTestId('audit-row').first().innerText(), /devops/, 'who changed the policy');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-csv').click()]);
+        const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+        assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
+        assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
+        await shot(page, `app-audit-viewer-${theme}`);
+        await axeCheck(page, `audit page, Viewer, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'app (Editor, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, finish } = await openApp(browser, base, 'devops', `${APP}/audit`, { theme });
+        await page.getByTestId('audit-table').waitFor();
+        const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
+        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
+        await pickSelect(page, 'audit-kind', 'policy');
+        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
+        assert.match(page.url(), /kind=policy/);
+        assert.match(await page.getByTestId('audit-row').first().innerText(), /devops/, 'who changed the policy');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-csv').click()]);
+        const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+        assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
+        assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
+        await shot(page, `app-audit-editor-${theme}`);
+        await axeCheck(page, `audit page, Editor, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'app (Admin, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, finish } = await openApp(browser, base, 'admin', `${APP}/audit`, { theme });
+        await page.getByTestId('audit-table').waitFor();
+        const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
+        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
+        await pickSelect(page, 'audit-kind', 'policy');
+        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
+        assert.match(page.url(), /kind=policy/);
+        assert.match(await page.getByTestId('audit-row').first().innerText(), /devops/, 'who changed the policy');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-csv').click()]);
+        const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+        assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
+        assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
+        await shot(page, `app-audit-admin-${theme}`);
+        await axeCheck(page, `audit page, Admin, ${theme}`);
+        await finish();
+        await page.close();
+      }
+    },
+  },
+  ...[['noc', 'Viewer'], ['devops', 'Editor'], ['admin', 'Admin']].flatMap(([user, role]) => ['dark', 'light'].map((theme) => ({
+    name: `app (${role}, ${theme}): navigation comes from plugin.json includes (pages and the remediation dashboard); axe clean on every page`,
+    async run({ browser, base }) {
+      const pluginJson = JSON.parse(readFileSync(new URL('../../grafana-app-remediation/src/plugin.json', import.meta.url), 'utf8'));
+      const { page, finish } = await openApp(browser, base, user, `${APP}/overview`, { theme });
+      await page.getByTestId('page-overview').waitFor();
+      const nav = await page.getByTestId('grafana-nav').locator('a').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+      assert.deepEqual(nav, pluginJson.includes.filter((i) => i.addToNav).map((i) => [i.name, i.type === 'dashboard' ? `/d/${i.uid}` : i.path]));
+      assert.ok(nav.some(([, h]) => h === '/d/optifiber-remediation'), 'the remediation dashboard is in the app nav');
+      for (const p of ['overview', 'history', 'policies', 'settings', 'audit']) {
+        await page.getByTestId(`nav-${p}`).click();
+        await page.getByTestId(`page-${p}`).waitFor();
+        await page.locator('[data-testid=harness] table, [data-testid=policy-form], [data-testid=policy-readonly]').first().waitFor({ timeout: 10_000 }).catch(() => {});
+        await axeCheck(page, `${p}, ${role}, ${theme}`);
+      }
+      await finish();
+    },
+  }))),
 ];

@@ -2,7 +2,7 @@
 // DataFrames through applyFieldOverrides). Each test gets { browser, base,
 // shot(page, name) } and throws on failure.
 import assert from 'node:assert/strict';
-import { openView } from '../lib.mjs';
+import { axeCheck, openView } from '../lib.mjs';
 
 async function luminance(page) {
   const bg = await page.getByTestId('harness').evaluate((el) => getComputedStyle(el).backgroundColor);
@@ -37,6 +37,12 @@ async function gaugesTest({ browser, base, shot }, theme) {
   if (theme === 'dark') assert.ok(lum < 0.25, `dark background (luminance ${lum.toFixed(2)})`);
   else assert.ok(lum > 0.75, `light background (luminance ${lum.toFixed(2)})`);
   await shot(page, `panel-4-sites-${theme}`);
+  // state by icon as well as colour
+  for (const [site, sev] of [['site-0001', 'ok'], ['site-0002', 'critical'], ['site-0004', 'warning']]) {
+    assert.equal(await page.locator(`[data-testid=site-gauge][data-site="${site}"] [data-testid=state-icon]`).getAttribute('data-severity'), sev);
+  }
+  assert.match(await page.locator('[data-testid=site-gauge][data-site="site-0003"]').textContent(), /site-0003: Critical, link down\./);
+  await axeCheck(page, `panel ${theme}`);
   await noErrors(errors);
 }
 
@@ -56,6 +62,7 @@ async function tooltipTest({ browser, base, shot }, theme) {
   assert.match(text, /crc_errors_rate\s+0\.520/);
   assert.equal(await page.getByTestId('contribution').count(), 3, 'top 3 contributions');
   await shot(page, `panel-tooltip-${theme}`);
+  await axeCheck(page, `panel tooltip ${theme}`);
   await page.mouse.move(box.x - 50, box.y - 50);
   await tip.waitFor({ state: 'detached', timeout: 5000 });
   await noErrors(errors);
@@ -124,6 +131,7 @@ export const tests = [
       assert.match(await nd.innerText(), /No data[\s\S]*labelled by site/);
       assert.equal(await page.getByTestId('site-gauge').count(), 0);
       await shot(page, 'panel-no-data');
+      await axeCheck(page, 'panel no data');
       await noErrors(errors);
     },
   },
@@ -139,6 +147,7 @@ export const tests = [
       await tip.waitFor({ state: 'visible', timeout: 5000 });
       assert.match(await tip.innerText(), /Anomaly score: no data \(gap\)/);
       await shot(page, 'panel-nan-gaps');
+      await axeCheck(page, 'panel NaN and gaps');
       await noErrors(errors);
     },
   },
@@ -152,6 +161,7 @@ export const tests = [
       assert.equal(await page.getByTestId('forecast-marker').count(), 4, 'forecast quantile series');
       assert.equal(await page.getByTestId('heatmap-row-label').count(), 4);
       await shot(page, 'panel-prometheus');
+      await axeCheck(page, 'panel Prometheus frames');
       await noErrors(errors);
     },
   },
@@ -172,6 +182,7 @@ export const tests = [
       assert.equal(q.metric, 'utilization', 'anomaly score has no forecast: metric switched to utilization');
       assert.match(await page.getByTestId('optifiber-mode-help').innerText(), /\+15 min/);
       await shot(page, 'query-editor-forecast');
+      await axeCheck(page, 'query editor');
       await page.getByRole('radio', { name: 'Events', exact: true }).click(); // the radio input overlays its label, as in Grafana
       assert.equal((await json()).mode, 'events');
       assert.equal(await page.getByText('Metric', { exact: true }).count(), 0, 'no metric for events');
@@ -189,6 +200,8 @@ export const tests = [
       assert.ok(await token.isDisabled(), 'configured secret is read-only');
       assert.equal(await page.locator('#optifiber-url').inputValue(), 'http://127.0.0.1:9886');
       await shot(page, 'config-editor-configured');
+      await axeCheck(page, 'config editor');
+      assert.match(await page.getByText('Read token', { exact: true }).first().innerText(), /Read token/);
       await page.getByRole('button', { name: 'Reset' }).click();
       assert.ok(await token.isEnabled());
       assert.equal(await token.inputValue(), '');
@@ -200,6 +213,102 @@ export const tests = [
       await page.getByRole('radio', { name: 'Basic auth', exact: true }).click(); // the radio input overlays its label, as in Grafana
       assert.ok(await page.locator('#optifiber-user').isVisible());
       assert.ok(await page.locator('#optifiber-password').isVisible());
+      await axeCheck(page, 'config editor, basic auth');
+      // the exporter URL is kept out of the data source's top-level URL (unmatched routes go nowhere)
+      assert.equal(JSON.parse(await page.getByTestId('options-json').innerText()).jsonData.url, 'http://127.0.0.1:9886');
+      await noErrors(errors);
+    },
+  },
+  {
+    name: 'panel (dark, light): heat-map by keyboard: Tab focuses it, arrows move between cells, the cell is announced, Enter opens the site',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, errors } = await openView(browser, base, { view: 'panel', sites: '4', theme });
+        const canvas = page.getByTestId('heatmap-canvas');
+        assert.equal(await canvas.getAttribute('tabindex'), '0');
+        await canvas.focus();
+        const live = page.getByTestId('heatmap-announcement');
+        assert.equal(await live.getAttribute('aria-live'), 'polite');
+        // focus starts on the newest bucket of the first visible site
+        await page.waitForFunction(() => /^site-0001, /.test(document.querySelector('[data-testid=heatmap-announcement]').textContent));
+        await page.keyboard.press('ArrowDown');
+        await page.waitForFunction(() => /^site-0002, \d\d:\d\d:\d\d to \d\d:\d\d:\d\d: anomaly score \d\.\d\d; Critical/.test(document.querySelector('[data-testid=heatmap-announcement]').textContent));
+        assert.match(await live.innerText(), /top features crc_errors_rate 0\.520/);
+        const before = await live.innerText();
+        await page.keyboard.press('ArrowLeft');
+        await page.waitForFunction((b) => document.querySelector('[data-testid=heatmap-announcement]').textContent !== b, before);
+        assert.ok(await page.getByTestId('heatmap-cell-focus').isVisible(), 'the focused cell is outlined');
+        assert.ok(await page.getByTestId('optifiber-tooltip').isVisible(), 'the tooltip follows the keyboard');
+        await page.keyboard.press('Home');
+        // the outline moves to the first bucket, right of the 120 px row labels
+        await page.waitForFunction(() => document.querySelector('[data-testid=heatmap-cell-focus]')?.style.left === '119px');
+        assert.match(await live.innerText(), /^site-0002, /);
+        await shot(page, `panel-keyboard-${theme}`);
+        await axeCheck(page, `heat-map keyboard focus ${theme}`);
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => location.pathname + location.search === '/d/optifiber-site?var-site=site-0002', null, { timeout: 5000 });
+        await noErrors(errors);
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'panel (dark, light): the heat-map\'s table alternative lists every site with its state in text',
+    async run({ browser, base, shot }) {
+      for (const theme of ['dark', 'light']) {
+        const { page, errors } = await openView(browser, base, { view: 'panel', sites: '4', theme });
+        const toggle = page.getByTestId('heatmap-table-toggle');
+        assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+        await toggle.click();
+        assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+        const rows = page.getByTestId('heatmap-table-row');
+        assert.equal(await rows.count(), 4);
+        assert.match(await page.locator('[data-testid=heatmap-table-row][data-site="site-0003"]').innerText(), /Critical \(link down\)[\s\S]*down/);
+        assert.match(await page.locator('[data-testid=heatmap-table-row][data-site="site-0002"]').innerText(), /Peak anomaly|\d\.\d\d at \d\d:\d\d:\d\d/);
+        assert.equal(await page.locator('[data-testid=heatmap-table] th[scope=col]').count(), 6);
+        await shot(page, `panel-table-${theme}`);
+        await axeCheck(page, `heat-map table ${theme}`);
+        await noErrors(errors);
+        await page.close();
+      }
+    },
+  },
+  {
+    name: 'panel: a javascript: site link is never rendered (textUtil.sanitizeUrl); Grafana paths carry the sub-path',
+    async run({ browser, base }) {
+      const evil = await openView(browser, base, { view: 'panel', sites: '2', siteUrl: 'javascript:window.__pwned=1//${site}' });
+      for (const a of await evil.page.locator('[data-testid=site-gauge], [data-testid=heatmap-row-label]').all()) {
+        assert.equal(await a.getAttribute('href'), null, 'no href');
+      }
+      assert.doesNotMatch(await evil.page.content(), /javascript:window/);
+      await evil.page.locator('[data-testid=site-gauge]').first().click();
+      const canvas = evil.page.getByTestId('heatmap-canvas');
+      await canvas.focus();
+      await evil.page.keyboard.press('Enter');
+      assert.equal(await evil.page.evaluate(() => window.__pwned), undefined, 'the script never ran');
+      await noErrors(evil.errors);
+      const sub = await openView(browser, base, { view: 'panel', sites: '2', subpath: '/grafana' });
+      const g = sub.page.locator('[data-testid=site-gauge][data-site="site-0002"]');
+      assert.equal(await g.getAttribute('href'), '/grafana/d/optifiber-site?var-site=site-0002');
+      assert.equal(await sub.page.locator('[data-testid=heatmap-row-label][data-site="site-0001"]').getAttribute('href'), '/grafana/d/optifiber-site?var-site=site-0001');
+      await noErrors(sub.errors);
+    },
+  },
+  {
+    name: 'variable editor: regex kept exactly as typed (\\D stays \\D), invalid regex explained, labelled inputs',
+    async run({ browser, base, shot }) {
+      const { page, errors } = await openView(browser, base, { view: 'variable', legacy: 'sites(^\\D+$)' });
+      const regex = page.getByLabel('Site regex');
+      assert.equal(await regex.inputValue(), '^\\D+$', 'legacy string query read without lowercasing');
+      await regex.fill('(');
+      assert.match(await page.getByText(/Invalid site regex/).innerText(), /Invalid site regex "\("/);
+      await regex.fill('^Dal\\D');
+      await regex.blur();
+      assert.deepEqual(JSON.parse(await page.getByTestId('variable-json').innerText()), { refId: 'OptiFiberVariable', kind: 'sites', regex: '^Dal\\D' });
+      await shot(page, 'variable-editor');
+      await axeCheck(page, 'variable editor');
+      await page.getByRole('radio', { name: 'Metrics', exact: true }).click();
+      assert.deepEqual(JSON.parse(await page.getByTestId('variable-json').innerText()), { refId: 'OptiFiberVariable', kind: 'metrics' });
       await noErrors(errors);
     },
   },

@@ -19,6 +19,7 @@ import type { Config } from './config/schema.js';
 import { createLogger } from './log/logger.js';
 import { buildInfo, startExporter } from './http/server.js';
 import { chooseSource } from './sim/supervisor.js';
+import { findRunningStack } from './top/stack.js';
 import { runTop } from './top/top.js';
 
 export interface CommandContext {
@@ -36,9 +37,24 @@ export interface Command {
 /** SIGHUP handlers (the AI issue registers model reload here). */
 export const sighupHandlers: (() => void | Promise<void>)[] = [];
 
+/**
+ * `--replay FILE` and `--speed X` (as `optifiber start --replay FILE --speed 60`
+ * and `npm start -- --replay ...` spell them) are the keys replay.file and
+ * replay.speed.
+ */
+export function replayAliases(argv: string[]): string[] {
+  const alias: Record<string, string> = { '--replay': '--replay.file', '--speed': '--replay.speed' };
+  return argv.map((a) => {
+    const eq = a.indexOf('=');
+    const flag = eq >= 0 ? a.slice(0, eq) : a;
+    const to = alias[flag];
+    return to === undefined ? a : to + (eq >= 0 ? a.slice(eq) : '');
+  });
+}
+
 function load(ctx: CommandContext, defaults?: LoadOptions['defaults']): LoadResult | number {
   try {
-    const r = loadConfig({ argv: ctx.argv, env: ctx.env, booleanFlags: ['--help'], ...(defaults ? { defaults } : {}) });
+    const r = loadConfig({ argv: replayAliases(ctx.argv), env: ctx.env, booleanFlags: ['--help'], ...(defaults ? { defaults } : {}) });
     if (r.switches.has('--help')) {
       ctx.stdout(configHelp() + '\n');
       return 0;
@@ -72,7 +88,7 @@ async function serve(ctx: CommandContext, defaults: LoadOptions['defaults'], pri
     log.error({ err: e }, 'startup failed');
     return 1;
   }
-  sighupHandlers.push(() => handle.reloadModels());
+  sighupHandlers.push(() => handle.reloadModels(), () => handle.reloadWebConfig());
   if (printUrls) {
     const u = handle.url;
     const lines = [
@@ -134,7 +150,10 @@ export const COMMANDS: Record<string, Command> = {
       const log = createLogger({ level: r.config.log.level });
       let src;
       try {
-        src = await chooseSource(r.config, log);
+        // Next to a running `npm start` (and no source given): that stack's pages.
+        const stack = r.config.source.path === undefined ? findRunningStack() : null;
+        if (stack) ctx.stderr(`optifiber top: showing the pages of the running stack (npm start, pid ${stack.pid}, exporter ${stack.exporterUrl}): ${stack.source.path}\n`);
+        src = stack ? { path: stack.source.path, simulator: undefined } : await chooseSource(r.config, log);
       } catch (e) {
         ctx.stderr(`optifiber top: ${e instanceof Error ? e.message : String(e)}\n`);
         return 1;

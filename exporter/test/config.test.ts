@@ -26,7 +26,7 @@ describe('config: defaults and precedence', () => {
     expect(config.web.listen_address).toBe('127.0.0.1:9886');
     expect(config.sampler.interval).toBe(1000);
     expect(config.sampler.history).toBe(3_600_000);
-    expect(config.source.kind).toBe('auto');
+    expect(config.source.kind).toBe('kernel');
     expect(config.thresholds).toEqual({
       osnr_low_db: 20,
       pre_fec_ber_high_ratio: 1e-4,
@@ -134,7 +134,7 @@ describe('config: every error names the key path and where it came from', () => 
     const f = file('sampler:\n  intervall: 1s\nweb:\n  listen_address: 127.0.0.1:1\nsampling: {}\n');
     const p = problems(() => loadConfig({ argv: ['--config.file', f], env: {} }));
     expect(p).toContain(`${f}: sampler.intervall: unknown key (known: interval, history, history_max_bytes)`);
-    expect(p).toContain(`${f}: sampling: unknown key (known: web, source, sampler, simulator, control, thresholds, models, log)`);
+    expect(p).toContain(`${f}: sampling: unknown key (known: web, source, sampler, simulator, replay, control, thresholds, models, log)`);
     expect(p).toHaveLength(2);
   });
   test('bad type and range in the file', () => {

@@ -10,7 +10,8 @@ import { schemaErrors } from './api-schema.js';
 import { buildLine, parseCommand } from '../src/control/grammar.js';
 import { ProcfsControlChannel, UnixSocketControlChannel, ControlChannelError, statusForChannelError, parseSimReply } from '../src/control/channel.js';
 import { TokenBucket } from '../src/control/ratelimit.js';
-import { bearerChecker, loadControlToken } from '../src/control/auth.js';
+import { loadControlToken } from '../src/control/auth.js';
+import { Authenticator } from '../src/http/credentials.js';
 import { ApiError } from '../src/api/errors.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -93,7 +94,7 @@ describe('happy path (written, then seen in the pages)', () => {
 describe('authentication and enablement', () => {
   test('missing token: 401 with WWW-Authenticate', async () => {
     const r = await post(f, 'paris-1', { cmd_add: 1 }, { Authorization: '' });
-    await expectError(r, 401, /missing bearer token/);
+    await expectError(r, 401, /authentication required/);
     expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
   test('wrong token: 401, nothing written', async () => {
@@ -101,7 +102,7 @@ describe('authentication and enablement', () => {
     const r = await post(f, 'paris-1', { cmd_add: 1 }, { Authorization: `Bearer ${TOKEN}x` });
     await expectError(r, 401, /invalid bearer token/);
     const r2 = await post(f, 'paris-1', { cmd_add: 1 }, { Authorization: `Basic ${Buffer.from('a:b').toString('base64')}` });
-    await expectError(r2, 401, /missing bearer token/);
+    await expectError(r2, 401, /invalid username or password/);
     expect(f.sim.lines.length).toBe(n);
   });
   test('no token configured: 403 that says how to enable control', async () => {
@@ -114,13 +115,18 @@ describe('authentication and enablement', () => {
       await g.close();
     }
   });
-  test('bearerChecker: exact match only', () => {
-    const c = bearerChecker(TOKEN);
-    expect(c(`Bearer ${TOKEN}`)).toBe('ok');
-    expect(c(`bearer ${TOKEN}`)).toBe('ok');
-    expect(c(`Bearer ${TOKEN.slice(0, -1)}`)).toBe('wrong');
-    expect(c(`Bearer ${TOKEN} extra`)).toBe('missing');
-    expect(c(undefined)).toBe('missing');
+  test('bearer token: exact match only', async () => {
+    const a = new Authenticator({ bearer: [{ name: 'control-token', token: TOKEN, scopes: ['read', 'control'] }] });
+    const c = async (h: string | undefined) => {
+      const r = await a.authenticate({ get: () => h, socket: { remoteAddress: '10.9.9.9' } } as never, 'control');
+      return r.ok ? 'ok' : r.reason;
+    };
+    expect(await c(`Bearer ${TOKEN}`)).toBe('ok');
+    expect(await c(`bearer ${TOKEN}`)).toBe('ok');
+    expect(await c(`Bearer ${TOKEN.slice(0, -1)}`)).toBe('invalid');
+    expect(await c(`Bearer ${TOKEN} extra`)).toBe('missing');
+    expect(await c(undefined)).toBe('missing');
+    await a.close();
   });
   test('loadControlToken: trims, rejects short/empty/missing, warns on loose mode, never echoes the token', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'oftok-'));
@@ -243,7 +249,7 @@ describe('channel errors and read-back', () => {
       const b = await post(g, 'paris-1', { cmd_add: 1 });
       expect([a.status, b.status]).toEqual([504, 504]);
       const c = await post(g, 'paris-1', { cmd_add: 1 });
-      await expectError(c, 429, /rate limit exceeded/);
+      await expectError(c, 429, /rate limit of identity "control-token" exceeded/);
       expect(Number(c.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(g.sim.lines.length).toBe(2);
     } finally {

@@ -30,11 +30,13 @@ describe('docs/metrics.md', () => {
     ])
       expect(names).toContain(n);
     // every optifiber_ metric a rule file mentions is in the catalogue (except the
-    // report scheduler's own optifiber_report_* metrics, not served by the exporter)
+    // report scheduler's own optifiber_report_* metrics and the remediation
+    // service's threshold gauges optifiber_override_*/optifiber_fleet_*, not
+    // served by the exporter)
     const rules = ['optifiber-alerts.yml', 'optifiber-recording.yml'].map((f) => readFileSync(join(ROOT, 'prometheus', 'rules', f), 'utf8')).join('\n');
     const used = new Set([...rules.matchAll(/(?<![:\w])(optifiber_[a-z0-9_]+)/g)].map((m) => m[1]!));
     const families = [...names].flatMap((n) => [n, `${n}_bucket`, `${n}_sum`, `${n}_count`]);
-    const unknown = [...used].filter((u) => !families.includes(u) && !u.startsWith('optifiber_report_'));
+    const unknown = [...used].filter((u) => !families.includes(u) && !/^optifiber_(report|override|fleet)_/.test(u));
     expect(unknown).toEqual([]);
   });
 });

@@ -123,8 +123,8 @@ describe('decoding', () => {
     const snapshot = open(path).snapshot();
 
     expect(snapshot.dir).toEqual({
-      abiMajor: 1, abiMinor: 0, pageSize: OPTIFIBER_PAGE_SIZE, siteCount: 2,
-      tickIntervalMs: 60_000, timeScale: 60, live: true, simulated: true,
+      abiMajor: 1, abiMinor: 1, pageSize: OPTIFIBER_PAGE_SIZE, siteCount: 2,
+      tickIntervalMs: 60_000, timeScale: 60, live: true, simulated: true, replay: false,
       generation: 2n ** 63n + 5n, tick: 1234, updateTimeMs: expect.any(Number) as number,
       simTimeS: 86_400, seed: 42n, host: 'kernel',
     });
@@ -164,6 +164,7 @@ describe('decoding', () => {
       faultStartSimS: 86_000,
       faultEndSimS: 90_000,
       faultsTotal: 9,
+      absent: 0,
     };
     expect(snapshot.sites[1]).toEqual(expected);
   });

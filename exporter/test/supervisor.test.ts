@@ -46,7 +46,7 @@ describe('source selection order', () => {
   });
 
   test('neither: the embedded simulator is started, and stopped', async () => {
-    const s = await chooseSource(cfg([`--source.kernel-path=${missingKernel}`, '--simulator.nsites=3', '--simulator.tick-ms=100']));
+    const s = await chooseSource(cfg(['--source.kind=auto', `--source.kernel-path=${missingKernel}`, '--simulator.nsites=3', '--simulator.tick-ms=100']));
     try {
       expect(s.kind).toBe('userspace');
       expect(s.reason).toMatch(/simulator/);

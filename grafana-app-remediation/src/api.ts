@@ -6,7 +6,7 @@
 // Grafana has checked the route's reqRole. No token ever reaches the browser.
 // The transport is injected (Fetcher): Grafana's backendSrv in the plugin,
 // window.fetch in the browser harness, a test double in unit tests.
-import type { ActionFilter, ActionPage, Action, AuditEntry, KillSwitch, Overview, Policy, PolicyDoc, Role, Whoami } from './types.js';
+import type { ActionFilter, ActionPage, Action, AuditEntry, AuditPage, AuditQuery, KillSwitch, Overview, Policy, PolicyDoc, Role, ThresholdChange, ThresholdsDoc, Whoami } from './types.js';
 
 export const PLUGIN_ID = 'optifiber-remediation-app';
 /** Grafana's proxy for app plugin routes (pkg/api/pluginproxy): /api/plugin-proxy/<plugin id>/<route path>/... */
@@ -64,6 +64,7 @@ export function toApiError(res: HttpResponse, what: string): ApiError {
 export const REQUIRED_ROLE = {
   read: 'Viewer',
   putPolicies: 'Editor',
+  putThreshold: 'Editor',
   approve: 'Admin',
   reject: 'Admin',
   setKillSwitch: 'Admin',
@@ -77,6 +78,15 @@ export function actionsQuery(f: ActionFilter): string {
   if (f.mode) q.set('mode', f.mode);
   if (f.since) q.set('since', f.since);
   if (f.until) q.set('until', f.until);
+  if (f.limit !== undefined) q.set('limit', String(f.limit));
+  if (f.beforeId !== undefined) q.set('before_id', String(f.beforeId));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function auditQuery(f: AuditQuery): string {
+  const q = new URLSearchParams();
+  for (const k of ['site', 'kind', 'decision', 'since', 'until'] as const) if (f[k]) q.set(k, f[k]!);
   if (f.limit !== undefined) q.set('limit', String(f.limit));
   if (f.beforeId !== undefined) q.set('before_id', String(f.beforeId));
   const s = q.toString();
@@ -117,6 +127,10 @@ export class RemediationApi {
   action(id: number): Promise<{ action: Action; audit: AuditEntry[] }> {
     return this.call('Viewer', 'GET', `/actions/${encodeURIComponent(String(id))}`, `action ${id}`);
   }
+  /** Every decision, action step, approval, policy, threshold and kill-switch change, newest first. */
+  audit(q: AuditQuery = {}): Promise<AuditPage> {
+    return this.call('Viewer', 'GET', `/audit${auditQuery(q)}`, 'audit');
+  }
   approvals(): Promise<{ approvals: Action[] }> {
     return this.call('Viewer', 'GET', '/approvals', 'approvals');
   }
@@ -132,6 +146,13 @@ export class RemediationApi {
   /** Partial document: keys left out keep their stored value. */
   putPolicies(patch: Partial<Policy>): Promise<PolicyDoc> {
     return this.call(REQUIRED_ROLE.putPolicies, 'PUT', '/policies', 'save policy', patch);
+  }
+  thresholds(): Promise<ThresholdsDoc> {
+    return this.call('Viewer', 'GET', '/thresholds', 'thresholds');
+  }
+  /** One change (fleet default or a site's override; value null removes it), with its reason. */
+  putThreshold(c: ThresholdChange): Promise<ThresholdsDoc> {
+    return this.call(REQUIRED_ROLE.putThreshold, 'PUT', '/thresholds', 'save threshold', c);
   }
   killSwitch(): Promise<KillSwitch> {
     return this.call('Viewer', 'GET', '/kill-switch', 'kill switch');

@@ -1,6 +1,6 @@
 // Page logic without React: history filters and links, action outcome labels,
 // the policy form (validation with the service's bounds, minimal PUT patches).
-import type { Action, ActionFilter, ActionMode, ActionResult, ActionState, Policy } from './types.js';
+import type { Action, ActionFilter, ActionMode, ActionResult, ActionState, AuditEntry, AuditQuery, Policy, ThresholdChange } from './types.js';
 import { ACTION_MODES, ACTION_RESULTS, ACTION_STATES } from './types.js';
 
 /** The service's site-name rule (service/src/policy.ts SITE_RE). */
@@ -265,11 +265,16 @@ export function describePatch(p: Partial<Policy>): string {
 
 // ---- app navigation ---------------------------------------------------------
 
-export type PageId = 'overview' | 'history' | 'policies';
-export const PAGES: ReadonlyArray<{ id: PageId; title: string; icon: string }> = [
-  { id: 'overview', title: 'Overview', icon: 'apps' },
-  { id: 'history', title: 'History', icon: 'history' },
-  { id: 'policies', title: 'Policies', icon: 'shield' },
+// Grafana draws the app's navigation from plugin.json `includes` (pages with
+// addToNav); this is only the page id -> component side, checked against
+// plugin.json by test/plugin.test.ts.
+export type PageId = 'overview' | 'history' | 'policies' | 'settings' | 'audit';
+export const PAGES: ReadonlyArray<{ id: PageId; title: string }> = [
+  { id: 'overview', title: 'Overview' },
+  { id: 'history', title: 'History' },
+  { id: 'policies', title: 'Policies' },
+  { id: 'settings', title: 'Settings' },
+  { id: 'audit', title: 'Audit' },
 ];
 
 /** /a/optifiber-remediation-app/<page>[/...] -> page id (overview by default). */
@@ -277,6 +282,116 @@ export function pageFromPath(pathname: string, pluginId: string): PageId {
   const m = new RegExp(`/a/${pluginId}/([^/?#]+)`).exec(pathname);
   const id = m?.[1];
   return PAGES.some((p) => p.id === id) ? (id as PageId) : 'overview';
+}
+
+// ---- threshold form ------------------------------------------------------------
+
+export interface ThresholdForm { scope: string; threshold: string; value: string; reason: string }
+
+/** The change the form describes, or its problems by field (the service checks again and says why). */
+export function thresholdChange(f: ThresholdForm, defs: ReadonlyArray<{ key: string; label: string; min: number; max: number; unit: string }>): { change?: ThresholdChange; problems: Partial<Record<keyof ThresholdForm, string>> } {
+  const problems: Partial<Record<keyof ThresholdForm, string>> = {};
+  const scope = f.scope.trim();
+  if (scope !== 'fleet' && !SITE_RE.test(scope)) problems.scope = 'Write fleet, or a site name (1-31 letters, digits, "_", "." or "-")';
+  const def = defs.find((d) => d.key === f.threshold);
+  if (!def) problems.threshold = 'Choose a threshold';
+  const v = f.value.trim();
+  let value: number | null = null;
+  if (v !== '') {
+    value = Number(v);
+    if (!Number.isFinite(value)) problems.value = 'Enter a number, or leave empty to remove the value';
+    else if (def && (value < def.min || value > def.max)) problems.value = `${def.label} must be between ${def.min} and ${def.max} ${def.unit}`;
+  }
+  if (f.reason.trim().length < 3) problems.reason = 'Say why (at least 3 characters): it goes to the audit log';
+  return Object.keys(problems).length ? { problems } : { change: { scope, threshold: f.threshold, value, reason: f.reason.trim() }, problems };
+}
+
+// ---- MCP jobs ------------------------------------------------------------------
+
+/** The MCP's own record of a provisioning job (GET /api/v1/provisioning/jobs/{id}), http(s) only. */
+export function mcpJobUrl(mcpBase: string | undefined, jobId: string | null): string | undefined {
+  if (!mcpBase || !jobId) return undefined;
+  return safeExternalUrl(`${mcpBase.replace(/\/+$/, '')}/api/v1/provisioning/jobs/${encodeURIComponent(jobId)}`);
+}
+
+// ---- CSV export ---------------------------------------------------------------
+
+/** RFC 4180 field; cells a spreadsheet would run as a formula (=, +, -, @) get a leading quote. */
+export function csvField(v: unknown): string {
+  let s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv<T>(rows: readonly T[], columns: ReadonlyArray<{ name: string; value: (r: T) => unknown }>): string {
+  return [columns.map((c) => csvField(c.name)).join(','), ...rows.map((r) => columns.map((c) => csvField(c.value(r))).join(','))].join('\r\n') + '\r\n';
+}
+
+export const ACTION_CSV: ReadonlyArray<{ name: string; value: (a: Action) => unknown }> = [
+  { name: 'id', value: (a) => a.id },
+  { name: 'created_at', value: (a) => a.createdAt },
+  { name: 'site', value: (a) => a.site },
+  { name: 'alertname', value: (a) => a.alertname },
+  { name: 'mode', value: (a) => a.mode },
+  { name: 'state', value: (a) => a.state },
+  { name: 'result', value: (a) => a.result },
+  { name: 'cmd_before', value: (a) => a.baseline?.cmdModules },
+  { name: 'cmd_after', value: (a) => a.after?.cmdModules },
+  { name: 'job_id', value: (a) => a.jobId },
+  { name: 'approved_by', value: (a) => a.approvedBy },
+  { name: 'reason', value: (a) => a.reason },
+  { name: 'finished_at', value: (a) => a.finishedAt },
+];
+
+export const AUDIT_CSV: ReadonlyArray<{ name: string; value: (e: AuditEntry) => unknown }> = [
+  { name: 'id', value: (e) => e.id },
+  { name: 'ts', value: (e) => e.ts },
+  { name: 'kind', value: (e) => e.kind },
+  { name: 'action_id', value: (e) => e.actionId },
+  { name: 'site', value: (e) => e.site },
+  { name: 'decision', value: (e) => e.decision },
+  { name: 'reason', value: (e) => e.reason },
+  { name: 'actor', value: (e) => e.actor },
+  { name: 'details', value: (e) => e.details },
+];
+
+// ---- audit filters -----------------------------------------------------------
+
+/** What the audit log records (service: decisions, action steps, approvals, policy, kill switch, thresholds). */
+export const AUDIT_KINDS = ['decision', 'step', 'approval', 'policy', 'kill_switch', 'threshold'] as const;
+export interface AuditFilterForm {
+  site: string;
+  kind: string;
+  range: TimeRange;
+}
+export const EMPTY_AUDIT_FILTER: AuditFilterForm = { site: '', kind: '', range: '7d' };
+
+export function parseAuditFilter(params: URLSearchParams): AuditFilterForm {
+  const site = params.get('site') ?? '';
+  const kind = params.get('kind') ?? '';
+  return {
+    site: SITE_RE.test(site) ? site : '',
+    kind: /^[A-Za-z0-9_.-]{1,64}$/.test(kind) ? kind : '',
+    range: TIME_RANGES.find((r) => r.value === params.get('range'))?.value ?? EMPTY_AUDIT_FILTER.range,
+  };
+}
+
+export function auditFilterParams(f: AuditFilterForm): URLSearchParams {
+  const p = new URLSearchParams();
+  if (f.site) p.set('site', f.site);
+  if (f.kind) p.set('kind', f.kind);
+  if (f.range !== EMPTY_AUDIT_FILTER.range) p.set('range', f.range);
+  return p;
+}
+
+export function toAuditQuery(f: AuditFilterForm, now: number, beforeId?: number): AuditQuery {
+  const out: AuditQuery = { limit: PAGE_SIZE };
+  if (f.site.trim()) out.site = f.site.trim();
+  if (f.kind) out.kind = f.kind;
+  const ms = TIME_RANGES.find((r) => r.value === f.range)?.ms;
+  if (ms) out.since = new Date(now - ms).toISOString();
+  if (beforeId !== undefined) out.beforeId = beforeId;
+  return out;
 }
 
 // ---- configuration page -----------------------------------------------------

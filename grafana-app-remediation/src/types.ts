@@ -69,6 +69,32 @@ export interface AuditEntry {
   details: unknown;
 }
 
+export interface AuditQuery {
+  site?: string;
+  kind?: string;
+  decision?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  beforeId?: number;
+}
+
+export interface AuditPage {
+  audit: AuditEntry[];
+  nextBeforeId: number | null;
+}
+
+export interface ThresholdDefinition { key: string; metric: string; label: string; unit: string; min: number; max: number; help: string }
+export type ThresholdValues = Record<string, number>;
+export interface ThresholdsDoc {
+  definitions: ThresholdDefinition[];
+  fleet: ThresholdValues;
+  sites: Record<string, ThresholdValues>;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+export interface ThresholdChange { scope: string; threshold: string; value: number | null; reason: string }
+
 export interface PolicyDoc {
   policy: Policy;
   updatedAt: string | null;

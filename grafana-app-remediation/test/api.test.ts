@@ -31,7 +31,7 @@ describe('RemediationApi: every call through a plugin.json route, chosen by the 
     expect(calls[7]!.data).toEqual({ comment: 'ok' });
     expect(calls[8]!.data).toEqual({});
     expect(calls[9]!.data).toEqual({ enabled: true, reason: 'drill' });
-    expect(REQUIRED_ROLE).toEqual({ read: 'Viewer', putPolicies: 'Editor', approve: 'Admin', reject: 'Admin', setKillSwitch: 'Admin' });
+    expect(REQUIRED_ROLE).toEqual({ read: 'Viewer', putPolicies: 'Editor', putThreshold: 'Editor', approve: 'Admin', reject: 'Admin', setKillSwitch: 'Admin' });
   });
 
   test('no call carries a token or a role header: the route adds them', async () => {

@@ -1,4 +1,11 @@
 import {
+  auditFilterParams,
+  csvField,
+  EMPTY_AUDIT_FILTER,
+  mcpJobUrl,
+  parseAuditFilter,
+  toAuditQuery,
+  toCsv,
   actionOutcome, capacityChange, EMPTY_FILTER, filterParams, formatAge, formatDuration, pageFromPath, parseFilter, policyPatch, safeExternalUrl,
   settingsPayload, settingsProblems, siteDashboardUrl, siteProblem, splitHealthError, toActionFilter, toForm, validateForm,
 } from '../src/logic.js';
@@ -143,5 +150,31 @@ describe('roles and navigation', () => {
     expect(pageFromPath('/a/optifiber-remediation-app/policies/x', 'optifiber-remediation-app')).toBe('policies');
     expect(pageFromPath('/a/optifiber-remediation-app', 'optifiber-remediation-app')).toBe('overview');
     expect(pageFromPath('/a/optifiber-remediation-app/nope', 'optifiber-remediation-app')).toBe('overview');
+  });
+});
+
+describe('CSV export, MCP job links, audit filters', () => {
+  test('CSV: RFC 4180 quoting, and spreadsheet formulas neutralised', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"\nbye')).toBe('"say ""hi""\nbye"');
+    expect(csvField('=HYPERLINK("http://evil")')).toBe('"\'=HYPERLINK(""http://evil"")"');
+    expect(csvField('-1+2')).toBe("'-1+2");
+    expect(csvField(null)).toBe('');
+    expect(csvField({ a: 1 })).toBe('"{""a"":1}"');
+    expect(toCsv([{ x: 1, y: 'a,b' }], [{ name: 'x', value: (r) => r.x }, { name: 'y', value: (r) => r.y }])).toBe('x,y\r\n1,"a,b"\r\n');
+  });
+  test('MCP job link: the MCP\'s job resource, http(s) only, id encoded', () => {
+    expect(mcpJobUrl('http://127.0.0.1:9890/', 'job 1')).toBe('http://127.0.0.1:9890/api/v1/provisioning/jobs/job%201');
+    expect(mcpJobUrl('javascript:alert(1)//', 'j')).toBeUndefined();
+    expect(mcpJobUrl(undefined, 'j')).toBeUndefined();
+    expect(mcpJobUrl('http://m', null)).toBeUndefined();
+  });
+  test('audit filter: from and to the URL, unknown values dropped, time range to since', () => {
+    const f = parseAuditFilter(new URLSearchParams('site=Dallas&kind=policy&range=24h'));
+    expect(f).toEqual({ site: 'Dallas', kind: 'policy', range: '24h' });
+    expect(auditFilterParams(f).toString()).toBe('site=Dallas&kind=policy&range=24h');
+    expect(parseAuditFilter(new URLSearchParams('site=a%20b&kind=%27or1&range=1y'))).toEqual(EMPTY_AUDIT_FILTER);
+    expect(toAuditQuery(f, Date.UTC(2026, 0, 2))).toEqual({ limit: 50, site: 'Dallas', kind: 'policy', since: '2026-01-01T00:00:00.000Z' });
   });
 });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { pluginChecks } from '../../grafana-common/plugin-tests.mjs';
 // @ts-expect-error plain JS module
 import { interpolate, matchRoutePath, planProxyRequest } from '../dev/plugin-proxy.mjs';
+import { PAGES } from '../src/logic.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const json = pluginChecks(dir, { id: 'optifiber-remediation-app', externals: ['@grafana/data', '@grafana/ui', '@grafana/runtime', 'react'] });
@@ -18,13 +19,28 @@ describe('optifiber-remediation-app plugin', () => {
     expect(json.type).toBe('app');
     expect(json.backend).toBe(false);
   });
-  test('pages: Overview (default), History, Policies under /a/<id>/', () => {
+  test('includes: Overview (default), History, Policies, Settings, Audit under /a/<id>/, and the remediation dashboard', () => {
     expect(json.includes.map((i: { name: string; path: string }) => [i.name, i.path])).toEqual([
       ['Overview', '/a/optifiber-remediation-app/overview'],
       ['History', '/a/optifiber-remediation-app/history'],
       ['Policies', '/a/optifiber-remediation-app/policies'],
+      ['Settings', '/a/optifiber-remediation-app/settings'],
+      ['Audit', '/a/optifiber-remediation-app/audit'],
+      ['OptiFiber / Remediation', 'dashboards/optifiber-remediation.json'],
     ]);
     expect(json.includes[0].defaultNav).toBe(true);
+    for (const i of json.includes) expect(i.addToNav).toBe(true);
+  });
+  test('every included page has its component, and every component its include (Grafana builds the nav)', () => {
+    const pages = json.includes.filter((i: { type: string }) => i.type === 'page').map((i: { path: string }) => i.path.split('/').pop());
+    expect(PAGES.map((p) => p.id)).toEqual(pages);
+    expect(PAGES.map((p) => p.title)).toEqual(json.includes.filter((i: { type: string }) => i.type === 'page').map((i: { name: string }) => i.name));
+  });
+  test('the included dashboard is the provisioned one, copied into dist/ at build', () => {
+    const prov = JSON.parse(readFileSync(join(dir, '../provisioning/dashboards/optifiber-remediation.json'), 'utf8'));
+    const built = JSON.parse(readFileSync(join(dir, 'dist/dashboards/optifiber-remediation.json'), 'utf8'));
+    expect(built).toEqual(prov);
+    expect(json.includes.find((i: { type: string }) => i.type === 'dashboard').uid).toBe(prov.uid);
   });
   test('routes: one per role, reqRole, URL from jsonData, token only from secureJsonData, role header set by the route', () => {
     const routes = json.routes as Route[];

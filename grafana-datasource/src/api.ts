@@ -1,12 +1,18 @@
 // Talking to the exporter through Grafana's data-source proxy. The browser
 // only ever sees `<instance url>/<route>/...`; Grafana's server adds the
-// credentials (plugin.json routes: `bearer` injects the token from
+// credentials (plugin.json routes: `bearer` injects the read token from
 // secureJsonData; basic auth is Grafana's standard data-source basic auth).
+// Both routes are GET-only: nothing that changes the network can pass.
 import type { AuthType } from './types.js';
 
 export interface FetchResult { status: number; data: unknown }
+export interface FetchOptions {
+  signal?: AbortSignal;
+  /** Grafana's backendSrv cancels an in-flight request when another with the same id starts. */
+  requestId?: string;
+}
 /** GET a URL; resolves with the status for HTTP errors, rejects only on network failure/abort. */
-export type Fetcher = (url: string, signal?: AbortSignal) => Promise<FetchResult>;
+export type Fetcher = (url: string, opts?: FetchOptions) => Promise<FetchResult>;
 
 export const ROUTES: Record<AuthType, string> = { none: 'open', basic: 'open', bearer: 'bearer' };
 

@@ -6,34 +6,38 @@ import {
   type DataQueryRequest,
   type DataQueryResponse,
   type DataSourceInstanceSettings,
-  type MetricFindValue,
   type ScopedVars,
   type TestDataSourceResponse,
 } from '@grafana/data';
 import { getBackendSrv, getTemplateSrv } from '@grafana/runtime';
 import { Observable, lastValueFrom, merge, from } from 'rxjs';
-import { mapLimit, proxyBase, unwrap, type Fetcher } from './api.js';
+import { mapLimit, proxyBase, unwrap, type FetchOptions, type Fetcher } from './api.js';
 import { eventsToFrame, forecastToFrames, historyEvents, historyToFrame } from './frames.js';
 import { checkHealth } from './health.js';
 import { liveStream } from './live.js';
-import { METRICS } from './metrics.js';
 import { historyParams, resolveSites, toQueryString, validateQuery, withDefaults, DEFAULT_QUERY } from './query.js';
 import type { HistoryResponse, OptiFiberOptions, OptiFiberQuery, SitesResponse, Snapshot } from './types.js';
+import { OptiFiberVariableSupport } from './variables.js';
 
 export interface Deps {
   fetcher: Fetcher;
   interpolate: (value: string, scopedVars?: ScopedVars) => string;
 }
 
-/** GET through Grafana's backendSrv (the data-source proxy), without Grafana's error toasts. */
-export const backendFetcher: Fetcher = async (url, signal) => {
-  const obs = getBackendSrv().fetch({ url, method: 'GET', showErrorAlert: false, showSuccessAlert: false });
+/**
+ * GET through Grafana's backendSrv (the data-source proxy), without Grafana's
+ * error toasts. The requestId lets backendSrv cancel a superseded request
+ * (same panel and query) when the next one starts; the signal cancels it when
+ * the query's Observable is unsubscribed.
+ */
+export const backendFetcher: Fetcher = async (url, opts = {}) => {
+  const obs = getBackendSrv().fetch({ url, method: 'GET', requestId: opts.requestId, showErrorAlert: false, showSuccessAlert: false });
   try {
-    const res = await lastValueFrom(signal ? abortable(obs, signal) : obs);
+    const res = await lastValueFrom(opts.signal ? abortable(obs, opts.signal) : obs);
     return { status: res.status, data: res.data };
   } catch (e) {
-    const err = e as { status?: number; data?: unknown; message?: string };
-    if (typeof err.status === 'number') return { status: err.status, data: err.data };
+    const err = e as { status?: number; data?: unknown; message?: string; cancelled?: boolean };
+    if (typeof err.status === 'number' && !err.cancelled) return { status: err.status, data: err.data };
     throw e;
   }
 };
@@ -45,6 +49,20 @@ function abortable<T>(obs: Observable<T>, signal: AbortSignal): Observable<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     return () => { signal.removeEventListener('abort', onAbort); s.unsubscribe(); };
   });
+}
+
+/** An Observable of one async result whose work is aborted on unsubscribe. */
+function cancellable<T>(run: (signal: AbortSignal) => Promise<T>): Observable<T> {
+  return new Observable<T>((sub) => {
+    const ctrl = new AbortController();
+    run(ctrl.signal).then((v) => { if (!ctrl.signal.aborted) { sub.next(v); sub.complete(); } }, (e) => { if (!ctrl.signal.aborted) sub.error(e); });
+    return () => ctrl.abort();
+  });
+}
+
+/** Stable per panel and query, so a new run supersedes (cancels) the previous one. */
+function requestKey(request: DataQueryRequest<OptiFiberQuery>, refId: string): string {
+  return `optifiber-${request.panelId ?? request.app ?? 'q'}-${refId}`;
 }
 
 export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> {
@@ -62,6 +80,7 @@ export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> 
       fetcher: deps?.fetcher ?? backendFetcher,
       interpolate: deps?.interpolate ?? ((v, sv) => getTemplateSrv().replace(v, sv, 'csv')),
     };
+    this.variables = new OptiFiberVariableSupport(this);
     // Annotations use the query editor; the target runs in "events" mode.
     this.annotations = {
       prepareQuery: (anno) => {
@@ -79,8 +98,25 @@ export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> 
     return !q.hide;
   }
 
-  private async get<T>(path: string, what = `GET ${path.split('?')[0]}`): Promise<T> {
-    return unwrap<T>(await this.deps.fetcher(`${this.base}${path}`), what);
+  private async get<T>(path: string, opts?: FetchOptions): Promise<T> {
+    return unwrap<T>(await this.deps.fetcher(`${this.base}${path}`, opts), `GET ${path.split('?')[0]}`);
+  }
+
+  /**
+   * Expands template variables in a query: each site entry (multi-value and
+   * All included) and the step. The same hook name as DataSourceWithBackend,
+   * where Grafana calls it; this frontend data source calls it from query()
+   * and from interpolateVariablesInQueries (Explore, mixed data sources).
+   */
+  applyTemplateVariables(query: OptiFiberQuery, scopedVars: ScopedVars): OptiFiberQuery {
+    const q = withDefaults(query);
+    const interpolate = (v: string) => this.deps.interpolate(v, scopedVars);
+    const step = q.step?.includes('$') ? interpolate(q.step) : q.step;
+    return { ...q, sites: resolveSites(q.sites, interpolate) ?? [], ...(step ? { step } : {}) };
+  }
+
+  override interpolateVariablesInQueries(queries: OptiFiberQuery[], scopedVars: ScopedVars): OptiFiberQuery[] {
+    return queries.map((q) => ({ ...this.applyTemplateVariables(q, scopedVars), datasource: this.getRef() }));
   }
 
   async siteNames(): Promise<string[]> {
@@ -93,7 +129,7 @@ export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> 
     const batch: OptiFiberQuery[] = [];
     for (const raw of request.targets) {
       if (raw.hide) continue;
-      const q = withDefaults(raw);
+      const q = this.applyTemplateVariables(raw, request.scopedVars);
       if (q.mode === 'live') {
         const problems = validateQuery(q);
         if (problems.length) {
@@ -101,17 +137,18 @@ export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> 
           continue;
         }
         streams.push(liveStream({
-          fetcher: this.deps.fetcher, base: this.base, refId: q.refId, metric: q.metric,
-          sites: resolveSites(q.sites, (v) => this.deps.interpolate(v, request.scopedVars)),
+          fetcher: this.deps.fetcher, base: this.base, refId: q.refId, metric: q.metric, sites: q.sites.length ? q.sites : null,
           windowMs: request.range.to.valueOf() - request.range.from.valueOf(), timeoutSeconds: this.pollTimeout,
+          requestId: requestKey(request, q.refId),
         }));
       } else batch.push(q);
     }
-    if (batch.length) streams.push(from(this.runBatch(request, batch)));
+    if (batch.length) streams.push(cancellable((signal) => this.runBatch(request, batch, signal)));
     return streams.length === 1 ? streams[0]! : merge(...streams);
   }
 
-  private async runBatch(request: DataQueryRequest<OptiFiberQuery>, queries: OptiFiberQuery[]): Promise<DataQueryResponse> {
+  /** history/forecast/events queries (already interpolated); `signal` aborts their requests. */
+  private async runBatch(request: DataQueryRequest<OptiFiberQuery>, queries: OptiFiberQuery[], signal: AbortSignal): Promise<DataQueryResponse> {
     const data: DataQueryResponse['data'] = [];
     const errors: NonNullable<DataQueryResponse['errors']> = [];
     await Promise.all(queries.map(async (q) => {
@@ -121,9 +158,10 @@ export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> 
         return;
       }
       try {
-        const sites = resolveSites(q.sites, (v) => this.deps.interpolate(v, request.scopedVars));
+        const sites = q.sites.length ? q.sites : null;
+        const id = requestKey(request, q.refId);
         if (q.mode === 'forecast') {
-          const snap = await this.get<Snapshot>(`/api/v1/snapshot${toQueryString({ sites: sites?.join(',') })}`);
+          const snap = await this.get<Snapshot>(`/api/v1/snapshot${toQueryString({ sites: sites?.join(',') })}`, { signal, requestId: `${id}-snapshot` });
           const { frames, missing } = forecastToFrames(q.refId, q.metric, snap, sites);
           data.push(...frames);
           if (missing.length) errors.push({ refId: q.refId, message: `No forecast for ${missing.length} site(s) (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}): the exporter runs without forecast models.` });
@@ -132,7 +170,7 @@ export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> 
         const names = sites ?? (await this.siteNames());
         const p = historyParams(request.range.from.valueOf(), request.range.to.valueOf(), request.intervalMs, q.step);
         const histories = await mapLimit(names, 6, (site) =>
-          this.get<HistoryResponse>(`/api/v1/sites/${encodeURIComponent(site)}/history${toQueryString(p)}`));
+          this.get<HistoryResponse>(`/api/v1/sites/${encodeURIComponent(site)}/history${toQueryString(p)}`, { signal, requestId: `${id}-${site}` }));
         if (q.mode === 'events') {
           data.push(eventsToFrame(q.refId, histories.flatMap((h) => historyEvents(h.site, h.points))));
         } else {
@@ -143,19 +181,6 @@ export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> 
       }
     }));
     return { data, errors: errors.length ? errors : undefined, state: errors.length && !data.length ? LoadingState.Error : LoadingState.Done };
-  }
-
-  /** Template variables: query "sites" (default) or "metrics". */
-  override async metricFindQuery(query: string | { query?: string }): Promise<MetricFindValue[]> {
-    const q = (typeof query === 'string' ? query : query?.query ?? '').trim().toLowerCase();
-    if (q === 'metrics') return METRICS.map((m) => ({ text: m.label, value: m.id }));
-    if (q === '' || q === 'sites') return (await this.siteNames()).map((s) => ({ text: s, value: s }));
-    const m = /^sites\((.*)\)$/.exec(q);
-    if (m) {
-      const re = new RegExp(m[1]!, 'i');
-      return (await this.siteNames()).filter((s) => re.test(s)).map((s) => ({ text: s, value: s }));
-    }
-    throw new Error(`Unknown variable query "${q}": use sites, sites(<regex>) or metrics.`);
   }
 
   async testDatasource(): Promise<TestDataSourceResponse> {

@@ -4,7 +4,7 @@
 // both understand them.
 import { FieldType, MutableDataFrame, createDataFrame, type DataFrame, type FieldConfig } from '@grafana/data';
 import { getMetric, type MetricDef } from './metrics.js';
-import type { HistoryPoint, MetricId, Site, Snapshot, TickEvent } from './types.js';
+import type { HistoryPoint, MetricId, Site, Snapshot } from './types.js';
 
 export function metricFieldConfig(def: MetricDef, site: string, suffix = ''): FieldConfig {
   const cfg: FieldConfig = { unit: def.unit, displayNameFromDS: `${site} ${def.label}${suffix}` };
@@ -37,20 +37,6 @@ function siteFrame(refId: string, metric: MetricId, site: string, rows: Row[]): 
 
 export function historyToFrame(refId: string, metric: MetricId, site: string, points: HistoryPoint[]): DataFrame {
   return siteFrame(refId, metric, site, points.map((p) => ({ t: p.takenAtMs, site: p.site })));
-}
-
-/** Live ticks (poll/SSE) -> one frame per site, rows in tick order. */
-export function ticksToFrames(refId: string, metric: MetricId, ticks: TickEvent[], sites: string[] | null): DataFrame[] {
-  const bySite = new Map<string, Row[]>();
-  for (const tick of ticks) {
-    for (const s of tick.sites) {
-      if (sites && !sites.includes(s.name)) continue;
-      let rows = bySite.get(s.name);
-      if (!rows) bySite.set(s.name, (rows = []));
-      rows.push({ t: tick.takenAtMs, site: s });
-    }
-  }
-  return [...bySite.keys()].sort().map((name) => siteFrame(refId, metric, name, bySite.get(name)!));
 }
 
 export const FORECAST_STEPS = 15;

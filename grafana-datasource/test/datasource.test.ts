@@ -1,6 +1,7 @@
 import { dateTime, LoadingState, type DataQueryRequest, type DataQueryResponse, type DataSourceInstanceSettings } from '@grafana/data';
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import type { FetchResult } from '../src/api.js';
+import { firstValueFrom, lastValueFrom, map, take, toArray } from 'rxjs';
+import type { FetchOptions, FetchResult } from '../src/api.js';
+import { LIVE_MAX_POINTS } from '../src/live.js';
 import { DataSource } from '../src/datasource.js';
 import type { OptiFiberOptions, OptiFiberQuery } from '../src/types.js';
 import { points, site, snapshot } from './fixtures.js';
@@ -19,13 +20,15 @@ function request(targets: Array<Partial<OptiFiberQuery>>): DataQueryRequest<Opti
 
 function fakeExporter(routes: Record<string, (url: URL) => FetchResult | Promise<FetchResult>>) {
   const calls: string[] = [];
-  const fetcher = async (u: string): Promise<FetchResult> => {
+  const options: FetchOptions[] = [];
+  const fetcher = async (u: string, o: FetchOptions = {}): Promise<FetchResult> => {
     calls.push(u);
+    options.push(o);
     const url = new URL(u, 'http://grafana');
     for (const [prefix, h] of Object.entries(routes)) if (url.pathname.endsWith(prefix) || url.pathname.includes(prefix)) return h(url);
     return { status: 404, data: { error: 'not_found', message: 'no route' } };
   };
-  return { fetcher, calls };
+  return { fetcher, calls, options };
 }
 
 const sitesBody = { seq: 7, takenAt: 'x', source: { kind: 'userspace', up: true }, sites: [{ name: 'b', index: 1, valid: true }, { name: 'a', index: 0, valid: true }, { index: 2, valid: false, reason: 'bad magic' }] };
@@ -74,30 +77,92 @@ describe('DataSource', () => {
 
   test('live: snapshot, then each long-poll answer is emitted as a streaming frame', async () => {
     let polls = 0;
+    const T = Date.now();
     const { fetcher, calls } = fakeExporter({
-      '/api/v1/snapshot': () => ({ status: 200, data: snapshot(10, Date.now(), [site('a', { utilization: 0.1 })]) }),
+      '/api/v1/snapshot': () => ({ status: 200, data: snapshot(10, T, [site('a', { utilization: 0.1 })]) }),
+      '/history': () => ({ status: 200, data: { site: 'a', from: 'x', to: 'y', stepSeconds: 1, points: [] } }),
       '/api/v1/poll': async (u) => {
         polls++;
         await new Promise((r) => setTimeout(r, 5));
         const after = Number(u.searchParams.get('after'));
-        return { status: 200, data: { lastSeq: after + 1, gap: false, ticks: [snapshot(after + 1, Date.now(), [site('a', { utilization: 0.1 + polls / 10 })])] } };
+        return { status: 200, data: { lastSeq: after + 1, gap: false, ticks: [snapshot(after + 1, T + (after - 9) * 1000, [site('a', { utilization: 0.1 + polls / 10 })])] } };
       },
     });
     const ds = new DataSource(settings({ pollTimeoutSeconds: 5 }), { fetcher });
-    const out: DataQueryResponse[] = await lastValueFrom(ds.query(request([{ mode: 'live', sites: ['a'] }])).pipe(take(3), toArray()));
+    const out = await lastValueFrom(ds.query(request([{ mode: 'live', sites: ['a'] }])).pipe(
+      take(3), map((r: DataQueryResponse) => ({ state: r.state, values: [...r.data[0].fields[1].values] })), toArray()));
     expect(out.every((r) => r.state === LoadingState.Streaming)).toBe(true);
-    expect(out[2]!.data[0].fields[1].values).toEqual([0.1, 0.2, 0.30000000000000004]);
-    expect(calls[1]).toContain('/open/api/v1/poll?after=10&timeout=5&sites=a');
-    expect(calls[2]).toContain('after=11');
+    expect(out[2]!.values).toEqual([0.1, 0.2, 0.30000000000000004]);
+    expect(calls[0]).toContain('/open/api/v1/snapshot?sites=a');
+    expect(calls[1]).toMatch(/\/open\/api\/v1\/sites\/a\/history\?from=/);
+    expect(calls[2]).toContain('/open/api/v1/poll?after=10&timeout=5&sites=a');
+    expect(calls[3]).toContain('after=11');
   });
 
-  test('metricFindQuery: sites, sites(regex), metrics', async () => {
-    const { fetcher } = fakeExporter({ '/api/v1/sites': () => ({ status: 200, data: sitesBody }) });
+  test('live: backfilled from history over the panel window, then bounded however long it runs', async () => {
+    const t0 = 1_000_000_000;
+    let seq = 100;
+    let now = t0;
+    const { fetcher, calls } = fakeExporter({
+      '/api/v1/snapshot': () => ({ status: 200, data: snapshot(seq, now, [site('a', { utilization: 0.9 })]) }),
+      // 24 h of history at the buffer's step (window / LIVE_MAX_POINTS)
+      '/history': (u) => {
+        const step = Number(u.searchParams.get('step')) * 1000;
+        const from = Number(u.searchParams.get('from')) * 1000;
+        const n = Math.floor((now - from) / step);
+        return { status: 200, data: { site: 'a', from: 'x', to: 'y', stepSeconds: step / 1000, points: points('a', n, from, step, () => ({ utilization: 0.5 })) } };
+      },
+      '/api/v1/poll': async (u) => {
+        await new Promise((r) => setTimeout(r, 1));
+        const after = Number(u.searchParams.get('after'));
+        // 200 ticks per answer, one per second of simulated time
+        const ticks = Array.from({ length: 200 }, (_, i) => snapshot(after + 1 + i, (now += 1000), [site('a', { utilization: 0.7 })]));
+        return { status: 200, data: { lastSeq: after + 200, gap: false, ticks } };
+      },
+    });
+    const day = 86_400_000;
     const ds = new DataSource(settings(), { fetcher });
-    expect(await ds.metricFindQuery('sites')).toEqual([{ text: 'a', value: 'a' }, { text: 'b', value: 'b' }]);
-    expect(await ds.metricFindQuery({ query: 'sites(^b)' })).toEqual([{ text: 'b', value: 'b' }]);
-    expect((await ds.metricFindQuery('metrics')).map((m) => m.value)).toContain('anomalyScore');
-    await expect(ds.metricFindQuery('what')).rejects.toThrow(/Unknown variable query/);
+    const req = { ...request([{ mode: 'live', sites: ['a'], metric: 'utilization' }]), range: { from: dateTime(t0 - day), to: dateTime(t0), raw: { from: 'now-24h', to: 'now' } } } as DataQueryRequest<OptiFiberQuery>;
+    const lengths = await lastValueFrom(ds.query(req).pipe(take(60), map((r: DataQueryResponse) => ({
+      n: r.data[0].length, first: r.data[0].fields[1].values[0], last: r.data[0].fields[1].values.at(-1), t: r.data[0].fields[0].values.at(-1),
+    })), toArray()));
+    expect(calls[1]).toMatch(/history\?from=\d+\.\d+&to=\d+\.\d+&step=86\.4$/);
+    // the first emission already covers the day from history (+ the snapshot row)
+    expect(lengths[0]!.n).toBeGreaterThanOrEqual(LIVE_MAX_POINTS - 1);
+    expect(lengths[0]!.first).toBe(0.5);
+    expect(lengths[0]!.last).toBe(0.9);
+    // 59 x 200 = 11,800 ticks later: still at most LIVE_MAX_POINTS rows, the newest tick last
+    for (const l of lengths) expect(l.n).toBeLessThanOrEqual(LIVE_MAX_POINTS);
+    expect(lengths.at(-1)!.last).toBe(0.7);
+    expect(lengths.at(-1)!.t).toBe(now);
+  });
+
+  test('template variables: applyTemplateVariables and interpolateVariablesInQueries expand sites and step', () => {
+    const vars: Record<string, string> = { $site: 'Dallas,Stone', $all: '$__all', $step: '30s' };
+    const ds = new DataSource(settings(), { fetcher: async () => ({ status: 200, data: {} }), interpolate: (v) => v.replace(/\$[a-z]+/g, (k) => vars[k] ?? k) });
+    const q: OptiFiberQuery = { refId: 'A', sites: ['$site', 'Dobbins'], metric: 'osnrDb', mode: 'history', step: '$step' };
+    expect(ds.applyTemplateVariables(q, {})).toMatchObject({ sites: ['Dallas', 'Dobbins', 'Stone'], step: '30s' });
+    expect(ds.applyTemplateVariables({ ...q, sites: ['$all'] }, {}).sites).toEqual([]);
+    const [out] = ds.interpolateVariablesInQueries([q], {});
+    expect(out).toMatchObject({ sites: ['Dallas', 'Dobbins', 'Stone'], step: '30s', datasource: { uid: 'of', type: 'optifiber-telemetry-datasource' } });
+  });
+
+  test('requestId per panel, query and site; unsubscribing aborts the superseded requests', async () => {
+    const signals: AbortSignal[] = [];
+    const ids: Array<string | undefined> = [];
+    const fetcher = (_u: string, o: FetchOptions = {}) => {
+      signals.push(o.signal!);
+      ids.push(o.requestId);
+      return new Promise<FetchResult>((_resolve, reject) => o.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+    };
+    const ds = new DataSource(settings(), { fetcher });
+    const req = { ...request([{ sites: ['a', 'b'], metric: 'osnrDb' }]), panelId: 7 } as DataQueryRequest<OptiFiberQuery>;
+    const sub = ds.query(req).subscribe();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(ids).toEqual(['optifiber-7-A-a', 'optifiber-7-A-b']);
+    expect(signals.every((s) => !s.aborted)).toBe(true);
+    sub.unsubscribe();
+    expect(signals.every((s) => s.aborted)).toBe(true);
   });
 
   test.each([

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lastValueFrom, take, toArray } from 'rxjs';
+import { lastValueFrom, map, take, toArray } from 'rxjs';
 import type { Fetcher } from '../src/api.js';
 import { DataSource } from '../src/datasource.js';
 import type { OptiFiberOptions, OptiFiberQuery } from '../src/types.js';
@@ -19,9 +19,9 @@ const port = 30000 + Math.floor(Math.random() * 1000);
 const target = `http://127.0.0.1:${port}`;
 
 /** Grafana's proxy: /api/datasources/proxy/uid/of/open/<path> -> exporter/<path>. */
-const proxyFetcher: Fetcher = (url, signal) => new Promise((resolve, reject) => {
+const proxyFetcher: Fetcher = (url, opts) => new Promise((resolve, reject) => {
   const path = url.replace(/^\/api\/datasources\/proxy\/uid\/of\/open/, '');
-  const req = http.get(`${target}${path}`, { signal }, (res) => {
+  const req = http.get(`${target}${path}`, { signal: opts?.signal }, (res) => {
     let body = '';
     res.on('data', (c) => { body += c; });
     res.on('end', () => { let data: unknown = body; try { data = JSON.parse(body); } catch { /* text */ } resolve({ status: res.statusCode ?? 0, data }); });
@@ -61,7 +61,7 @@ maybe('against a running exporter (user-space simulator)', () => {
     expect(health).toMatchObject({ status: 'success' });
     expect(health.message).toMatch(/OptiFiber exporter OK: 4 sites/);
 
-    const sites = (await d.metricFindQuery('sites')).map((s) => s.value);
+    const sites = await d.siteNames();
     expect(sites).toHaveLength(4);
 
     const hist = await lastValueFrom(d.query(request([{ sites: [String(sites[0])], metric: 'throughputBps', mode: 'history' }])));
@@ -82,8 +82,9 @@ maybe('against a running exporter (user-space simulator)', () => {
     }
 
     const t0 = Date.now();
-    const live = await lastValueFrom(d.query(request([{ mode: 'live', metric: 'utilization', sites: [String(sites[1])] }])).pipe(take(3), toArray()));
-    const times = live.map((r) => r.data[0].fields[0].values.at(-1) as number);
+    // frames are mutated in place (bounded buffer): read each emission as it comes
+    const times = await lastValueFrom(d.query(request([{ mode: 'live', metric: 'utilization', sites: [String(sites[1])] }]))
+      .pipe(take(3), map((r) => { const v = r.data[0].fields[0].values; return v[v.length - 1] as number; }), toArray()));
     expect(times[1]).toBeGreaterThan(times[0]!);
     expect(times[2]).toBeGreaterThan(times[1]!);
     // two new ticks at 500 ms arrive well within 1 s each

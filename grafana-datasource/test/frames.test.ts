@@ -1,5 +1,6 @@
 import { FieldType } from '@grafana/data';
-import { eventsToFrame, FORECAST_STEPS, forecastToFrames, historyEvents, historyToFrame, ticksToFrames } from '../src/frames.js';
+import { eventsToFrame, FORECAST_STEPS, forecastToFrames, historyEvents, historyToFrame } from '../src/frames.js';
+import { LiveBuffer } from '../src/live.js';
 import { points, site, snapshot } from './fixtures.js';
 
 describe('frame conversion', () => {
@@ -18,17 +19,32 @@ describe('frame conversion', () => {
 
   test('history: anomaly score carries per-sample contributions; missing values are null', () => {
     const f = historyToFrame('A', 'anomalyScore', 's', points('s', 2, 0, 1000, (i) => ({ inference: i ? { anomalyScore: 0.9, contributions: [{ feature: 'osnr', value: 0.7 }] } : {} })));
-    expect(f.fields[1]!.values).toEqual([null, 0.9]);
+    expect([...f.fields[1]!.values]).toEqual([null, 0.9]);
     expect(JSON.parse(f.fields[2]!.values[1] as string)).toEqual([{ feature: 'osnr', value: 0.7 }]);
   });
 
-  test('live: one frame per site, rows in tick order, filtered by site', () => {
-    const ticks = [snapshot(1, 1000, [site('a', { utilization: 0.1 }), site('b')]), snapshot(2, 2000, [site('a', { utilization: 0.2 }), site('b')])];
-    const frames = ticksToFrames('L', 'utilization', ticks, ['a']);
+  test('live buffer: one frame per site, rows in tick order, filtered by site', () => {
+    const buf = new LiveBuffer('L', 'utilization', 10_000, 10);
+    buf.addTicks([snapshot(1, 1000, [site('a', { utilization: 0.1 }), site('b')]), snapshot(2, 2000, [site('a', { utilization: 0.2 }), site('b')])], ['a']);
+    const frames = buf.frames();
     expect(frames).toHaveLength(1);
-    expect(frames[0]!.fields[0]!.values).toEqual([1000, 2000]);
-    expect(frames[0]!.fields[1]!.values).toEqual([0.1, 0.2]);
+    expect([...frames[0]!.fields[0]!.values]).toEqual([1000, 2000]);
+    expect([...frames[0]!.fields[1]!.values]).toEqual([0.1, 0.2]);
     expect(frames[0]!.fields[1]!.config.unit).toBe('percentunit');
+    expect(frames[0]!.fields[1]!.labels).toEqual({ site: 'a' });
+  });
+
+  test('live buffer: a tick in the last row\'s step overwrites it; replays are ignored; capacity is a hard bound', () => {
+    const buf = new LiveBuffer('L', 'osnrDb', 10_000, 10); // step 1 s
+    buf.add(1000, site('a', { osnrDb: 20 }));
+    buf.add(1500, site('a', { osnrDb: 19 })); // same step: replaces
+    buf.add(1200, site('a', { osnrDb: 99 })); // older: ignored
+    expect([...buf.frames()[0]!.fields[1]!.values]).toEqual([19]);
+    expect([...buf.frames()[0]!.fields[0]!.values]).toEqual([1500]);
+    for (let t = 2000; t < 50_000; t += 1000) buf.add(t, site('a', { osnrDb: t / 1000 }));
+    const f = buf.frames()[0]!;
+    expect(f.length).toBe(10);
+    expect([...f.fields[1]!.values]).toEqual([40, 41, 42, 43, 44, 45, 46, 47, 48, 49]);
   });
 
   test('forecast: +horizon trajectory with future timestamps and a widening p10-p90 band', () => {

@@ -2,29 +2,36 @@
 import { css, cx } from '@emotion/css';
 import { dateTimeFormat, type Field, type GrafanaTheme2, type PanelProps } from '@grafana/data';
 import { locationService } from '@grafana/runtime';
-import { useStyles2, useTheme2 } from '@grafana/ui';
+import { Icon, useStyles2, useTheme2, type IconName } from '@grafana/ui';
 import React, { useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { formatValue } from './format.js';
 import { buildLut, drawVisible, gridCanvas, paintGrid } from './heatmap.js';
-import { siteHref } from './links.js';
+import { siteLink, type SiteLink } from './links.js';
 import { buildGrid, buildSites, cellContributions, topContributions, type HeatGrid, type SiteModel } from './model.js';
 import { DEFAULT_THRESHOLDS, Severity, linkComponent, thresholdComponent, worst, type Component } from './state.js';
 import { DEFAULT_OPTIONS, type PanelOptions } from './types.js';
 
 type Props = PanelProps<PanelOptions>;
 
-interface SiteView extends SiteModel { state: Component | null; color: string; href: string }
+/** `target` is the site's data link (SiteModel.link is its link state). */
+interface SiteView extends SiteModel { state: Component | null; color: string; target: SiteLink }
 
 const TILE_W = 184;
 const TILE_H = 58;
 const LABEL_W = 120;
 const AXIS_H = 18;
 
-function follow(e: React.MouseEvent, href: string) {
-  if (href.startsWith('/') && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
+/** Grafana paths navigate in place (the browser's own handling for modified clicks and external links). */
+function follow(e: React.MouseEvent, link: SiteLink) {
+  if (link.internal !== undefined && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
     e.preventDefault();
-    locationService.push(href);
+    locationService.push(link.internal);
   }
+}
+
+function openLink(link: SiteLink) {
+  if (link.internal !== undefined) locationService.push(link.internal);
+  else if (link.href) window.open(link.href, '_blank', 'noopener,noreferrer');
 }
 
 export function SiteHealthPanel(props: Props) {
@@ -48,7 +55,7 @@ export function SiteHealthPanel(props: Props) {
     // forecast alone never makes a site critical: it is a warning about the future
     if (comps[1] && comps[1].severity === Severity.critical) comps[1] = { ...comps[1], severity: Severity.warning };
     const state = worst(comps);
-    return { ...s, state, color: state?.color ?? resolve('text-disabled'), href: siteHref(options.siteUrl, s.name, replaceVariables) };
+    return { ...s, state, color: state?.color ?? resolve('text-disabled'), target: siteLink(options.siteUrl, s.name, replaceVariables) };
   }), [sites, resolve, options.siteUrl, replaceVariables]);
 
   const from = data.timeRange?.from.valueOf() ?? props.timeRange.from.valueOf();
@@ -110,6 +117,44 @@ function GaugeGrid({ views, width, height, theme }: { views: SiteView[]; width: 
   );
 }
 
+const SEVERITY_ICON: Record<Severity, IconName> = {
+  [Severity.ok]: 'check-circle',
+  [Severity.unknown]: 'question-circle',
+  [Severity.warning]: 'exclamation-triangle',
+  [Severity.critical]: 'exclamation-circle',
+};
+const SEVERITY_TEXT: Record<Severity, string> = { [Severity.ok]: 'OK', [Severity.unknown]: 'Unknown', [Severity.warning]: 'Warning', [Severity.critical]: 'Critical' };
+const LINK_GLYPH: Record<string, string> = { up: '▲', down: '▼', degraded: '◆' };
+const LINK_ICON: Record<string, IconName> = { up: 'arrow-up', down: 'arrow-down', degraded: 'exclamation-triangle' };
+
+/** The site's state as an icon with its name (never colour alone). */
+function StateIcon({ v, size = 'sm' }: { v: SiteView; size?: 'xs' | 'sm' }) {
+  const sev = v.state?.severity ?? Severity.unknown;
+  return (
+    <span style={{ color: v.color, flex: 'none', display: 'inline-flex' }} title={SEVERITY_TEXT[sev]} aria-hidden data-testid="state-icon" data-severity={Severity[sev]}>
+      <Icon name={SEVERITY_ICON[sev]} size={size} />
+    </span>
+  );
+}
+
+/** The state in words for screen readers (the icon carries it visually). */
+function StateText({ v }: { v: SiteView }) {
+  const styles = useStyles2(getStyles);
+  return <span className={styles.srOnly}>{`: ${SEVERITY_TEXT[v.state?.severity ?? Severity.unknown]}${v.state ? `, ${v.state.reason}` : ''}.`}</span>;
+}
+
+function siteSummary(v: SiteView, theme: GrafanaTheme2): string {
+  const f = v.utilizationField;
+  const fc = v.forecast;
+  return [
+    `${v.name}: ${SEVERITY_TEXT[v.state?.severity ?? Severity.unknown]}${v.state ? ` (${v.state.reason})` : ''}`,
+    `utilization ${formatValue(f, v.utilization, theme)}`,
+    fc?.p50 != null ? `forecast p50 ${formatValue(f, fc.p50, theme)} (p10 ${formatValue(f, fc.p10, theme)}, p90 ${formatValue(f, fc.p90, theme)})` : '',
+    `link ${v.link}`,
+    v.anomaly !== null ? `anomaly ${formatValue(v.anomalyField, v.anomaly, theme, 'none')}` : '',
+  ].filter(Boolean).join(', ');
+}
+
 function Gauge({ v, top, left, theme }: { v: SiteView; top: number; left: number; theme: GrafanaTheme2 }) {
   const styles = useStyles2(getStyles);
   const f = v.utilizationField;
@@ -123,32 +168,26 @@ function Gauge({ v, top, left, theme }: { v: SiteView; top: number; left: number
   const anomalyText = v.anomaly === null ? null : formatValue(v.anomalyField, v.anomaly, theme, 'none');
   const anomalyHot = v.state?.kind === 'anomaly' && v.state.severity >= Severity.warning;
   const utilColor = thresholdComponent('utilization', v.utilization, f?.config.thresholds ?? DEFAULT_THRESHOLDS, (c) => theme.visualization.getColorByName(c), min, max)?.color;
-  const title = [
-    `${v.name}: ${v.state?.reason ?? 'no state'}`,
-    `utilization ${utilText}`,
-    fc?.p50 != null ? `forecast p50 ${formatValue(f, fc.p50, theme)} (p10 ${formatValue(f, fc.p10, theme)}, p90 ${formatValue(f, fc.p90, theme)})` : '',
-    `link ${v.link}`,
-    anomalyText !== null ? `anomaly ${anomalyText}` : '',
-  ].filter(Boolean).join('\n');
+  const summary = siteSummary(v, theme);
   return (
     <a
       className={styles.tile}
       style={{ top, left, borderLeftColor: v.color }}
-      href={v.href}
-      onClick={(e) => follow(e, v.href)}
-      title={title}
+      href={v.target.href}
+      onClick={(e) => follow(e, v.target)}
+      title={summary.split(', ').join('\n')}
       data-testid="site-gauge"
       data-site={v.name}
       data-severity={v.state ? Severity[v.state.severity] : 'none'}
       data-color={v.color}
     >
       <div className={styles.tileHead}>
-        <span className={styles.siteName}>{v.name}</span>
-        <span className={cx(styles.badge)} style={{ color: linkComponent(v.link, (c) => theme.visualization.getColorByName(c)).color }} data-testid="link-state">
-          {v.link === 'up' ? '▲' : v.link === 'down' ? '▼' : v.link === 'degraded' ? '◆' : '?'} {v.link}
+        <span className={styles.siteName}><StateIcon v={v} /> {v.name}<StateText v={v} /></span>
+        <span className={cx(styles.badge)} data-testid="link-state">
+          <Icon name={LINK_ICON[v.link] ?? 'question-circle'} size="xs" style={{ color: linkComponent(v.link, (c) => theme.visualization.getColorByName(c)).color }} aria-hidden /> {v.link}
         </span>
       </div>
-      <div className={styles.bar} aria-label={`utilization ${utilText}`}>
+      <div className={styles.bar}>
         {fill !== null && <div className={styles.fill} style={{ width: `${fill}%`, background: utilColor ?? v.color }} />}
         {fc?.p10 != null && fc.p90 != null && (
           <div className={styles.band} style={{ left: `${pct(fc.p10)}%`, width: `${Math.max(0, (pct(fc.p90) ?? 0) - (pct(fc.p10) ?? 0))}%` }} />
@@ -168,17 +207,38 @@ function Gauge({ v, top, left, theme }: { v: SiteView; top: number; left: number
 }
 
 interface HeatProps { views: SiteView[]; grid: HeatGrid; width: number; height: number; rowHeight: number; theme: GrafanaTheme2; timeZone: string; topN: number }
+interface Cell { row: number; col: number }
+
+/** Keyboard movement over the grid; null = the key is not ours. */
+export function moveCell(c: Cell, key: string, rows: number, cols: number, page: number): Cell | null {
+  const clamp = (x: number, n: number) => Math.max(0, Math.min(n - 1, x));
+  switch (key) {
+    case 'ArrowLeft': return { row: c.row, col: clamp(c.col - 1, cols) };
+    case 'ArrowRight': return { row: c.row, col: clamp(c.col + 1, cols) };
+    case 'ArrowUp': return { row: clamp(c.row - 1, rows), col: c.col };
+    case 'ArrowDown': return { row: clamp(c.row + 1, rows), col: c.col };
+    case 'PageUp': return { row: clamp(c.row - page, rows), col: c.col };
+    case 'PageDown': return { row: clamp(c.row + page, rows), col: c.col };
+    case 'Home': return { row: c.row, col: 0 };
+    case 'End': return { row: c.row, col: cols - 1 };
+    default: return null;
+  }
+}
 
 function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN }: HeatProps) {
   const styles = useStyles2(getStyles);
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
   const [top, onScroll] = useScroll();
-  const [hover, setHover] = useState<{ row: number; col: number; x: number; y: number } | null>(null);
+  const [hover, setHover] = useState<(Cell & { x: number; y: number }) | null>(null);
+  const [cursor, setCursor] = useState<Cell | null>(null);
+  const [asTable, setAsTable] = useState(false);
   const viewH = Math.max(rowHeight, height - AXIS_H - 2);
   const plotW = Math.max(10, width - LABEL_W - 12);
   const rows = grid.sites.length;
   const first = Math.max(0, Math.floor(top / rowHeight));
   const last = Math.min(rows, Math.ceil((top + viewH) / rowHeight) + 1);
+  const cellW = plotW / grid.buckets;
 
   const anomalyField = views.find((v) => v.anomalyField)?.anomalyField;
   const thresholds = anomalyField?.config.thresholds;
@@ -197,16 +257,16 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
     if (!ctx) return;
     drawVisible(ctx, offscreen, first, last, rowHeight, plotW, top - first * rowHeight, dpr);
     if (typeof performance.mark === 'function') performance.mark('optifiber-heatmap-drawn');
-  }, [offscreen, first, last, rowHeight, plotW, top, dpr, viewH]);
+  }, [offscreen, first, last, rowHeight, plotW, top, dpr, viewH, asTable]);
 
   const labels: React.ReactNode[] = [];
   for (let r = first; r < last; r++) {
     const v = views[r]!;
     labels.push(
-      <a key={v.name} href={v.href} onClick={(e) => follow(e, v.href)} className={styles.rowLabel}
+      <a key={v.name} href={v.target.href} onClick={(e) => follow(e, v.target)} className={styles.rowLabel}
         style={{ top: r * rowHeight, height: rowHeight, lineHeight: `${rowHeight}px`, borderLeftColor: v.color }}
-        data-testid="heatmap-row-label" data-site={v.name} title={v.name}>
-        {v.name}
+        data-testid="heatmap-row-label" data-site={v.name} title={siteSummary(v, theme)}>
+        <StateIcon v={v} size="xs" /> {v.name}<StateText v={v} />
       </a>,
     );
   }
@@ -221,30 +281,50 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
     setHover({ row, col, x: x + LABEL_W, y: y + AXIS_H });
   };
   const onClick = (e: React.MouseEvent<HTMLCanvasElement>) => {
-    if (!hover) return;
-    const v = views[hover.row];
-    if (v) {
-      if (v.href.startsWith('/')) locationService.push(v.href);
-      else window.open(v.href, '_blank', 'noopener');
-    }
+    const v = hover && views[hover.row];
+    if (v) openLink(v.target);
     e.preventDefault();
+  };
+  const onKeyDown = (e: React.KeyboardEvent<HTMLCanvasElement>) => {
+    const at = cursor ?? { row: first, col: grid.buckets - 1 };
+    if (e.key === 'Enter') {
+      const v = views[at.row];
+      if (v) openLink(v.target);
+      return e.preventDefault();
+    }
+    if (e.key === 'Escape') return setCursor(null);
+    const next = moveCell(at, e.key, rows, grid.buckets, Math.max(1, Math.floor(viewH / rowHeight) - 1));
+    if (!next) return;
+    e.preventDefault();
+    setHover(null);
+    setCursor(next);
+    // keep the cell's row in view
+    const el = scrollRef.current;
+    if (el) {
+      if (next.row * rowHeight < el.scrollTop) el.scrollTop = next.row * rowHeight;
+      else if ((next.row + 1) * rowHeight > el.scrollTop + viewH) el.scrollTop = (next.row + 1) * rowHeight - viewH;
+    }
   };
 
   const bucketMs = (grid.to - grid.from) / grid.buckets;
   const fmtTime = (t: number) => dateTimeFormat(t, { timeZone, format: 'HH:mm:ss' });
+  const active = hover ?? (cursor ? { ...cursor, x: LABEL_W + (cursor.col + 1) * cellW, y: AXIS_H + (cursor.row + 1) * rowHeight - top } : null);
   let tooltip: React.ReactNode = null;
-  if (hover) {
-    const v = views[hover.row]!;
-    const score = grid.values[hover.row * grid.buckets + hover.col]!;
-    const t0 = grid.from + hover.col * bucketMs;
-    const contribs = topContributions(cellContributions(v, grid, hover.row, hover.col), topN);
-    const left = Math.min(hover.x + 12, Math.max(0, width - 260));
-    const topPx = Math.min(hover.y + 12, Math.max(0, height - 170));
+  let announcement = '';
+  if (active) {
+    const v = views[active.row]!;
+    const score = grid.values[active.row * grid.buckets + active.col]!;
+    const t0 = grid.from + active.col * bucketMs;
+    const contribs = topContributions(cellContributions(v, grid, active.row, active.col), topN);
+    const left = Math.min(active.x + 12, Math.max(0, width - 260));
+    const topPx = Math.min(active.y + 12, Math.max(0, height - 170));
+    const scoreText = Number.isNaN(score) ? 'no data (gap)' : formatValue(v.anomalyField, score, theme, 'none');
+    announcement = `${v.name}, ${fmtTime(t0)} to ${fmtTime(t0 + bucketMs)}: anomaly score ${scoreText}; ${SEVERITY_TEXT[v.state?.severity ?? Severity.unknown]}${v.state ? `, ${v.state.reason}` : ''}${contribs.length ? `; top features ${contribs.map((c) => `${c.feature} ${c.value.toFixed(3)}`).join(', ')}` : ''}.`;
     tooltip = (
-      <div className={styles.tooltip} style={{ left, top: topPx }} data-testid="optifiber-tooltip" role="tooltip">
-        <div className={styles.tooltipTitle} style={{ borderLeftColor: v.color }}>{v.name}</div>
+      <div className={styles.tooltip} style={{ left, top: topPx }} data-testid="optifiber-tooltip" role="tooltip" id="optifiber-heatmap-tooltip">
+        <div className={styles.tooltipTitle} style={{ borderLeftColor: v.color }}><StateIcon v={v} size="xs" /> {v.name}</div>
         <div>{fmtTime(t0)} – {fmtTime(t0 + bucketMs)}</div>
-        <div>Anomaly score: <b>{Number.isNaN(score) ? 'no data (gap)' : formatValue(v.anomalyField, score, theme, 'none')}</b></div>
+        <div>Anomaly score: <b>{scoreText}</b></div>
         <div>Utilization now: <b>{formatValue(v.utilizationField, v.utilization, theme)}</b></div>
         {v.forecast?.p50 != null && <div>Forecast p50: <b>{formatValue(v.utilizationField, v.forecast.p50, theme)}</b></div>}
         <div>Link: <b>{v.link}</b>{v.state ? ` · state: ${v.state.reason}` : ''}</div>
@@ -262,28 +342,85 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
 
   return (
     <div className={styles.heat} style={{ height }} data-testid="optifiber-heatmap">
-      <div className={styles.axis} style={{ marginLeft: LABEL_W, width: plotW }}>
-        <span>{fmtTime(grid.from)}</span>
+      <div className={styles.axis} style={{ marginLeft: asTable ? 0 : LABEL_W, width: asTable ? width - 12 : plotW }}>
+        {!asTable && <span>{fmtTime(grid.from)}</span>}
         <span className={styles.muted}>anomaly score · {grid.buckets} buckets · {rows} sites</span>
-        <span>{fmtTime(grid.to)}</span>
+        <button type="button" className={styles.toggle} aria-pressed={asTable} onClick={() => setAsTable(!asTable)} data-testid="heatmap-table-toggle">
+          {asTable ? 'Show heat-map' : 'Show as table'}
+        </button>
+        {!asTable && <span>{fmtTime(grid.to)}</span>}
       </div>
-      <div className={styles.heatScroll} style={{ height: viewH }} onScroll={onScroll} data-testid="heatmap-scroll">
-        <div style={{ height: rows * rowHeight, position: 'relative' }}>
-          {labels}
-          <canvas
-            ref={canvasRef}
-            className={styles.canvas}
-            width={Math.round(plotW * dpr)}
-            height={Math.round(viewH * dpr)}
-            style={{ top, left: LABEL_W, width: plotW, height: viewH }}
-            onMouseMove={onMove}
-            onMouseLeave={() => setHover(null)}
-            onClick={onClick}
-            data-testid="heatmap-canvas"
-          />
+      {asTable ? (
+        <SiteTable views={views} grid={grid} height={viewH} theme={theme} fmtTime={fmtTime} />
+      ) : (
+        <div ref={scrollRef} className={styles.heatScroll} style={{ height: viewH }} onScroll={onScroll} data-testid="heatmap-scroll">
+          <div style={{ height: rows * rowHeight, position: 'relative' }}>
+            {labels}
+            <canvas
+              ref={canvasRef}
+              className={styles.canvas}
+              width={Math.round(plotW * dpr)}
+              height={Math.round(viewH * dpr)}
+              style={{ top, left: LABEL_W, width: plotW, height: viewH }}
+              onMouseMove={onMove}
+              onMouseLeave={() => setHover(null)}
+              onClick={onClick}
+              tabIndex={0}
+              role="application"
+              aria-roledescription="heat-map"
+              aria-label={`Anomaly score heat-map: ${rows} sites by ${grid.buckets} time buckets. Arrow keys move between cells, Page Up and Page Down by a screen of sites, Home and End to the first and last bucket, Enter opens the site.`}
+              aria-describedby="optifiber-heatmap-live"
+              onKeyDown={onKeyDown}
+              onFocus={() => setCursor((c) => c ?? { row: first, col: grid.buckets - 1 })}
+              onBlur={() => setCursor(null)}
+              data-testid="heatmap-canvas"
+            />
+            {cursor && !hover && (
+              <div className={styles.cellFocus} data-testid="heatmap-cell-focus"
+                style={{ left: LABEL_W + cursor.col * cellW - 1, top: cursor.row * rowHeight - 1, width: Math.max(3, cellW) + 2, height: rowHeight + 2 }} />
+            )}
+          </div>
         </div>
-      </div>
-      {tooltip}
+      )}
+      <div id="optifiber-heatmap-live" className={styles.srOnly} aria-live="polite" data-testid="heatmap-announcement">{cursor ? announcement : ''}</div>
+      {!asTable && tooltip}
+    </div>
+  );
+}
+
+/** The heat-map's text alternative: one row per site, its state and the range's peak score. */
+function SiteTable({ views, grid, height, theme, fmtTime }: { views: SiteView[]; grid: HeatGrid; height: number; theme: GrafanaTheme2; fmtTime: (t: number) => string }) {
+  const styles = useStyles2(getStyles);
+  const bucketMs = (grid.to - grid.from) / grid.buckets;
+  return (
+    <div className={styles.tableScroll} style={{ height }} tabIndex={0} role="region" aria-label="Sites as a table" data-testid="heatmap-table">
+      <table className={styles.table}>
+        <caption className={styles.srOnly}>Site state and anomaly score over the panel's time range</caption>
+        <thead>
+          <tr><th scope="col">Site</th><th scope="col">State</th><th scope="col">Utilization</th><th scope="col">Link</th><th scope="col">Anomaly now</th><th scope="col">Peak anomaly</th></tr>
+        </thead>
+        <tbody>
+          {views.map((v, row) => {
+            let peak = NaN;
+            let at = -1;
+            for (let c = 0; c < grid.buckets; c++) {
+              const x = grid.values[row * grid.buckets + c]!;
+              if (!Number.isNaN(x) && (Number.isNaN(peak) || x > peak)) { peak = x; at = c; }
+            }
+            const sev = v.state?.severity ?? Severity.unknown;
+            return (
+              <tr key={v.name} data-testid="heatmap-table-row" data-site={v.name}>
+                <th scope="row">{v.target.href ? <a href={v.target.href} onClick={(e) => follow(e, v.target)}>{v.name}</a> : v.name}</th>
+                <td><StateIcon v={v} size="xs" /> {SEVERITY_TEXT[sev]}{v.state ? ` (${v.state.reason})` : ''}</td>
+                <td>{formatValue(v.utilizationField, v.utilization, theme)}</td>
+                <td>{LINK_GLYPH[v.link] ?? '?'} {v.link}</td>
+                <td>{v.anomaly === null ? 'No data' : formatValue(v.anomalyField, v.anomaly, theme, 'none')}</td>
+                <td>{Number.isNaN(peak) ? 'No data' : `${formatValue(v.anomalyField, peak, theme, 'none')} at ${fmtTime(grid.from + at * bucketMs)}`}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
     </div>
   );
 }
@@ -300,7 +437,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     '&:hover': { background: theme.colors.action.hover, textDecoration: 'none' },
   }),
   tileHead: css({ display: 'flex', justifyContent: 'space-between', gap: 4, whiteSpace: 'nowrap' }),
-  siteName: css({ fontWeight: theme.typography.fontWeightMedium, overflow: 'hidden', textOverflow: 'ellipsis' }),
+  siteName: css({ fontWeight: theme.typography.fontWeightMedium, overflow: 'hidden', textOverflow: 'ellipsis', display: 'flex', alignItems: 'center', gap: 3 }),
   badge: css({ fontSize: 11 }),
   bar: css({ position: 'relative', height: 8, borderRadius: 2, background: theme.colors.background.canvas, overflow: 'visible' }),
   fill: css({ position: 'absolute', left: 0, top: 0, bottom: 0, borderRadius: 2 }),
@@ -316,7 +453,17 @@ const getStyles = (theme: GrafanaTheme2) => ({
     overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', color: theme.colors.text.primary, textDecoration: 'none',
     '&:hover': { textDecoration: 'underline' },
   }),
-  canvas: css({ position: 'absolute', cursor: 'pointer' }),
+  canvas: css({ position: 'absolute', cursor: 'pointer', '&:focus-visible': { outline: `2px solid ${theme.colors.primary.main}`, outlineOffset: -2 } }),
+  cellFocus: css({ position: 'absolute', pointerEvents: 'none', border: `2px solid ${theme.colors.text.maxContrast}`, boxSizing: 'border-box' }),
+  srOnly: css({ position: 'absolute', width: 1, height: 1, padding: 0, margin: -1, overflow: 'hidden', clip: 'rect(0,0,0,0)', whiteSpace: 'nowrap', border: 0 }),
+  toggle: css({ background: 'none', border: 'none', padding: 0, color: theme.colors.text.link, cursor: 'pointer', fontSize: 11, '&:hover': { textDecoration: 'underline' } }),
+  tableScroll: css({ overflow: 'auto' }),
+  table: css({
+    width: '100%', borderCollapse: 'collapse', fontSize: 12,
+    'th, td': { textAlign: 'left', padding: '2px 6px', borderBottom: `1px solid ${theme.colors.border.weak}`, whiteSpace: 'nowrap' },
+    thead: { position: 'sticky', top: 0, background: theme.colors.background.primary },
+    a: { color: theme.colors.text.link },
+  }),
   tooltip: css({
     position: 'absolute', zIndex: 10, minWidth: 220, padding: theme.spacing(1), pointerEvents: 'none', fontSize: 12,
     background: theme.colors.background.elevated ?? theme.colors.background.primary, boxShadow: theme.shadows.z3,

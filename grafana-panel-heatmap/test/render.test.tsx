@@ -29,6 +29,17 @@ describe('SiteHealthPanel (jsdom)', () => {
     expect(gauges.map((g) => g.getAttribute('data-site'))).toEqual(['a', 'b']);
     expect(gauges[0]!.getAttribute('href')).toBe('/d/optifiber-site?var-site=a');
     expect(gauges[1]!.getAttribute('data-severity')).toBe('critical');
-    expect(screen.getAllByTestId('heatmap-row-label').map((l) => l.textContent)).toEqual(['a', 'b']);
+    expect(screen.getAllByTestId('heatmap-row-label').map((l) => l.getAttribute('data-site'))).toEqual(['a', 'b']);
+    expect(screen.getAllByTestId('heatmap-row-label')[1]!.textContent).toMatch(/^\s*b: Critical, utilization above 0\.8\.$/);
+    // state by icon and text as well as colour
+    expect(gauges[1]!.textContent).toMatch(/b: Critical, utilization above 0\.8\./);
+    expect(gauges[1]!.querySelector('[data-testid=state-icon]')?.getAttribute('data-severity')).toBe('critical');
+  });
+  test('a javascript: site link renders no href (textUtil.sanitizeUrl)', () => {
+    const p = props([dsFrame('a', 'utilization', [0.5])]);
+    render(wrap(<SiteHealthPanel {...p} options={{ ...DEFAULT_OPTIONS, siteUrl: 'javascript:alert(document.domain)//${site}' }} />));
+    const g = screen.getByTestId('site-gauge');
+    expect(g.hasAttribute('href')).toBe(false);
+    expect(document.body.innerHTML).not.toMatch(/javascript:/i);
   });
 });

@@ -1,6 +1,8 @@
 import { createTheme, ThresholdsMode, type ThresholdsConfig } from '@grafana/data';
 import { buildLut, paintGrid } from '../src/heatmap.js';
-import { siteHref } from '../src/links.js';
+import { locationUtil } from '@grafana/data';
+import { siteLink } from '../src/links.js';
+import { moveCell } from '../src/SiteHealthPanel.js';
 import { activeStep, linkComponent, linkFromValue, Severity, stepSeverity, thresholdComponent, worst } from '../src/state.js';
 
 const id = (c: string) => c;
@@ -58,7 +60,50 @@ describe('thresholds and worst state', () => {
   });
 
   test('site link', () => {
-    expect(siteHref('/d/optifiber-site?var-site=${site}', 'paris 1')).toBe('/d/optifiber-site?var-site=paris%201');
-    expect(siteHref('/d/x?var-site=${site}&${__url_time_range}', 'a', (s) => s.replace('${__url_time_range}', 'from=1&to=2'))).toBe('/d/x?var-site=a&from=1&to=2');
+    expect(siteLink('/d/optifiber-site?var-site=${site}', 'paris 1')).toEqual({ href: '/d/optifiber-site?var-site=paris%201', internal: '/d/optifiber-site?var-site=paris%201' });
+    expect(siteLink('/d/x?var-site=${site}&${__url_time_range}', 'a', (s) => s.replace('${__url_time_range}', 'from=1&to=2')).href).toBe('/d/x?var-site=a&from=1&to=2');
+    expect(siteLink('https://noc.example/sites/${site}', 'a')).toEqual({ href: 'https://noc.example/sites/a' });
+  });
+
+  test.each([
+    'javascript:alert(document.cookie)',
+    ' JavaScript:alert(1)',
+    'java\tscript:alert(1)',
+    '&#106;avascript:alert(1)',
+    'data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==',
+    'vbscript:msgbox(1)',
+  ])('site link %p is refused (Grafana\'s textUtil.sanitizeUrl): no href at all', (url) => {
+    expect(siteLink(url, 'a')).toEqual({});
+  });
+
+  test('a variable that expands to javascript: is refused too (sanitised after replaceVariables)', () => {
+    expect(siteLink('${target}', 'a', () => 'javascript:alert(1)')).toEqual({});
+  });
+
+  test('sub-path: Grafana paths get root_url\'s sub-path in href, and navigate without it', () => {
+    locationUtil.initialize({ config: { appSubUrl: '/grafana' } as never, getTimeRangeForUrl: () => ({ from: 'now-1h', to: 'now' }), getVariablesUrlParams: () => ({}) });
+    try {
+      expect(siteLink('/d/optifiber-site?var-site=${site}', 'a')).toEqual({ href: '/grafana/d/optifiber-site?var-site=a', internal: '/d/optifiber-site?var-site=a' });
+      // a template that already carries the sub-path is not prefixed twice
+      expect(siteLink('/grafana/d/x?var-site=${site}', 'a')).toEqual({ href: '/grafana/d/x?var-site=a', internal: '/d/x?var-site=a' });
+      // protocol-relative = another origin: external, untouched
+      expect(siteLink('//evil.example/x', 'a')).toEqual({ href: '//evil.example/x' });
+    } finally {
+      locationUtil.initialize({ config: { appSubUrl: '' } as never, getTimeRangeForUrl: () => ({ from: 'now-1h', to: 'now' }), getVariablesUrlParams: () => ({}) });
+    }
+  });
+
+  test('heat-map keyboard: arrows, pages, Home/End, clamped at the edges', () => {
+    const c = { row: 1, col: 1 };
+    expect(moveCell(c, 'ArrowLeft', 4, 10, 2)).toEqual({ row: 1, col: 0 });
+    expect(moveCell({ row: 1, col: 0 }, 'ArrowLeft', 4, 10, 2)).toEqual({ row: 1, col: 0 });
+    expect(moveCell(c, 'ArrowRight', 4, 10, 2)).toEqual({ row: 1, col: 2 });
+    expect(moveCell(c, 'ArrowUp', 4, 10, 2)).toEqual({ row: 0, col: 1 });
+    expect(moveCell(c, 'ArrowDown', 4, 10, 2)).toEqual({ row: 2, col: 1 });
+    expect(moveCell(c, 'PageDown', 4, 10, 2)).toEqual({ row: 3, col: 1 });
+    expect(moveCell(c, 'PageDown', 4, 10, 5)).toEqual({ row: 3, col: 1 });
+    expect(moveCell(c, 'Home', 4, 10, 2)).toEqual({ row: 1, col: 0 });
+    expect(moveCell(c, 'End', 4, 10, 2)).toEqual({ row: 1, col: 9 });
+    expect(moveCell(c, 'a', 4, 10, 2)).toBeNull();
   });
 });

@@ -660,6 +660,7 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	u64 el = 0, fstart = 0, fend = 0, n;
 	s64 ppm, sfac;
 	s32 rx, osnr, q_mdb, temp, cd, tod_sin;
+	struct ofsim_sample smp;
 	u32 link, bias, fault;
 	int los;
 
@@ -792,38 +793,26 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 		fend = s->fault_end_s;
 	}
 
-	/* publish under the page seqcount */
-	ofsim_seq_write_begin(&pg->seq);
-	pg->flags = OPTIFIBER_SITE_F_VALID;
-	pg->sample_seq = sim->tick;
-	pg->update_time_ns = c->now_ns;
-	pg->sim_time_s = t;
-	pg->throughput_bps = thr;
-	pg->offered_bps = offered;
-	pg->capacity_bps = capacity;
-	pg->module_capacity_bps = OFSIM_MODULE_CAPACITY_BPS;
-	pg->cmd_modules = s->modules;
-	pg->cmd_modules_max = OFSIM_CMD_MODULES_MAX;
-	pg->link_state = link;
-	pg->bytes = s->bytes;
-	pg->crc_errors = s->crc_errors;
-	pg->fec_corrected_bits = s->fec_corrected_bits;
-	pg->fec_uncorrectable_blocks = s->fec_uncorrectable_blocks;
-	pg->los_events = s->los_events;
-	pg->pre_fec_ber_e18 = pre;
-	pg->post_fec_ber_e18 = post;
-	pg->osnr_cdb = osnr;
-	pg->q_factor_cdb = q_mdb / 10;
-	pg->rx_power_cdbm = rx;
-	pg->tx_power_cdbm = s->tx_cdbm;
-	pg->chromatic_dispersion_ps_nm = cd;
-	pg->laser_bias_ua = bias;
-	pg->temperature_mc = temp;
-	pg->fault = fault;
-	pg->fault_start_sim_s = fstart;
-	pg->fault_end_sim_s = fend;
-	pg->faults_total = s->faults_total;
-	ofsim_seq_write_end(&pg->seq);
+	/* publish under the page seqcount: the simulation provides every field */
+	smp = (struct ofsim_sample){
+		.sample_seq = sim->tick, .update_time_ns = c->now_ns,
+		.sim_time_s = t, .throughput_bps = thr, .offered_bps = offered,
+		.capacity_bps = capacity,
+		.module_capacity_bps = OFSIM_MODULE_CAPACITY_BPS,
+		.cmd_modules = s->modules,
+		.cmd_modules_max = OFSIM_CMD_MODULES_MAX, .link_state = link,
+		.bytes = s->bytes, .crc_errors = s->crc_errors,
+		.fec_corrected_bits = s->fec_corrected_bits,
+		.fec_uncorrectable_blocks = s->fec_uncorrectable_blocks,
+		.los_events = s->los_events, .pre_fec_ber_e18 = pre,
+		.post_fec_ber_e18 = post, .osnr_cdb = osnr,
+		.q_factor_cdb = q_mdb / 10, .rx_power_cdbm = rx,
+		.tx_power_cdbm = s->tx_cdbm, .chromatic_dispersion_ps_nm = cd,
+		.laser_bias_ua = bias, .temperature_mc = temp, .fault = fault,
+		.fault_start_sim_s = fstart, .fault_end_sim_s = fend,
+		.faults_total = s->faults_total,
+	};
+	ofsim_page_publish(pg, &smp);
 }
 
 void ofsim_tick(struct ofsim *sim, u64 now_ns)
@@ -869,4 +858,90 @@ void ofsim_tick(struct ofsim *sim, u64 now_ns)
 	dir->sim_time_s = c.t;
 	dir->update_time_ns = now_ns;
 	ofsim_seq_write_end(&dir->seq);
+}
+
+/*
+ * The one writer of a site page's measurements.  Every source (the
+ * simulation above, the replay of a recording, the network-interface
+ * collector) fills a struct ofsim_sample and publishes it here, so the
+ * seqcount protocol of the ABI header and the meaning of each field are kept
+ * in one place whatever produced the numbers.
+ */
+
+/*
+ * Fields the source marked absent are written as 0: a reader that ignores
+ * optifiber_site.absent (ABI minor 0) sees a zero, never a stale value from
+ * an earlier sample.
+ */
+static u64 ofsim_keep(u64 v, u64 absent, u64 bit)
+{
+	return absent & bit ? 0 : v;
+}
+
+static s32 ofsim_keep_s(s32 v, u64 absent, u64 bit)
+{
+	return absent & bit ? 0 : v;
+}
+
+void ofsim_page_publish(struct optifiber_site *pg,
+			const struct ofsim_sample *s)
+{
+	u64 a = s->absent & OPTIFIBER_ABSENT_ALL;
+
+	ofsim_seq_write_begin(&pg->seq);
+	pg->flags = OPTIFIBER_SITE_F_VALID;
+	pg->sample_seq = s->sample_seq;
+	pg->update_time_ns = s->update_time_ns;
+	pg->sim_time_s = s->sim_time_s;
+	pg->throughput_bps = ofsim_keep(s->throughput_bps, a,
+					OPTIFIBER_ABSENT_THROUGHPUT);
+	pg->offered_bps = ofsim_keep(s->offered_bps, a,
+				     OPTIFIBER_ABSENT_OFFERED);
+	pg->capacity_bps = ofsim_keep(s->capacity_bps, a,
+				      OPTIFIBER_ABSENT_CAPACITY);
+	pg->module_capacity_bps = ofsim_keep(s->module_capacity_bps, a,
+					     OPTIFIBER_ABSENT_MODULE_CAPACITY);
+	pg->cmd_modules = (u32)ofsim_keep(s->cmd_modules, a,
+					  OPTIFIBER_ABSENT_CMD_MODULES);
+	pg->cmd_modules_max = (u32)ofsim_keep(s->cmd_modules_max, a,
+					      OPTIFIBER_ABSENT_CMD_MODULES);
+	pg->link_state = (u32)ofsim_keep(s->link_state, a,
+					 OPTIFIBER_ABSENT_LINK_STATE);
+	pg->bytes = ofsim_keep(s->bytes, a, OPTIFIBER_ABSENT_BYTES);
+	pg->crc_errors = ofsim_keep(s->crc_errors, a,
+				    OPTIFIBER_ABSENT_CRC_ERRORS);
+	pg->fec_corrected_bits = ofsim_keep(s->fec_corrected_bits, a,
+					    OPTIFIBER_ABSENT_FEC_CORRECTED);
+	pg->fec_uncorrectable_blocks =
+		ofsim_keep(s->fec_uncorrectable_blocks, a,
+			   OPTIFIBER_ABSENT_FEC_UNCORRECTABLE);
+	pg->los_events = ofsim_keep(s->los_events, a,
+				    OPTIFIBER_ABSENT_LOS_EVENTS);
+	pg->pre_fec_ber_e18 = ofsim_keep(s->pre_fec_ber_e18, a,
+					 OPTIFIBER_ABSENT_PRE_FEC_BER);
+	pg->post_fec_ber_e18 = ofsim_keep(s->post_fec_ber_e18, a,
+					  OPTIFIBER_ABSENT_POST_FEC_BER);
+	pg->osnr_cdb = ofsim_keep_s(s->osnr_cdb, a, OPTIFIBER_ABSENT_OSNR);
+	pg->q_factor_cdb = ofsim_keep_s(s->q_factor_cdb, a,
+					OPTIFIBER_ABSENT_Q_FACTOR);
+	pg->rx_power_cdbm = ofsim_keep_s(s->rx_power_cdbm, a,
+					 OPTIFIBER_ABSENT_RX_POWER);
+	pg->tx_power_cdbm = ofsim_keep_s(s->tx_power_cdbm, a,
+					 OPTIFIBER_ABSENT_TX_POWER);
+	pg->chromatic_dispersion_ps_nm =
+		ofsim_keep_s(s->chromatic_dispersion_ps_nm, a,
+			     OPTIFIBER_ABSENT_CD);
+	pg->laser_bias_ua = (u32)ofsim_keep(s->laser_bias_ua, a,
+					    OPTIFIBER_ABSENT_LASER_BIAS);
+	pg->temperature_mc = ofsim_keep_s(s->temperature_mc, a,
+					  OPTIFIBER_ABSENT_TEMPERATURE);
+	pg->fault = (u32)ofsim_keep(s->fault, a, OPTIFIBER_ABSENT_FAULT);
+	pg->fault_start_sim_s = ofsim_keep(s->fault_start_sim_s, a,
+					   OPTIFIBER_ABSENT_FAULT);
+	pg->fault_end_sim_s = ofsim_keep(s->fault_end_sim_s, a,
+					 OPTIFIBER_ABSENT_FAULT);
+	pg->faults_total = ofsim_keep(s->faults_total, a,
+				      OPTIFIBER_ABSENT_FAULT);
+	pg->absent = a;
+	ofsim_seq_write_end(&pg->seq);
 }

@@ -89,6 +89,54 @@ static inline void ofsim_seq_write_end(__u32 *seq)
 	WRITE_ONCE(*seq, *seq + 1);
 }
 
+/*
+ * One sample of a site's measurements, in the units of struct
+ * optifiber_site; @absent holds OPTIFIBER_ABSENT_* for what the source
+ * does not measure (those fields are ignored and published as 0).
+ */
+struct ofsim_sample {
+	u64	sample_seq;
+	u64	update_time_ns;
+	u64	sim_time_s;
+	u64	throughput_bps;
+	u64	offered_bps;
+	u64	capacity_bps;
+	u64	module_capacity_bps;
+	u32	cmd_modules;
+	u32	cmd_modules_max;
+	u32	link_state;
+	u32	laser_bias_ua;
+	u64	bytes;
+	u64	crc_errors;
+	u64	fec_corrected_bits;
+	u64	fec_uncorrectable_blocks;
+	u64	los_events;
+	u64	pre_fec_ber_e18;
+	u64	post_fec_ber_e18;
+	s32	osnr_cdb;
+	s32	q_factor_cdb;
+	s32	rx_power_cdbm;
+	s32	tx_power_cdbm;
+	s32	chromatic_dispersion_ps_nm;
+	s32	temperature_mc;
+	u32	fault;
+	u64	fault_start_sim_s;
+	u64	fault_end_sim_s;
+	u64	faults_total;
+	u64	absent;
+};
+
+/**
+ * ofsim_page_publish() - write one sample into a site page
+ * @pg: the site page
+ * @s: the sample
+ *
+ * The page's writer side of the seqcount protocol of optifiber.h; the
+ * caller serialises writers of @pg.  Sets SITE_F_VALID.  No sleeping.
+ */
+void ofsim_page_publish(struct optifiber_site *pg,
+			const struct ofsim_sample *s);
+
 /**
  * ofsim_sites_size() - bytes the host allocates for sim->sites
  * @nsites: number of sites

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../sim/ofsim.h"
+#include "ofreplay.h"
 
 #define DEFAULT_DIR	"/dev/shm/optifiber"
 #define DEFAULT_SITES	"MicrosoftDC,Dallas,Dobbins,Stone"
@@ -79,6 +80,8 @@ static void usage(void)
 "usage: %s run [--sites A,B,..|--nsites N] [--seed S] [--tick-ms MS]\n"
 "                     [--time-scale K] [--fault-rate R] [--sim-start S]\n"
 "                     [--dir DIR] [--max-ticks N] [--fast] [--parent-pid PID]\n"
+"                     [--replay FILE [--speed X] [--loop] [--replay-site NAME]\n"
+"                      [--replay-delay-ms MS] [--replay-value-scale K]]\n"
 "       %s ctl [--dir DIR] 'site=NAME cmd_add=N'\n"
 "       %s hash FILE\n", prog, prog, prog);
 }
@@ -301,6 +304,14 @@ struct server {
 	size_t		map_len;
 	char		pages_path[4096];
 	char		ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int		replay_done;	/* end of the recording, no --loop */
+	/* replay of a recording instead of the simulation (ofreplay.c) */
+	struct ofreplay	rp;
+	int		replay;
+	int		loop;
+	double		speed;		/* recorded seconds per wall second */
+	uint64_t	replay_t0;	/* CLOCK_MONOTONIC at recorded first_ms */
+	uint64_t	replay_delay_ns; /* hold the first sample this long */
 };
 
 static void client_close(struct server *sv, int i)
@@ -331,6 +342,10 @@ static int client_line(struct server *sv, struct client *c, const char *line,
 		snprintf(reply, sizeof(reply), "error EINVAL: %s\n", err);
 		return client_reply(c, reply);
 	}
+	/* a recording cannot grow a module or take a fault */
+	if (sv->replay)
+		return client_reply(c,
+		    "error EOPNOTSUPP: the pages replay a recording; cmd_add, cmd_remove and fault cannot apply to it\n");
 	n = ofsim_cmd_apply(&sv->sim, &cmd, n, &err);
 	if (n) {
 		snprintf(reply, sizeof(reply), "error %s: %s\n",
@@ -388,6 +403,54 @@ static void server_cleanup(struct server *sv)
 		unlink(sv->pages_path);
 }
 
+/*
+ * One tick of whichever source feeds the pages.  Replay: the recorded time
+ * runs at --speed from the first tick; rows up to it are applied, then
+ * every site is published.  At the end of the recording the pages keep the
+ * last sample (they go stale, honestly) unless --loop starts it again.
+ * Returns -1 on a recording error.
+ */
+static int server_tick(struct server *sv)
+{
+	uint64_t mono = clock_ns(CLOCK_MONOTONIC), rec;
+	int r;
+
+	if (!sv->replay) {
+		ofsim_tick(&sv->sim, clock_ns(CLOCK_REALTIME));
+		return 0;
+	}
+	/* --replay-delay-ms: readers (a Prometheus just started) attach first */
+	if (!sv->replay_t0)
+		sv->replay_t0 = mono + sv->replay_delay_ns;
+	rec = sv->rp.first_ms + (mono <= sv->replay_t0 ? 0 :
+	      (uint64_t)((double)(mono - sv->replay_t0) / 1e6 * sv->speed));
+	r = ofreplay_advance(&sv->rp, rec);
+	if (r < 0) {
+		log_err("replay", "%s", sv->rp.err);
+		return -1;
+	}
+	if (rec > sv->rp.last_ms)
+		rec = sv->rp.last_ms;
+	ofreplay_publish(&sv->rp, &sv->sim, rec, clock_ns(CLOCK_REALTIME));
+	if (r == 1) {
+		printf("{\"event\":\"replay_end\",\"loop\":%s,\"sim_time_s\":%llu}\n",
+		       sv->loop ? "true" : "false",
+		       (unsigned long long)(rec / 1000));
+		fflush(stdout);
+		if (!sv->loop) {
+			sv->replay_done = 1;
+			return 0;
+		}
+		if (ofreplay_rewind(&sv->rp)) {
+			log_err("replay", "%s", sv->rp.err);
+			return -1;
+		}
+		sv->replay_t0 = 0;
+		sv->replay_delay_ns = 0;
+	}
+	return 0;
+}
+
 static int build_names(const char *sites, uint64_t nsites, char ***out,
 		       u32 *count)
 {
@@ -439,6 +502,9 @@ static int cmd_run(int argc, char **argv)
 	uint64_t fault_rate = 0, max_ticks = 0, parent_pid = 0, v;
 	uint64_t sim_start = (uint64_t)time(NULL);
 	int fast = 0, have_max = 0, i;
+	const char *replay = NULL, *replay_site = NULL;
+	double speed = 1, value_scale = 1;
+	int explicit_sim = 0;
 	struct ofsim_params p;
 	struct sockaddr_un sa;
 	char tmp[4096];
@@ -457,6 +523,44 @@ static int cmd_run(int argc, char **argv)
 			fast = 1;
 			continue;
 		}
+		if (!strcmp(o, "--loop")) {
+			sv.loop = 1;
+			continue;
+		}
+		if (a && !strcmp(o, "--replay")) {
+			replay = a;
+			i++;
+			continue;
+		}
+		if (a && !strcmp(o, "--replay-delay-ms")) {
+			if (parse_u64(a, 3600000, &v))
+				return usage_error("--replay-delay-ms: 0..3600000");
+			sv.replay_delay_ns = v * 1000000ULL;
+			i++;
+			continue;
+		}
+		if (a && !strcmp(o, "--replay-site")) {
+			replay_site = a;
+			i++;
+			continue;
+		}
+		if (a && (!strcmp(o, "--speed") ||
+			  !strcmp(o, "--replay-value-scale"))) {
+			char *end;
+			double d = strtod(a, &end);
+
+			if (*end || end == a || !(d >= 0.001 && d <= 1e12) ||
+			    (!strcmp(o, "--speed") && d > 100000))
+				return usage_error("%s: a number, 0.001..%s", o,
+						   strcmp(o, "--speed") ?
+						   "1e12" : "100000");
+			if (!strcmp(o, "--speed"))
+				speed = d;
+			else
+				value_scale = d;
+			i++;
+			continue;
+		}
 		if (strncmp(o, "--", 2))
 			return usage_error("unexpected argument '%s'", o);
 		if (strcmp(o, "--sites") && strcmp(o, "--dir") &&
@@ -468,6 +572,9 @@ static int cmd_run(int argc, char **argv)
 		if (!a)
 			return usage_error("%s needs a value", o);
 		i++;
+		if (strcmp(o, "--dir") && strcmp(o, "--tick-ms") &&
+		    strcmp(o, "--max-ticks") && strcmp(o, "--parent-pid"))
+			explicit_sim = 1;
 		if (!strcmp(o, "--sites")) {
 			sites = a;
 		} else if (!strcmp(o, "--dir")) {
@@ -518,12 +625,32 @@ static int cmd_run(int argc, char **argv)
 		if ((uint64_t)getppid() != parent_pid)
 			return 0;
 	}
+	if (replay && explicit_sim)
+		return usage_error("--replay takes the sites and times from the recording: no --sites, --nsites, --seed, --time-scale, --fault-rate or --sim-start");
+	if (!replay && (sv.loop || speed != 1 || replay_site || value_scale != 1 ||
+			sv.replay_delay_ns))
+		return usage_error("--speed, --loop, --replay-site, --replay-delay-ms and --replay-value-scale need --replay");
 	if (sites && nsites)
 		return usage_error("--sites and --nsites are exclusive");
-	if (!sites && !nsites)
-		sites = DEFAULT_SITES;
-	if (build_names(sites, nsites, &names, &count))
-		return usage_error("bad --sites list");
+	if (replay) {
+		if (ofreplay_open(&sv.rp, replay, replay_site, value_scale)) {
+			log_err("replay", "%s: %s", replay, sv.rp.err);
+			return 1;
+		}
+		sv.replay = 1;
+		sv.speed = speed;
+		names = sv.rp.names;
+		count = sv.rp.nsites;
+		sim_start = sv.rp.first_ms / 1000;
+		/* time_scale: recorded seconds per tick, as the ABI counts it */
+		v = (uint64_t)(speed * (double)tick_ms / 1000 + 0.5);
+		time_scale = v < 1 ? 1 : v > 3600 ? 3600 : v;
+	} else {
+		if (!sites && !nsites)
+			sites = DEFAULT_SITES;
+		if (build_names(sites, nsites, &names, &count))
+			return usage_error("bad --sites list");
+	}
 
 	p = (struct ofsim_params){
 		.seed = seed, .sim_start_s = sim_start, .tick_ms = (u32)tick_ms,
@@ -588,7 +715,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* first sample before publishing: readers never see an empty file */
 	if (!have_max || max_ticks > 0)
-		ofsim_tick(&sv.sim, clock_ns(CLOCK_REALTIME));
+		server_tick(&sv);
 	if (chmod(tmp, 0444) || rename(tmp, sv.pages_path)) {
 		log_err("startup", "publish %s: %s", sv.pages_path,
 			strerror(errno));
@@ -615,8 +742,15 @@ static int cmd_run(int argc, char **argv)
 	json_str(stdout, sv.pages_path);
 	printf(",\"control\":");
 	json_str(stdout, sv.ctl_path);
-	printf(",\"sites\":%u,\"tick_ms\":%u,\"pid\":%d}\n", count,
+	printf(",\"sites\":%u,\"tick_ms\":%u,\"pid\":%d", count,
 	       (u32)tick_ms, (int)getpid());
+	if (sv.replay)
+		printf(",\"replay\":\"%s\",\"speed\":%g,\"rows\":%llu,\"first_s\":%llu,\"last_s\":%llu",
+		       ofreplay_format_name(sv.rp.format), sv.speed,
+		       (unsigned long long)sv.rp.rows,
+		       (unsigned long long)(sv.rp.first_ms / 1000),
+		       (unsigned long long)(sv.rp.last_ms / 1000));
+	printf("}\n");
 	fflush(stdout);
 
 	deadline = clock_ns(CLOCK_MONOTONIC) + tick_ms * 1000000ULL;
@@ -630,13 +764,15 @@ static int cmd_run(int argc, char **argv)
 		if (ticking) {
 			now = clock_ns(CLOCK_MONOTONIC);
 			if (fast || now >= deadline) {
-				ofsim_tick(&sv.sim, clock_ns(CLOCK_REALTIME));
+				if (server_tick(&sv))
+					break;
 				/* no drift; but do not burst after a stall */
 				deadline += tick_ms * 1000000ULL;
 				if (deadline < now)
 					deadline = now + tick_ms * 1000000ULL;
 				ticking = !have_max || sv.sim.tick < max_ticks;
 			}
+			ticking = ticking && !sv.replay_done;
 		}
 		if (ticking) {
 			now = clock_ns(CLOCK_MONOTONIC);

@@ -212,7 +212,12 @@ export async function startMcpSimulator(opts: McpSimulatorOptions = {}): Promise
       try {
         const r = await fetch(url, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', ...(opts.exporterToken ? { Authorization: `Bearer ${opts.exporterToken}` } : {}) },
+          headers: {
+            'Content-Type': 'application/json',
+            // The job's own key: a retry of this job (or the same job re-created after a restart) is never applied twice by the exporter.
+            'Idempotency-Key': `mcp-${j.clientId}-${j.idempotencyKey}`.replace(/[^\x21-\x7e]/g, '_').slice(0, 128),
+            ...(opts.exporterToken ? { Authorization: `Bearer ${opts.exporterToken}` } : {}),
+          },
           body: JSON.stringify({ cmd_add: j.count }),
           signal: AbortSignal.timeout(opts.exporterTimeoutMs ?? 10_000),
         });

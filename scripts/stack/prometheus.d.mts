@@ -16,6 +16,10 @@ export interface PrometheusStackOptions {
   /** Max wait for the exporter target to be up. Default 60000. */
   timeoutMs?: number;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Replay speed: every alert `for:` and Alertmanager group_wait/group_interval/repeat_interval divided by it. Default 1. */
+  timeScale?: number;
+  /** Scrape interval of the exporter and rule evaluation interval (Prometheus duration). Default: as checked in (1s). */
+  interval?: string;
   quiet?: boolean;
   log?: (msg: string) => void;
 }
@@ -36,4 +40,6 @@ export const INSTALL_HINT: string;
 export function findBinaries(): { prometheus: string | null; alertmanager: string | null; promtool: string | null; amtool: string | null };
 export function renderPrometheusConfig(o: { exporterUrl: string; prometheusListen: string; alertmanagerListen: string; rulesGlob?: string }): string;
 export function renderAlertmanagerConfig(o: { secretsDir: string; remediationUrl?: string }): string;
+export function durationMs(d: string): number;
+export function scaleDurations(text: string, keys: string[], factor: number, minMs?: number): string;
 export function startPrometheusStack(opts?: PrometheusStackOptions): Promise<PrometheusStack | null>;

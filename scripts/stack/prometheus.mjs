@@ -19,7 +19,7 @@
 //   missing, so `npm start` can run without them.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -73,6 +73,45 @@ export function renderAlertmanagerConfig(o) {
     .replace(/^(\s+- )templates\/\*\.tmpl$/m, `$1${join(REPO_ROOT, 'alertmanager', 'templates', '*.tmpl')}`);
   if (o.remediationUrl) out = out.replaceAll('http://127.0.0.1:9887/api/v1/alertmanager/webhook', o.remediationUrl);
   return out;
+}
+
+/** Prometheus duration ("15s", "1m", "750ms", "1h30m") in ms; NaN if malformed. @param {string} d */
+export function durationMs(d) {
+  const unit = { ms: 1, s: 1000, m: 60000, h: 3600000 };
+  let ms = 0;
+  const rest = d.replace(/(\d+)(ms|s|m|h)/g, (_, n, u) => { ms += Number(n) * unit[/** @type {'ms'} */ (u)]; return ''; });
+  return rest === '' && d !== '' ? ms : NaN;
+}
+
+/**
+ * Divide every `key: DURATION` of a YAML text by `factor` (rounded to ms,
+ * at least `minMs`). A replay at --speed K plays K recorded seconds per wall
+ * second: an alert that must hold for 15 s of the recording holds for 15/K s
+ * of wall time, so its `for:` is scaled the same way (docs: kernel/README.md).
+ * @param {string} text @param {string[]} keys @param {number} factor @param {number} [minMs]
+ */
+export function scaleDurations(text, keys, factor, minMs = 0) {
+  const re = new RegExp(`^(\\s*(?:${keys.join('|')}):\\s*)(\\d+(?:ms|s|m|h))+\\s*$`, 'gm');
+  return text.replace(re, (line, head) => {
+    const d = line.slice(head.length).trim();
+    const ms = durationMs(d);
+    if (!Number.isFinite(ms)) return line;
+    return `${head}${Math.max(minMs, Math.round(ms / factor))}ms`;
+  });
+}
+
+/**
+ * Rule files with every `for:` divided by timeScale, written under dir; the glob.
+ * @param {string} dir @param {number} timeScale
+ */
+function scaledRules(dir, timeScale) {
+  mkdirSync(dir, { recursive: true });
+  const src = join(REPO_ROOT, 'prometheus', 'rules');
+  for (const f of readdirSync(src).filter((x) => x.endsWith('.yml'))) {
+    const head = `# ${f} with every for: divided by ${timeScale} (replay at --speed ${timeScale}; scripts/stack/prometheus.mjs)\n`;
+    writeFileSync(join(dir, f), head + scaleDurations(readFileSync(join(src, f), 'utf8'), ['for'], timeScale));
+  }
+  return join(dir, '*.yml');
 }
 
 /**
@@ -155,10 +194,23 @@ export async function startPrometheusStack(opts = {}) {
   const nocWebhookUrl = opts.nocWebhookUrl ?? 'http://127.0.0.1:9888/slack/noc';
   writeSecret(join(secretsDir, 'noc_slack_webhook_url'), nocWebhookUrl);
 
+  // A replay at --speed K (timeScale K): alert `for:` and Alertmanager's
+  // grouping timers shrink K times, so "15 s of the recording" keeps its
+  // meaning; scrape/evaluation every `interval` (default as checked in).
+  const timeScale = opts.timeScale ?? 1;
+  const rulesGlob = timeScale !== 1 ? scaledRules(join(promDir, 'rules'), timeScale) : undefined;
+  let promText = renderPrometheusConfig({ exporterUrl, prometheusListen: promListen, alertmanagerListen: amListen, ...(rulesGlob ? { rulesGlob } : {}) });
+  if (opts.interval) {
+    promText = promText.replace(/^(\s*evaluation_interval:\s*)1s\s*$/m, `$1${opts.interval}`)
+      .replace(/^(\s*scrape_interval:\s*)1s\s*$/m, `$1${opts.interval}`)
+      .replace(/^(\s*scrape_timeout:\s*)1s\s*$/m, `$1${opts.interval}`);
+  }
   const promCfg = join(promDir, 'prometheus.yml');
-  writeFileSync(promCfg, renderPrometheusConfig({ exporterUrl, prometheusListen: promListen, alertmanagerListen: amListen }));
+  writeFileSync(promCfg, promText);
   const amCfg = join(amDir, 'alertmanager.yml');
-  writeFileSync(amCfg, renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl }));
+  let amText = renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl });
+  if (timeScale !== 1) amText = scaleDurations(amText, ['group_wait', 'group_interval', 'repeat_interval'], timeScale, 10);
+  writeFileSync(amCfg, amText);
 
   const amLog = join(amDir, 'alertmanager.log');
   const promLog = join(promDir, 'prometheus.log');

@@ -6,7 +6,7 @@
 export const OPTIFIBER_MAGIC = 0x5242464f; // "OFBR"
 export const OPTIFIBER_SITE_MAGIC = 0x5453464f; // "OFST"
 export const OPTIFIBER_ABI_MAJOR = 1;
-export const OPTIFIBER_ABI_MINOR = 0;
+export const OPTIFIBER_ABI_MINOR = 1; // 1: optifiber_site.absent
 export const OPTIFIBER_PAGE_SIZE = 4096;
 export const OPTIFIBER_MAX_SITES = 16384;
 export const OPTIFIBER_SITE_NAME_LEN = 32;
@@ -14,6 +14,8 @@ export const OPTIFIBER_HOST_LEN = 16;
 
 export const OPTIFIBER_DIR_F_LIVE = 1 << 0;
 export const OPTIFIBER_DIR_F_SIMULATED = 1 << 1;
+export const OPTIFIBER_DIR_F_REPLAY = 1 << 2;
+export const OPTIFIBER_DIR_F_INTERFACE = 1 << 3;
 
 export const OPTIFIBER_SITE_F_VALID = 1 << 0;
 
@@ -30,6 +32,31 @@ export const OPTIFIBER_FAULT_CRC_BURST = 5;
 export const OPTIFIBER_FAULT_TRAFFIC_SURGE = 6;
 export const OPTIFIBER_FAULT_COUNT = 7;
 
+// optifiber_site.absent: a set bit = the writer does not measure that field.
+// Bit numbers (the word is a u64; all bits are below 32, so a number holds it).
+export const OPTIFIBER_ABSENT_THROUGHPUT = 2 ** 0;
+export const OPTIFIBER_ABSENT_OFFERED = 2 ** 1;
+export const OPTIFIBER_ABSENT_CAPACITY = 2 ** 2;
+export const OPTIFIBER_ABSENT_MODULE_CAPACITY = 2 ** 3;
+export const OPTIFIBER_ABSENT_CMD_MODULES = 2 ** 4;
+export const OPTIFIBER_ABSENT_LINK_STATE = 2 ** 5;
+export const OPTIFIBER_ABSENT_BYTES = 2 ** 6;
+export const OPTIFIBER_ABSENT_CRC_ERRORS = 2 ** 7;
+export const OPTIFIBER_ABSENT_FEC_CORRECTED = 2 ** 8;
+export const OPTIFIBER_ABSENT_FEC_UNCORRECTABLE = 2 ** 9;
+export const OPTIFIBER_ABSENT_LOS_EVENTS = 2 ** 10;
+export const OPTIFIBER_ABSENT_PRE_FEC_BER = 2 ** 11;
+export const OPTIFIBER_ABSENT_POST_FEC_BER = 2 ** 12;
+export const OPTIFIBER_ABSENT_OSNR = 2 ** 13;
+export const OPTIFIBER_ABSENT_Q_FACTOR = 2 ** 14;
+export const OPTIFIBER_ABSENT_RX_POWER = 2 ** 15;
+export const OPTIFIBER_ABSENT_TX_POWER = 2 ** 16;
+export const OPTIFIBER_ABSENT_CD = 2 ** 17;
+export const OPTIFIBER_ABSENT_LASER_BIAS = 2 ** 18;
+export const OPTIFIBER_ABSENT_TEMPERATURE = 2 ** 19;
+export const OPTIFIBER_ABSENT_FAULT = 2 ** 20;
+export const OPTIFIBER_ABSENT_ALL = 2 ** 21 - 1;
+
 /** Every #define of the header by its C name, for the parity test. */
 export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
   OPTIFIBER_MAGIC,
@@ -42,6 +69,8 @@ export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
   OPTIFIBER_HOST_LEN,
   OPTIFIBER_DIR_F_LIVE,
   OPTIFIBER_DIR_F_SIMULATED,
+  OPTIFIBER_DIR_F_REPLAY,
+  OPTIFIBER_DIR_F_INTERFACE,
   OPTIFIBER_SITE_F_VALID,
   OPTIFIBER_LINK_DOWN,
   OPTIFIBER_LINK_UP,
@@ -54,6 +83,28 @@ export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
   OPTIFIBER_FAULT_CRC_BURST,
   OPTIFIBER_FAULT_TRAFFIC_SURGE,
   OPTIFIBER_FAULT_COUNT,
+  OPTIFIBER_ABSENT_THROUGHPUT,
+  OPTIFIBER_ABSENT_OFFERED,
+  OPTIFIBER_ABSENT_CAPACITY,
+  OPTIFIBER_ABSENT_MODULE_CAPACITY,
+  OPTIFIBER_ABSENT_CMD_MODULES,
+  OPTIFIBER_ABSENT_LINK_STATE,
+  OPTIFIBER_ABSENT_BYTES,
+  OPTIFIBER_ABSENT_CRC_ERRORS,
+  OPTIFIBER_ABSENT_FEC_CORRECTED,
+  OPTIFIBER_ABSENT_FEC_UNCORRECTABLE,
+  OPTIFIBER_ABSENT_LOS_EVENTS,
+  OPTIFIBER_ABSENT_PRE_FEC_BER,
+  OPTIFIBER_ABSENT_POST_FEC_BER,
+  OPTIFIBER_ABSENT_OSNR,
+  OPTIFIBER_ABSENT_Q_FACTOR,
+  OPTIFIBER_ABSENT_RX_POWER,
+  OPTIFIBER_ABSENT_TX_POWER,
+  OPTIFIBER_ABSENT_CD,
+  OPTIFIBER_ABSENT_LASER_BIAS,
+  OPTIFIBER_ABSENT_TEMPERATURE,
+  OPTIFIBER_ABSENT_FAULT,
+  OPTIFIBER_ABSENT_ALL,
 };
 
 /** C scalar type of a field; arrays are `char` or `u8` with size > 1. */
@@ -127,7 +178,8 @@ export const SITE_FIELDS = [
   { name: 'fault_start_sim_s', offset: 224, size: 8, type: 'u64' },
   { name: 'fault_end_sim_s', offset: 232, size: 8, type: 'u64' },
   { name: 'faults_total', offset: 240, size: 8, type: 'u64' },
-  { name: '__reserved', offset: 248, size: 3848, type: 'u8' },
+  { name: 'absent', offset: 248, size: 8, type: 'u64' },
+  { name: '__reserved', offset: 256, size: 3840, type: 'u8' },
 ] as const satisfies readonly AbiField[];
 
 export const DIR_SIZE = OPTIFIBER_PAGE_SIZE; // sizeof(struct optifiber_dir)

@@ -79,7 +79,7 @@ export function obsFromSite(sample: SiteSample, rates: SiteRates | null): Channe
     rx_power: down ? NaN : sample.rxPowerDbm,
     tx_power: sample.txPowerDbm,
     errors: rates ? Math.log10(1 + rates.crcErrorsPerSecond + rates.fecUncorrectableBlocksPerSecond) : NaN,
-    linkDown: down,
+    linkDown: sample.linkState === 'unknown' ? undefined : down,
   };
 }
 
@@ -109,7 +109,8 @@ export function siteValues(sample: SiteSample, rates: SiteRates | null, out: Flo
   out[3] = down ? NaN : sample.rxPowerDbm;
   out[4] = sample.txPowerDbm;
   out[5] = rates ? Math.log10(1 + rates.crcErrorsPerSecond + rates.fecUncorrectableBlocksPerSecond) : NaN;
-  out[6] = down ? 1 : 0;
+  // 'unknown' = the source has no link state (a replayed recording): absent, not "up"
+  out[6] = sample.linkState === 'unknown' ? NaN : down ? 1 : 0;
   return out;
 }
 

@@ -59,6 +59,11 @@ export interface ApiLimits {
   maxPollWaiters: number;
   /** Upper bound of ?timeout= in seconds. Default 60. */
   maxPollTimeoutS: number;
+  /**
+   * History responses being built or sent at once (each up to ~10 MB of
+   * JSON, serialised synchronously); 503 + Retry-After above. Default 2.
+   */
+  maxHistoryInFlight: number;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -70,6 +75,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   heartbeatMs: 15000,
   maxPollWaiters: 256,
   maxPollTimeoutS: 60,
+  maxHistoryInFlight: 2,
 };
 
 export interface ApiDeps {

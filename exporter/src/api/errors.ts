@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'unprocessable'
   | 'too_many_requests'
   | 'internal'
   | 'bad_gateway'
@@ -28,6 +29,7 @@ const STATUS_CODE: Record<number, ErrorCode> = {
   409: 'conflict',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
+  422: 'unprocessable',
   429: 'too_many_requests',
   500: 'internal',
   502: 'bad_gateway',
@@ -46,6 +48,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The JSON body of an error answer. */
+export function errorBody(status: number, message: string): { error: ErrorCode; message: string } {
+  return { error: STATUS_CODE[status] ?? 'internal', message };
+}
+
 export function sendError(res: Response, status: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
@@ -53,7 +60,7 @@ export function sendError(res: Response, status: number, message: string, header
   }
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('Cache-Control', 'no-store');
-  res.status(status).json({ error: STATUS_CODE[status] ?? 'internal', message });
+  res.status(status).json(errorBody(status, message));
 }
 
 /** Express error middleware: maps body-parser and ApiError, hides everything else. */
@@ -81,11 +88,32 @@ export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
       default:
         break;
     }
-    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
+    // URIError: a path parameter that is not valid percent-encoding (the router sets status 400 but not expose).
+    if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && (e.expose || err instanceof URIError)) {
       sendError(res, e.status, 'bad request');
       return;
     }
     logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err), method: req.method, path: req.path }, 'unhandled API error');
     sendError(res, 500, 'internal error (see the exporter log)');
+  };
+}
+
+/**
+ * A log function that writes at most one line per intervalMs (with how many
+ * were left out since the last one): for client errors anyone can trigger,
+ * so a flood of bad requests cannot fill the log.
+ */
+export function rateLimitedLog(logger: Logger, intervalMs: number, now: () => number = Date.now): (fields: Record<string, unknown>, msg: string) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (fields, msg) => {
+    const t = now();
+    if (t - last < intervalMs) {
+      suppressed++;
+      return;
+    }
+    last = t;
+    logger.warn({ ...fields, suppressedSinceLast: suppressed }, msg);
+    suppressed = 0;
   };
 }

@@ -101,10 +101,17 @@ export function apiRouter(deps: ApiDeps): ApiRouter {
     }),
   );
 
+  let historyInFlight = 0;
   router.get(
     '/api/v1/sites/:site/history',
     wrap((req, res) => {
       noUnknownParams(req, ['from', 'to', 'step']);
+      if (historyInFlight >= limits.maxHistoryInFlight) {
+        throw new ApiError(503, `too many history requests in progress (max ${limits.maxHistoryInFlight}); retry later`, { 'Retry-After': '1' });
+      }
+      // Held until the response is sent (or the client is gone): a slow reader keeps its slot.
+      historyInFlight++;
+      res.once('close', () => void historyInFlight--);
       const site = String(req.params.site);
       if (!SITE_NAME.test(site)) throw new ApiError(400, `"${truncate(site, 40)}" is not a site name (1..31 chars of A-Z a-z 0-9 _ . -)`);
       const t = latestOr503();

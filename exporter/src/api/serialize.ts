@@ -46,6 +46,7 @@ export function dirJson(d: DirectoryInfo): Record<string, unknown> {
     timeScale: d.timeScale,
     live: d.live,
     simulated: d.simulated,
+    replay: d.replay,
     generation: String(d.generation), // u64: string, JSON numbers lose precision above 2^53
     tick: d.tick,
     updateTimeMs: d.updateTimeMs,
@@ -56,7 +57,7 @@ export function dirJson(d: DirectoryInfo): Record<string, unknown> {
 }
 
 export function sourceJson(s: SourceStatus): Record<string, unknown> {
-  const out: Record<string, unknown> = { kind: s.kind, path: s.path, up: s.up };
+  const out: Record<string, unknown> = { kind: s.kind, path: s.path, up: s.up, simulated: s.kind === 'userspace' };
   if (s.error !== undefined) out.error = s.error;
   if (s.dir) out.dir = dirJson(s.dir);
   return out;
@@ -91,7 +92,8 @@ export function sitesJson(t: Tick): Record<string, unknown> {
   }));
   for (const i of t.invalid) sites.push({ index: i.index, valid: false, reason: i.reason });
   sites.sort((a, b) => (a.index as number) - (b.index as number));
-  return { seq: t.seq, takenAt: rfc3339(t.takenAtMs), source: { kind: t.source.kind, up: t.source.up }, sites };
+  const replay = t.source.dir?.replay === true;
+  return { seq: t.seq, takenAt: rfc3339(t.takenAtMs), source: { kind: t.source.kind, up: t.source.up, simulated: t.source.kind === 'userspace' && !replay, ...(replay ? { replay: true } : {}) }, sites };
 }
 
 const num = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');

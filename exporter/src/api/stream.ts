@@ -193,7 +193,8 @@ export class TickHub {
   private since(after: number): { entries: RingEntry[]; gap: boolean } {
     const entries = this.ring.filter((e) => e.seq > after);
     const oldest = this.ring[0]?.seq;
-    const gap = oldest !== undefined && after < oldest - 1 && after > 0;
+    // after > the latest seq: the client's tick number is from before an exporter restart (seq starts at 1 again).
+    const gap = (oldest !== undefined && after < oldest - 1 && after > 0) || after > this.latestSeq();
     return { entries, gap };
   }
 
@@ -317,7 +318,8 @@ export class TickHub {
 
   poll(res: Response, after: number | undefined, timeoutMs: number, sites: Set<string> | null): void {
     const a = after ?? this.latestSeq();
-    if (this.latestSeq() > a || timeoutMs === 0) {
+    // A seq from the future was issued by an earlier run of the exporter: answer at once (gap: true), never wait it out.
+    if (this.latestSeq() > a || timeoutMs === 0 || a > this.latestSeq()) {
       this.respondPoll(res, a, sites);
       return;
     }

@@ -22,6 +22,10 @@ export interface KeyDef {
   /** How the default is shown in help (durations are stored in ms). */
   display?: string;
   help: string;
+  /** The flag when the derived --section.key-name is not the conventional spelling (exporter-toolkit's --web.config.file). */
+  flag?: string;
+  /** Other accepted spellings of the flag (the derived one stays accepted as an alias). */
+  aliases?: string[];
 }
 
 /** Every configuration key: section -> key -> definition. */
@@ -41,6 +45,8 @@ export interface KeyInfo {
   path: string; // "web.listen_address"
   flag: string; // "--web.listen-address"
   env: string; // "OPTIFIBER_WEB_LISTEN_ADDRESS"
+  /** Accepted alternative spellings of the flag. */
+  aliases: string[];
   default?: unknown;
   help: string;
 }
@@ -49,10 +55,14 @@ export function keyCatalogue(keys: KeyTable, envPrefix: string): KeyInfo[] {
   const out: KeyInfo[] = [];
   for (const [section, defs] of Object.entries(keys)) {
     for (const [k, d] of Object.entries(defs)) {
+      const derived = `--${section}.${k.replace(/_/g, '-')}`;
+      const flag = d.flag ?? derived;
+      const aliases = [...(d.aliases ?? []), ...(flag !== derived ? [derived] : [])];
       const info: KeyInfo = {
         path: `${section}.${k}`,
-        flag: `--${section}.${k.replace(/_/g, '-')}`,
+        flag,
         env: `${envPrefix}${section.toUpperCase()}_${k.toUpperCase()}`,
+        aliases,
         help: d.help,
       };
       if ('default' in d) info.default = d.display ?? d.default;
@@ -146,7 +156,8 @@ export interface ConfigLoader<T extends KeyTable> {
 export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): ConfigLoader<T> {
   const { keys, envPrefix } = spec;
   const CATALOGUE = keyCatalogue(keys, envPrefix);
-  const BY_FLAG = new Map(CATALOGUE.map((k) => [k.flag, k]));
+  const BY_FLAG = new Map(CATALOGUE.flatMap((k) => [k.flag, ...k.aliases].map((f) => [f, k] as const)));
+  const BY_PATH = new Map(CATALOGUE.map((k) => [k.path, k]));
   const BY_ENV = new Map(CATALOGUE.map((k) => [k.env, k]));
   const CONFIG_FILE_ENV = `${envPrefix}CONFIG_FILE`;
 
@@ -224,7 +235,7 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
       let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
       const known = flag === '--config.file' ? undefined : BY_FLAG.get(flag);
       if (flag !== '--config.file' && !known) {
-        problems.push(`${flag}: unknown flag${suggest(flag, [...BY_FLAG.keys(), '--config.file', ...booleanFlags])}`);
+        problems.push(`${flag}: unknown flag${suggest(flag, [...CATALOGUE.map((k) => k.flag), '--config.file', ...booleanFlags])}`);
         if (value === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) i++;
         continue;
       }
@@ -281,7 +292,7 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
 
     const flags = parseFlags(opts.argv ?? [], opts.booleanFlags);
     problems.push(...flags.problems);
-    const flagLayer = validate(flags.layer, (p) => BY_FLAG.get(`--${p.replace(/_/g, '-')}`)?.flag ?? `--${p}`);
+    const flagLayer = validate(flags.layer, (p) => flags.origin.get(p) ?? BY_PATH.get(p)?.flag ?? `--${p}`);
     problems.push(...flagLayer.problems);
 
     const envRaw: Layer = {};
@@ -336,7 +347,8 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
     lines.push(`  --config.file=PATH  (${CONFIG_FILE_ENV})  YAML configuration file`);
     for (const k of CATALOGUE) {
       const def = k.default === undefined ? '' : ` [default ${JSON.stringify(k.default)}]`;
-      lines.push(`  ${k.flag}  (${k.env})  ${k.help}${def}`);
+      const alias = k.aliases.length ? ` (alias ${k.aliases.join(', ')})` : '';
+      lines.push(`  ${k.flag}${alias}  (${k.env})  ${k.help}${def}`);
     }
     return lines.join('\n');
   }

@@ -7,7 +7,7 @@
 // (config/validators.ts).
 import { z } from 'zod';
 import { keyCatalogue as catalogueOf, type ConfigOf, type KeyInfo, type KeyTable } from './loader.js';
-import { duration, int, list, listenAddress, num, siteName, str } from './validators.js';
+import { bool, duration, int, list, listenAddress, num, siteName, str } from './validators.js';
 
 export { parseDurationMs, parseListenAddress } from './validators.js';
 export type { KeyInfo } from './loader.js';
@@ -19,11 +19,20 @@ export const ENV_PREFIX = 'OPTIFIBER_';
 export const KEYS = {
   web: {
     listen_address: { schema: listenAddress(`127.0.0.1:${DEFAULT_LISTEN_PORT}`), default: `127.0.0.1:${DEFAULT_LISTEN_PORT}`, help: 'address to listen on (host:port)' },
-    config_file: { schema: str(), help: 'exporter-toolkit web config file (TLS, basic auth)' },
-    max_request_bytes: { schema: int(1024, 16 * 1024 * 1024), default: 65536, help: 'largest request body accepted' },
+    config_file: {
+      schema: str(),
+      flag: '--web.config.file',
+      help: 'exporter-toolkit web config file (TLS, basic auth, scoped bearer tokens; docs/security.md); re-read when it or its certificate files change',
+    },
+    max_request_bytes: { schema: int(1024, 16 * 1024 * 1024), default: 65536, help: 'largest request body accepted (control commands: at most 1 KiB)' },
+    max_connections: { schema: int(1, 65536), default: 512, help: 'open connections at most; further connections are closed at once' },
   },
   source: {
-    kind: { schema: z.enum(['auto', 'kernel', 'file', 'userspace']), default: 'auto', help: 'auto: kernel module, else --source.path, else the simulator' },
+    kind: {
+      schema: z.enum(['auto', 'kernel', 'file', 'userspace']),
+      default: 'kernel',
+      help: 'kernel: the module\'s pages (without the module: optifiber_source_up 0, attached when it appears); userspace: the embedded simulator (simulated data, npm start); file: --source.path; auto: kernel module, else --source.path, else the simulator',
+    },
     path: { schema: str(), help: 'pages file to read (kind file)' },
     kernel_path: { schema: str(), default: '/proc/optifiber/myinfo', help: 'where the kernel module publishes its pages' },
   },
@@ -42,9 +51,18 @@ export const KEYS = {
     fault_rate: { schema: num(0, 1e6), help: 'random faults per site per simulated day' },
     dir: { schema: str(), help: 'directory for the pages and control socket (default: a fresh temp dir)' },
   },
+  replay: {
+    file: { schema: str(), help: 'play this recording into the pages instead of simulating (also --replay FILE); formats in kernel/README.md' },
+    speed: { schema: num(0.001, 100_000), help: 'recorded seconds per wall-clock second (also --speed; default 1: real time)' },
+    site: { schema: siteName(), help: 'site name of a timestamp,value recording (default: traffic)' },
+    value_scale: { schema: num(0.001, 1e12), help: 'timestamp,value recording: bit/s = value x this (default 1)' },
+    loop: { schema: bool(), help: 'start the recording again at its end (default: stop, the pages go stale)' },
+    delay: { schema: duration(0, 3_600_000), help: 'hold the first sample this long before playing (lets a just-started Prometheus attach; default 0)' },
+  },
   control: {
     token_file: { schema: str(), help: 'file holding the bearer token of the control API (absent = control disabled)' },
     socket: { schema: str(), help: 'cmd_control path (default: next to the pages)' },
+    audit_file: { schema: str(), help: 'append-only audit trail of control commands and idempotency keys, JSON lines (default: control-audit.jsonl next to control.token_file)' },
   },
   thresholds: {
     osnr_low_db: { schema: num(-100, 100), default: 20, help: 'OSNR alarm threshold (dB)' },

@@ -5,7 +5,7 @@ import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import net from 'node:net';
 
-export type ControlErrno = 'EINVAL' | 'ERANGE' | 'EACCES' | 'EPERM' | 'ENOENT' | 'EIO' | 'ETIMEDOUT' | 'ECONNREFUSED' | 'EPROTO';
+export type ControlErrno = 'EINVAL' | 'ERANGE' | 'EOPNOTSUPP' | 'EACCES' | 'EPERM' | 'ENOENT' | 'EIO' | 'ETIMEDOUT' | 'ECONNREFUSED' | 'EPROTO';
 
 export class ControlChannelError extends Error {
   constructor(
@@ -140,6 +140,8 @@ export function statusForChannelError(code: string): number {
       return 400; // the kernel's grammar disagrees with ours (or an unknown site)
     case 'ERANGE':
       return 409; // valid command, but it conflicts with the current state
+    case 'EOPNOTSUPP':
+      return 409; // the pages replay a recording: nothing to command
     case 'EACCES':
     case 'EPERM':
       return 403;

@@ -13,11 +13,13 @@ import { fileURLToPath } from 'node:url';
 import { gzip } from 'node:zlib';
 import express, { type Request, type Response } from 'express';
 import { apiNotFound, apiRouter, type ApiRouter } from '../api/router.js';
-import { jsonErrorHandler, sendError } from '../api/errors.js';
-import { controlRouter } from '../control/router.js';
+import { jsonErrorHandler, rateLimitedLog, sendError } from '../api/errors.js';
+import { CONTROL_BODY_LIMIT, controlRouter } from '../control/router.js';
+import { ControlAudit } from '../control/audit.js';
 import { ProcfsControlChannel, UnixSocketControlChannel, type ControlChannel } from '../control/channel.js';
 import { loadControlToken } from '../control/auth.js';
-import { createWebServer, loadWebConfig, webConfigMiddleware, type WebConfig } from './web-config.js';
+import { authenticatorFor, createWebServer, loadWebConfig, webConfigMiddleware, WebConfigWatcher, type WebConfig } from './web-config.js';
+import type { Authenticator, BearerCredential } from './credentials.js';
 import { parseListenAddress, type Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { standardRegistry, type StandardRegistry } from '../metrics/catalogue.js';
@@ -128,9 +130,16 @@ export interface ServerOptions {
   log: Logger;
   metrics?: StandardRegistry;
   build?: BuildInfo;
-  control?: { channel?: ControlChannel; token?: string };
+  control?: { channel?: ControlChannel; token?: string; audit?: ControlAudit; rateLimit?: { burst: number; perSecond: number } };
   webConfig?: WebConfig;
+  /** The file webConfig came from: watched and re-read on change (certificate rotation). */
+  webConfigFile?: string;
+  /** Slowloris bounds; defaults 10 s for the headers, 60 s for a whole request. */
+  timeouts?: { headersMs?: number; requestMs?: number };
 }
+
+/** The control route: it authenticates for the control scope itself. */
+const CONTROL_ROUTE = /^\/api\/v1\/sites\/[^/]+\/commands\/?$/;
 
 export class ExporterServer {
   readonly app: express.Express;
@@ -143,6 +152,9 @@ export class ExporterServer {
   private closing: Promise<void> | undefined;
   /** Open connections -> requests in flight on each. */
   private readonly sockets = new Map<net.Socket, number>();
+  /** Re-reads the web config on change (undefined without --web.config.file). */
+  readonly webConfigWatcher: WebConfigWatcher | undefined;
+  private readonly fixedAuth: Authenticator | undefined;
 
   constructor(private readonly opts: ServerOptions) {
     const { config, sampler, log } = opts;
@@ -156,6 +168,18 @@ export class ExporterServer {
     app.set('etag', false);
     app.set('env', 'production');
     const maxBody = config.web.max_request_bytes;
+    // A path that is not valid percent-encoding (%FF%FE, a lone %) is the client's error: 400, one log line per 10 s at most.
+    const malformed = rateLimitedLog(log, 10_000);
+    app.use((req, res, next) => {
+      try {
+        decodeURIComponent(req.path);
+      } catch {
+        malformed({ remote: req.socket.remoteAddress, method: req.method }, 'malformed request path (invalid percent-encoding) answered 400');
+        sendError(res, 400, 'request path is not valid percent-encoding');
+        return;
+      }
+      next();
+    });
     app.use((req, res, next) => {
       const len = Number(req.headers['content-length'] ?? 0);
       if (len > maxBody) {
@@ -164,7 +188,27 @@ export class ExporterServer {
       }
       next();
     });
-    if (opts.webConfig) app.use(webConfigMiddleware(opts.webConfig));
+    // Identities: the web config's (basic_auth_users, bearer_tokens) plus the --control.token-file token.
+    const extra: BearerCredential[] = opts.control?.token ? [{ name: 'control-token', token: opts.control.token, scopes: ['read', 'control'] }] : [];
+    const failures = this.metrics.exporter.authFailures;
+    const buildAuth = (wc: WebConfig | undefined) => authenticatorFor(wc, extra, (reason) => failures.set(reason, (failures.get(reason) ?? 0) + 1));
+    if (opts.webConfig && opts.webConfigFile !== undefined) {
+      this.webConfigWatcher = new WebConfigWatcher(opts.webConfigFile, opts.webConfig, buildAuth, (wc, err) => {
+        if (err) log.error({ file: opts.webConfigFile, err }, 'web config changed but the new version is invalid; keeping the last good one');
+        else {
+          for (const w of wc.warnings) log.warn({ file: opts.webConfigFile }, w);
+          log.info({ file: opts.webConfigFile }, 'web config reloaded');
+        }
+      });
+      this.metrics.exporter.webConfigReload = () => this.webConfigWatcher!.lastReloadSuccessful;
+    } else {
+      this.fixedAuth = buildAuth(opts.webConfig);
+    }
+    const currentAuth = () => this.webConfigWatcher?.authenticator ?? this.fixedAuth!;
+    if (opts.webConfig) {
+      const w = this.webConfigWatcher;
+      app.use(webConfigMiddleware(opts.webConfig, { authenticator: currentAuth, skip: (req) => CONTROL_ROUTE.test(req.path), ...(w ? { liveConfig: () => w.config } : {}) }));
+    }
     app.get('/metrics', (req, res) => void this.serveMetrics(req, res));
     app.get('/-/healthy', (_req, res) => {
       res.type('text/plain').send('OK\n');
@@ -186,20 +230,24 @@ export class ExporterServer {
     });
     this.api = apiRouter({ sampler, logger: log });
     app.use(this.api);
-    const ctl: Parameters<typeof controlRouter>[0] = { sampler, logger: log, bodyLimit: maxBody };
+    const ctl: Parameters<typeof controlRouter>[0] = { sampler, logger: log, bodyLimit: Math.min(maxBody, CONTROL_BODY_LIMIT), authenticator: currentAuth };
     if (opts.control?.channel) ctl.channel = opts.control.channel;
-    if (opts.control?.token) ctl.token = opts.control.token;
+    if (opts.control?.audit) ctl.audit = opts.control.audit;
+    if (opts.control?.rateLimit) ctl.rateLimit = opts.control.rateLimit;
     app.use(controlRouter(ctl));
     app.use(apiNotFound());
     app.use((_req, res) => {
       res.status(404).type('text/plain').send('not found\n');
     });
     app.use(jsonErrorHandler(log));
-    this.server = (opts.webConfig ? createWebServer(opts.webConfig, app) : http.createServer(app)) as http.Server;
+    this.server = (opts.webConfig ? createWebServer(opts.webConfig, app) : http.createServer({ connectionsCheckingInterval: 1000 }, app)) as http.Server;
+    this.webConfigWatcher?.attach(this.server);
     this.server.maxHeadersCount = 100;
-    this.server.headersTimeout = 10_000;
-    this.server.requestTimeout = 60_000;
+    this.server.headersTimeout = opts.timeouts?.headersMs ?? 10_000;
+    this.server.requestTimeout = opts.timeouts?.requestMs ?? 60_000;
     this.server.keepAliveTimeout = 5_000;
+    // Beyond this many open connections, new ones are closed at once (slowloris, fd exhaustion).
+    this.server.maxConnections = config.web.max_connections;
     this.trackConnections();
   }
 
@@ -332,6 +380,11 @@ export class ExporterServer {
     return this.closing;
   }
 
+  /** Stops the bcrypt worker. */
+  closeAuth(): Promise<void> {
+    return this.webConfigWatcher?.close() ?? this.fixedAuth?.close() ?? Promise.resolve();
+  }
+
   private trackConnections(): void {
     const event = this.opts.webConfig?.tls ? 'secureConnection' : 'connection';
     this.server.on(event, (sock: net.Socket) => {
@@ -389,6 +442,8 @@ export interface ExporterHandle {
   server: ExporterServer;
   /** Reload the models from models.dir (SIGHUP). Never throws. */
   reloadModels(): Promise<void>;
+  /** Re-read --web.config.file now (SIGHUP); an invalid version is logged and the last good one kept. */
+  reloadWebConfig(): void;
   /** Stop serving (graceful), the sampler and the simulator if we started it. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -405,6 +460,14 @@ export async function startExporter(config: Config, log: Logger): Promise<Export
     const t = loadControlToken(config.control.token_file);
     for (const w of t.warnings) log.warn({ file: config.control.token_file }, w);
     token = t.token;
+  }
+  // The audit trail is opened before anything listens: a trail that cannot be written disables nothing silently, it stops the start.
+  let audit: ControlAudit | undefined;
+  if (token !== undefined) {
+    const file = config.control.audit_file ?? resolve(dirname(config.control.token_file!), 'control-audit.jsonl');
+    audit = new ControlAudit(file);
+    if (audit.skippedLines) log.warn({ file, skipped: audit.skippedLines }, 'control audit trail: unreadable lines skipped (a torn last line after a crash)');
+    log.info({ file }, 'control audit trail');
   }
   const source = await chooseSource(config, log);
   log.info({ kind: source.kind, path: source.path, control: source.controlPath, reason: source.reason }, `page source: ${source.kind}`);
@@ -431,8 +494,8 @@ export async function startExporter(config: Config, log: Logger): Promise<Export
       sampler,
       log,
       metrics,
-      control: { ...(channel ? { channel } : {}), ...(token ? { token } : {}) },
-      ...(webConfig ? { webConfig } : {}),
+      control: { ...(channel ? { channel } : {}), ...(token ? { token } : {}), ...(audit ? { audit } : {}) },
+      ...(webConfig ? { webConfig, webConfigFile: config.web.config_file! } : {}),
     });
     const addr = await server.listen();
     sampler.start();
@@ -444,12 +507,15 @@ export async function startExporter(config: Config, log: Logger): Promise<Export
       sampler,
       server,
       reloadModels: () => models.reload(),
+      reloadWebConfig: () => void server.webConfigWatcher?.check(true),
       stop: (graceMs?: number) =>
         (stopping ??= (async () => {
           source.simulator?.prepareStop();
           await server.close(graceMs);
           await sampler.stop();
           await source.simulator?.stop();
+          audit?.close();
+          await server.closeAuth();
         })()),
     };
   } catch (e) {

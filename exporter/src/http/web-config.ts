@@ -21,28 +21,34 @@
 //       protects everything, /-/healthy included). Sets res.locals.user.
 //   basicAuthMiddleware(users: Map<string,string>, opts?): RequestHandler
 //   createWebServer(cfg: WebConfig, app): http.Server | https.Server
+//   WebConfigWatcher   re-reads the file (and the certificate, key, CA and
+//       token files it names) when any of them changed, checked before each
+//       TLS handshake (as exporter-toolkit's GetConfigForClient) and on
+//       SIGHUP; a bad new version is refused and the last good one kept.
 //   WebConfigError
+//
+// OptiFiber extensions to the format (docs/security.md): bearer_tokens
+// (named tokens with scopes) and basic_auth_scopes (scopes of basic-auth
+// users; default read). See http/credentials.ts.
 //
 // bcrypt: bcryptjs (pure JavaScript). It needs no native build (node-gyp,
 // prebuilt binaries) and so also runs in the QEMU initramfs with only the
 // node binary; it verifies the $2a$/$2b$/$2y$ hashes that htpasswd and Go's
-// x/crypto/bcrypt (exporter-toolkit) produce. It is ~2-3x slower than the
-// native module, which matters little because a successful credential is
-// cached (by a SHA-256 of user, password and configured hash), so bcrypt
-// runs once per credential, not once per scrape. Unknown users are checked
-// against a dummy hash so response time does not reveal which users exist,
-// and concurrent bcrypt checks are capped so a flood of wrong passwords
-// cannot pin both cores.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// x/crypto/bcrypt (exporter-toolkit) produce. It runs in a worker thread at
+// the lowest priority, never on the event loop; successful credentials are
+// cached, unknown users cost a dummy check, costs above 12 are refused and
+// failures are limited per client address (http/credentials.ts).
+import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
-import bcrypt from 'bcryptjs';
 import YAML from 'yaml';
 import { sendError } from '../api/errors.js';
+import { readSecretFile } from '../config/secret.js';
+import { ConfigError } from '../config/loader.js';
+import { Authenticator, BCRYPT_MAX_COST, SCOPES, type AuthenticatorOptions, type BearerCredential, type Scope } from './credentials.js';
 
 export class WebConfigError extends Error {
   constructor(message: string) {
@@ -84,8 +90,14 @@ export interface WebConfig {
   clientAuth: ClientAuthType;
   /** username -> bcrypt hash */
   basicAuthUsers: Map<string, string>;
+  /** basic_auth_scopes: username -> scopes (users not listed: read). */
+  basicAuthScopes: Map<string, Scope[]>;
+  /** bearer_tokens: named tokens with scopes. */
+  bearerTokens: BearerCredential[];
   headers: Record<string, string>;
   warnings: string[];
+  /** Every file this config was built from (itself when loaded from a file, certificates, token files): watched for changes. */
+  files: string[];
 }
 
 type Obj = Record<string, unknown>;
@@ -101,7 +113,9 @@ export function loadWebConfig(file: string): WebConfig {
   } catch (e) {
     throw new WebConfigError(`web config ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  return parseWebConfig(text, path.dirname(path.resolve(file)), file);
+  const cfg = parseWebConfig(text, path.dirname(path.resolve(file)), file);
+  cfg.files.unshift(path.resolve(file));
+  return cfg;
 }
 
 export function parseWebConfig(text: string, baseDir: string, source = '<web config>'): WebConfig {
@@ -120,12 +134,13 @@ export function parseWebConfig(text: string, baseDir: string, source = '<web con
   const onlyKeys = (o: Obj, where: string, allowed: string[]) => {
     for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(where ? `${where}.${k}` : k, `unknown key (allowed: ${allowed.join(', ')})`);
   };
-  onlyKeys(top, '', ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit']);
+  onlyKeys(top, '', ['tls_server_config', 'http_server_config', 'basic_auth_users', 'basic_auth_scopes', 'bearer_tokens', 'rate_limit']);
   const warnings: string[] = [];
-  const cfg: WebConfig = { source, clientAuth: 'NoClientCert', basicAuthUsers: new Map(), headers: {}, warnings };
+  const cfg: WebConfig = { source, clientAuth: 'NoClientCert', basicAuthUsers: new Map(), basicAuthScopes: new Map(), bearerTokens: [], headers: {}, warnings, files: [] };
   const readFile = (key: string, p: unknown): Buffer => {
     if (typeof p !== 'string' || p === '') fail(key, 'expected a file path');
     const full = path.resolve(baseDir, p as string);
+    cfg.files.push(full);
     try {
       return readFileSync(full);
     } catch (e) {
@@ -250,9 +265,59 @@ export function parseWebConfig(text: string, baseDir: string, source = '<web con
       // Never echo the hash (it is a secret-equivalent for offline cracking).
       if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) fail(`basic_auth_users.${user}`, 'expected a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters), e.g. from `htpasswd -nBC 10 "" | tr -d \':\\n\'`');
       const cost = Number(BCRYPT_HASH.exec(hash as string)![1]);
-      if (cost < 4 || cost > 31) fail(`basic_auth_users.${user}`, `bcrypt cost ${cost} outside 4..31`);
+      if (cost < 4 || cost > BCRYPT_MAX_COST) fail(`basic_auth_users.${user}`, `bcrypt cost ${cost} outside 4..${BCRYPT_MAX_COST} (higher costs let a stream of wrong passwords occupy a core; docs/security.md)`);
       if (cost < 10) warnings.push(`basic_auth_users.${user}: bcrypt cost ${cost} is low; use 10 or more`);
       cfg.basicAuthUsers.set(user, hash as string);
+    }
+  }
+
+  const scopeList = (key: string, v: unknown): Scope[] => {
+    if (!Array.isArray(v) || v.length === 0) fail(key, `expected a non-empty list of scopes (${SCOPES.join(', ')})`);
+    const out = new Set<Scope>();
+    (v as unknown[]).forEach((x, i) => {
+      const s = str(`${key}[${i}]`, x);
+      if (!(SCOPES as readonly string[]).includes(s)) fail(`${key}[${i}]`, `unknown scope "${s.slice(0, 32)}" (${SCOPES.join(', ')})`);
+      out.add(s as Scope);
+    });
+    return [...out];
+  };
+
+  // --- basic_auth_scopes (OptiFiber) -------------------------------------------
+  const bs = top.basic_auth_scopes;
+  if (bs !== undefined && bs !== null) {
+    if (!isObj(bs)) fail('basic_auth_scopes', 'expected a mapping of username to a list of scopes');
+    for (const [user, v] of Object.entries(bs as Obj)) {
+      if (!cfg.basicAuthUsers.has(user)) fail(`basic_auth_scopes.${user}`, 'not a user of basic_auth_users');
+      cfg.basicAuthScopes.set(user, scopeList(`basic_auth_scopes.${user}`, v));
+    }
+  }
+
+  // --- bearer_tokens (OptiFiber) -----------------------------------------------
+  const bt = top.bearer_tokens;
+  if (bt !== undefined && bt !== null) {
+    if (!isObj(bt)) fail('bearer_tokens', 'expected a mapping of name to {token_file, scopes}');
+    const seen = new Set<string>();
+    for (const [name, v] of Object.entries(bt as Obj)) {
+      const key = `bearer_tokens.${name}`;
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) fail(key, 'names are 1..64 characters of A-Z a-z 0-9 _ . -');
+      if (cfg.basicAuthUsers.has(name)) fail(key, 'the same name is a basic_auth_users user: identities must be unique in the audit trail');
+      if (!isObj(v)) fail(key, 'expected a mapping with token_file and scopes');
+      onlyKeys(v as Obj, key, ['token_file', 'scopes']);
+      const tf = (v as Obj).token_file;
+      if (typeof tf !== 'string' || tf === '') fail(`${key}.token_file`, 'expected a file path');
+      const full = path.resolve(baseDir, tf as string);
+      cfg.files.push(full);
+      let token: string;
+      try {
+        const r = readSecretFile(full, `${key}.token_file`, 16);
+        token = r.secret;
+        warnings.push(...r.warnings);
+      } catch (e) {
+        return fail(`${key}.token_file`, e instanceof ConfigError ? e.problems.join('; ') : (e as Error).message);
+      }
+      if (seen.has(token)) fail(key, 'the same token is given to another name');
+      seen.add(token);
+      cfg.bearerTokens.push({ name, token, scopes: scopeList(`${key}.scopes`, (v as Obj).scopes) });
     }
   }
 
@@ -260,7 +325,7 @@ export function parseWebConfig(text: string, baseDir: string, source = '<web con
   if (top.rate_limit !== undefined && top.rate_limit !== null) {
     warnings.push('rate_limit: not implemented by this exporter; ignored (the control API has its own limit)');
   }
-  if (!cfg.tls && cfg.basicAuthUsers.size > 0) warnings.push('basic_auth_users without tls_server_config: passwords travel in clear text');
+  if (!cfg.tls && (cfg.basicAuthUsers.size > 0 || cfg.bearerTokens.length > 0)) warnings.push('credentials without tls_server_config: passwords and tokens travel in clear text');
   return cfg;
 }
 
@@ -268,107 +333,173 @@ export interface BasicAuthOptions {
   realm?: string;
   /** Successful credentials remembered (by SHA-256). Default 1024. */
   cacheSize?: number;
-  /** bcrypt checks running at once; more get 503. Default 4. */
-  maxConcurrentChecks?: number;
   /** Paths served without credentials (exact match). Default none. */
   unauthenticatedPaths?: string[];
+  /** Requests the middleware leaves to a later handler (the control route authenticates for its own scope). */
+  skip?: (req: Request) => boolean;
+  /** The current authenticator (swapped by WebConfigWatcher); default one built from the config. */
+  authenticator?: () => Authenticator;
+  /** The current config (WebConfigWatcher), for the headers and client-certificate policy. */
+  liveConfig?: () => WebConfig;
 }
 
-// A valid hash nobody knows the password of (cost 10): unknown users cost the same as known ones.
-const DUMMY_HASH = '$2b$10$7gnVg2fiiO3Az46Zqm2p.etqfQQcaYTAMCrldRv.dC.PMZkZuxhJG';
+/** The Authenticator of a web config (extra bearer credentials, e.g. --control.token-file, added). */
+export function authenticatorFor(cfg: WebConfig | undefined, extra: BearerCredential[] = [], onFailure?: AuthenticatorOptions['onFailure']): Authenticator {
+  const readRequired = !!cfg && (cfg.basicAuthUsers.size > 0 || cfg.bearerTokens.length > 0);
+  return new Authenticator({
+    basicUsers: cfg?.basicAuthUsers ?? new Map(),
+    basicScopes: cfg?.basicAuthScopes ?? new Map(),
+    bearer: [...(cfg?.bearerTokens ?? []), ...extra],
+    readRequired,
+    ...(onFailure ? { onFailure } : {}),
+  });
+}
 
-export function basicAuthMiddleware(users: Map<string, string>, opts: BasicAuthOptions = {}): RequestHandler {
-  const realm = opts.realm ?? 'optifiber';
-  const cacheSize = opts.cacheSize ?? 1024;
-  const maxChecks = opts.maxConcurrentChecks ?? 4;
+/** Authentication for the read scope on every path (except opts.skip / unauthenticatedPaths); sets res.locals.user and .identity. */
+export function readAuthMiddleware(current: () => Authenticator, opts: BasicAuthOptions = {}): RequestHandler {
   const open = new Set(opts.unauthenticatedPaths ?? []);
-  const cache = new Map<string, string>(); // sha256(user \0 password \0 hash) -> user
-  let inFlight = 0;
-  const challenge = (res: Response, msg: string) =>
-    sendError(res, 401, msg, { 'WWW-Authenticate': `Basic realm="${realm}", charset="UTF-8"` });
-
   return (req: Request, res: Response, next: NextFunction) => {
-    if (open.has(req.path)) {
+    const auth = current();
+    if (!auth.readRequired || open.has(req.path) || opts.skip?.(req)) {
       next();
       return;
     }
-    const header = req.get('Authorization');
-    const m = header ? /^Basic[ ]+([A-Za-z0-9+/=]+)[ ]*$/i.exec(header) : null;
-    if (!m) {
-      challenge(res, 'authentication required');
-      return;
-    }
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) {
-      challenge(res, 'authentication required');
-      return;
-    }
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    const hash = users.get(user);
-    const key = createHash('sha256').update(user).update('\0').update(password).update('\0').update(hash ?? '').digest('base64');
-    const cachedUser = hash !== undefined ? cache.get(key) : undefined;
-    if (cachedUser !== undefined) {
-      // Keys are SHA-256 digests of the secret, so the Map lookup leaks nothing
-      // useful; compare the user name in constant time anyway.
-      const a = Buffer.from(cachedUser);
-      const b = Buffer.from(user);
-      if (a.length === b.length && timingSafeEqual(a, b)) {
-        res.locals.user = user;
-        next();
-        return;
-      }
-    }
-    if (inFlight >= maxChecks) {
-      sendError(res, 503, 'too many authentication attempts in progress; retry later', { 'Retry-After': '1' });
-      return;
-    }
-    inFlight++;
-    bcrypt
-      .compare(password, hash ?? DUMMY_HASH)
-      .then((ok) => {
-        inFlight--;
-        if (ok && hash !== undefined) {
-          if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
-          cache.set(key, user);
-          res.locals.user = user;
-          next();
-        } else {
-          challenge(res, 'invalid username or password');
+    auth.authenticate(req, 'read').then(
+      (r) => {
+        if (!r.ok) {
+          sendError(res, r.status, r.message, r.headers);
+          return;
         }
-      })
-      .catch(() => {
-        inFlight--;
-        sendError(res, 500, 'internal error');
-      });
+        res.locals.user = r.identity.name;
+        res.locals.identity = r.identity;
+        next();
+      },
+      (e: unknown) => next(e),
+    );
   };
 }
 
+export function basicAuthMiddleware(users: Map<string, string>, opts: BasicAuthOptions = {}): RequestHandler {
+  const auth = new Authenticator({ basicUsers: users, ...(opts.realm ? { realm: opts.realm } : {}), ...(opts.cacheSize ? { cacheSize: opts.cacheSize } : {}) });
+  return readAuthMiddleware(() => auth, opts);
+}
+
 export function webConfigMiddleware(cfg: WebConfig, opts: BasicAuthOptions = {}): RequestHandler {
-  const auth = cfg.basicAuthUsers.size > 0 ? basicAuthMiddleware(cfg.basicAuthUsers, opts) : undefined;
-  const headers = Object.entries(cfg.headers);
+  const fixed = opts.authenticator ? undefined : authenticatorFor(cfg);
+  const current = opts.authenticator ?? (() => fixed!);
+  const auth = readAuthMiddleware(current, opts);
+  const live = () => opts.liveConfig?.() ?? cfg;
   return (req, res, next) => {
-    for (const [k, v] of headers) res.setHeader(k, v);
-    if (cfg.tls && (cfg.clientAuth === 'VerifyClientCertIfGiven' || cfg.clientAuth === 'RequireAnyClientCert')) {
+    const c = live();
+    for (const [k, v] of Object.entries(c.headers)) res.setHeader(k, v);
+    if (c.tls && (c.clientAuth === 'VerifyClientCertIfGiven' || c.clientAuth === 'RequireAnyClientCert')) {
       const sock = req.socket as tls.TLSSocket;
       const peer = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined;
       const given = !!peer && Object.keys(peer).length > 0;
-      if (cfg.clientAuth === 'RequireAnyClientCert' && !given) {
+      if (c.clientAuth === 'RequireAnyClientCert' && !given) {
         sendError(res, 403, 'a client certificate is required');
         return;
       }
-      if (cfg.clientAuth === 'VerifyClientCertIfGiven' && given && !sock.authorized) {
+      if (c.clientAuth === 'VerifyClientCertIfGiven' && given && !sock.authorized) {
         sendError(res, 403, 'client certificate not trusted');
         return;
       }
     }
-    if (auth) auth(req, res, next);
-    else next();
+    auth(req, res, next);
   };
+}
+
+/** Identity of a file's current version (a change of any of these means: re-read). */
+function fileStamp(files: string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const st = statSync(f);
+        return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+      } catch {
+        return 'missing';
+      }
+    })
+    .join('|');
+}
+
+/**
+ * Keeps the web config current without a restart (certificate rotation,
+ * new users, revoked tokens): check() stats the config file and every file
+ * it names, and when one changed, loads the file again. A new version that
+ * fails validation, or that would switch TLS on or off (which needs a new
+ * listener), is refused: the last good version stays in force and
+ * lastReloadSuccessful is false until a good version is loaded.
+ */
+export class WebConfigWatcher {
+  private cfg: WebConfig;
+  private stamp: string;
+  private auth: Authenticator;
+  lastReloadSuccessful = true;
+  lastReloadError: string | undefined;
+  private server: http.Server | https.Server | undefined;
+  reloads = 0;
+
+  constructor(
+    readonly file: string,
+    initial: WebConfig,
+    private readonly buildAuth: (cfg: WebConfig) => Authenticator,
+    private readonly onChange: (cfg: WebConfig, err?: string) => void = () => {},
+  ) {
+    this.cfg = initial;
+    this.stamp = fileStamp(initial.files.length ? initial.files : [file]);
+    this.auth = buildAuth(initial);
+  }
+
+  get config(): WebConfig {
+    return this.cfg;
+  }
+  get authenticator(): Authenticator {
+    return this.auth;
+  }
+
+  /** Re-read when a file changed; true when a new version was applied. */
+  check(force = false): boolean {
+    const stamp = fileStamp(this.cfg.files.length ? this.cfg.files : [this.file]);
+    if (!force && stamp === this.stamp) return false;
+    this.stamp = stamp;
+    let next: WebConfig;
+    try {
+      next = loadWebConfig(this.file);
+      if (!!next.tls !== !!this.cfg.tls) throw new WebConfigError(`web config ${this.file}: switching TLS ${next.tls ? 'on' : 'off'} needs a restart`);
+    } catch (e) {
+      this.lastReloadSuccessful = false;
+      this.lastReloadError = (e as Error).message;
+      this.onChange(this.cfg, this.lastReloadError);
+      return false;
+    }
+    const old = this.auth;
+    this.cfg = next;
+    this.auth = this.buildAuth(next);
+    if (next.tls && this.server && 'setSecureContext' in this.server) (this.server as https.Server).setSecureContext(next.tls);
+    void old.close();
+    this.lastReloadSuccessful = true;
+    this.lastReloadError = undefined;
+    this.reloads++;
+    this.onChange(next);
+    return true;
+  }
+
+  /** For an https server: re-check before every TLS handshake and install the new certificate for this very connection. */
+  attach(server: http.Server | https.Server): void {
+    this.server = server;
+    server.prependListener('connection', () => void this.check());
+  }
+
+  close(): Promise<void> {
+    return this.auth.close();
+  }
 }
 
 /** http or https server for `app` according to the web config (not yet listening). */
 export function createWebServer(cfg: WebConfig, app: Express | http.RequestListener): http.Server | https.Server {
-  return cfg.tls ? https.createServer(cfg.tls, app as http.RequestListener) : http.createServer(app as http.RequestListener);
+  // connectionsCheckingInterval: headers/request timeouts are enforced within a second, not Node's default 30 s.
+  return cfg.tls
+    ? https.createServer({ ...cfg.tls, connectionsCheckingInterval: 1000 } as https.ServerOptions, app as http.RequestListener)
+    : http.createServer({ connectionsCheckingInterval: 1000 }, app as http.RequestListener);
 }

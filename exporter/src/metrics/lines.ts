@@ -24,8 +24,11 @@ export class ValueLines {
     readonly extra = '',
   ) {}
 
-  /** The family's sample lines (no header), newline-terminated; '' when n = 0. */
-  render(n: number, name: (i: number) => string, value: (i: number) => number): string {
+  /**
+   * The family's sample lines (no header), newline-terminated; '' when n = 0.
+   * `present(i)` false leaves site i out (a field its writer marks absent).
+   */
+  render(n: number, name: (i: number) => string, value: (i: number) => number, present?: (i: number) => boolean): string {
     if (this.prefixes.length !== n) {
       this.prefixes.length = n;
       this.names.length = n;
@@ -34,6 +37,7 @@ export class ValueLines {
     const prefixes = this.prefixes;
     let out = '';
     for (let i = 0; i < n; i++) {
+      if (present !== undefined && !present(i)) continue;
       const nm = name(i);
       let p = prefixes[i];
       if (names[i] !== nm || p === undefined) {

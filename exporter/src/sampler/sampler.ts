@@ -246,6 +246,11 @@ export class Sampler {
     if (snap) source.dir = snap.dir;
     if (this.wasUp !== source.up) {
       if (source.up) this.log.info({ kind: source.kind, path: source.path, sites: snap!.sites.length }, 'source up');
+      else if (this.wasUp === undefined && source.kind === 'kernel')
+        this.log.warn(
+          { kind: source.kind, path: source.path, error },
+          `kernel module not available (${source.path}: ${error}): serving optifiber_source_up 0 and attaching when the module is loaded; simulated data only with --source.kind=userspace`,
+        );
       else if (this.wasUp === undefined) this.log.info({ kind: source.kind, path: source.path, error }, 'waiting for the source');
       else this.log.warn({ kind: source.kind, path: source.path, error }, 'source down; serving up=false and retrying');
       this.wasUp = source.up;
@@ -339,7 +344,8 @@ export class Sampler {
       p.c[base + 4] = s.losEvents;
       p.rates[k] = rates;
       p.seen[k] = stamp;
-      const util = s.capacityBps > 0 ? Math.min(1, Math.max(0, s.throughputBps / s.capacityBps)) : 0;
+      // NaN when either side is absent (a recording without it): unknown, not idle
+      const util = Number.isNaN(s.capacityBps) || Number.isNaN(s.throughputBps) ? NaN : s.capacityBps > 0 ? Math.min(1, Math.max(0, s.throughputBps / s.capacityBps)) : 0;
       out[i] = { sample: s, rates, utilization: util, inference: {} };
     }
     if (p.slot.size > n) {

@@ -2,6 +2,11 @@
 // simulator, starts and supervises it: restart with exponential backoff
 // when it dies, said in the log every time, stopped when we exit.
 //
+// source.kind defaults to kernel: without the module the exporter serves
+// optifiber_source_up 0 and attaches when it appears; simulated data only
+// with kind userspace (npm start) or auto, and it is labelled
+// (optifiber_source_simulated, "simulated" in the API).
+//
 // Order (source.kind=auto): an explicit source.path (kind "kernel" when it
 // is the kernel path, else "file"), else the kernel module's
 // /proc/optifiber/myinfo when it exists, else the simulator. An explicit
@@ -49,23 +54,31 @@ export async function chooseSource(config: Config, log: Logger = silentLogger): 
     if (ctl !== undefined) c.controlPath = ctl;
     return c;
   };
-  if (kind === 'kernel') return withControl({ kind: 'kernel', path: path ?? kernelPath, controlPath: kernelControl, reason: 'source.kind=kernel' });
+  const replaying = config.replay.file !== undefined;
+  // --replay plays through the user-space page writer: the default kind (kernel) gives way to it
+  if (replaying && ((kind !== 'auto' && kind !== 'userspace' && kind !== 'kernel') || path !== undefined))
+    throw new Error(`--replay plays through the user-space page writer: it cannot be combined with ${path !== undefined ? 'source.path' : `source.kind=${kind}`}`);
+  // An explicit source.path that is not the kernel's is a file, whatever the (default) kind: what the operator typed is what is read.
+  if (!replaying && kind === 'kernel' && path !== undefined && resolve(path) !== resolve(kernelPath)) return withControl({ kind: 'file', path, reason: 'source.path given' });
+  if (!replaying && kind === 'kernel') return withControl({ kind: 'kernel', path: kernelPath, controlPath: kernelControl, reason: 'source.kind=kernel (the default)' });
   if (kind === 'file') return withControl({ kind: 'file', path: path!, reason: 'source.kind=file' });
   if (kind === 'auto' && path !== undefined) {
     if (resolve(path) === resolve(kernelPath))
       return withControl({ kind: 'kernel', path, controlPath: kernelControl, reason: 'source.path is the kernel path' });
     return withControl({ kind: 'file', path, reason: 'source.path given' });
   }
-  if (kind === 'auto' && existsSync(kernelPath))
+  if (kind === 'auto' && existsSync(kernelPath) && !replaying)
     return withControl({ kind: 'kernel', path: kernelPath, controlPath: kernelControl, reason: `${kernelPath} exists (kernel module loaded)` });
-  const sim = new SimulatorProcess(config.simulator, log);
+  const sim = new SimulatorProcess(config.simulator, log, undefined, config.replay);
   const ready = await sim.start();
   return withControl({
     kind: 'userspace',
     path: ready.pages,
     controlPath: ready.control,
     simulator: sim,
-    reason: kind === 'userspace' ? 'source.kind=userspace' : `no ${kernelPath} and no source.path: embedded user-space simulator`,
+    reason: replaying
+      ? `replay of ${config.replay.file} through the user-space page writer`
+      : kind === 'userspace' ? 'source.kind=userspace' : `no ${kernelPath} and no source.path: embedded user-space simulator`,
   });
 }
 
@@ -90,6 +103,8 @@ export class SimulatorProcess {
     private readonly cfg: Config['simulator'],
     private readonly log: Logger = silentLogger,
     private readonly readyTimeoutMs = 15_000,
+    /** A recording to play instead of the simulation (same binary, same page writer). */
+    private readonly replay?: Config['replay'],
   ) {
     const bin = cfg.binary ?? findSimulatorBinary();
     if (bin === undefined || !existsSync(bin))
@@ -118,6 +133,18 @@ export class SimulatorProcess {
     const c = this.cfg;
     // --parent-pid: the kernel stops the simulator if we die without stopping it (SIGKILL).
     const a = ['run', '--dir', this.dir, '--parent-pid', String(process.pid)];
+    const r = this.replay;
+    if (r?.file !== undefined) {
+      // the recording brings its own sites and times: only the tick is ours
+      a.push('--replay', r.file);
+      if (r.speed !== undefined) a.push('--speed', String(r.speed));
+      if (r.site !== undefined) a.push('--replay-site', r.site);
+      if (r.value_scale !== undefined) a.push('--replay-value-scale', String(r.value_scale));
+      if (r.loop) a.push('--loop');
+      if (r.delay !== undefined) a.push('--replay-delay-ms', String(r.delay));
+      if (c.tick_ms !== undefined) a.push('--tick-ms', String(c.tick_ms));
+      return a;
+    }
     if (c.sites !== undefined) a.push('--sites', c.sites.join(','));
     else if (c.nsites !== undefined) a.push('--nsites', String(c.nsites));
     if (c.seed !== undefined) a.push('--seed', String(c.seed));

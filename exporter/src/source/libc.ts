@@ -18,6 +18,8 @@ const c_close = libc.func('int close(int fd)');
 // void * comes back as a bigint address in koffi 3; keep it that way.
 const c_mmap = libc.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
 const c_munmap = libc.func('int munmap(void *addr, size_t length)');
+const c_lseek = libc.func('int64_t lseek(int fd, int64_t offset, int whence)');
+const SEEK_END = 2;
 
 const errnoNames = new Map<number, string>(
   Object.entries(osConstants.errno).map(([name, value]) => [value, name]),
@@ -56,4 +58,14 @@ export function mapShared(fd: number, length: number, path: string): Mapping {
 /** munmap; the caller must drop every view of `mapping.buffer` first (reading it after this faults). */
 export function unmap(mapping: Mapping, path: string): void {
   if ((c_munmap(mapping.address, mapping.length) as number) !== 0) fail('munmap', path);
+}
+
+/**
+ * The current size of the file behind fd: lseek(fd, 0, SEEK_END), one
+ * syscall without a Stats object (the page reader asks before every
+ * snapshot; nothing reads through this fd, so moving its offset is harmless).
+ * -1 when it fails.
+ */
+export function fileSize(fd: number): number {
+  return Number(c_lseek(fd, 0, SEEK_END));
 }

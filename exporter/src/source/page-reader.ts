@@ -37,8 +37,9 @@ import {
   mappingLength,
   sitePageOffset,
 } from '../abi/layout.js';
+import * as abi from '../abi/layout.js';
 import { AbiMismatchError, SourceUnavailableError, SyscallError } from './errors.js';
-import { closeFd, mapShared, openReadOnly, unmap, type Mapping } from './libc.js';
+import { closeFd, fileSize, mapShared, openReadOnly, unmap, type Mapping } from './libc.js';
 import { FAULT_KINDS, type DirectoryInfo, type FaultKind, type InvalidSite, type LinkState, type SiteSample, type Snapshot } from './types.js';
 
 export interface PageReaderOptions {
@@ -46,6 +47,13 @@ export interface PageReaderOptions {
   maxRetries?: number;
   /** Whole-snapshot re-reads while the directory seq does not hold. Default 4. */
   maxSnapshotRetries?: number;
+  /**
+   * At most how often snapshot() checks that a regular file still covers the
+   * mapping (truncated in place: SIGBUS). Default 50 ms: below the shortest
+   * tick (100 ms), so every tick is checked, while tight snapshot loops
+   * (tests, benchmarks) do not pay a syscall each time.
+   */
+  sizeCheckIntervalMs?: number;
   /** At most how often snapshot() stats the path to notice deletion or replacement. Default 1000 ms. */
   pathCheckIntervalMs?: number;
   /** A LIVE directory whose update_time has not advanced for this many tick intervals is stale. Default 5. */
@@ -116,6 +124,7 @@ const S_FAULT = SITE_OFFSET.fault;
 const S_FAULT_START_SIM_S = SITE_OFFSET.fault_start_sim_s;
 const S_FAULT_END_SIM_S = SITE_OFFSET.fault_end_sim_s;
 const S_FAULTS_TOTAL = SITE_OFFSET.faults_total;
+const S_ABSENT = SITE_OFFSET.absent;
 const NAME_WORDS = OPTIFIBER_SITE_NAME_LEN / 4;
 const HOST_WORDS = OPTIFIBER_HOST_LEN / 4;
 
@@ -143,6 +152,9 @@ interface Attachment {
   readonly siteCount: number;
   readonly dev: number;
   readonly ino: number;
+  /** A regular file (not procfs): its fd stays open and its size is checked before every read. */
+  readonly fd: number | undefined;
+  readonly length: number;
   // Site names change (almost) never: decode only when the 32 bytes differ.
   readonly nameWords: Uint32Array;
   readonly names: string[];
@@ -158,6 +170,8 @@ export class PageReader {
   private readonly maxRetries: number;
   private readonly maxSnapshotRetries: number;
   private readonly pathCheckIntervalMs: number;
+  private readonly sizeCheckIntervalMs: number;
+  private lastSizeCheckMs = -Infinity;
   private readonly staleTicks: number;
   private attachment: Attachment | null = null;
   private closed = false;
@@ -171,6 +185,7 @@ export class PageReader {
     this.maxRetries = options.maxRetries ?? 64;
     this.maxSnapshotRetries = options.maxSnapshotRetries ?? 4;
     this.pathCheckIntervalMs = options.pathCheckIntervalMs ?? 1000;
+    this.sizeCheckIntervalMs = options.sizeCheckIntervalMs ?? 50;
     this.staleTicks = options.staleTicks ?? 5;
   }
 
@@ -220,13 +235,15 @@ export class PageReader {
     }
     const attachment = this.attachment;
     if (attachment === null) throw new SourceUnavailableError(this.path, 'not attached');
+    this.checkSize(attachment);
 
     const snapshot = this.read(attachment);
     const dir = snapshot.dir;
-    if (dir.siteCount !== attachment.siteCount || dir.pageSize !== OPTIFIBER_PAGE_SIZE) {
-      // The writer re-laid out the same file; map it again next time.
+    const magic = attachment.view.getUint32(D_MAGIC, true);
+    if (magic !== OPTIFIBER_MAGIC || dir.abiMajor !== OPTIFIBER_ABI_MAJOR || dir.siteCount !== attachment.siteCount || dir.pageSize !== OPTIFIBER_PAGE_SIZE) {
+      // The writer re-laid out (or something overwrote) the same file; validate and map it again next time.
       this.detach();
-      throw new SourceUnavailableError(this.path, `layout changed (site_count ${dir.siteCount}, page_size ${dir.pageSize})`);
+      throw new SourceUnavailableError(this.path, `layout changed (magic 0x${magic.toString(16)}, abi_major ${dir.abiMajor}, site_count ${dir.siteCount}, page_size ${dir.pageSize})`);
     }
     if (!dir.live) throw new SourceUnavailableError(this.path, 'writer detached (LIVE flag clear)');
     this.checkStale(attachment, snapshot, performance.now());
@@ -299,9 +316,11 @@ export class PageReader {
     const siteIndex = view.getUint32(base + S_SITE_INDEX, true);
     if (siteIndex !== index) return `site_index ${siteIndex} (expected ${index})`;
     if ((view.getUint32(base + S_FLAGS, true) & OPTIFIBER_SITE_F_VALID) === 0) return 'no sample yet';
-    const linkState = view.getUint32(base + S_LINK_STATE, true);
-    const fault = view.getUint32(base + S_FAULT, true);
-    return {
+    // bits 0..20 of a u64: the low word holds them all
+    const absent = view.getUint32(base + S_ABSENT, true) & abi.OPTIFIBER_ABSENT_ALL;
+    const linkState = absent & abi.OPTIFIBER_ABSENT_LINK_STATE ? -1 : view.getUint32(base + S_LINK_STATE, true);
+    const fault = absent & abi.OPTIFIBER_ABSENT_FAULT ? -1 : view.getUint32(base + S_FAULT, true);
+    const sample: SiteSample = {
       index,
       name: this.siteName(attachment, view, base, index),
       sampleSeq: u64(view, base + S_SAMPLE_SEQ),
@@ -336,7 +355,10 @@ export class PageReader {
       faultStartSimS: u64(view, base + S_FAULT_START_SIM_S),
       faultEndSimS: u64(view, base + S_FAULT_END_SIM_S),
       faultsTotal: u64(view, base + S_FAULTS_TOTAL),
+      absent,
     };
+    if (absent !== 0) markAbsent(sample, absent);
+    return sample;
   }
 
   private siteName(attachment: Attachment, view: DataView, base: number, index: number): string {
@@ -378,6 +400,7 @@ export class PageReader {
       timeScale: view.getUint32(D_TIME_SCALE, true),
       live: (flags & OPTIFIBER_DIR_F_LIVE) !== 0,
       simulated: (flags & OPTIFIBER_DIR_F_SIMULATED) !== 0,
+      replay: (flags & abi.OPTIFIBER_DIR_F_REPLAY) !== 0,
       generation: view.getBigUint64(D_GENERATION, true),
       tick: u64(view, D_TICK),
       updateTimeMs: u64(view, D_UPDATE_TIME_NS) / 1e6,
@@ -409,6 +432,24 @@ export class PageReader {
         `stale: update_time has not advanced for ${Math.round(stillMs)} ms (> ${this.staleTicks} ticks of ${dir.tickIntervalMs} ms)`,
       );
     }
+  }
+
+  /**
+   * A regular file truncated in place (same inode) would make the next read
+   * of the mapping raise SIGBUS and kill the process: every snapshot fstats
+   * the mapped file first and lets go of the mapping when the file no longer
+   * covers it. (procfs: the module's mapping never shrinks.)
+   */
+  private checkSize(attachment: Attachment): void {
+    if (attachment.fd === undefined) return;
+    const now = performance.now();
+    if (now - this.lastSizeCheckMs < this.sizeCheckIntervalMs) return;
+    this.lastSizeCheckMs = now;
+    const size = fileSize(attachment.fd);
+    if (size >= attachment.length) return;
+    this.detach();
+    this.lastUnavailableReason = `file truncated to ${size} bytes while mapped (${attachment.length} needed); reattaching when it is whole again`;
+    throw new SourceUnavailableError(this.path, this.lastUnavailableReason);
   }
 
   /** Deleted or replaced (new inode) since we mapped it? Then remap, or report it gone. */
@@ -465,7 +506,8 @@ export class PageReader {
       } finally {
         unmap(head, this.path);
       }
-      const mapping = mapShared(fd, mappingLength(siteCount), this.path);
+      const length = mappingLength(siteCount);
+      const mapping = mapShared(fd, length, this.path);
       const view = new DataView(mapping.buffer);
       const words = new Int32Array(mapping.buffer);
       const updateTimeMs = this.dirUpdateTimeMs(view, words);
@@ -479,6 +521,8 @@ export class PageReader {
         siteCount,
         dev: stat.dev,
         ino: stat.ino,
+        fd: sizeIsReal ? fd : undefined,
+        length,
         nameWords: new Uint32Array(siteCount * NAME_WORDS),
         names: new Array<string>(siteCount).fill(''),
         hostWords: new Uint32Array(HOST_WORDS),
@@ -488,7 +532,7 @@ export class PageReader {
       };
       this.lastPathCheckMs = performance.now();
     } finally {
-      closeFd(fd, this.path);
+      if (this.attachment?.fd !== fd) closeFd(fd, this.path);
     }
   }
 
@@ -528,5 +572,36 @@ export class PageReader {
     if (attachment === null) return;
     this.attachment = null; // nothing may read the views once unmapped
     unmap(attachment.mapping, this.path);
+    if (attachment.fd !== undefined) closeFd(attachment.fd, this.path);
   }
+}
+
+/** SiteSample fields per OPTIFIBER_ABSENT_* bit: NaN when the writer marks them absent. */
+const ABSENT_FIELDS: readonly [number, readonly (keyof SiteSample)[]][] = [
+  [abi.OPTIFIBER_ABSENT_THROUGHPUT, ['throughputBps']],
+  [abi.OPTIFIBER_ABSENT_OFFERED, ['offeredBps']],
+  [abi.OPTIFIBER_ABSENT_CAPACITY, ['capacityBps']],
+  [abi.OPTIFIBER_ABSENT_MODULE_CAPACITY, ['moduleCapacityBps']],
+  [abi.OPTIFIBER_ABSENT_CMD_MODULES, ['cmdModules', 'cmdModulesMax']],
+  [abi.OPTIFIBER_ABSENT_BYTES, ['bytes']],
+  [abi.OPTIFIBER_ABSENT_CRC_ERRORS, ['crcErrors']],
+  [abi.OPTIFIBER_ABSENT_FEC_CORRECTED, ['fecCorrectedBits']],
+  [abi.OPTIFIBER_ABSENT_FEC_UNCORRECTABLE, ['fecUncorrectableBlocks']],
+  [abi.OPTIFIBER_ABSENT_LOS_EVENTS, ['losEvents']],
+  [abi.OPTIFIBER_ABSENT_PRE_FEC_BER, ['preFecBer']],
+  [abi.OPTIFIBER_ABSENT_POST_FEC_BER, ['postFecBer']],
+  [abi.OPTIFIBER_ABSENT_OSNR, ['osnrDb']],
+  [abi.OPTIFIBER_ABSENT_Q_FACTOR, ['qFactorDb']],
+  [abi.OPTIFIBER_ABSENT_RX_POWER, ['rxPowerDbm']],
+  [abi.OPTIFIBER_ABSENT_TX_POWER, ['txPowerDbm']],
+  [abi.OPTIFIBER_ABSENT_CD, ['chromaticDispersionPsNm']],
+  [abi.OPTIFIBER_ABSENT_LASER_BIAS, ['laserBiasAmperes']],
+  [abi.OPTIFIBER_ABSENT_TEMPERATURE, ['temperatureCelsius']],
+  [abi.OPTIFIBER_ABSENT_FAULT, ['faultStartSimS', 'faultEndSimS', 'faultsTotal']],
+];
+
+/** Off the hot path: only pages whose writer lacks fields (a replay, a NIC) come here. */
+function markAbsent(sample: SiteSample, absent: number): void {
+  const out = sample as unknown as Record<string, number>;
+  for (const [bit, keys] of ABSENT_FIELDS) if (absent & bit) for (const k of keys) out[k] = NaN;
 }

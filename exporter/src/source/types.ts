@@ -26,6 +26,7 @@ export interface DirectoryInfo {
   timeScale: number; // time_scale: simulated seconds per tick
   live: boolean; // flags & OPTIFIBER_DIR_F_LIVE
   simulated: boolean; // flags & OPTIFIBER_DIR_F_SIMULATED
+  replay: boolean; // flags & OPTIFIBER_DIR_F_REPLAY: a recording plays into the pages
   generation: bigint;
   tick: number;
   updateTimeMs: number; // update_time_ns / 1e6
@@ -70,6 +71,13 @@ export interface SiteSample {
   faultStartSimS: number;
   faultEndSimS: number;
   faultsTotal: number;
+
+  /**
+   * OPTIFIBER_ABSENT_* bits (ABI absent): fields the writer does not measure.
+   * Their numbers above are NaN (link state 'unknown', fault 'unknown'), never
+   * a made-up zero; 0 = every field measured (the simulation).
+   */
+  absent?: number;
 }
 
 /** A site page that failed validation; the other sites are unaffected. */

@@ -168,7 +168,7 @@ export async function startLoopStack(o = {}) {
     const exporterUrl = `http://127.0.0.1:${expPort}`;
     const expLog = join(work, 'exporter.log');
     const expOut = [];
-    const exporter = spawn(process.execPath, [CLI, 'exporter', `--web.listen-address=127.0.0.1:${expPort}`,
+    const exporter = spawn(process.execPath, [CLI, 'exporter', `--web.listen-address=127.0.0.1:${expPort}`, '--source.kind=userspace',
       `--simulator.binary=${wrapper}`, `--simulator.nsites=${o.nsites ?? 24}`, `--simulator.seed=${SEED}`, '--simulator.time-scale=60', '--simulator.tick-ms=1000',
       '--sampler.interval=1s', '--simulator.fault-rate=0', `--simulator.dir=${simDir}`, `--control.token-file=${controlTokenFile}`, '--log.level=warn'],
     { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,6 +10,7 @@ import type { Engine } from './engine.js';
 import type { Metrics } from './metrics.js';
 import { validatePolicy, SITE_RE } from './policy.js';
 import type { ActionRow, AuditRow, Store } from './store.js';
+import { registerThresholdMetrics, registerThresholdRoutes, Thresholds } from './thresholds.js';
 import { checkWebhookAuth, validateWebhook, type WebhookAuth } from './webhook.js';
 
 export const ROLES = ['Viewer', 'Editor', 'Admin'] as const;
@@ -347,6 +348,10 @@ export function buildApp(d: HttpDeps): express.Express {
       .then((ks) => res.json(ks))
       .catch(next);
   });
+
+  const thresholds = new Thresholds(d.store);
+  registerThresholdMetrics(d.metrics.registry, thresholds);
+  registerThresholdRoutes(api, thresholds, need, USER_HEADER);
 
   app.use('/api/v1', api);
   app.use((req, res) => {

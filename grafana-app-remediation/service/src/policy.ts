@@ -14,6 +14,7 @@
 //   9. rate_limited      rate_limit_actions actions already started in rate_limit_window
 //  10. site_unknown      the exporter does not report the site
 //  11. max_modules       the site would exceed min(max_cmd_modules, the site's own maximum)
+// A replayed recording (exporter --replay) is never provisioned: dry_run, reason replay (before 11).
 // then: dry_run (recorded, never sent), await_approval, or act.
 // Skips 6..11 are transient: the episode stays open, so a later delivery of
 // the same episode (repeat_interval) is decided again. Skips 1..5 are final.
@@ -54,6 +55,8 @@ export interface SiteFacts {
   cmdModulesMax: number;
   capacityBps: number;
   moduleCapacityBps?: number;
+  /** The exporter replays a recording: nothing can be provisioned (NaN counts when absent). */
+  replay?: boolean;
 }
 
 export interface Facts {
@@ -143,6 +146,10 @@ export function decide(a: AlertIn, p: Policy, ks: KillSwitch, f: Facts): Decisio
   }
   if (f.actionsInWindow >= p.rate_limit_actions) return skip('rate_limited', `${f.actionsInWindow} actions in the last ${p.rate_limit_window_seconds} s (limit ${p.rate_limit_actions})`, false);
   if (!f.site) return skip('site_unknown', `the exporter does not report site ${site}`, false);
+  if (f.site.replay) {
+    const n = p.modules_per_action;
+    return { decision: 'dry_run', reason: 'replay', detail: `dry run: the exporter replays a recording, cmd_add cannot apply to it (would add ${n} CMD module(s) to ${site})`, count: n };
+  }
   const cap = Math.min(eff.max_cmd_modules, f.site.cmdModulesMax);
   const count = p.modules_per_action;
   if (f.site.cmdModules + count > cap)

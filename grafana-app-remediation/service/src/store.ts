@@ -67,7 +67,7 @@ export interface ActionRow {
 export interface AuditRow {
   id: number;
   ts: string;
-  kind: 'decision' | 'step' | 'approval' | 'policy' | 'kill_switch' | 'webhook';
+  kind: 'decision' | 'step' | 'approval' | 'policy' | 'kill_switch' | 'webhook' | 'threshold';
   action_id: number | null;
   site: string | null;
   alertname: string | null;

@@ -1,19 +1,24 @@
-// Root page of the app (/a/optifiber-remediation-app/<overview|history|policies>):
-// tabs, the signed-in role, and the page. Grafana renders <App>; tests and the
-// browser harness render <RemediationApp env={...}> with their own transport.
+// Root page of the app (/a/optifiber-remediation-app/<overview|history|policies|audit>):
+// the signed-in role and the page. Grafana draws the navigation between the
+// pages from plugin.json `includes` (PluginPage places the page in it); this
+// file only maps the page in the URL to its component (PAGE_COMPONENTS).
+// Grafana renders <App>; tests and the browser harness render
+// <RemediationApp env={...}> with their own transport.
 import { css } from '@emotion/css';
 import type { AppRootProps, GrafanaTheme2 } from '@grafana/data';
 import { locationService, PluginPage } from '@grafana/runtime';
-import { Alert, Badge, Stack, Tab, TabsBar, useStyles2 } from '@grafana/ui';
+import { Alert, Badge, Stack, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useMemo, useState } from 'react';
 import { PLUGIN_ID, RemediationApi } from '../api.js';
 import { EnvContext, useLoad, type AppEnv } from '../env.js';
 import { grafanaFetcher, grafanaSubUrl, grafanaUserRole } from '../grafana.js';
-import { filterParams, PAGES, pageFromPath, parseFilter, type PageId } from '../logic.js';
+import { auditFilterParams, filterParams, pageFromPath, parseAuditFilter, parseFilter, type PageId } from '../logic.js';
 import type { AppSettings } from '../types.js';
+import { Audit } from './Audit.js';
 import { History } from './History.js';
 import { Overview } from './Overview.js';
 import { Policies } from './Policies.js';
+import { Settings } from './Settings.js';
 
 export function App(_props: AppRootProps<AppSettings>) {
   const env = useMemo<AppEnv>(() => ({ api: new RemediationApi(grafanaFetcher()), role: grafanaUserRole(), subUrl: grafanaSubUrl(), now: Date.now, refreshMs: 15_000 }), []);
@@ -26,24 +31,29 @@ function useLocation() {
   return loc;
 }
 
+type Loc = ReturnType<typeof locationService.getLocation>;
+const searchTo = (loc: Loc) => (search: URLSearchParams) => locationService.push({ pathname: loc.pathname, search: search.toString() });
+
+/** Page id -> component (one entry per `includes` page of plugin.json). */
+const PAGE_COMPONENTS: Record<PageId, (loc: Loc) => React.ReactNode> = {
+  overview: () => <Overview />,
+  history: (loc) => <History filter={parseFilter(new URLSearchParams(loc.search))} onFilterChange={(f) => searchTo(loc)(filterParams(f))} />,
+  policies: () => <Policies />,
+  settings: () => <Settings />,
+  audit: (loc) => <Audit filter={parseAuditFilter(new URLSearchParams(loc.search))} onFilterChange={(f) => searchTo(loc)(auditFilterParams(f))} />,
+};
+
 export function RemediationApp({ env }: { env: AppEnv }) {
   const s = useStyles2(styles);
   const loc = useLocation();
   const page = pageFromPath(loc.pathname, PLUGIN_ID);
   const me = useLoad(() => env.api.whoami(env.role ?? 'Viewer'), [env.api, env.role]);
-  const go = (id: PageId) => locationService.push(`/a/${PLUGIN_ID}/${id}`);
-  const filter = parseFilter(new URLSearchParams(loc.search));
 
   return (
     <EnvContext.Provider value={env}>
       <PluginPage>
         <div data-testid="optifiber-remediation-app" data-page={page} data-role={env.role ?? ''}>
-          <Stack justifyContent="space-between" alignItems="center">
-            <TabsBar className={s.tabs}>
-              {PAGES.map((p) => (
-                <Tab key={p.id} label={p.title} active={p.id === page} href={`${env.subUrl}/a/${PLUGIN_ID}/${p.id}`} onChangeTab={(e) => (e?.preventDefault(), go(p.id))} data-testid={`tab-${p.id}`} />
-              ))}
-            </TabsBar>
+          <Stack justifyContent="flex-end" alignItems="center">
             <span data-testid="whoami" className={s.who}>
               {me.data ? (
                 <>
@@ -60,11 +70,7 @@ export function RemediationApp({ env }: { env: AppEnv }) {
               </a>
             </Alert>
           )}
-          <div className={s.body}>
-            {page === 'overview' && <Overview />}
-            {page === 'history' && <History filter={filter} onFilterChange={(f) => locationService.push({ pathname: loc.pathname, search: filterParams(f).toString() })} />}
-            {page === 'policies' && <Policies />}
-          </div>
+          <div className={s.body}>{PAGE_COMPONENTS[page](loc)}</div>
         </div>
       </PluginPage>
     </EnvContext.Provider>
@@ -72,7 +78,6 @@ export function RemediationApp({ env }: { env: AppEnv }) {
 }
 
 const styles = (theme: GrafanaTheme2) => ({
-  tabs: css({ flex: 1 }),
   who: css({ color: theme.colors.text.secondary, whiteSpace: 'nowrap', marginLeft: theme.spacing(2) }),
   body: css({ paddingTop: theme.spacing(2) }),
   link: css({ color: theme.colors.text.link, textDecoration: 'underline' }),

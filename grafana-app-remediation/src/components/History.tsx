@@ -6,9 +6,9 @@ import type { GrafanaTheme2, SelectableValue } from '@grafana/data';
 import { Button, Field, IconButton, Input, LoadingPlaceholder, Select, Stack, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useState } from 'react';
 import { useEnv, useLoad } from '../env.js';
-import { capacityChange, EMPTY_FILTER, formatTime, siteProblem, TIME_RANGES, toActionFilter, type HistoryFilter, type TimeRange } from '../logic.js';
+import { ACTION_CSV, capacityChange, EMPTY_FILTER, formatTime, siteProblem, TIME_RANGES, toActionFilter, toCsv, type HistoryFilter, type TimeRange } from '../logic.js';
 import { ACTION_MODES, ACTION_RESULTS, ACTION_STATES, type Action } from '../types.js';
-import { AlertLink, ErrorAlert, OutcomeBadge, SiteLink, tableStyles } from './common.js';
+import { AlertLink, CsvButton, ErrorAlert, JobLink, OutcomeBadge, SiteLink, tableStyles } from './common.js';
 
 const opts = <T extends string>(values: readonly T[], all: string): Array<SelectableValue<T | ''>> => [
   { label: all, value: '' },
@@ -26,6 +26,9 @@ export function History({ filter, onFilterChange }: { filter: HistoryFilter; onF
   const page = useLoad(() => env.api.actions(toActionFilter(filter, env.now())), [env.api, key]);
   useEffect(() => setExtra({ rows: [], next: null, loading: false }), [key]);
   const [open, setOpen] = useState<number | null>(null);
+  // the MCP's base URL (for job links) as the service knows it
+  const overview = useLoad(() => env.api.overview(), [env.api]);
+  const mcpUrl = overview.data?.health.mcp.url;
 
   const sp = siteProblem(siteText);
   const applySite = () => {
@@ -77,10 +80,13 @@ export function History({ filter, onFilterChange }: { filter: HistoryFilter; onF
             onChange={(v) => onFilterChange({ ...filter, range: v.value ?? EMPTY_FILTER.range })}
           />
         </Field>
-        <Field label=" " className={s.field}>
+        <Field label="Clear filters" className={s.field}>
           <Button variant="secondary" icon="times" data-testid="filter-clear" onClick={() => onFilterChange(EMPTY_FILTER)}>
             Clear
           </Button>
+        </Field>
+        <Field label="Rows shown" className={s.field}>
+          <CsvButton testId="history-csv" name="optifiber-remediation-actions.csv" csv={() => toCsv(rows, ACTION_CSV)} />
         </Field>
       </Stack>
 
@@ -95,7 +101,7 @@ export function History({ filter, onFilterChange }: { filter: HistoryFilter; onF
         <table className={t.table} data-testid="history-table">
           <thead>
             <tr>
-              <th />
+              <th><span className={s.srOnly}>Audit trail</span></th>
               <th>#</th>
               <th>Created</th>
               <th>Site</th>
@@ -133,8 +139,8 @@ export function History({ filter, onFilterChange }: { filter: HistoryFilter; onF
                     <OutcomeBadge action={a} />
                   </td>
                   <td>{capacityChange(a)}</td>
-                  <td className={t.mono} title={a.idempotencyKey ?? ''}>
-                    {a.jobId ?? '-'}
+                  <td className={t.mono}>
+                    <JobLink jobId={a.jobId} mcpUrl={mcpUrl} title={a.idempotencyKey ? `Idempotency key ${a.idempotencyKey}` : undefined} />
                   </td>
                   <td>{a.approvedBy ?? ''}</td>
                   <td className={t.muted}>{a.reason ?? ''}</td>
@@ -197,4 +203,5 @@ function AuditTrail({ id }: { id: number }) {
 const styles = (theme: GrafanaTheme2) => ({
   field: css({ marginBottom: theme.spacing(2) }),
   more: css({ marginTop: theme.spacing(2) }),
+  srOnly: css({ position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0,0,0,0)', whiteSpace: 'nowrap' }),
 });

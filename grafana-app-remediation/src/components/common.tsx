@@ -1,10 +1,10 @@
 // Small shared pieces of the pages: outcome badge, site and alert links, errors.
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
-import { Alert, Badge, type BadgeColor, TextLink, useStyles2 } from '@grafana/ui';
+import { Alert, Badge, type BadgeColor, Button, TextLink, useStyles2 } from '@grafana/ui';
 import React from 'react';
 import { ApiError } from '../api.js';
-import { actionOutcome, safeExternalUrl, siteDashboardUrl, type Tone } from '../logic.js';
+import { actionOutcome, mcpJobUrl, safeExternalUrl, siteDashboardUrl, type Tone } from '../logic.js';
 import type { Action } from '../types.js';
 
 const BADGE: Record<Tone, BadgeColor> = { green: 'green', red: 'red', orange: 'orange', blue: 'blue', purple: 'purple', gray: 'darkgrey' };
@@ -30,6 +30,37 @@ export function AlertLink({ action }: { action: Pick<Action, 'alertname' | 'gene
     <TextLink data-testid="alert-link" href={url} external inline={false} title="Open the alert's source (Prometheus generatorURL)">
       {name}
     </TextLink>
+  );
+}
+
+/** The action's MCP job id, linked to the MCP's record of the job when the MCP's URL is known. */
+export function JobLink({ jobId, mcpUrl, title }: { jobId: string | null; mcpUrl?: string; title?: string }) {
+  const href = mcpJobUrl(mcpUrl, jobId);
+  if (!jobId) return <span>-</span>;
+  if (!href) return <span title={title}>{jobId}</span>;
+  return (
+    <TextLink data-testid="job-link" href={href} external inline={false} title={title ?? 'Open the provisioning job at the MCP'}>
+      {jobId}
+    </TextLink>
+  );
+}
+
+/** Downloads `csv` as a file (built in the browser from the rows on screen). */
+export function CsvButton({ name, csv, testId }: { name: string; csv: () => string; testId: string }) {
+  const download = () => {
+    const url = URL.createObjectURL(new Blob([csv()], { type: 'text/csv;charset=utf-8' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+  return (
+    <Button variant="secondary" icon="download-alt" data-testid={testId} onClick={download}>
+      Export CSV
+    </Button>
   );
 }
 

@@ -1,17 +1,23 @@
 // Data source settings: exporter URL, authentication, long-poll hold time.
 // Secrets go to secureJsonData (write-only): after saving, the browser only
 // learns that they are configured (secureJsonFields), never their value.
+// The data source only reads: its credential must have the exporter's `read`
+// scope (a read bearer token or a basic-auth user, docs/security.md), never
+// the control token, and plugin.json's routes are GET-only. The exporter URL
+// lives in jsonData only, never in the data source's top-level URL: Grafana
+// forwards a request that matches no route (e.g. a POST) to that URL, with
+// basic auth attached, so leaving it empty means such a request goes nowhere.
 import { type DataSourcePluginOptionsEditorProps, type SelectableValue } from '@grafana/data';
 import { Field, FieldSet, Input, RadioButtonGroup, SecretInput } from '@grafana/ui';
-import React from 'react';
+import React, { useEffect } from 'react';
 import type { AuthType, OptiFiberOptions, OptiFiberSecureJsonData } from '../types.js';
 
 type Props = DataSourcePluginOptionsEditorProps<OptiFiberOptions, OptiFiberSecureJsonData & { basicAuthPassword?: string }>;
 
 const AUTH_OPTIONS: Array<SelectableValue<AuthType>> = [
   { label: 'None', value: 'none' },
-  { label: 'Bearer token', value: 'bearer' },
-  { label: 'Basic auth', value: 'basic' },
+  { label: 'Read token', value: 'bearer', description: 'A bearer token with the read scope only' },
+  { label: 'Basic auth', value: 'basic', description: 'A basic-auth user with the read scope' },
 ];
 
 export function ConfigEditor({ options, onOptionsChange }: Props) {
@@ -26,6 +32,11 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       secureJsonData: { ...secure, [key]: value ?? '' },
     });
 
+  // Settings saved by earlier versions carry the exporter URL at the top level too.
+  useEffect(() => {
+    if (options.url) onOptionsChange({ ...options, url: '', jsonData: { ...jsonData, url: jsonData.url || options.url } });
+  }, [options, jsonData, onOptionsChange]);
+
   return (
     <div data-testid="optifiber-config-editor">
       <FieldSet label="Exporter">
@@ -37,7 +48,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             value={jsonData.url ?? ''}
             onChange={(e) => {
               const url = e.currentTarget.value.trim();
-              onOptionsChange({ ...options, url, jsonData: { ...jsonData, url } });
+              onOptionsChange({ ...options, url: '', jsonData: { ...jsonData, url } });
             }}
           />
         </Field>
@@ -47,19 +58,19 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Field>
       </FieldSet>
       <FieldSet label="Authentication">
-        <Field label="Method" description="What the exporter's --web.config.file requires.">
+        <Field label="Method" description="What the exporter's --web.config.file requires. Use a credential with the read scope only: this data source never changes the network.">
           <RadioButtonGroup<AuthType> options={AUTH_OPTIONS} value={auth}
             onChange={(authType) => onOptionsChange({ ...options, basicAuth: authType === 'basic', jsonData: { ...jsonData, authType } })} />
         </Field>
         {auth === 'bearer' && (
-          <Field label="Token" description="Sent by Grafana's server as Authorization: Bearer; never returned to the browser.">
-            <SecretInput id="optifiber-token" width={48} placeholder="bearer token" isConfigured={!!secureJsonFields?.token}
+          <Field label="Read token" description="A bearer token whose scope is read (web config bearer_tokens), never the control token. Sent by Grafana's server as Authorization: Bearer on GET requests only; never returned to the browser.">
+            <SecretInput id="optifiber-token" width={48} placeholder="read-scope bearer token" isConfigured={!!secureJsonFields?.token}
               value={secure.token ?? ''} onChange={(e) => setSecure('token', e.currentTarget.value)} onReset={() => setSecure('token', '', true)} />
           </Field>
         )}
         {auth === 'basic' && (
           <>
-            <Field label="User">
+            <Field label="User" description="A basic-auth user with the read scope (basic_auth_scopes).">
               <Input id="optifiber-user" width={32} value={options.basicAuthUser ?? ''} onChange={(e) => onOptionsChange({ ...options, basicAuth: true, basicAuthUser: e.currentTarget.value })} />
             </Field>
             <Field label="Password" description="Stored encrypted by Grafana; never returned to the browser.">

@@ -5,13 +5,11 @@ import { getTemplateSrv } from '@grafana/runtime';
 import { Alert, InlineField, InlineFieldRow, Input, MultiSelect, RadioButtonGroup, Select } from '@grafana/ui';
 import React, { useEffect, useMemo, useState } from 'react';
 import { FORECAST_METRICS, METRICS } from '../metrics.js';
+import type { DataSource } from '../datasource.js';
 import { validateQuery, withDefaults } from '../query.js';
 import type { MetricId, OptiFiberOptions, OptiFiberQuery, QueryMode } from '../types.js';
 
-/** What the editor needs from the data source (the real DataSource satisfies it). */
-export interface SiteSource { siteNames(): Promise<string[]> }
-
-type Props = Omit<QueryEditorProps<never, OptiFiberQuery, OptiFiberOptions>, 'datasource'> & { datasource: SiteSource };
+type Props = QueryEditorProps<DataSource, OptiFiberQuery, OptiFiberOptions>;
 
 export const MODE_OPTIONS: Array<SelectableValue<QueryMode>> = [
   { label: 'History', value: 'history', description: 'Samples from the exporter history ring over the panel time range' },

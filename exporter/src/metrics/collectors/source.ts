@@ -5,6 +5,12 @@ import type { CollectContext, Collector } from '../registry.js';
 const D = {
   up: { name: 'optifiber_source_up', type: 'gauge', help: 'Whether the last tick read the pages (1) or the source was gone, stale or unreadable (0).', labels: [] },
   info: { name: 'optifiber_source_info', type: 'info', help: 'The page source: kind (kernel, userspace, file), path, and host as written by the writer (ABI dir host).', labels: ['kind', 'path', 'host'] },
+  simulated: {
+    name: 'optifiber_source_simulated',
+    type: 'gauge',
+    help: "Whether the pages come from the exporter's embedded user-space simulator (1, e.g. npm start) rather than the kernel module, a replayed recording or a given file (0).",
+    labels: [],
+  },
   retries: { name: 'optifiber_source_read_retries_total', type: 'counter', help: 'Whole snapshots taken again because the directory seqcount changed during the read.', labels: [] },
   torn: { name: 'optifiber_source_torn_reads_total', type: 'counter', help: 'Page re-reads caused by a concurrent writer (seqcount odd or changed).', labels: [] },
   last: { name: 'optifiber_last_sample_timestamp_seconds', type: 'gauge', help: 'When the last successful snapshot was taken, seconds since the epoch.', labels: [] },
@@ -24,6 +30,8 @@ export class SourceCollector implements Collector {
       w.header(D.info);
       w.sample(D.info.name, labelString({ kind: src.kind, path: src.path, host: src.dir?.host ?? '' }), 1);
     }
+    w.header(D.simulated);
+    w.sample(D.simulated.name, '', src?.kind === 'userspace' && !src.dir?.replay ? 1 : 0);
     w.header(D.retries);
     w.sample(D.retries.name, '', ctx.stats.readRetriesTotal);
     w.header(D.torn);

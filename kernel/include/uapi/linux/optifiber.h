@@ -70,7 +70,7 @@
 #define OPTIFIBER_MAGIC		0x5242464fU	/* "OFBR" */
 #define OPTIFIBER_SITE_MAGIC	0x5453464fU	/* "OFST" */
 #define OPTIFIBER_ABI_MAJOR	1
-#define OPTIFIBER_ABI_MINOR	0
+#define OPTIFIBER_ABI_MINOR	1	/* 1: optifiber_site.absent */
 #define OPTIFIBER_PAGE_SIZE	4096
 #define OPTIFIBER_MAX_SITES	16384
 #define OPTIFIBER_SITE_NAME_LEN	32	/* including the terminating NUL */
@@ -79,9 +79,41 @@
 /* optifiber_dir.flags */
 #define OPTIFIBER_DIR_F_LIVE		(1U << 0) /* a writer is attached */
 #define OPTIFIBER_DIR_F_SIMULATED	(1U << 1) /* values come from the simulation */
+#define OPTIFIBER_DIR_F_REPLAY		(1U << 2) /* values come from a recording */
+#define OPTIFIBER_DIR_F_INTERFACE	(1U << 3) /* values come from network interfaces */
 
 /* optifiber_site.flags */
 #define OPTIFIBER_SITE_F_VALID		(1U << 0) /* at least one sample written */
+
+/*
+ * optifiber_site.absent: one bit per measurement the writer does not have
+ * (a recording without that column, a NIC without FEC statistics or module
+ * EEPROM).  The field then holds 0 and must not be read as a value.  A set
+ * bit means absent, so writers of ABI minor 0 (reserved space zeroed) and
+ * the simulation, which provides everything, leave the word 0.
+ */
+#define OPTIFIBER_ABSENT_THROUGHPUT	(1ULL << 0)	/* throughput_bps */
+#define OPTIFIBER_ABSENT_OFFERED	(1ULL << 1)	/* offered_bps */
+#define OPTIFIBER_ABSENT_CAPACITY	(1ULL << 2)	/* capacity_bps */
+#define OPTIFIBER_ABSENT_MODULE_CAPACITY (1ULL << 3)	/* module_capacity_bps */
+#define OPTIFIBER_ABSENT_CMD_MODULES	(1ULL << 4)	/* cmd_modules(_max) */
+#define OPTIFIBER_ABSENT_LINK_STATE	(1ULL << 5)	/* link_state */
+#define OPTIFIBER_ABSENT_BYTES		(1ULL << 6)	/* bytes */
+#define OPTIFIBER_ABSENT_CRC_ERRORS	(1ULL << 7)	/* crc_errors */
+#define OPTIFIBER_ABSENT_FEC_CORRECTED	(1ULL << 8)	/* fec_corrected_bits */
+#define OPTIFIBER_ABSENT_FEC_UNCORRECTABLE (1ULL << 9)	/* fec_uncorrectable_blocks */
+#define OPTIFIBER_ABSENT_LOS_EVENTS	(1ULL << 10)	/* los_events */
+#define OPTIFIBER_ABSENT_PRE_FEC_BER	(1ULL << 11)	/* pre_fec_ber_e18 */
+#define OPTIFIBER_ABSENT_POST_FEC_BER	(1ULL << 12)	/* post_fec_ber_e18 */
+#define OPTIFIBER_ABSENT_OSNR		(1ULL << 13)	/* osnr_cdb */
+#define OPTIFIBER_ABSENT_Q_FACTOR	(1ULL << 14)	/* q_factor_cdb */
+#define OPTIFIBER_ABSENT_RX_POWER	(1ULL << 15)	/* rx_power_cdbm */
+#define OPTIFIBER_ABSENT_TX_POWER	(1ULL << 16)	/* tx_power_cdbm */
+#define OPTIFIBER_ABSENT_CD		(1ULL << 17)	/* chromatic_dispersion_ps_nm */
+#define OPTIFIBER_ABSENT_LASER_BIAS	(1ULL << 18)	/* laser_bias_ua */
+#define OPTIFIBER_ABSENT_TEMPERATURE	(1ULL << 19)	/* temperature_mc */
+#define OPTIFIBER_ABSENT_FAULT		(1ULL << 20)	/* fault .. faults_total */
+#define OPTIFIBER_ABSENT_ALL		((1ULL << 21) - 1)
 
 /* optifiber_site.link_state */
 #define OPTIFIBER_LINK_DOWN		0	/* loss of signal or frame */
@@ -169,7 +201,10 @@ struct optifiber_site {
 	__u64	fault_end_sim_s;	/* simulated end of the fault; 0 if none */
 	__u64	faults_total;		/* faults started on this site */
 
-	__u8	__reserved[3848];
+	/* since ABI minor 1 */
+	__u64	absent;			/* OPTIFIBER_ABSENT_*: fields not measured */
+
+	__u8	__reserved[3840];
 };
 
 _Static_assert(sizeof(struct optifiber_dir) == OPTIFIBER_PAGE_SIZE,

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// What a new user hits first (issue 14, item 6), checked for real:
+//   1. `npx optifiber` after `npm ci`: a workspace replica with this repo's
+//      exporter package.json is installed by the real npm (offline, no
+//      dependencies), and `npx optifiber --help` must run. The same replica
+//      with the old `dist/cli.js` bin is the control: npm links nothing and
+//      npx fails, so the check can fail.
+//   2. `optifiber top` next to a running `npm start`: scripts/start.mjs is
+//      started (it opens the stack's fixed ports: run this in a private
+//      network namespace, as npm test's suites are), then `optifiber top`
+//      (not a TTY: plain frames) must show that stack's pages, not a private
+//      simulator's.
+// Prints PASS/FAIL lines (scripts/test-all.mjs counts them).
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+let failed = 0;
+const line = (ok, name, why = '') => {
+  if (!ok) failed++;
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${!ok && why ? `: ${why.replace(/\s+/g, ' ').slice(0, 400)}` : ''}`);
+};
+
+/** A workspace like this repo's root, holding only the exporter package (its name and bin). */
+function replica(bin) {
+  const dir = mkdtempSync(join(tmpdir(), 'optifiber-npx-'));
+  const pkg = JSON.parse(readFileSync(join(root, 'exporter/package.json'), 'utf8'));
+  mkdirSync(join(dir, 'exporter/bin'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'replica', private: true, workspaces: ['exporter'] }));
+  writeFileSync(join(dir, 'exporter/package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, private: true, type: 'module', bin: bin ?? pkg.bin }));
+  // what a fresh clone holds at install time: the committed files, not dist/
+  for (const target of Object.values(bin ?? pkg.bin)) {
+    if (!target.startsWith('dist/')) copyFileSync(join(root, 'exporter', target), join(dir, 'exporter', target));
+  }
+  const npm = (args) => spawnSync('npm', args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  const install = npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts']);
+  if (install.status !== 0) throw new Error(`npm install failed: ${install.stderr}`);
+  // `npm run build` happens after `npm ci`: the build output appears later
+  symlinkSync(join(root, 'exporter/dist'), join(dir, 'exporter/dist'));
+  return { dir, npx: (args) => npm(['exec', '--offline', '--', ...args]), done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function npxCase() {
+  const name = 'npx optifiber --help works in a fresh install (the bin is a committed file)';
+  const r = replica();
+  try {
+    const out = r.npx(['optifiber', '--help']);
+    line(out.status === 0 && /^usage: optifiber <command>/m.test(out.stdout), name, `exit ${out.status}: ${out.stderr}`);
+  } finally {
+    r.done();
+  }
+  const control = replica({ optifiber: 'dist/cli.js' });
+  try {
+    const out = control.npx(['optifiber', '--help']);
+    line(out.status !== 0, 'control: a bin pointing at dist/ (built after install) is not linked, npx fails', `exit ${out.status}`);
+  } finally {
+    control.done();
+  }
+}
+
+async function waitFor(fn, ms, what) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function topCase() {
+  const name = 'optifiber top next to a running npm start shows that stack\'s pages';
+  const stackFile = join(root, 'var/stack.json');
+  const start = spawn(process.execPath, [join(root, 'scripts/start.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let startOut = '';
+  start.stdout.on('data', (c) => { startOut += c; });
+  start.stderr.on('data', (c) => { startOut += c; });
+  try {
+    const stack = await waitFor(async () => existsSync(stackFile) && JSON.parse(readFileSync(stackFile, 'utf8')), 90_000, 'var/stack.json');
+    const snap = await (await fetch(`${stack.exporterUrl}/api/v1/snapshot`)).json();
+    const top = spawn(process.execPath, [join(root, 'exporter/bin/optifiber.mjs'), 'top'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    top.stdout.on('data', (c) => { out += c; });
+    top.stderr.on('data', (c) => { err += c; });
+    try {
+      await waitFor(async () => /\n\n/.test(out), 15_000, 'a frame from optifiber top');
+    } finally {
+      top.kill('SIGTERM');
+    }
+    const header = out.split('\n')[0] ?? '';
+    const names = snap.sites.map((s) => s.name);
+    const ok = header.startsWith(`optifiber top  ${stack.source.path} `) && stack.source.path === snap.source.path
+      && names.every((n) => out.includes(n)) && /showing the pages of the running stack/.test(err);
+    line(ok, name, `header ${JSON.stringify(header)}, stack ${JSON.stringify(stack.source)}, exporter source ${snap.source.path}, stderr ${err}`);
+  } catch (e) {
+    line(false, name, `${e.message}; npm start said: ${startOut.slice(-600)}`);
+  } finally {
+    start.kill('SIGTERM');
+    await new Promise((r) => start.once('close', r));
+  }
+  line(!existsSync(stackFile), 'npm start removes var/stack.json when it stops');
+}
+
+if (!existsSync(join(root, 'exporter/dist/cli.js'))) {
+  line(false, 'papercuts', 'exporter/dist/cli.js is missing: run npm run build first');
+} else {
+  npxCase();
+  await topCase();
+}
+process.exit(failed ? 1 : 0);
