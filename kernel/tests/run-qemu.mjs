@@ -345,8 +345,8 @@ function build(ver, arm) {
   if (sim) {
     simStatic = path.join(buildDir, 'optifiber-sim');
     run(CC, ['-std=gnu11', '-D_GNU_SOURCE', ...cflags, '-o', simStatic,
-      path.join(kernelDir, 'userspace', 'optifiber-sim.c'), path.join(kernelDir, 'sim', 'ofsim.c'),
-      path.join(kernelDir, 'sim', 'ofsim_cmd.c'), '-lm']);
+      path.join(kernelDir, 'userspace', 'optifiber-sim.c'), path.join(kernelDir, 'userspace', 'ofreplay.c'),
+      path.join(kernelDir, 'sim', 'ofsim.c'), path.join(kernelDir, 'sim', 'ofsim_cmd.c'), '-lm']);
   }
   const kunit = path.join(kernelDir, 'optifiber_kunit.ko');
   return { ko, sim, vmtest, simStatic, readerExample, kunit: DEBUG && fs.existsSync(kunit) ? kunit : null };
