@@ -1,28 +1,37 @@
 #!/usr/bin/env node
 // `npm start`: the whole local stack on loopback, one URL list, Ctrl-C stops it.
 //
-//   exporter               node exporter/dist/cli.js exporter --source.kind=auto (child
-//                          process): the kernel module when loaded, else the embedded
-//                          user-space simulator, labelled simulated (the exporter's own
-//                          default is the kernel module only)
+//   exporter               node exporter/dist/cli.js exporter --source.kind=auto: the kernel
+//                          module when loaded, else the embedded user-space simulator,
+//                          labelled simulated (the exporter's own default is the kernel only)
+//   MCP simulator          node mcp-simulator/dist/cli.js
+//   remediation service    node grafana-app-remediation/service/dist/cli.js
+//   NOC receiver           node alertmanager/noc-receiver.mjs (Slack-compatible recorder)
 //   Prometheus, Alertmanager  Debian's binaries, when installed (scripts/stack/prometheus.mjs)
-//   NOC receiver           alertmanager/noc-receiver.mjs (Slack-compatible recorder)
-//   remediation + MCP sim  grafana-app-remediation/service (in this process)
 //   report scheduler       exporter/dist/report (in this process), when built
 //
-// State, logs and secrets live under var/ (gitignored). Secrets are created
-// on first start with mode 0600 and reused; none is printed.
-import { spawn } from 'node:child_process';
+// Every part is its own supervised process (scripts/stack/supervise.mjs):
+// restarted with backoff when it dies, logging straight into var/log/<part>.log
+// (no pipe through this launcher, so no EPIPE when the launcher is gone), and
+// killed by the kernel when this launcher dies, even by SIGKILL: no orphan
+// keeps a port. A port already taken is an error, never a "started".
+// var/run/stack.json lists the current pid of each part (the chaos test reads it).
+//
+// State, logs and secrets live under var/ (OPTIFIBER_VAR_DIR overrides;
+// gitignored). Secrets are created on first start with mode 0600 and reused;
+// none is printed.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { assertPortsFree, httpOk, superviseProcess, waitStarted } from './stack/supervise.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const varDir = join(root, 'var');
+const varDir = resolve(process.env.OPTIFIBER_VAR_DIR ?? join(root, 'var'));
 const secretsDir = join(varDir, 'secrets');
 const logDir = join(varDir, 'log');
 const EXPORTER_URL = 'http://127.0.0.1:9886';
+const PORTS = { exporter: 9886, remediation: 9887, noc: 9888, mcp: 9889 };
 
 // `npm start -- FLAGS`: exporter flags, e.g. `--replay FILE --speed 20` to
 // play a recording instead of the simulator (kernel/README.md, "Replaying a
@@ -43,6 +52,10 @@ if (replayFile !== undefined && flagValue(['--replay.delay']) === undefined) exp
 
 mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
 mkdirSync(logDir, { recursive: true });
+mkdirSync(join(varDir, 'run'), { recursive: true });
+
+// The terminal may go away (ssh dropped, `npm start | head`): output is best effort, never fatal.
+for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
 
 function secret(name) {
   const path = join(secretsDir, name);
@@ -53,52 +66,34 @@ function secret(name) {
   return path;
 }
 
-const say = (line) => process.stdout.write(line + '\n');
+const say = (line) => {
+  try {
+    process.stdout.write(line + '\n');
+  } catch {
+    // stdout gone
+  }
+};
 const stops = []; // run in reverse order on exit
 
-async function waitReady(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} not ready after ${timeoutMs / 1000} s`);
+/** Current pid of each part, for operators and the chaos test. */
+const pids = { launcher: process.pid };
+const recordPid = (name, pid) => {
+  pids[name] = pid;
+  writeFileSync(join(varDir, 'run', 'stack.json'), JSON.stringify(pids, null, 2) + '\n');
+};
+
+/** Starts one supervised node part and waits until `readyUrl` answers. */
+async function startPart(name, script, args, readyUrl) {
+  const logFile = join(logDir, `${name}.log`);
+  const sup = superviseProcess({ name, bin: process.execPath, args: [join(root, script), ...args], logFile, say, onStart: (pid) => recordPid(name, pid) });
+  stops.push(() => sup.stop());
+  await waitStarted(sup, () => httpOk(readyUrl), 30_000, name, logFile);
+  return sup;
 }
 
-async function startExporter() {
-  const tokenFile = secret('exporter_control_token');
-  const log = createWriteStream(join(logDir, 'exporter.log'), { flags: 'a' });
-  const child = spawn(process.execPath, [join(root, 'exporter/dist/cli.js'), 'exporter', '--source.kind=auto', '--control.token-file', tokenFile, ...exporterArgs], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr.pipe(log);
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  stops.push(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
-  await Promise.race([
-    waitReady(`${EXPORTER_URL}/-/ready`, 30000),
-    exited.then(({ code }) => {
-      throw new Error(`exporter exited with code ${code}; see ${join(logDir, 'exporter.log')}`);
-    }),
-  ]);
-  exited.then(({ code, signal }) => {
-    if (!shuttingDown) {
-      say(`exporter stopped unexpectedly (code ${code}, signal ${signal}); see var/log/exporter.log`);
-      void shutdown(1);
-    }
-  });
-  return tokenFile;
-}
-
-/** JSON-lines logger into var/log/<name>.log, for the services run in this process. */
+/** JSON-lines logger into var/log/<name>.log, for the parts run in this process. */
 async function fileLogger(name) {
+  const { createWriteStream } = await import('node:fs');
   const { createLogger } = await import('@optifiber/exporter/dist/log/logger.js');
   const out = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   return createLogger({ level: 'info', base: { service: name }, write: (line) => out.write(line) });
@@ -131,17 +126,30 @@ process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
 try {
-  const exporterTokenFile = await startExporter();
+  await assertPortsFree(Object.entries(PORTS).map(([name, port]) => ({ name, port })));
+  recordPid('launcher', process.pid);
+  const exporterTokenFile = secret('exporter_control_token');
+  await startPart('exporter', 'exporter/dist/cli.js', ['exporter', '--source.kind=auto', '--control.token-file', exporterTokenFile, ...exporterArgs], `${EXPORTER_URL}/-/ready`);
 
-  const { startNocReceiver } = await import('../alertmanager/noc-receiver.mjs');
-  const noc = await optional('NOC receiver', () => startNocReceiver({ port: 9888, out: join(varDir, 'noc', 'messages.jsonl') }));
-  if (noc) stops.push(() => noc.close());
+  const noc = await optional('NOC receiver', () =>
+    startPart('noc', 'alertmanager/noc-receiver.mjs', ['--port', String(PORTS.noc), '--out', join(varDir, 'noc', 'messages.jsonl')], `http://127.0.0.1:${PORTS.noc}/messages`),
+  );
 
-  const remediation = await optional('remediation', async () => {
-    const { startRemediationStack } = await import('@optifiber/remediation-app/service');
-    return startRemediationStack({ varDir, exporterUrl: EXPORTER_URL, exporterTokenFile, quiet: true, logger: await fileLogger('remediation') });
-  });
-  if (remediation) stops.push(() => remediation.stop());
+  // The remediation service and the MCP simulator share these secrets with Alertmanager and Grafana.
+  const webhookToken = secret('remediation_token');
+  const apiToken = secret('remediation_api_token');
+  const mcpSecret = secret('mcp_client_secret');
+  const mcpUrl = `http://127.0.0.1:${PORTS.mcp}`;
+  const mcp = await optional('MCP simulator', () =>
+    startPart('mcp', 'mcp-simulator/dist/cli.js', [`--listen=127.0.0.1:${PORTS.mcp}`, `--exporter-url=${EXPORTER_URL}`, `--exporter-token-file=${exporterTokenFile}`, `--client-secret-file=${mcpSecret}`], `${mcpUrl}/-/healthy`),
+  );
+  const remUrl = `http://127.0.0.1:${PORTS.remediation}`;
+  const remediation = await optional('remediation', () =>
+    startPart('remediation', 'grafana-app-remediation/service/dist/cli.js', [
+      `--web.listen-address=127.0.0.1:${PORTS.remediation}`, `--webhook.bearer-token-file=${webhookToken}`, `--api.proxy-token-file=${apiToken}`,
+      `--storage.path=${join(varDir, 'remediation', 'remediation.db')}`, `--mcp.url=${mcpUrl}`, `--mcp.client-secret-file=${mcpSecret}`, `--exporter.url=${EXPORTER_URL}`,
+    ], `${remUrl}/-/ready`),
+  );
 
   const reportModule = join(root, 'exporter/dist/report/scheduler.js');
   const reports = existsSync(reportModule)
@@ -153,7 +161,7 @@ try {
   if (reports) stops.push(() => reports.stop());
 
   const { startPrometheusStack } = await import('./stack/prometheus.mjs');
-  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
+  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid, ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
   if (prom) stops.push(() => prom.stop());
 
   const snapshot = await (await fetch(`${EXPORTER_URL}/api/v1/snapshot`)).json();
@@ -162,8 +170,13 @@ try {
   const what = replayFile !== undefined ? `replay of ${replayFile} at x${replaySpeed} (alert for: divided by ${replaySpeed})` : src.kind === 'kernel' ? 'kernel module' : 'user-space simulator (no kernel module loaded)';
   say(`  source               ${what}: ${src.path}`);
   say(`  exporter             ${EXPORTER_URL}/metrics  ${EXPORTER_URL}/api/v1/snapshot`);
-  if (noc) say(`  NOC receiver         ${noc.url}/messages`);
-  if (remediation) for (const [k, v] of Object.entries(remediation.urls)) say(`  ${k.padEnd(20)} ${v}`);
+  if (noc) say(`  NOC receiver         http://127.0.0.1:${PORTS.noc}/messages`);
+  if (remediation) {
+    say(`  remediation webhook  ${remUrl}/api/v1/alertmanager/webhook`);
+    say(`  remediation API      ${remUrl}/api/v1/overview`);
+    say(`  remediation metrics  ${remUrl}/metrics`);
+  }
+  if (mcp) say(`  MCP simulator        ${mcpUrl}/api/v1/provisioning/jobs`);
   if (reports) for (const [k, v] of Object.entries(reports.urls ?? {})) say(`  ${k.padEnd(20)} ${v}`);
   if (prom) for (const [k, v] of Object.entries(prom.urls)) say(`  ${k.padEnd(20)} ${v}`);
   say(`  control token        ${exporterTokenFile} (POST ${EXPORTER_URL}/api/v1/sites/{site}/commands)`);
@@ -172,7 +185,7 @@ try {
   writeFileSync(stackFile, JSON.stringify({ pid: process.pid, exporterUrl: EXPORTER_URL, source: { kind: src.kind, path: src.path } }) + '\n');
   stops.push(() => rmSync(stackFile, { force: true }));
   say(`  terminal view        npx optifiber top (reads the same pages)`);
-  say('Ctrl-C to stop.');
+  say('Every part is supervised (restarted with backoff; var/run/stack.json lists the pids). Ctrl-C to stop.');
 } catch (e) {
   say(`npm start failed: ${e instanceof Error ? e.message : String(e)}`);
   await shutdown(1);

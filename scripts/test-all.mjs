@@ -47,6 +47,12 @@ const suites = [
     cmd: ['node', 'grafana-app-remediation/service/e2e/closed-loop.mjs'],
     parse: 'lines',
   },
+  {
+    // Fixed ports (the real `npm start`): in a private network namespace when root.
+    name: 'local stack chaos (npm start supervision, kill -9 each part)',
+    cmd: process.getuid?.() === 0 ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec node scripts/stack/chaos.mjs'] : ['node', 'scripts/stack/chaos.mjs'],
+    parse: 'lines',
+  },
   { name: 'kernel C style (checkpatch.pl from linux-source-6.1)', cmd: ['node', 'kernel/tests/checkpatch.mjs'], parse: 'lines' },
   { name: 'kernel module under QEMU (Linux 6.1, x86-64)', cmd: ['node', 'kernel/tests/run-qemu.mjs', '--kernel', '6.1'], parse: 'lines' },
   { name: 'kernel module under QEMU (Linux 6.12, x86-64)', cmd: ['node', 'kernel/tests/run-qemu.mjs', '--kernel', '6.12'], parse: 'lines' },

@@ -138,11 +138,12 @@ async function seed(s) {
   await s.webhook([alert('lyon-2')]);
   await settled(2);
   // 4. a dry run on madrid-4
-  if ((await s.api('PUT', '/policies', { role: 'Editor', user: 'devops', body: { dry_run: true } })).status !== 200) throw new Error('seed: dry_run');
+  // Mode changes are Admin-only (the service's role matrix).
+  if ((await s.api('PUT', '/policies', { role: 'Admin', user: 'ops-lead', body: { dry_run: true } })).status !== 200) throw new Error('seed: dry_run');
   await s.webhook([alert('madrid-4')]);
   await settled(3);
   // 5. approval mode: three actions wait for an Admin
-  if ((await s.api('PUT', '/policies', { role: 'Editor', user: 'devops', body: { dry_run: false, approval_required: true, sites: { 'berlin-3': { cooldown_seconds: 1800 } } } })).status !== 200) throw new Error('seed: approval');
+  if ((await s.api('PUT', '/policies', { role: 'Admin', user: 'ops-lead', body: { dry_run: false, approval_required: true, sites: { 'berlin-3': { cooldown_seconds: 1800 } } } })).status !== 200) throw new Error('seed: approval');
   await s.webhook([alert('berlin-3'), alert('oslo-5')]);
   await s.webhook([alert('madrid-4')]);
   await s.until(async () => (await s.api('GET', '/approvals')).data.approvals.length === 3, 'three pending approvals');

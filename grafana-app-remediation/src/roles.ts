@@ -6,7 +6,7 @@ const RANK: Record<Role, number> = { Viewer: 0, Editor: 1, Admin: 2 };
 
 export function capabilities(role: Role | undefined): Capabilities {
   const r = role ? RANK[role] : -1;
-  return { read: r >= 0, editPolicies: r >= RANK.Editor, approve: r >= RANK.Admin, killSwitch: r >= RANK.Admin };
+  return { read: r >= 0, editThresholds: r >= RANK.Editor, changeMode: r >= RANK.Admin, raiseLimits: r >= RANK.Admin, approve: r >= RANK.Admin, killSwitch: r >= RANK.Admin, editPolicies: r >= RANK.Editor };
 }
 
 export function atLeast(role: Role | undefined, min: Role): boolean {

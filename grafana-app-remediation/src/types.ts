@@ -107,8 +107,16 @@ export interface Whoami {
   can: Capabilities;
 }
 
+/** The service's role matrix (service/src/roles.ts, docs/remediation-api.md). */
 export interface Capabilities {
   read: boolean;
+  /** Tighten limits and edit thresholds (Editor). */
+  editThresholds: boolean;
+  /** dry_run, approval_required (Admin). */
+  changeMode: boolean;
+  /** Loosen any limit (Admin). */
+  raiseLimits: boolean;
+  /** = editThresholds (older name). */
   editPolicies: boolean;
   approve: boolean;
   killSwitch: boolean;

@@ -132,10 +132,11 @@ describe('configuration page logic', () => {
 
 describe('roles and navigation', () => {
   test("the design's matrix", () => {
-    expect(capabilities('Viewer')).toEqual({ read: true, editPolicies: false, approve: false, killSwitch: false });
-    expect(capabilities('Editor')).toEqual({ read: true, editPolicies: true, approve: false, killSwitch: false });
-    expect(capabilities('Admin')).toEqual({ read: true, editPolicies: true, approve: true, killSwitch: true });
-    expect(capabilities(undefined)).toEqual({ read: false, editPolicies: false, approve: false, killSwitch: false });
+    const none = { read: false, editThresholds: false, changeMode: false, raiseLimits: false, editPolicies: false, approve: false, killSwitch: false };
+    expect(capabilities('Viewer')).toEqual({ ...none, read: true });
+    expect(capabilities('Editor')).toEqual({ ...none, read: true, editThresholds: true, editPolicies: true });
+    expect(capabilities('Admin')).toEqual({ read: true, editThresholds: true, changeMode: true, raiseLimits: true, editPolicies: true, approve: true, killSwitch: true });
+    expect(capabilities(undefined)).toEqual(none);
     expect(atLeast('Editor', 'Viewer')).toBe(true);
     expect(atLeast('Editor', 'Admin')).toBe(false);
   });

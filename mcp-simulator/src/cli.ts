@@ -43,6 +43,10 @@ function range(v: string | undefined, name: string): [number, number] | undefine
   return [Number(m[1]), Number(m[2])];
 }
 
+// Losing stdout/stderr (the launcher died, a closed pipe) must not kill the
+// process on its next log line: EPIPE on them is ignored.
+for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+
 async function main(): Promise<number> {
   let f: Record<string, string>;
   try {

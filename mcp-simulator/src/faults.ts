@@ -26,6 +26,8 @@ export const FAULT_KINDS = [
   'poll_stale',
   /** The job ends "failed" before anything is applied. */
   'job_fail',
+  /** GET jobs (the list, the lookup by Idempotency-Key) answers 503. */
+  'lookup_5xx',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

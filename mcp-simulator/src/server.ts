@@ -66,6 +66,9 @@ export interface McpSimulatorOptions {
   faults?: Partial<FaultConfig>;
   /** Largest JSON body. Default 4096. */
   maxBodyBytes?: number;
+  /** Slowloris bounds: request headers within headerTimeoutMs (10 s), at most maxConnections (256) open. */
+  headerTimeoutMs?: number;
+  maxConnections?: number;
   log?: (fields: Record<string, unknown>, msg: string) => void;
 }
 
@@ -274,17 +277,29 @@ export async function startMcpSimulator(opts: McpSimulatorOptions = {}): Promise
     let params: URLSearchParams;
     const ct = req.headers['content-type'] ?? '';
     if (ct.startsWith('application/json')) {
-      const o = JSON.parse(raw || '{}') as Record<string, string>;
-      params = new URLSearchParams(o);
+      let o: unknown;
+      try {
+        o = JSON.parse(raw || '{}');
+      } catch {
+        throw new HttpError(400, 'invalid_request', 'body is not valid JSON');
+      }
+      if (o === null || typeof o !== 'object' || Array.isArray(o) || Object.values(o).some((v) => typeof v !== 'string'))
+        throw new HttpError(400, 'invalid_request', 'body must be a JSON object of strings (grant_type, client_id, client_secret)');
+      params = new URLSearchParams(o as Record<string, string>);
     } else params = new URLSearchParams(raw);
     let id = params.get('client_id');
     let secret = params.get('client_secret');
     const basic = /^Basic +([A-Za-z0-9+/=]+)$/i.exec(req.headers.authorization ?? '');
     if (basic) {
+      // RFC 6749 2.3.1: id and secret are form-urlencoded inside basic auth; a bad encoding is a bad client.
       const dec = Buffer.from(basic[1]!, 'base64').toString('utf8');
       const i = dec.indexOf(':');
-      id = decodeURIComponent(dec.slice(0, i));
-      secret = decodeURIComponent(dec.slice(i + 1));
+      try {
+        id = i < 0 ? null : decodeURIComponent(dec.slice(0, i));
+        secret = i < 0 ? null : decodeURIComponent(dec.slice(i + 1));
+      } catch {
+        id = secret = null;
+      }
     }
     if (params.get('grant_type') !== 'client_credentials') {
       send(res, 400, { error: 'unsupported_grant_type', error_description: 'grant_type must be client_credentials' });
@@ -374,6 +389,7 @@ export async function startMcpSimulator(opts: McpSimulatorOptions = {}): Promise
 
   function listJobs(req: IncomingMessage, res: ServerResponse, q: URLSearchParams): void {
     const client = authClient(req);
+    if (faults.hit('lookup_5xx')) throw new HttpError(503, 'unavailable', 'job store unavailable (injected)', { 'Retry-After': '1' });
     const site = q.get('site');
     const key = q.get('idempotencyKey');
     const out = [...jobs.values()].filter((j) => j.clientId === client && (!site || j.site === site) && (!key || j.idempotencyKey === key));
@@ -423,8 +439,24 @@ export async function startMcpSimulator(opts: McpSimulatorOptions = {}): Promise
     throw new HttpError(404, 'not_found', `no route ${req.method} ${path}`);
   }
 
-  const server = createServer((req, res) => {
-    const u = new URL(req.url ?? '/', 'http://x');
+  // One line per kind of malformed or failing request per 10 s at most: a flood must not flood the log.
+  const lastLog = new Map<string, { at: number; suppressed: number }>();
+  const logLimited = (kind: string, fields: Record<string, unknown>, msg: string) => {
+    const l = lastLog.get(kind);
+    if (l && Date.now() - l.at < 10_000) return void l.suppressed++;
+    lastLog.set(kind, { at: Date.now(), suppressed: 0 });
+    log({ ...fields, ...(l?.suppressed ? { suppressed: l.suppressed } : {}) }, msg);
+  };
+  const headerTimeoutMs = opts.headerTimeoutMs ?? 10_000;
+  const server = createServer({ headersTimeout: headerTimeoutMs, requestTimeout: Math.max(headerTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, headerTimeoutMs) }, (req, res) => {
+    let u: URL;
+    try {
+      u = new URL(req.url ?? '/', 'http://x');
+      decodeURIComponent(u.pathname);
+    } catch {
+      logLimited('bad_path', { remote: req.socket.remoteAddress }, 'request refused: invalid request target');
+      return send(res, 400, { error: 'invalid_request', message: 'invalid percent-encoding in the request path' });
+    }
     const path = u.pathname;
     const route = async () => {
       if (path.startsWith('/sim/')) return control(req, res, path);
@@ -449,12 +481,13 @@ export async function startMcpSimulator(opts: McpSimulatorOptions = {}): Promise
     route().catch((e: unknown) => {
       if (e instanceof HttpError) send(res, e.status, { error: e.code, message: e.message }, e.headers);
       else {
-        log({ err: String(e) }, 'internal error');
+        logLimited('internal', { err: String(e) }, 'internal error');
         send(res, 500, { error: 'internal', message: 'internal error' });
       }
     });
   });
   server.keepAliveTimeout = 5000;
+  server.maxConnections = opts.maxConnections ?? 256;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 9889, opts.host ?? '127.0.0.1', () => resolve());

@@ -22,6 +22,8 @@ export interface PrometheusStackOptions {
   interval?: string;
   quiet?: boolean;
   log?: (msg: string) => void;
+  /** Called with the pid of each process started (restarts included). */
+  onStart?: (name: "prometheus" | "alertmanager", pid: number) => void;
 }
 
 export interface PrometheusStack {

@@ -17,11 +17,12 @@
 //   /api/v1/targets (the first scrape comes ~5 s after start, /-/ready is not
 //   enough). Returns null (after saying how to install) when the binaries are
 //   missing, so `npm start` can run without them.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertPortsFree, superviseProcess } from './supervise.mjs';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const INSTALL_HINT =
@@ -134,31 +135,6 @@ async function getJson(url, timeoutMs = 2000) {
   return res.json();
 }
 
-/**
- * @param {string} bin @param {string[]} args @param {string} logFile
- */
-function startProcess(bin, args, logFile) {
-  mkdirSync(dirname(logFile), { recursive: true });
-  const fd = openSync(logFile, 'a');
-  const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-  closeSync(fd);
-  /** @type {{code: number|null, signal: string|null} | null} */
-  let exited = null;
-  const exitP = new Promise((r) => child.once('exit', (code, signal) => { exited = { code, signal }; r(exited); }));
-  return {
-    child,
-    get exited() { return exited; },
-    exitP,
-    async stop() {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 5000);
-      await exitP;
-      clearTimeout(t);
-    },
-  };
-}
-
 /** @param {string} file @param {number} [n] */
 function tail(file, n = 15) {
   try { return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n'); } catch { return ''; }
@@ -212,23 +188,27 @@ export async function startPrometheusStack(opts = {}) {
   if (timeScale !== 1) amText = scaleDurations(amText, ['group_wait', 'group_interval', 'repeat_interval'], timeScale, 10);
   writeFileSync(amCfg, amText);
 
+  // Someone else's Prometheus on the port would answer the readiness checks
+  // below: a taken port is an error, never a start.
+  await assertPortsFree([{ name: 'Alertmanager', port: opts.alertmanagerPort ?? 9093 }, { name: 'Prometheus', port: opts.prometheusPort ?? 9090 }]);
   const amLog = join(amDir, 'alertmanager.log');
   const promLog = join(promDir, 'prometheus.log');
-  const am = startProcess(bins.alertmanager, [
+  // Supervised: restarted with backoff after a crash, killed with this process (see supervise.mjs).
+  const am = superviseProcess({ name: 'alertmanager', bin: bins.alertmanager, logFile: amLog, say: log, ...(opts.onStart ? { onStart: (pid) => opts.onStart?.('alertmanager', pid) } : {}), args: [
     `--config.file=${amCfg}`,
     `--storage.path=${join(amDir, 'data')}`,
     `--web.listen-address=${amListen}`,
     '--cluster.listen-address=', // no gossip on 0.0.0.0:9094 (it also delays notifications)
     `--log.level=${opts.logLevel ?? 'info'}`,
-  ], amLog);
-  const prom = startProcess(bins.prometheus, [
+  ] });
+  const prom = superviseProcess({ name: 'prometheus', bin: bins.prometheus, logFile: promLog, say: log, ...(opts.onStart ? { onStart: (pid) => opts.onStart?.('prometheus', pid) } : {}), args: [
     `--config.file=${promCfg}`,
     `--storage.tsdb.path=${join(promDir, 'data')}`,
     '--storage.tsdb.retention.time=30d',
     `--web.listen-address=${promListen}`,
     `--log.level=${opts.logLevel ?? 'info'}`,
-  ], promLog);
-  const onExit = () => { try { prom.child.kill('SIGKILL'); } catch {} try { am.child.kill('SIGKILL'); } catch {} };
+  ] });
+  const onExit = () => { try { process.kill(prom.pid, 'SIGKILL'); } catch {} try { process.kill(am.pid, 'SIGKILL'); } catch {} };
   process.once('exit', onExit);
   const stop = async () => {
     process.removeListener('exit', onExit);
@@ -242,8 +222,8 @@ export async function startPrometheusStack(opts = {}) {
   let last = 'not started';
   try {
     for (;;) {
-      if (prom.exited) throw new Error(`prometheus exited (${JSON.stringify(prom.exited)}):\n${tail(promLog)}`);
-      if (am.exited) throw new Error(`alertmanager exited (${JSON.stringify(am.exited)}):\n${tail(amLog)}`);
+      if (prom.exitedBeforeReady) throw new Error(`prometheus exited (${JSON.stringify(prom.exitedBeforeReady)}):\n${tail(promLog)}`);
+      if (am.exitedBeforeReady) throw new Error(`alertmanager exited (${JSON.stringify(am.exitedBeforeReady)}):\n${tail(amLog)}`);
       if (Date.now() > deadline) throw new Error(`exporter target not up after ${opts.timeoutMs ?? 60000} ms: ${last}`);
       try {
         await getJson(`${alertmanagerUrl}/api/v2/status`);
@@ -271,7 +251,7 @@ export async function startPrometheusStack(opts = {}) {
   return {
     prometheusUrl, alertmanagerUrl, urls, varDir, secretsDir,
     logs: { prometheus: promLog, alertmanager: amLog },
-    pids: { prometheus: prom.child.pid ?? -1, alertmanager: am.child.pid ?? -1 },
+    get pids() { return { prometheus: prom.pid, alertmanager: am.pid }; },
     stop,
   };
 }

@@ -6,6 +6,10 @@ import { ConfigError, configHelp, loadConfig } from './config.js';
 import { startRemediationService } from './service.js';
 import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
 
+// Losing stdout/stderr (the launcher died, a closed pipe) must not kill the
+// process on its next log line: EPIPE on them is ignored.
+for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {

@@ -25,6 +25,11 @@ export const KEYS = {
   web: {
     listen_address: { schema: listenAddress('127.0.0.1:9887'), default: '127.0.0.1:9887', help: 'address to listen on (host:port)' },
     max_request_bytes: { schema: int(1024, 16 * 1024 * 1024), default: 1024 * 1024, help: 'largest webhook/API body accepted (413 above)' },
+    header_timeout: { schema: duration(100, 600_000), default: 10_000, help: 'a client must send its request headers within this time (slowloris)' },
+    request_timeout: { schema: duration(100, 3_600_000), default: 30_000, help: 'a client must send its whole request within this time' },
+    keep_alive_timeout: { schema: duration(100, 600_000), default: 5_000, help: 'idle keep-alive connections are closed after this time' },
+    max_connections: { schema: int(1, 100_000), default: 256, help: 'at most this many open connections; further ones are closed at once' },
+    config_file: { schema: str(), help: "web config in the exporter-toolkit format (the exporter's own loader): tls_server_config (HTTPS) and http_server_config.headers; basic_auth_users is refused (every route has its own credential)" },
   },
   webhook: {
     bearer_token_file: { schema: str(), help: 'file holding the bearer token Alertmanager sends (http_config.authorization.credentials_file)' },
@@ -36,6 +41,8 @@ export const KEYS = {
   },
   storage: {
     path: { schema: str(), default: 'var/remediation/remediation.db', help: 'SQLite database (audit log, queue, actions, policy)' },
+    inbox_retention: { schema: duration(1000, 30 * 86_400_000), default: 86_400_000, help: 'processed webhook bodies are deleted after this long (and beyond the newest 1000)' },
+    audit_retention: { schema: duration(60_000, 3650 * 86_400_000), default: 400 * 86_400_000, help: 'audit rows and finished episodes are deleted after this long (action rows are kept)' },
   },
   mcp: {
     url: { schema: httpUrl(MCP_URL_EXAMPLE), default: 'http://127.0.0.1:9889', help: 'WaveServer MCP north-bound API base URL' },

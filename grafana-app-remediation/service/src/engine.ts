@@ -6,28 +6,39 @@
 // the restarted service resumes every non-final action from its stored state
 // and neither loses nor repeats it:
 //
-//   pending_approval --approve--> ready --(exporter baseline, re-checks)--> baseline
+//   pending_approval --approve (exporter baseline, every limit re-checked in
+//                     the approval's own commit)------------------------> baseline
 //   (decision, auto) ----------------------------------------------------> baseline
+//   ready (databases of older versions only) --same checks as approve----> baseline
 //   baseline --POST job, Idempotency-Key = f(episode)--> submitted   (a re-POST after a
 //             crash returns the job the first POST created: never a second job)
 //   submitted --poll until succeeded--> job_succeeded   (failed job -> done/failed)
 //   job_succeeded --exporter shows cmd_modules and capacity up--> done/succeeded
 //                                            (not visible in verify_timeout -> done/unverified)
 //   any pre-submission state --resolved alert / reject / expiry / kill switch--> done
+//             (baseline included: an action retrying against a down MCP stops
+//             before its next attempt, and the submit deadline is checked
+//             before the first one)
+//   baseline/submitted --outcome unknown (a request may have reached the MCP,
+//             deadline, job 404 after an MCP restart)--> unknown
+//   unknown --MCP lookup by Idempotency-Key--> submitted | job_succeeded | done,
+//             and when the MCP knows no job: the stored baseline against the
+//             pages decides (capacity there: succeeded; else if_no_job / failed).
+//             The site stays busy while unknown.
 //
 // The baseline is stored BEFORE the job is submitted, so verification after a
 // restart compares against the capacity before the action, not after it.
 import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
 import type { Config } from './config.js';
 import { ExporterClient, type SiteState } from './exporter-client.js';
-import { McpClient, McpDeadlineError, McpPermanentError } from './mcp-client.js';
+import { McpClient, McpDeadlineError, McpPermanentError, McpStoppedError, type McpJob } from './mcp-client.js';
 import type { Metrics } from './metrics.js';
-import { decide, DEFAULT_POLICY, episodeKey, idempotencyKey, normalizeTime, siteOf, effective, type AlertIn, type KillSwitch, type Policy } from './policy.js';
-import type { ActionResult, ActionRow, SiteBaseline, Store } from './store.js';
+import { checkLimits, decide, DEFAULT_POLICY, episodeKey, idempotencyKey, normalizeTime, siteOf, type AlertIn, type Facts, type KillSwitch, type Policy } from './policy.js';
+import { ACTIVE_STATES, Store, type ActionResult, type ActionRow, type SiteBaseline } from './store.js';
+import { toAlert, type WebhookPayload } from './webhook.js';
 
 /** The exporter reports capacity in bit/s; audit reasons are for people. */
 const gbps = (bitsPerSecond: number): string => String(Math.round(bitsPerSecond / 1e8) / 10);
-import { toAlert, type WebhookPayload } from './webhook.js';
 
 /** Test hook: REMEDIATION_TEST_CRASH_AT=<point> makes the process SIGKILL itself there. */
 export const CRASH_POINTS = ['inbox_committed', 'decided', 'baseline_committed', 'mcp_created', 'submitted', 'job_finished', 'job_succeeded', 'verified', 'done'] as const;
@@ -70,11 +81,19 @@ export class Engine {
   private readonly m: Metrics;
   private draining = false;
   private drainAgain = false;
+  /** Actions with a runner (at most one each). */
   private readonly running = new Set<number>();
+  /** Actions decided by this process (their webhook -> MCP latency is meaningful). */
   private readonly fresh = new Set<number>();
+  /** Payloads the HTTP layer already parsed, by inbox id (spares drain() a second parse). */
   private readonly parsed = new Map<number, WebhookPayload>();
+  /** Wakes the backoff sleep of an action retrying its MCP create (kill switch, resolved alert). */
+  private readonly wake = new Map<number, AbortController>();
+  private started = false;
   private stopped = false;
   private expiryTimer?: NodeJS.Timeout;
+  /** Last queue failure (readiness): a worker that keeps failing is not ready. */
+  private lastDrainError?: { at: number; message: string };
   readonly health = { mcp: { lastOk: undefined as string | undefined, lastError: undefined as string | undefined }, exporter: { lastOk: undefined as string | undefined, lastError: undefined as string | undefined } };
 
   constructor(private readonly o: EngineOptions) {
@@ -134,8 +153,9 @@ export class Engine {
 
   refreshGauges(): void {
     this.m.queueDepth.set(this.store.queueDepth());
-    this.m.inFlight.set((this.store.prepare("SELECT count(*) n FROM actions WHERE state IN ('ready','baseline','submitted','job_succeeded')").get() as { n: number }).n);
-    this.m.pending.set((this.store.prepare("SELECT count(*) n FROM actions WHERE state = 'pending_approval'").get() as { n: number }).n);
+    this.m.inFlight.set(this.store.countInState(ACTIVE_STATES));
+    this.m.pending.set(this.store.countInState(['pending_approval']));
+    this.m.unknown.set(this.store.countInState(['unknown']));
     this.m.killSwitch.set(this.killSwitch().enabled ? 1 : 0);
     const p = this.policy();
     this.m.dryRun.set(p.dry_run ? 1 : 0);
@@ -144,9 +164,13 @@ export class Engine {
 
   /** Starts processing: the queue left by a previous run, every unfinished action, approval expiry. */
   start(): void {
+    this.started = true;
     for (const a of this.store.activeActions()) this.runAction(a.id);
     this.kick();
-    this.expiryTimer = setInterval(() => void this.expireApprovals().catch((e: unknown) => this.log.error({ err: e }, 'approval expiry failed')), 5000);
+    this.expiryTimer = setInterval(() => {
+      void this.expireApprovals().catch((e: unknown) => this.log.error({ err: e }, 'approval expiry failed'));
+      void this.sweep().catch((e: unknown) => this.log.error({ err: e }, 'retention sweep failed'));
+    }, 5000);
     this.expiryTimer.unref();
   }
 
@@ -154,7 +178,39 @@ export class Engine {
     this.stopped = true;
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     if (this.gaugeTimer) clearTimeout(this.gaugeTimer);
+    for (const c of this.wake.values()) c.abort();
   }
+
+  /**
+   * Readiness (GET /-/ready): the database answers, the worker runs, the
+   * queue is not failing and nothing has waited in it for long.
+   */
+  readiness(): { ready: boolean; problems: string[] } {
+    const problems: string[] = [];
+    if (!this.started || this.stopped) problems.push('the engine is not running');
+    try {
+      this.store.ping();
+      const age = this.store.oldestPendingAgeMs(Date.now());
+      if (age > Engine.STUCK_MS) problems.push(`a webhook delivery has waited ${Math.round(age / 1000)} s for its decision`);
+    } catch (e) {
+      problems.push(`database: ${(e as Error).message}`);
+    }
+    if (this.lastDrainError && Date.now() - this.lastDrainError.at < 10_000) problems.push(`queue processing failing: ${this.lastDrainError.message}`);
+    return { ready: problems.length === 0, problems };
+  }
+
+  /** A delivery older than this in the queue means the worker is stuck. */
+  static STUCK_MS = 60_000;
+
+  private sweepAt = 0;
+  /** Retention (store.sweep): at most once a minute, or sooner when the inbox grew by INBOX_KEEP / 4 rows. */
+  async sweep(force = false): Promise<void> {
+    if (!force && Date.now() - this.sweepAt < 60_000) return;
+    this.sweepAt = Date.now();
+    const r = await this.store.write(() => this.store.sweep(Date.now(), { inboxRetentionMs: this.o.config.storage.inbox_retention, auditRetentionMs: this.o.config.storage.audit_retention }));
+    if (r.inbox + r.audit + r.episodes > 0) this.log.debug({ deleted: r }, 'retention sweep');
+  }
+  private acceptedSinceSweep = 0;
 
   /**
    * Persists one webhook delivery (durable before the caller answers 202).
@@ -188,6 +244,11 @@ export class Engine {
       return { id, created };
     });
     this.crash('inbox_committed');
+    // A sweep every quarter of INBOX_KEEP deliveries: the inbox peaks at 1.25 x its bound.
+    if (++this.acceptedSinceSweep >= Store.INBOX_KEEP / 4) {
+      this.acceptedSinceSweep = 0;
+      void this.sweep(true).catch((e: unknown) => this.log.error({ err: e }, 'retention sweep failed'));
+    }
     if (r.created) {
       this.crash('decided');
       for (const a of r.created) {
@@ -225,6 +286,7 @@ export class Engine {
     void this.drain()
       .catch((e: unknown) => {
         failed = true;
+        this.lastDrainError = { at: Date.now(), message: (e as Error).message };
         this.log.error({ err: e }, 'queue processing failed; retrying in 1 s');
       })
       .finally(() => {
@@ -270,6 +332,23 @@ export class Engine {
     }
   }
 
+  /**
+   * The limit facts of a site now. At a decision, pending approvals hold
+   * rate-limit slots; at an approval (`approving` = the action's id) only
+   * what was really sent counts, and the action itself is left out.
+   */
+  private limitFacts(site: string, now: number, policy: Policy, s: SiteState | undefined, approving = 0): Omit<Facts, 'episodeResolved' | 'episodeHasAction'> {
+    const last = this.store.lastSubmittedAt(site, approving);
+    const since = new Date(now - policy.rate_limit_window_seconds * 1000).toISOString();
+    return {
+      now,
+      siteBusy: this.store.siteBusy(site, approving),
+      ...(last ? { lastSiteActionAt: Date.parse(last) } : {}),
+      actionsInWindow: approving ? this.store.actionsSentSince(since, approving) : this.store.actionsCountedSince(since),
+      ...(s ? { site: s } : {}),
+    };
+  }
+
   /** One alert of one delivery; runs inside the batch transaction. Returns an action id to run. */
   private decideOne(a: AlertIn, p: WebhookPayload, inboxId: number, index: number, receivedAtMs: number, sites: Map<string, SiteState> | undefined, sitesError: string | undefined): number | undefined {
     const now = Date.now();
@@ -277,75 +356,66 @@ export class Engine {
     const ek = episodeKey(a);
     const site = siteOf(a) ?? null;
     const alertname = a.labels.alertname ?? '';
-    const prev = this.store.prepare('SELECT resolved_at FROM episodes WHERE episode_key = ?').get(ek) as { resolved_at: string | null } | undefined;
-    this.store.prepare(
-      `INSERT INTO episodes (episode_key, fingerprint, starts_at, site, alertname, first_seen, last_seen, deliveries, resolved_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
-       ON CONFLICT(episode_key) DO UPDATE SET last_seen = excluded.last_seen, deliveries = deliveries + 1, resolved_at = COALESCE(resolved_at, excluded.resolved_at)`,
-    ).run(ek, a.fingerprint, normalizeTime(a.startsAt), site, alertname, nowIso, nowIso, a.status === 'resolved' ? nowIso : null);
+    const ep = this.store.recordDelivery({ episode_key: ek, fingerprint: a.fingerprint, starts_at: normalizeTime(a.startsAt), site, alertname, now: nowIso, resolved: a.status === 'resolved' });
     const existing = this.store.actionByEpisode(ek);
     const policy = this.policy();
     const ks = this.killSwitch();
     const s = site ? sites?.get(site) : undefined;
-    const last = site ? (this.store.prepare('SELECT max(submitted_at) t FROM actions WHERE site = ? AND submitted_at IS NOT NULL').get(site) as { t: string | null }).t : null;
-    const inWindow = (this.store.prepare('SELECT count(*) n FROM actions WHERE submitted_at >= ?').get(new Date(now - policy.rate_limit_window_seconds * 1000).toISOString()) as { n: number }).n;
-    const busy = site ? !!this.store.prepare("SELECT 1 FROM actions WHERE site = ? AND state != 'done' LIMIT 1").get(site) : false;
     const d = decide(a, policy, ks, {
-      now,
-      episodeResolved: !!prev?.resolved_at,
+      episodeResolved: ep.resolvedBefore,
       episodeHasAction: !!existing,
-      siteBusy: busy,
-      ...(last ? { lastSiteActionAt: Date.parse(last) } : {}),
-      actionsInWindow: inWindow,
-      ...(s ? { site: s } : {}),
+      ...(site ? this.limitFacts(site, now, policy, s) : { now, siteBusy: false, actionsInWindow: 0 }),
     });
     const base = { site, alertname, fingerprint: a.fingerprint, starts_at: normalizeTime(a.startsAt), status: a.status, actor: 'policy' };
     const details = { groupKey: p.groupKey, receiver: p.receiver, inbox: inboxId, alert: index, truncatedAlerts: p.truncatedAlerts ?? 0, ...(d.decision === 'skip' && d.reason === 'site_unknown' && sitesError ? { exporterError: sitesError } : {}) };
     this.m.decisions.inc({ decision: d.decision, reason: d.reason });
     if (d.decision === 'skip') {
       let actionId: number | null = existing?.id ?? null;
-      // A resolved alert cancels whatever of its episode has not been submitted yet.
+      // A resolved alert cancels whatever of its episode has not reached the MCP.
       if (d.reason === 'resolved' && existing && (existing.state === 'pending_approval' || existing.state === 'ready')) {
         this.finishSync(existing, 'cancelled', 'the alert resolved before the action was submitted', 'policy');
         actionId = existing.id;
+      } else if (d.reason === 'resolved' && existing?.state === 'baseline') {
+        // Its runner may be sleeping between create attempts: wake it; it stops before the next one.
+        const w = this.wake.get(existing.id);
+        if (w) queueMicrotask(() => w.abort());
       }
+      // Retention: a re-sent delivery of an episode already decided (or
+      // already resolved) is audited once per reason; later ones are only
+      // counted on the episode row (deliveries, last_seen), so a flood of
+      // duplicates does not grow the audit log.
+      if ((d.reason === 'duplicate' || d.reason === 'already_resolved') && this.store.episodeAudited(ek, a.fingerprint, normalizeTime(a.startsAt), d.reason)) return undefined;
       this.store.audit({ ...base, kind: 'decision', action_id: actionId, decision: 'skip', reason: d.reason, details: JSON.stringify({ ...details, detail: d.detail, final: d.final }) });
       if (d.reason !== 'duplicate' && d.reason !== 'resolved') this.log.info({ site, fingerprint: a.fingerprint, reason: d.reason, detail: d.detail }, 'alert skipped');
       return undefined;
     }
-    const baseline: SiteBaseline = { cmdModules: s!.cmdModules, cmdModulesMax: s!.cmdModulesMax, capacityBps: s!.capacityBps, ...(s!.moduleCapacityBps !== undefined ? { moduleCapacityBps: s!.moduleCapacityBps } : {}), readAt: nowIso };
+    const baseline = baselineOf(s!, nowIso);
     const mode = d.decision === 'dry_run' ? 'dry_run' : d.decision === 'await_approval' ? 'approval' : 'auto';
     const state = d.decision === 'act' ? 'baseline' : d.decision === 'dry_run' ? 'done' : 'pending_approval';
-    const r = this.store
-      .prepare(
-        `INSERT INTO actions (episode_key, idempotency_key, site, alertname, fingerprint, starts_at, generator_url, labels, annotations, mode, count, state, result, reason, baseline,
-           received_at_ms, created_at, updated_at, submitted_at, finished_at, expires_at)
-         VALUES (@episode_key, @idempotency_key, @site, @alertname, @fingerprint, @starts_at, @generator_url, @labels, @annotations, @mode, @count, @state, @result, @reason, @baseline,
-           @received_at_ms, @now, @now, @submitted_at, @finished_at, @expires_at)`,
-      )
-      .run({
-        episode_key: ek,
-        idempotency_key: idempotencyKey(ek),
-        site,
-        alertname,
-        fingerprint: a.fingerprint,
-        starts_at: normalizeTime(a.startsAt),
-        generator_url: a.generatorURL || null,
-        labels: JSON.stringify(a.labels),
-        annotations: JSON.stringify(a.annotations),
-        mode,
-        count: d.count,
-        state,
-        result: d.decision === 'dry_run' ? 'dry_run' : null,
-        reason: d.decision === 'dry_run' ? d.detail : null,
-        baseline: d.decision === 'await_approval' ? null : JSON.stringify(baseline),
-        received_at_ms: receivedAtMs,
-        now: nowIso,
-        submitted_at: d.decision === 'await_approval' ? null : nowIso,
-        finished_at: d.decision === 'dry_run' ? nowIso : null,
-        expires_at: d.decision === 'await_approval' ? new Date(now + policy.approval_timeout_seconds * 1000).toISOString() : null,
-      });
-    const id = Number(r.lastInsertRowid);
+    const id = this.store.insertAction({
+      episode_key: ek,
+      idempotency_key: idempotencyKey(ek),
+      site: site!,
+      alertname,
+      fingerprint: a.fingerprint,
+      starts_at: normalizeTime(a.startsAt),
+      generator_url: a.generatorURL || null,
+      labels: JSON.stringify(a.labels),
+      annotations: JSON.stringify(a.annotations),
+      mode,
+      count: d.count,
+      state,
+      result: d.decision === 'dry_run' ? 'dry_run' : null,
+      reason: d.decision === 'dry_run' ? d.detail : null,
+      baseline: d.decision === 'await_approval' ? null : JSON.stringify(baseline),
+      received_at_ms: receivedAtMs,
+      created_at: nowIso,
+      // Only an action sent to the MCP has a submitted_at: it is what the
+      // cooldown and the rate limit count, and a dry run is never sent.
+      submitted_at: d.decision === 'act' ? nowIso : null,
+      finished_at: d.decision === 'dry_run' ? nowIso : null,
+      expires_at: d.decision === 'await_approval' ? new Date(now + policy.approval_timeout_seconds * 1000).toISOString() : null,
+    });
     this.store.audit({ ...base, kind: 'decision', action_id: id, decision: d.decision, reason: d.reason, details: JSON.stringify({ ...details, detail: d.detail, baseline, idempotencyKey: idempotencyKey(ek) }) });
     this.log.info({ site, action: id, decision: d.decision, detail: d.detail }, 'alert decided');
     if (d.decision === 'dry_run') {
@@ -396,123 +466,273 @@ export class Engine {
   private async advance(id: number): Promise<boolean> {
     const a = this.store.action(id);
     if (!a) return false;
-    const cfg = this.o.config;
     switch (a.state) {
       case 'done':
       case 'pending_approval':
         return false;
-      case 'ready': {
-        // Approved: re-read the site and re-check what may have changed while waiting.
-        let sites: Map<string, SiteState> | undefined;
-        try {
-          sites = await this.o.exporter.sites();
-          this.health.exporter.lastOk = iso();
-        } catch (e) {
-          this.health.exporter.lastError = `${iso()} ${(e as Error).message}`;
-          throw e;
-        }
-        const s = sites.get(a.site);
-        await this.store.write(() => {
-          const cur = this.store.action(id)!;
-          if (cur.state !== 'ready') return;
-          const ep = this.store.prepare('SELECT resolved_at FROM episodes WHERE episode_key = ?').get(cur.episode_key) as { resolved_at: string | null } | undefined;
-          const ks = this.killSwitch();
-          const cap = s ? Math.min(effective(this.policy(), cur.site).max_cmd_modules, s.cmdModulesMax) : 0;
-          if (ep?.resolved_at) return this.finishSync(cur, 'cancelled', 'the alert resolved before the action was submitted', 'engine');
-          if (ks.enabled) return this.finishSync(cur, 'aborted', 'kill switch is on', 'engine');
-          if (!s) return this.finishSync(cur, 'skipped', `the exporter does not report site ${cur.site}`, 'engine');
-          if (s.cmdModules + cur.count > cap) return this.finishSync(cur, 'skipped', `max_modules: ${s.cmdModules} + ${cur.count} would exceed ${cap}`, 'engine');
-          const baseline: SiteBaseline = { cmdModules: s.cmdModules, cmdModulesMax: s.cmdModulesMax, capacityBps: s.capacityBps, ...(s.moduleCapacityBps !== undefined ? { moduleCapacityBps: s.moduleCapacityBps } : {}), readAt: iso() };
-          this.step(cur, { state: 'baseline', baseline: JSON.stringify(baseline), submitted_at: iso() }, 'baseline read; submitting to MCP', { baseline });
-        });
-        this.crash('baseline_committed');
-        return true;
-      }
-      case 'baseline': {
-        const deadline = Date.parse(a.submitted_at ?? a.created_at) + cfg.mcp.submit_deadline;
-        let first = true;
-        try {
-          const r = await this.o.mcp.createJob(a.idempotency_key, { site: a.site, operation: 'cmd_add', count: a.count, reference: a.episode_key }, deadline, () => {
-            if (first && this.fresh.has(id) && a.mode === 'auto') this.m.webhookToMcp.observe((Date.now() - a.received_at_ms) / 1000);
-            first = false;
-          });
-          this.health.mcp.lastOk = iso();
-          this.crash('mcp_created');
-          await this.store.write(() =>
-            this.step(a, { state: 'submitted', job_id: r.job.id, job_state: r.job.state, mcp_attempts: a.mcp_attempts + r.attempts }, 'MCP job created', { job: r.job.id, attempts: r.attempts, idempotencyKey: a.idempotency_key }),
-          LAZY);
-          this.crash('submitted');
-        } catch (e) {
-          if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
-          this.health.mcp.lastError = `${iso()} ${e.message}`;
-          await this.store.write(() => this.finishSync(a, 'failed', e.message + (e instanceof McpDeadlineError ? ` (last error: ${e.lastError})` : ''), 'engine'), LAZY);
-        }
-        return true;
-      }
-      case 'submitted': {
-        const deadline = Date.parse(a.updated_at) + cfg.mcp.job_timeout;
-        try {
-          const job = await this.o.mcp.waitJob(a.job_id!, deadline);
-          this.health.mcp.lastOk = iso();
-          this.crash('job_finished');
-          await this.store.write(() => {
-            if (job.state === 'failed') this.finishSync(a, 'failed', `MCP job ${job.id} failed: ${job.error ?? 'no reason given'}`, 'engine', { job_state: 'failed' });
-            else this.step(a, { state: 'job_succeeded', job_state: 'succeeded' }, 'MCP job succeeded; verifying capacity in the pages', { job: job.id });
-          }, LAZY);
-          this.crash('job_succeeded');
-        } catch (e) {
-          if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
-          this.health.mcp.lastError = `${iso()} ${e.message}`;
-          await this.store.write(() => this.finishSync(a, 'failed', e.message, 'engine'), LAZY);
-        }
-        return true;
-      }
-      case 'job_succeeded': {
-        const base = JSON.parse(a.baseline!) as SiteBaseline;
-        const until = Date.now() + cfg.exporter.verify_timeout;
-        let last: SiteState | undefined;
-        while (Date.now() < until && !this.stopped) {
-          try {
-            last = (await this.o.exporter.sites(200)).get(a.site);
-            this.health.exporter.lastOk = iso();
-          } catch (e) {
-            this.health.exporter.lastError = `${iso()} ${(e as Error).message}`;
-          }
-          if (last && last.cmdModules >= base.cmdModules + a.count && last.capacityBps > base.capacityBps) {
-            this.crash('verified');
-            const after: SiteBaseline = { cmdModules: last.cmdModules, cmdModulesMax: last.cmdModulesMax, capacityBps: last.capacityBps, readAt: iso() };
-            await this.store.write(() =>
-              this.finishSync(a, 'succeeded', `capacity verified: ${base.cmdModules} -> ${last!.cmdModules} CMD modules, ${gbps(base.capacityBps)} -> ${gbps(last!.capacityBps)} Gbit/s`, 'engine', { after: JSON.stringify(after) }),
-            LAZY);
-            this.crash('done');
-            return true;
-          }
-          await sleep(250);
-        }
-        if (this.stopped) return false;
-        await this.store.write(() =>
-          this.finishSync(a, 'unverified', `the MCP job succeeded but the pages did not show the new capacity within ${cfg.exporter.verify_timeout} ms (last seen ${last ? `${last.cmdModules} modules, ${gbps(last.capacityBps)} Gbit/s` : 'nothing'})`, 'engine'),
-        LAZY);
-        return true;
-      }
+      case 'ready':
+        return this.advanceReady(a);
+      case 'baseline':
+        return this.advanceBaseline(a);
+      case 'submitted':
+        return this.advanceSubmitted(a);
+      case 'job_succeeded':
+        return this.advanceJobSucceeded(a);
+      case 'unknown':
+        return this.advanceUnknown(a);
     }
   }
 
+  private async readSites(): Promise<Map<string, SiteState>> {
+    try {
+      const sites = await this.o.exporter.sites();
+      this.health.exporter.lastOk = iso();
+      return sites;
+    } catch (e) {
+      this.health.exporter.lastError = `${iso()} ${(e as Error).message}`;
+      throw e;
+    }
+  }
+
+  /**
+   * Admits an approved action to the MCP path: inside a store.write()
+   * transaction, so the limits read and the rate-limit slot taken
+   * (submitted_at) are one atomic step; concurrent approvals see each other.
+   * Returns the refusal, or undefined when the action moved to baseline.
+   */
+  private admitSync(cur: ActionRow, s: SiteState | undefined, actor: string): { result?: ActionResult; message: string } | undefined {
+    if (this.store.episodeResolved(cur.episode_key)) {
+      this.finishSync(cur, 'cancelled', 'the alert resolved before the action was submitted', actor);
+      return { message: `action ${cur.id}: the alert resolved; cancelled`, result: 'cancelled' };
+    }
+    const now = Date.now();
+    const policy = this.policy();
+    const skip = checkLimits(cur.site, cur.count, policy, this.killSwitch(), this.limitFacts(cur.site, now, policy, s, cur.id));
+    if (skip) return { message: `not admitted now (${skip.reason}): ${skip.detail}` };
+    const baseline = baselineOf(s!, new Date(now).toISOString());
+    this.step(cur, { state: 'baseline', baseline: JSON.stringify(baseline), submitted_at: new Date(now).toISOString() }, 'limits re-checked, baseline read; submitting to MCP', { baseline, actor });
+    return undefined;
+  }
+
+  /** Approved by an older version (state ready): the same checks as approve(); a refusal ends it. */
+  private async advanceReady(a: ActionRow): Promise<boolean> {
+    const s = (await this.readSites()).get(a.site);
+    await this.store.write(() => {
+      const cur = this.store.action(a.id)!;
+      if (cur.state !== 'ready') return;
+      const refused = this.admitSync(cur, s, 'engine');
+      if (refused && !refused.result) this.finishSync(cur, 'skipped', refused.message, 'engine');
+    });
+    this.crash('baseline_committed');
+    return true;
+  }
+
+  /**
+   * Why an action that has not reached the MCP must not be sent now;
+   * undefined = go on. The kill switch stops it whatever happened before.
+   * A resolved alert stops it unless an earlier attempt may already have
+   * created the job (`ambiguous`): then the same-key retry, which cannot
+   * create a second job, settles the outcome (the alert often resolves
+   * precisely because that job added the capacity).
+   */
+  private stopReason(a: ActionRow, ambiguous = false): { result: ActionResult; reason: string } | undefined {
+    const ks = this.killSwitch();
+    if (ks.enabled) return { result: 'aborted', reason: `kill switch is on${ks.by ? ` (by ${ks.by})` : ''}` };
+    if (!ambiguous && this.store.episodeResolved(a.episode_key)) return { result: 'cancelled', reason: 'the alert resolved before the action reached the MCP' };
+    return undefined;
+  }
+
+  private async advanceBaseline(a: ActionRow): Promise<boolean> {
+    const deadline = Date.parse(a.submitted_at ?? a.created_at) + this.o.config.mcp.submit_deadline;
+    const id = a.id;
+    let first = true;
+    const wake = new AbortController();
+    this.wake.set(id, wake);
+    try {
+      const r = await this.o.mcp.createJob(
+        a.idempotency_key,
+        { site: a.site, operation: 'cmd_add', count: a.count, reference: a.episode_key },
+        deadline,
+        () => {
+          if (first && this.fresh.has(id) && a.mode === 'auto') this.m.webhookToMcp.observe((Date.now() - a.received_at_ms) / 1000);
+          first = false;
+        },
+        { stop: (ambiguous) => this.stopReason(a, ambiguous)?.reason ?? (this.stopped ? 'the service is stopping' : undefined), signal: wake.signal },
+      );
+      this.health.mcp.lastOk = iso();
+      this.crash('mcp_created');
+      await this.store.write(() =>
+        this.step(a, { state: 'submitted', job_id: r.job.id, job_state: r.job.state, mcp_attempts: a.mcp_attempts + r.attempts }, 'MCP job created', { job: r.job.id, attempts: r.attempts, idempotencyKey: a.idempotency_key }),
+      LAZY);
+      this.crash('submitted');
+    } catch (e) {
+      if (e instanceof McpStoppedError) {
+        if (this.stopped) return false; // a restart resumes it
+        const why = this.stopReason(a, e.ambiguous) ?? { result: 'aborted' as const, reason: 'stopped' };
+        const attempts = { mcp_attempts: a.mcp_attempts + e.attempts };
+        await this.store.write(() => {
+          if (e.ambiguous) this.toUnknown(a, `${why.reason}, but an earlier attempt may have reached the MCP`, why.result, attempts);
+          else this.finishSync(a, why.result, `${why.reason}; never sent to the MCP`, 'engine', attempts);
+        }, LAZY);
+        return true;
+      }
+      if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
+      this.health.mcp.lastError = `${iso()} ${e.message}`;
+      const detail = e.message + (e instanceof McpDeadlineError && e.lastError ? ` (last error: ${e.lastError})` : '');
+      const attempts = { mcp_attempts: a.mcp_attempts + (e instanceof McpDeadlineError ? e.attempts : 1) };
+      await this.store.write(() => {
+        if (e instanceof McpDeadlineError && e.ambiguous) this.toUnknown(a, detail, 'failed', attempts);
+        else this.finishSync(a, 'failed', detail, 'engine', attempts);
+      }, LAZY);
+    } finally {
+      this.wake.delete(id);
+    }
+    return true;
+  }
+
+  private async advanceSubmitted(a: ActionRow): Promise<boolean> {
+    const deadline = Date.parse(a.updated_at) + this.o.config.mcp.job_timeout;
+    try {
+      const job = await this.o.mcp.waitJob(a.job_id!, deadline);
+      this.health.mcp.lastOk = iso();
+      this.crash('job_finished');
+      await this.store.write(() => this.jobFinishedSync(a, job), LAZY);
+      this.crash('job_succeeded');
+    } catch (e) {
+      if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
+      this.health.mcp.lastError = `${iso()} ${e.message}`;
+      // The job exists (or existed): a 404 after an MCP restart or a job that
+      // outlives job_timeout says nothing about the capacity. Reconcile.
+      await this.store.write(() => this.toUnknown(a, e.message, 'failed'), LAZY);
+    }
+    return true;
+  }
+
+  private jobFinishedSync(a: ActionRow, job: McpJob): void {
+    if (job.state === 'failed') this.finishSync(a, 'failed', `MCP job ${job.id} failed: ${job.error ?? 'no reason given'}`, 'engine', { job_id: job.id, job_state: 'failed' });
+    else this.step(a, { state: 'job_succeeded', job_id: job.id, job_state: 'succeeded' }, 'MCP job succeeded; verifying capacity in the pages', { job: job.id });
+  }
+
+  /**
+   * Polls the exporter until the site shows the action's capacity over its
+   * stored baseline, or `timeoutMs` passes. The baseline was stored before the
+   * job was submitted, so this holds after any restart.
+   */
+  private async capacityVisible(a: ActionRow, timeoutMs: number): Promise<{ ok: boolean; last?: SiteState }> {
+    const base = JSON.parse(a.baseline!) as SiteBaseline;
+    const until = Date.now() + timeoutMs;
+    let last: SiteState | undefined;
+    while (Date.now() < until && !this.stopped) {
+      try {
+        last = (await this.o.exporter.sites(200)).get(a.site);
+        this.health.exporter.lastOk = iso();
+      } catch (e) {
+        this.health.exporter.lastError = `${iso()} ${(e as Error).message}`;
+      }
+      if (last && last.cmdModules >= base.cmdModules + a.count && last.capacityBps > base.capacityBps) return { ok: true, last };
+      await sleep(250);
+    }
+    return { ok: false, ...(last ? { last } : {}) };
+  }
+
+  private verifiedReason(a: ActionRow, last: SiteState): string {
+    const base = JSON.parse(a.baseline!) as SiteBaseline;
+    return `capacity verified: ${base.cmdModules} -> ${last.cmdModules} CMD modules, ${gbps(base.capacityBps)} -> ${gbps(last.capacityBps)} Gbit/s`;
+  }
+
+  private async advanceJobSucceeded(a: ActionRow): Promise<boolean> {
+    const cfg = this.o.config;
+    const v = await this.capacityVisible(a, cfg.exporter.verify_timeout);
+    if (this.stopped) return false;
+    if (v.ok) {
+      this.crash('verified');
+      await this.store.write(() => this.finishSync(a, 'succeeded', this.verifiedReason(a, v.last!), 'engine', { after: JSON.stringify(baselineOf(v.last!, iso())) }), LAZY);
+      this.crash('done');
+      return true;
+    }
+    const last = v.last;
+    await this.store.write(() =>
+      this.finishSync(a, 'unverified', `the MCP job succeeded but the pages did not show the new capacity within ${cfg.exporter.verify_timeout} ms (last seen ${last ? `${last.cmdModules} modules, ${gbps(last.capacityBps)} Gbit/s` : 'nothing'})`, 'engine'),
+    LAZY);
+    return true;
+  }
+
+  /** Records an unknown outcome; inside a store.write() transaction. The site stays busy. */
+  private toUnknown(a: ActionRow, why: string, ifNoJob: ActionResult, extra: Partial<ActionRow> = {}): void {
+    this.step(a, { state: 'unknown', unknown_since: iso(), if_no_job: ifNoJob, reason: why, ...extra }, `outcome unknown: ${why}; reconciling with the MCP by Idempotency-Key`, { idempotencyKey: a.idempotency_key, job: a.job_id });
+    this.log.warn({ action: a.id, site: a.site, why }, 'action outcome unknown; reconciling');
+  }
+
+  /**
+   * Reconciles an unknown outcome: asks the MCP for the job of this key
+   * (retrying until it answers; the site stays busy meanwhile). A job found
+   * resumes the normal path. No job: the MCP never created it, or lost it in
+   * a restart after applying it, so the pages decide against the stored
+   * baseline before any verdict.
+   */
+  private async advanceUnknown(a: ActionRow): Promise<boolean> {
+    let job: McpJob | undefined;
+    try {
+      job = await this.o.mcp.findJobByKey(a.idempotency_key);
+      this.health.mcp.lastOk = iso();
+    } catch (e) {
+      this.health.mcp.lastError = `${iso()} ${(e as Error).message}`;
+      await sleep(this.o.config.mcp.backoff_max);
+      return !this.stopped;
+    }
+    if (job?.state === 'succeeded' || job?.state === 'failed') {
+      const j = job;
+      await this.store.write(() => this.jobFinishedSync(a, j), LAZY);
+      return true;
+    }
+    if (job) {
+      const j = job;
+      await this.store.write(() => this.step(a, { state: 'submitted', job_id: j.id, job_state: j.state }, `reconciled: the MCP has job ${j.id} (${j.state}) for this key`, { job: j.id }), LAZY);
+      return true;
+    }
+    const v = await this.capacityVisible(a, this.o.config.exporter.verify_timeout);
+    if (this.stopped) return false;
+    const lost = a.job_id ? `the MCP no longer knows job ${a.job_id} (restarted?)` : 'the MCP knows no job under this Idempotency-Key';
+    await this.store.write(() => {
+      if (v.ok) this.finishSync(a, 'succeeded', `${lost}; ${this.verifiedReason(a, v.last!)} against the stored baseline`, 'engine', { after: JSON.stringify(baselineOf(v.last!, iso())) });
+      else this.finishSync(a, a.job_id ? 'failed' : (a.if_no_job ?? 'failed'), `${lost} and the pages show no new capacity over the stored baseline (was: ${a.reason ?? 'unknown'})`, 'engine');
+    }, LAZY);
+    return true;
+  }
+
   async approve(id: number, actor: string, comment: string | undefined): Promise<{ status: number; message: string; action?: ActionRow }> {
-    const r = await this.store.write(() => {
-      const a = this.store.action(id);
-      if (!a) return { status: 404, message: `no action ${id}` };
+    const pre = this.store.action(id);
+    if (!pre) return { status: 404, message: `no action ${id}` };
+    if (pre.state !== 'pending_approval') return { status: 409, message: `action ${id} is not waiting for approval (state ${pre.state}${pre.result ? `, result ${pre.result}` : ''})` };
+    // The site's current modules, for the max_modules limit and the baseline.
+    let sites: Map<string, SiteState>;
+    try {
+      sites = await this.readSites();
+    } catch (e) {
+      return { status: 503, message: `cannot read the site from the exporter (${(e as Error).message}); nothing approved, try again` };
+    }
+    const r = await this.store.write((): { status: number; message: string } => {
+      const a = this.store.action(id)!;
       if (a.state !== 'pending_approval') return { status: 409, message: `action ${id} is not waiting for approval (state ${a.state}${a.result ? `, result ${a.result}` : ''})` };
-      if (this.killSwitch().enabled) return { status: 409, message: 'the kill switch is on: turn it off before approving' };
       if (a.expires_at && Date.parse(a.expires_at) < Date.now()) {
         this.finishSync(a, 'expired', 'approval came after expires_at', actor);
         return { status: 409, message: `action ${id} expired at ${a.expires_at}` };
       }
-      this.store.updateAction(id, { state: 'ready', approved_by: actor, approved_at: iso() });
-      this.store.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: 'ready', decision: 'approved', reason: comment ?? null, actor, details: null });
+      this.store.updateAction(id, { approved_by: actor, approved_at: iso() });
+      const refused = this.admitSync(this.store.action(id)!, sites.get(a.site), actor);
+      if (refused) {
+        // Not admitted: the approval is not recorded and the action keeps waiting (unless it ended).
+        if (!refused.result) this.store.updateAction(id, { approved_by: null, approved_at: null });
+        this.store.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: refused.result ? 'done' : 'pending_approval', decision: 'approval_refused', reason: refused.message, actor, details: null });
+        return { status: 409, message: `approval refused: ${refused.message}` };
+      }
+      this.store.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: 'baseline', decision: 'approved', reason: comment ?? null, actor, details: null });
       return { status: 200, message: 'approved' };
     });
-    if (r.status === 200) this.runAction(id);
+    if (r.status === 200) {
+      this.crash('baseline_committed');
+      this.runAction(id);
+    }
     this.refreshGauges();
     return { ...r, ...(this.store.action(id) ? { action: this.store.action(id)! } : {}) };
   }
@@ -545,6 +765,8 @@ export class Engine {
       this.store.putSetting('kill_switch', ks, actor);
       this.store.audit({ kind: 'kill_switch', action_id: null, site: null, alertname: null, fingerprint: null, starts_at: null, status: null, decision: enabled ? 'on' : 'off', reason: reason ?? null, actor, details: null });
     });
+    // Actions retrying their MCP create stop before the next attempt, now rather than after the backoff.
+    if (enabled) for (const w of this.wake.values()) w.abort();
     this.log.warn({ enabled, actor, reason }, 'kill switch changed');
     this.refreshGauges();
     return ks;
@@ -552,7 +774,7 @@ export class Engine {
 
   private async expireApprovals(): Promise<void> {
     const now = iso();
-    const due = this.store.prepare("SELECT * FROM actions WHERE state = 'pending_approval' AND expires_at < ?").all(now) as ActionRow[];
+    const due = this.store.approvalsExpiredBy(now);
     if (!due.length) return;
     await this.store.write(() => {
       for (const a of due) {
@@ -562,4 +784,8 @@ export class Engine {
     });
     this.refreshGauges();
   }
+}
+
+function baselineOf(s: SiteState, readAt: string): SiteBaseline {
+  return { cmdModules: s.cmdModules, cmdModulesMax: s.cmdModulesMax, capacityBps: s.capacityBps, ...(s.moduleCapacityBps !== undefined ? { moduleCapacityBps: s.moduleCapacityBps } : {}), readAt };
 }

@@ -9,12 +9,13 @@ import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
 import type { Engine } from './engine.js';
 import type { Metrics } from './metrics.js';
 import { validatePolicy, SITE_RE } from './policy.js';
+import { can, capabilities, policyChangeNeeds, ROLES, type Permission, type Role } from './roles.js';
 import type { ActionRow, AuditRow, Store } from './store.js';
 import { registerThresholdMetrics, registerThresholdRoutes, Thresholds } from './thresholds.js';
 import { checkWebhookAuth, validateWebhook, type WebhookAuth } from './webhook.js';
+import { limitedLog } from './log-limit.js';
 
-export const ROLES = ['Viewer', 'Editor', 'Admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from './roles.js';
 export const ROLE_HEADER = 'X-OptiFiber-Role';
 export const USER_HEADER = 'X-Grafana-User';
 
@@ -29,6 +30,8 @@ export interface HttpDeps {
   maxRequestBytes: number;
   startedAt: number;
   urls: { mcp: string; exporter: string };
+  /** Runs before every route: the web config's response headers and client-certificate policy. */
+  guard?: express.RequestHandler;
 }
 
 class HttpError extends Error {
@@ -86,6 +89,23 @@ export function buildApp(d: HttpDeps): express.Express {
   app.set('etag', false);
   const log = d.logger;
   const proxyDigest = d.proxyToken ? digest(d.proxyToken) : undefined;
+  // Malformed and refused requests: one log line per kind per 10 s at most
+  // (a flood of them must not flood the log), with the count suppressed.
+  const logRefused = limitedLog(log, 10_000);
+  if (d.guard) app.use(d.guard);
+
+  // A path that is not valid percent-encoding (%FF%FE, a lone %) names no
+  // route: 400 before any route, authentication or body parsing.
+  app.use((req, res, next) => {
+    try {
+      decodeURIComponent(req.path);
+    } catch {
+      logRefused('bad_path', { remote: req.socket.remoteAddress, method: req.method }, 'request refused: invalid percent-encoding in the path');
+      res.status(400).json(errorBody(400, 'invalid percent-encoding in the request path'));
+      return;
+    }
+    next();
+  });
 
   // ---- Alertmanager webhook ------------------------------------------------
   const hook = '/api/v1/alertmanager/webhook';
@@ -93,7 +113,7 @@ export function buildApp(d: HttpDeps): express.Express {
     const auth = checkWebhookAuth(d.webhookAuth, req.get('Authorization'));
     if (auth !== 'ok') {
       d.metrics.webhooks.inc({ result: 'unauthorized' });
-      log.warn({ remote: req.socket.remoteAddress, reason: auth }, 'webhook refused: authentication');
+      logRefused('webhook_auth', { remote: req.socket.remoteAddress, reason: auth }, 'webhook refused: authentication');
       const realm = d.webhookAuth.bearerToken ? 'Bearer realm="optifiber-remediation"' : 'Basic realm="optifiber-remediation"';
       res.status(401).setHeader('WWW-Authenticate', realm).json(errorBody(401, auth === 'missing' ? 'missing credentials: send "Authorization: Bearer <token>" (or basic auth)' : 'invalid credentials'));
       return;
@@ -126,7 +146,7 @@ export function buildApp(d: HttpDeps): express.Express {
     const v = validateWebhook(body);
     if (!v.ok) {
       d.metrics.webhooks.inc({ result: 'invalid' });
-      log.warn({ remote: req.socket.remoteAddress, problems: v.problems }, 'webhook refused: not an Alertmanager v4 payload');
+      logRefused('webhook_invalid', { remote: req.socket.remoteAddress, problems: v.problems }, 'webhook refused: not an Alertmanager v4 payload');
       res.status(400).json({ ...errorBody(400, `not an Alertmanager v4 webhook payload: ${v.problems.join('; ')}`), problems: v.problems });
       return;
     }
@@ -149,7 +169,9 @@ export function buildApp(d: HttpDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/-/ready', (_req, res) => {
-    res.json({ status: 'ready' });
+    const r = d.engine.readiness();
+    if (r.ready) res.json({ status: 'ready' });
+    else res.status(503).json({ ...errorBody(503, `not ready: ${r.problems.join('; ')}`), problems: r.problems });
   });
   app.get('/metrics', (_req, res, next) => {
     d.engine.refreshGauges();
@@ -169,28 +191,34 @@ export function buildApp(d: HttpDeps): express.Express {
     const role = req.get(ROLE_HEADER);
     if (!role || !(ROLES as readonly string[]).includes(role)) throw new HttpError(403, `header ${ROLE_HEADER} must be one of ${ROLES.join(', ')} (set by the plugin route, see docs/remediation-api.md)`);
     res.locals.role = role as Role;
-    const user = (req.get(USER_HEADER) ?? '').slice(0, 200);
-    res.locals.user = user && /^[\x20-\x7e]+$/.test(user) ? user : `grafana-${role.toLowerCase()}`;
+    // The audit names a person: a write without a (valid) user name is
+    // refused, never attributed to a made-up "grafana-<role>".
+    const user = req.get(USER_HEADER) ?? '';
+    const named = user.length > 0 && user.length <= 200 && /^[\x21-\x7e][\x20-\x7e]*$/.test(user);
+    if (named) res.locals.user = user;
     next();
   });
-  const need = (min: Role) => (req: Request, res: Response, next: NextFunction) => {
-    if (ROLES.indexOf(res.locals.role as Role) < ROLES.indexOf(min)) throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} needs the ${min} role; you have ${res.locals.role as string}`);
+  /** The permission, and for a write a named user (checked after the role, so a low role hears about its role first). */
+  const need = (p: Permission) => (req: Request, res: Response, next: NextFunction) => {
+    if (!can(res.locals.role as Role, p)) throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} needs the ${ROLES.find((r) => can(r, p))} role; you have ${res.locals.role as string}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !res.locals.user)
+      throw new HttpError(403, `${req.method} ${req.baseUrl}${req.path} changes state and needs a named user: header ${USER_HEADER} (Grafana sends it with [dataproxy] send_user_header = true)`);
     next();
   };
   api.use(express.json({ limit: '64kb' }));
 
   api.get('/whoami', (_req, res) => {
     const role = res.locals.role as Role;
-    res.json({ user: res.locals.user, role, can: { read: true, editPolicies: role !== 'Viewer', approve: role === 'Admin', killSwitch: role === 'Admin' } });
+    // editPolicies: the older name of editThresholds, kept for the app's current UI.
+    res.json({ user: res.locals.user ?? null, role, can: { ...capabilities(role), editPolicies: can(role, 'editThresholds') } });
   });
 
   api.get('/overview', (_req, res) => {
-    const db = d.store.db;
     const since = new Date(Date.now() - 86_400_000).toISOString();
-    const byResult = Object.fromEntries((db.prepare('SELECT result, count(*) n FROM actions WHERE result IS NOT NULL AND finished_at >= ? GROUP BY result').all(since) as { result: string; n: number }[]).map((r) => [r.result, r.n]));
-    const recent = (db.prepare('SELECT * FROM actions ORDER BY id DESC LIMIT 10').all() as ActionRow[]).map(publicAction);
-    const pending = (db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' ORDER BY id").all() as ActionRow[]).map(publicAction);
-    const skipped = Object.fromEntries((db.prepare("SELECT reason, count(*) n FROM audit WHERE kind = 'decision' AND decision = 'skip' AND ts >= ? GROUP BY reason").all(since) as { reason: string; n: number }[]).map((r) => [r.reason, r.n]));
+    const byResult = d.store.resultsSince(since);
+    const recent = d.store.recentActions(10).map(publicAction);
+    const pending = d.store.pendingApprovals().map(publicAction);
+    const skipped = d.store.skipsSince(since);
     res.json({
       health: {
         status: 'ok',
@@ -230,27 +258,18 @@ export function buildApp(d: HttpDeps): express.Express {
   api.get('/actions', (req, res) => {
     const q = req.query as Record<string, unknown>;
     only(q, ['site', 'result', 'state', 'mode', 'since', 'until', 'limit', 'before_id']);
-    const where: string[] = [];
-    const args: Record<string, unknown> = {};
-    if (q.site !== undefined) {
-      if (typeof q.site !== 'string' || !SITE_RE.test(q.site)) throw new HttpError(400, 'site: not a site name');
-      where.push('site = @site');
-      args.site = q.site;
-    }
-    const result = enumParam(q.result, 'result', ['succeeded', 'failed', 'unverified', 'dry_run', 'rejected', 'cancelled', 'expired', 'skipped', 'aborted']);
-    if (result) (where.push('result = @result'), (args.result = result));
-    const state = enumParam(q.state, 'state', ['pending_approval', 'ready', 'baseline', 'submitted', 'job_succeeded', 'done']);
-    if (state) (where.push('state = @state'), (args.state = state));
-    const mode = enumParam(q.mode, 'mode', ['auto', 'approval', 'dry_run']);
-    if (mode) (where.push('mode = @mode'), (args.mode = mode));
-    const since = timeParam(q.since, 'since');
-    if (since) (where.push('created_at >= @since'), (args.since = since));
-    const until = timeParam(q.until, 'until');
-    if (until) (where.push('created_at < @until'), (args.until = until));
-    const before = intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER);
-    if (before) (where.push('id < @before'), (args.before = before));
+    if (q.site !== undefined && (typeof q.site !== 'string' || !SITE_RE.test(q.site))) throw new HttpError(400, 'site: not a site name');
+    const f = {
+      site: q.site as string | undefined,
+      result: enumParam(q.result, 'result', ['succeeded', 'failed', 'unverified', 'dry_run', 'rejected', 'cancelled', 'expired', 'skipped', 'aborted']),
+      state: enumParam(q.state, 'state', ['pending_approval', 'ready', 'baseline', 'submitted', 'job_succeeded', 'unknown', 'done']),
+      mode: enumParam(q.mode, 'mode', ['auto', 'approval', 'dry_run']),
+      since: timeParam(q.since, 'since'),
+      until: timeParam(q.until, 'until'),
+      beforeId: intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER),
+    };
     const limit = intParam(q.limit, 'limit', 1, 1000, 100)!;
-    const rows = d.store.db.prepare(`SELECT * FROM actions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`).all(args) as ActionRow[];
+    const rows = d.store.findActions(f, limit);
     res.json({ actions: rows.map(publicAction), nextBeforeId: rows.length === limit ? rows[rows.length - 1]!.id : null });
   });
 
@@ -258,12 +277,14 @@ export function buildApp(d: HttpDeps): express.Express {
   api.get('/actions/:id', (req, res) => {
     const a = d.store.action(actionId(req.params.id));
     if (!a) throw new HttpError(404, `no action ${req.params.id}`);
-    const audit = (d.store.db.prepare('SELECT * FROM audit WHERE action_id = ? ORDER BY id').all(a.id) as AuditRow[]).map(publicAudit);
-    res.json({ action: publicAction(a), audit });
+    const audit = d.store.auditOfAction(a.id).map(publicAudit);
+    // Re-sent deliveries are counted here rather than audited one row each (retention).
+    const ep = d.store.episode(a.episode_key);
+    res.json({ action: publicAction(a), audit, episode: ep ? { deliveries: ep.deliveries, firstSeen: ep.first_seen, lastSeen: ep.last_seen, resolvedAt: ep.resolved_at } : null });
   });
 
   api.get('/approvals', (_req, res) => {
-    res.json({ approvals: (d.store.db.prepare("SELECT * FROM actions WHERE state = 'pending_approval' ORDER BY id").all() as ActionRow[]).map(publicAction) });
+    res.json({ approvals: d.store.pendingApprovals().map(publicAction) });
   });
 
   const comment = (b: unknown): string | undefined => {
@@ -275,7 +296,7 @@ export function buildApp(d: HttpDeps): express.Express {
     return c as string | undefined;
   };
   for (const verb of ['approve', 'reject'] as const) {
-    api.post(`/actions/:id/${verb}`, need('Admin'), (req, res, next) => {
+    api.post(`/actions/:id/${verb}`, need('approve'), (req, res, next) => {
       const id = actionId(req.params.id);
       const c = comment(req.body);
       d.engine[verb](id, res.locals.user as string, c)
@@ -291,24 +312,23 @@ export function buildApp(d: HttpDeps): express.Express {
   api.get('/audit', (req, res) => {
     const q = req.query as Record<string, unknown>;
     only(q, ['site', 'kind', 'decision', 'reason', 'action_id', 'since', 'until', 'limit', 'before_id']);
-    const where: string[] = [];
-    const args: Record<string, unknown> = {};
-    for (const k of ['site', 'kind', 'decision', 'reason'] as const) {
-      if (q[k] === undefined) continue;
+    const word = (k: 'site' | 'kind' | 'decision' | 'reason'): string | undefined => {
+      if (q[k] === undefined) return undefined;
       if (typeof q[k] !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(q[k] as string)) throw new HttpError(400, `${k}: expected 1..64 chars of [A-Za-z0-9_.-]`);
-      where.push(`${k} = @${k}`);
-      args[k] = q[k];
-    }
-    const aid = intParam(q.action_id, 'action_id', 1, Number.MAX_SAFE_INTEGER);
-    if (aid) (where.push('action_id = @aid'), (args.aid = aid));
-    const since = timeParam(q.since, 'since');
-    if (since) (where.push('ts >= @since'), (args.since = since));
-    const until = timeParam(q.until, 'until');
-    if (until) (where.push('ts < @until'), (args.until = until));
-    const before = intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER);
-    if (before) (where.push('id < @before'), (args.before = before));
+      return q[k] as string;
+    };
+    const f = {
+      site: word('site'),
+      kind: word('kind'),
+      decision: word('decision'),
+      reason: word('reason'),
+      actionId: intParam(q.action_id, 'action_id', 1, Number.MAX_SAFE_INTEGER),
+      since: timeParam(q.since, 'since'),
+      until: timeParam(q.until, 'until'),
+      beforeId: intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER),
+    };
     const limit = intParam(q.limit, 'limit', 1, 1000, 100)!;
-    const rows = d.store.db.prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`).all(args) as AuditRow[];
+    const rows = d.store.findAudit(f, limit);
     res.json({ audit: rows.map(publicAudit), nextBeforeId: rows.length === limit ? rows[rows.length - 1]!.id : null });
   });
 
@@ -316,15 +336,20 @@ export function buildApp(d: HttpDeps): express.Express {
     const s = d.store.getSetting('policy')!;
     res.json({ policy: s.value, updatedAt: s.updated_at, updatedBy: s.updated_by });
   });
-  api.put('/policies', need('Editor'), (req, res, next) => {
+  api.put('/policies', need('editThresholds'), (req, res, next) => {
     // Keys left out keep their current value (the body is merged onto the stored policy).
     const body = req.body as unknown;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object of policy keys');
-    const v = validatePolicy({ ...d.engine.policy(), ...(body as object) });
+    const before = d.engine.policy();
+    const v = validatePolicy({ ...before, ...(body as object) });
     if (!v.policy) {
       res.status(400).json({ ...errorBody(400, `invalid policy: ${v.problems.join('; ')}`), problems: v.problems });
       return;
     }
+    const role = res.locals.role as Role;
+    const needs = policyChangeNeeds(before, v.policy);
+    if (needs.mode.length && !can(role, 'changeMode')) throw new HttpError(403, `changing the mode (${needs.mode.join(', ')}) needs permission changeMode (Admin); you have ${role}`);
+    if (needs.loosened.length && !can(role, 'raiseLimits')) throw new HttpError(403, `loosening a limit (${needs.loosened.join(', ')}) needs permission raiseLimits (Admin); you have ${role}`);
     d.engine
       .setPolicy(v.policy, res.locals.user as string)
       .then(() => {
@@ -338,7 +363,7 @@ export function buildApp(d: HttpDeps): express.Express {
   api.get('/kill-switch', (_req, res) => {
     res.json(d.engine.killSwitch());
   });
-  api.put('/kill-switch', need('Admin'), (req, res, next) => {
+  api.put('/kill-switch', need('killSwitch'), (req, res, next) => {
     const b = req.body as Record<string, unknown> | undefined;
     if (!b || typeof b !== 'object' || Array.isArray(b) || typeof b.enabled !== 'boolean') throw new HttpError(400, 'body must be {"enabled": true|false, "reason"?: string}');
     for (const k of Object.keys(b)) if (k !== 'enabled' && k !== 'reason') throw new HttpError(400, `unknown key ${k} (allowed: enabled, reason)`);
@@ -359,11 +384,11 @@ export function buildApp(d: HttpDeps): express.Express {
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof HttpError) {
-      if (err.status === 401 || err.status === 403) log.warn({ remote: req.socket.remoteAddress, path: req.path, method: req.method, status: err.status, role: req.get(ROLE_HEADER), reason: err.message }, 'API request refused');
+      if (err.status === 401 || err.status === 403) logRefused(`refused_${err.status}`, { remote: req.socket.remoteAddress, path: req.path.slice(0, 200), method: req.method, status: err.status, role: req.get(ROLE_HEADER)?.slice(0, 40), reason: err.message }, 'API request refused');
       res.status(err.status).set(err.headers).json(errorBody(err.status, err.message));
       return;
     }
-    const e = err as { type?: string; status?: number };
+    const e = err as { type?: string; status?: number; statusCode?: number };
     if (e?.type === 'entity.too.large') {
       if (req.path === hook) d.metrics.webhooks.inc({ result: 'too_large' });
       res.status(413).json(errorBody(413, `body larger than ${d.maxRequestBytes} bytes`));
@@ -371,6 +396,15 @@ export function buildApp(d: HttpDeps): express.Express {
     }
     if (e?.type === 'entity.parse.failed') {
       res.status(400).json(errorBody(400, 'body is not valid JSON'));
+      return;
+    }
+    // Other client errors raised by express or its parsers (a parameter
+    // that does not decode, an unsupported charset, an aborted body): a 4xx
+    // with one rate-limited log line, never a 500 with a stack trace.
+    const status = e?.status ?? e?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      logRefused(`client_${status}`, { remote: req.socket.remoteAddress, method: req.method, status, type: e.type }, 'request refused: malformed');
+      if (!res.headersSent) res.status(status).json(errorBody(status, `malformed request${e.type ? ` (${e.type})` : ''}`));
       return;
     }
     log.error({ err, path: req.path }, 'internal error');

@@ -31,12 +31,29 @@ export class McpPermanentError extends Error {
   }
 }
 
+/**
+ * `ambiguous`: at least one create request may have reached the MCP (a
+ * timeout, a reset, a 5xx or 409 after it was sent), so a job may exist under
+ * the key although no answer said so: the outcome is unknown, never "failed".
+ */
 export class McpDeadlineError extends Error {
-  constructor(message: string, readonly lastError: string) {
+  constructor(message: string, readonly lastError: string, readonly ambiguous = false, readonly attempts = 0) {
     super(message);
     this.name = 'McpDeadlineError';
   }
 }
+
+/** createJob() stopped before its next attempt (kill switch, resolved alert); `ambiguous` as above. */
+export class McpStoppedError extends Error {
+  constructor(message: string, readonly ambiguous: boolean, readonly attempts = 0) {
+    super(message);
+    this.name = 'McpStoppedError';
+  }
+}
+
+/** Answers that prove the MCP did not take the request (the job cannot exist because of it). */
+const NOT_TAKEN = new Set([425, 429, 503]);
+const notReached = (e: unknown) => ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 export interface McpClientOptions {
   url: string;
@@ -49,7 +66,7 @@ export interface McpClientOptions {
   /** Random source for the jitter (tests pass a seeded one). */
   random?: () => number;
   /** Observes each HTTP exchange (metrics): operation, outcome, seconds. */
-  observe?: (operation: 'token' | 'create' | 'poll', outcome: string, seconds: number) => void;
+  observe?: (operation: 'token' | 'create' | 'poll' | 'lookup', outcome: string, seconds: number) => void;
   /** Called right before each create attempt is sent (latency measurement, crash hooks). */
   onCreateAttempt?: (attempt: number) => void;
   sleep?: (ms: number) => Promise<void>;
@@ -89,7 +106,7 @@ export class McpClient {
     return Math.round(this.o.random() * Math.min(this.o.backoffMaxMs, this.o.backoffBaseMs * 2 ** attempt));
   }
 
-  private async timed<T>(op: 'token' | 'create' | 'poll', fn: () => Promise<{ outcome: string; value: T }>): Promise<T> {
+  private async timed<T>(op: 'token' | 'create' | 'poll' | 'lookup', fn: () => Promise<{ outcome: string; value: T }>): Promise<T> {
     const t0 = performance.now();
     try {
       const r = await fn();
@@ -121,7 +138,7 @@ export class McpClient {
     return this.tokenPromise;
   }
 
-  private async call(op: 'create' | 'poll', path: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }): Promise<{ status: number; text: string }> {
+  private async call(op: 'create' | 'poll' | 'lookup', path: string, init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }): Promise<{ status: number; text: string }> {
     let token = await this.getToken();
     for (let i = 0; ; i++) {
       const res = await this.timed(op, async () => {
@@ -142,25 +159,36 @@ export class McpClient {
 
   /**
    * Creates the provisioning job (or finds the one this key already created).
-   * Retries transient failures until `deadline` (ms epoch); throws
-   * McpPermanentError or McpDeadlineError.
+   * Retries transient failures until `deadline` (ms epoch), which is checked
+   * before the FIRST attempt too: nothing stale is sent after a restart.
+   * Before every attempt `o.stop(ambiguous)` may name a reason to stop (kill
+   * switch, resolved alert; `ambiguous`: an earlier attempt may have reached
+   * the MCP) and `o.signal` wakes a backoff sleep at once. Throws
+   * McpPermanentError, McpDeadlineError or McpStoppedError.
    */
   async createJob(
     key: string,
     body: { site: string; operation: 'cmd_add'; count: number; reference: string },
     deadline: number,
     onAttempt?: (attempt: number) => void,
+    o: { stop?: (ambiguous: boolean) => string | undefined; signal?: AbortSignal } = {},
   ): Promise<{ job: McpJob; attempts: number; replayed: boolean }> {
     let lastErr = '';
+    let ambiguous = false;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
         const wait = this.backoff(attempt - 1);
-        if (Date.now() + wait > deadline) throw new McpDeadlineError(`MCP job creation did not succeed before the deadline (${attempt} attempts)`, lastErr);
-        await this.o.sleep(wait);
-      }
+        if (Date.now() + wait > deadline) throw new McpDeadlineError(`MCP job creation did not succeed before the deadline (${attempt} attempts)`, lastErr, ambiguous, attempt);
+        await this.sleepUnless(wait, o.signal);
+      } else if (Date.now() > deadline) throw new McpDeadlineError(`the submit deadline passed ${Date.now() - deadline} ms ago, before the first attempt: not sent`, '', false);
+      const why = o.stop?.(ambiguous);
+      if (why) throw new McpStoppedError(`${why}; stopped before attempt ${attempt + 1}`, ambiguous, attempt);
       this.o.onCreateAttempt?.(attempt + 1);
       onAttempt?.(attempt + 1);
+      let tokenOk = false;
       try {
+        await this.getToken();
+        tokenOk = true;
         const r = await this.call('create', '/api/v1/provisioning/jobs', {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
@@ -172,11 +200,41 @@ export class McpClient {
         }
         lastErr = `HTTP ${r.status}: ${r.text.slice(0, 200)}`;
         if (!TRANSIENT.has(r.status)) throw new McpPermanentError(r.status, `MCP refused the job: ${lastErr}`);
+        if (!NOT_TAKEN.has(r.status)) ambiguous = true;
       } catch (e) {
         if (e instanceof McpPermanentError) throw e;
         lastErr = (e as Error).message;
+        if (tokenOk && !notReached(e)) ambiguous = true;
       }
     }
+  }
+
+  /** Sleeps ms, or less when the signal fires. */
+  private sleepUnless(ms: number, signal?: AbortSignal): Promise<void> {
+    if (!signal) return this.o.sleep(ms);
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        signal!.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done);
+    });
+  }
+
+  /**
+   * The job this Idempotency-Key created, or undefined when the MCP knows
+   * none (reconciliation of an unknown outcome). Throws on any failure to get
+   * a clear answer: "no answer" must never read as "no job".
+   */
+  async findJobByKey(key: string): Promise<McpJob | undefined> {
+    const r = await this.call('lookup', `/api/v1/provisioning/jobs?idempotencyKey=${encodeURIComponent(key)}`, { method: 'GET' });
+    if (r.status !== 200) throw new Error(`MCP job lookup answered ${r.status}: ${r.text.slice(0, 200)}`);
+    const jobs = (JSON.parse(r.text) as { jobs?: McpJob[] }).jobs;
+    if (!Array.isArray(jobs)) throw new Error('MCP job lookup: no "jobs" array in the answer');
+    return jobs.find((j) => j.idempotencyKey === key);
   }
 
   /** Polls a job until it is succeeded or failed, or `deadline` passes. */

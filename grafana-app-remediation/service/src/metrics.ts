@@ -12,6 +12,7 @@ export function createMetrics() {
   const actions = mk(new client.Counter({ name: 'optifiber_remediation_actions_total', help: 'Finished actions by result.', labelNames: ['result'], registers: [registry] }));
   const queueDepth = mk(new client.Gauge({ name: 'optifiber_remediation_queue_depth', help: 'Webhook deliveries persisted but not yet decided.', registers: [registry] }));
   const inFlight = mk(new client.Gauge({ name: 'optifiber_remediation_actions_in_flight', help: 'Actions between decision and their final result.', registers: [registry] }));
+  const unknown = mk(new client.Gauge({ name: 'optifiber_remediation_actions_unknown', help: 'Actions whose outcome is unknown (a request may have reached the MCP), being reconciled; their sites stay busy.', registers: [registry] }));
   const pending = mk(new client.Gauge({ name: 'optifiber_remediation_pending_approvals', help: 'Actions waiting for an Admin.', registers: [registry] }));
   const killSwitch = mk(new client.Gauge({ name: 'optifiber_remediation_kill_switch', help: '1 when the kill switch is on.', registers: [registry] }));
   const dryRun = mk(new client.Gauge({ name: 'optifiber_remediation_dry_run', help: '1 when the policy is in dry-run mode.', registers: [registry] }));
@@ -34,6 +35,6 @@ export function createMetrics() {
     }),
   );
   const commitBatch = mk(new client.Histogram({ name: 'optifiber_remediation_db_commit_duration_seconds', help: 'Duration of one group-commit transaction (fsync included).', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25], registers: [registry] }));
-  return { registry, webhooks, alerts, decisions, actions, queueDepth, inFlight, pending, killSwitch, dryRun, approval, mcpLatency, webhookToMcp, commitBatch };
+  return { registry, webhooks, alerts, decisions, actions, queueDepth, inFlight, pending, unknown, killSwitch, dryRun, approval, mcpLatency, webhookToMcp, commitBatch };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -11,11 +11,13 @@
 //   6. kill_switch       the kill switch is on
 //   7. site_busy         another action on this site has not finished
 //   8. cooldown          the site had an action less than cooldown ago
-//   9. rate_limited      rate_limit_actions actions already started in rate_limit_window
+//   9. rate_limited      rate_limit_actions actions already sent in rate_limit_window
+//                        or waiting for approval (an approval holds its slot)
 //  10. site_unknown      the exporter does not report the site
 //  11. max_modules       the site would exceed min(max_cmd_modules, the site's own maximum)
 // A replayed recording (exporter --replay) is never provisioned: dry_run, reason replay (before 11).
 // then: dry_run (recorded, never sent), await_approval, or act.
+// Rules 6..11 (checkLimits) are checked again, atomically, when an Admin approves.
 // Skips 6..11 are transient: the episode stays open, so a later delivery of
 // the same episode (repeat_interval) is decided again. Skips 1..5 are final.
 import { createHash } from 'node:crypto';
@@ -66,7 +68,7 @@ export interface Facts {
   siteBusy: boolean;
   /** ms epoch of the last action started on the site, if any. */
   lastSiteActionAt?: number;
-  /** Actions started in the rate-limit window. */
+  /** Actions sent in the rate-limit window plus pending approvals. */
   actionsInWindow: number;
   /** From the exporter; undefined = site not reported. */
   site?: SiteFacts;
@@ -103,8 +105,14 @@ export const DEFAULT_POLICY: Policy = {
   sites: {},
 };
 
+/**
+ * The episode of an alert: fingerprint + startsAt. Alertmanager prints the
+ * fingerprint as lower-case hex, but the schema accepts either case; the same
+ * fingerprint in another case is the same alert, so the key is lower-cased
+ * (otherwise it would open a second episode and a second MCP job).
+ */
 export function episodeKey(a: { fingerprint: string; startsAt: string }): string {
-  return `${a.fingerprint}|${normalizeTime(a.startsAt)}`;
+  return `${a.fingerprint.toLowerCase()}|${normalizeTime(a.startsAt)}`;
 }
 
 /** startsAt as Alertmanager formats it can vary in sub-second digits; normalize to ms ISO. */
@@ -128,7 +136,8 @@ export function effective(p: Policy, site: string): { cooldown_seconds: number; 
   return { cooldown_seconds: o.cooldown_seconds ?? p.cooldown_seconds, max_cmd_modules: o.max_cmd_modules ?? p.max_cmd_modules };
 }
 
-const skip = (reason: SkipReason, detail: string, final: boolean): Decision => ({ decision: 'skip', reason, detail, final });
+export type SkipDecision = Extract<Decision, { decision: 'skip' }>;
+const skip = (reason: SkipReason, detail: string, final: boolean): SkipDecision => ({ decision: 'skip', reason, detail, final });
 
 export function decide(a: AlertIn, p: Policy, ks: KillSwitch, f: Facts): Decision {
   if (a.status === 'resolved') return skip('resolved', 'the alert is resolved; a resolved alert never provisions', true);
@@ -137,6 +146,22 @@ export function decide(a: AlertIn, p: Policy, ks: KillSwitch, f: Facts): Decisio
   if (!site) return skip('no_site', 'no valid site label', true);
   if (f.episodeResolved) return skip('already_resolved', 'this episode (fingerprint + startsAt) was already reported resolved', true);
   if (f.episodeHasAction) return skip('duplicate', 'an action already exists for this episode (fingerprint + startsAt)', true);
+  const count = p.modules_per_action;
+  const limited = checkLimits(site, count, p, ks, f);
+  if (limited) return limited;
+  const what = `add ${count} CMD module(s) to ${site} (${f.site!.cmdModules} -> ${f.site!.cmdModules + count})`;
+  if (p.dry_run) return { decision: 'dry_run', reason: 'dry_run', detail: `dry run: would ${what}`, count };
+  if (p.approval_required) return { decision: 'await_approval', reason: 'approval_required', detail: `waiting for an Admin to approve: ${what}`, count };
+  return { decision: 'act', reason: 'policy_passed', detail: what, count };
+}
+
+/**
+ * Rules 6..11, the limits: checked when an alert is decided AND again when an
+ * Admin approves (the facts then leave the approved action itself out).
+ * Returns the skip (or the replay's dry run: nothing can be provisioned on a
+ * recording), or undefined when every limit passes.
+ */
+export function checkLimits(site: string, count: number, p: Policy, ks: KillSwitch, f: Omit<Facts, 'episodeResolved' | 'episodeHasAction'>): Decision | undefined {
   if (ks.enabled) return skip('kill_switch', `kill switch is on${ks.by ? ` (by ${ks.by}` + (ks.reason ? `: ${ks.reason})` : ')') : ''}`, false);
   if (f.siteBusy) return skip('site_busy', `another action on ${site} has not finished`, false);
   const eff = effective(p, site);
@@ -144,20 +169,17 @@ export function decide(a: AlertIn, p: Policy, ks: KillSwitch, f: Facts): Decisio
     const left = Math.ceil((eff.cooldown_seconds * 1000 - (f.now - f.lastSiteActionAt)) / 1000);
     return skip('cooldown', `${site} is in its ${eff.cooldown_seconds} s cooldown (${left} s left)`, false);
   }
-  if (f.actionsInWindow >= p.rate_limit_actions) return skip('rate_limited', `${f.actionsInWindow} actions in the last ${p.rate_limit_window_seconds} s (limit ${p.rate_limit_actions})`, false);
+  if (f.actionsInWindow >= p.rate_limit_actions)
+    return skip('rate_limited', `${f.actionsInWindow} actions sent in the last ${p.rate_limit_window_seconds} s or waiting for approval (limit ${p.rate_limit_actions})`, false);
   if (!f.site) return skip('site_unknown', `the exporter does not report site ${site}`, false);
   if (f.site.replay) {
     const n = p.modules_per_action;
     return { decision: 'dry_run', reason: 'replay', detail: `dry run: the exporter replays a recording, cmd_add cannot apply to it (would add ${n} CMD module(s) to ${site})`, count: n };
   }
   const cap = Math.min(eff.max_cmd_modules, f.site.cmdModulesMax);
-  const count = p.modules_per_action;
   if (f.site.cmdModules + count > cap)
     return skip('max_modules', `${site} has ${f.site.cmdModules} CMD modules; adding ${count} would exceed ${cap} (policy ${eff.max_cmd_modules}, site maximum ${f.site.cmdModulesMax})`, false);
-  const what = `add ${count} CMD module(s) to ${site} (${f.site.cmdModules} -> ${f.site.cmdModules + count})`;
-  if (p.dry_run) return { decision: 'dry_run', reason: 'dry_run', detail: `dry run: would ${what}`, count };
-  if (p.approval_required) return { decision: 'await_approval', reason: 'approval_required', detail: `waiting for an Admin to approve: ${what}`, count };
-  return { decision: 'act', reason: 'policy_passed', detail: what, count };
+  return undefined;
 }
 
 /** Validates a full policy document (PUT /api/v1/policies); returns problems. */

@@ -1,9 +1,11 @@
 // Wires config, store, engine, MCP/exporter clients and the HTTP server.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { loadWebConfig, webConfigMiddleware, type WebConfig } from '@optifiber/exporter/dist/http/web-config.js';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@optifiber/exporter/dist/log/logger.js';
 import { parseListenAddress } from '@optifiber/exporter/dist/config/schema.js';
-import { readSecretFile, type Config } from './config.js';
+import { ConfigError, readSecretFile, type Config } from './config.js';
 import { Engine } from './engine.js';
 import { ExporterClient } from './exporter-client.js';
 import { buildApp } from './http.js';
@@ -53,16 +55,23 @@ export async function startRemediationService(config: Config, opts: { logger?: L
   const exporter = new ExporterClient(config.exporter.url, config.exporter.request_timeout);
   const annotate = config.grafana.url && grafanaToken ? grafanaAnnotator(config.grafana.url, grafanaToken, log) : undefined;
   const engine = new Engine({ config, store, metrics, logger: log, mcp, exporter, ...(opts.crashAt ? { crashAt: opts.crashAt } : {}), ...(annotate ? { onFinished: annotate } : {}) });
+  const web = config.web.config_file ? serviceWebConfig(config.web.config_file) : undefined;
+  for (const w of web?.warnings ?? []) log.warn({ file: config.web.config_file }, w);
   const startedAt = Date.now();
-  const app = buildApp({ engine, store, metrics, logger: log, webhookAuth, ...(proxyToken ? { proxyToken } : {}), maxRequestBytes: config.web.max_request_bytes, startedAt, urls: { mcp: config.mcp.url, exporter: config.exporter.url } });
+  const app = buildApp({ ...(web ? { guard: webConfigMiddleware(web) } : {}), engine, store, metrics, logger: log, webhookAuth, ...(proxyToken ? { proxyToken } : {}), maxRequestBytes: config.web.max_request_bytes, startedAt, urls: { mcp: config.mcp.url, exporter: config.exporter.url } });
   const { host, port } = parseListenAddress(config.web.listen_address)!;
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.once('error', reject);
+  const limits = { headersTimeout: config.web.header_timeout, requestTimeout: config.web.request_timeout, connectionsCheckingInterval: Math.min(1000, config.web.header_timeout) };
+  const server: Server = web?.tls ? createHttpsServer({ ...web.tls, ...limits }, app) : createServer(limits, app);
+  hardenServer(server, { keepAliveTimeoutMs: config.web.keep_alive_timeout, maxConnections: config.web.max_connections });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  server.keepAliveTimeout = 65_000;
   const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const url = `${web?.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   engine.start();
   log.info({ url, storage: config.storage.path, mcp: config.mcp.url, exporter: config.exporter.url, api: proxyToken ? 'enabled' : 'disabled' }, 'remediation service started');
   return {
@@ -78,6 +87,31 @@ export async function startRemediationService(config: Config, opts: { logger?: L
       store.close();
     },
   };
+}
+
+/**
+ * The exporter's web-config loader (exporter-toolkit format), one home for
+ * the format: TLS and response headers apply here too. basic_auth_users
+ * would guard every route with one more credential, on top of the
+ * webhook's and the API's own: refused rather than half-applied.
+ */
+function serviceWebConfig(file: string): WebConfig {
+  const wc = loadWebConfig(file);
+  if (wc.basicAuthUsers.size > 0)
+    throw new ConfigError([`web config ${file}: basic_auth_users is not supported by the remediation service: the webhook (webhook.*) and the API (api.proxy_token_file) each have their own credential; remove it`]);
+  return wc;
+}
+
+/**
+ * Bounds what one client can hold (slowloris): headers and whole requests
+ * time out (set at createServer; checked every connectionsCheckingInterval),
+ * idle keep-alive connections close, and beyond maxConnections a new
+ * connection is closed at once.
+ */
+export function hardenServer(server: Server, o: { keepAliveTimeoutMs: number; maxConnections: number }): void {
+  server.keepAliveTimeout = o.keepAliveTimeoutMs;
+  server.maxConnections = o.maxConnections;
+  server.maxHeadersCount = 100;
 }
 
 /** Posts one Grafana annotation per finished action (best effort, never blocks the engine). */

@@ -1,5 +1,6 @@
-// Start hook for `npm start`: the MCP simulator and the remediation service
-// on loopback, in this process. Secrets live in <varDir>/secrets (mode 0600),
+// The MCP simulator and the remediation service on loopback, in this process,
+// for the end-to-end harnesses (e2e/harness.mjs, the app's e2e stack).
+// `npm start` runs them as separate supervised processes (scripts/start.mjs). Secrets live in <varDir>/secrets (mode 0600),
 // shared with scripts/stack/prometheus.mjs: remediation_token (Alertmanager ->
 // service webhook bearer), remediation_api_token (Grafana plugin proxy ->
 // service), mcp_client_secret (service -> MCP simulator).

@@ -14,6 +14,7 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import client from 'prom-client';
 import { SITE_RE } from './policy.js';
 import type { Store } from './store.js';
+import type { Permission } from './roles.js';
 
 export const THRESHOLD_KEYS = ['osnr_low_db', 'pre_fec_ber_high_ratio', 'rx_power_low_dbm', 'rx_power_high_dbm', 'utilization_high_ratio', 'anomaly_score'] as const;
 export type ThresholdKey = (typeof THRESHOLD_KEYS)[number];
@@ -141,7 +142,8 @@ export function registerThresholdMetrics(registry: client.Registry, thresholds: 
   }
 }
 
-type Need = (min: 'Viewer' | 'Editor' | 'Admin') => (req: Request, res: Response, next: NextFunction) => void;
+/** The HTTP layer's role-matrix guard (roles.ts is the one definition). */
+type Need = (p: Permission) => (req: Request, res: Response, next: NextFunction) => void;
 
 /** GET/PUT /thresholds on the REST API router (auth and role already checked by its middleware). */
 export function registerThresholdRoutes(api: Router, thresholds: Thresholds, need: Need, userHeader: string): void {
@@ -152,7 +154,7 @@ export function registerThresholdRoutes(api: Router, thresholds: Thresholds, nee
   api.get('/thresholds', (_req, res) => {
     res.json(body());
   });
-  api.put('/thresholds', need('Editor'), (req, res, next) => {
+  api.put('/thresholds', need('editThresholds'), (req, res, next) => {
     const error = (status: number, message: string, problems: string[] = []) =>
       res.status(status).json({ status: 'error', errorType: status === 403 ? 'forbidden' : 'bad_request', error: message, problems });
     // the audit names a person: a change without Grafana's user header is refused

@@ -81,7 +81,7 @@ export function toAlert(a: Partial<AlertIn>): AlertIn {
     startsAt: a.startsAt!,
     endsAt: a.endsAt ?? '0001-01-01T00:00:00Z',
     generatorURL: a.generatorURL ?? '',
-    fingerprint: a.fingerprint!,
+    fingerprint: a.fingerprint!.toLowerCase(),
   };
 }
 
