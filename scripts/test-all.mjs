@@ -21,7 +21,9 @@ const suites = [
   { name: 'simulation core (C)', cmd: ['make', '-s', '-C', 'kernel', 'sim-test'], parse: 'lines' },
   {
     name: 'unit and integration (jest)',
-    cmd: ['node', '--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${jestJson}`],
+    // --forceExit: every result is written before it; a worker or socket some test
+    // leaves open must not hang CI (seen after the 12/14/17 merges; not yet found)
+    cmd: ['node', '--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--json', `--outputFile=${jestJson}`, '--forceExit'],
     parse: 'jest',
   },
   { name: 'rules and routing (promtool, amtool)', cmd: ['node', 'prometheus/test.mjs'], parse: 'lines' },
