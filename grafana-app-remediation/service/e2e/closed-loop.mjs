@@ -185,16 +185,20 @@ async function tlsBefore() {
   const readCtl = await statusOf(`${exp}/api/v1/sites/${ONE_MODULE_SITES[2]}/commands`, { method: 'POST', headers: { ...stack.expAuth, 'Content-Type': 'application/json' }, body: '{"cmd_add":1}' });
   check(`TLS exporter: https only (plain http: ${plainAns}), anonymous GET /metrics ${anon}, the [read] token's POST .../commands ${readCtl}`,
     exp.startsWith('https://') && typeof plainAns === 'string' && anon === 401 && readCtl === 403, JSON.stringify({ exp, plainAns, anon, readCtl }));
-  const t = await (await fetch(`${stack.prom.prometheusUrl}/api/v1/targets?state=active`)).json();
+  const pa = { headers: stack.prom.authHeaders };
+  const t = await (await fetch(`${stack.prom.prometheusUrl}/api/v1/targets?state=active`, pa)).json();
   const target = t.data.activeTargets.find((x) => x.labels.job === 'optifiber');
   check(`TLS Prometheus -> exporter: scrape ${target?.scrapeUrl} health ${target?.health} (basic auth user prometheus; anonymous is 401)`,
     target?.scrapeUrl.startsWith('https://') && target.health === 'up', JSON.stringify(target));
-  const am = await (await fetch(`${stack.prom.prometheusUrl}/api/v1/alertmanagers`)).json();
+  const am = await (await fetch(`${stack.prom.prometheusUrl}/api/v1/alertmanagers`, pa)).json();
   const amUrls = am.data.activeAlertmanagers.map((a) => a.url);
   const amPlain = await statusOf(`${stack.prom.alertmanagerUrl.replace('https://', 'http://')}/api/v2/status`);
-  check(`TLS Prometheus -> Alertmanager: ${amUrls.join(', ')} (Alertmanager --web.config.file; plain http: ${amPlain})`,
+  const amAnon = await statusOf(`${stack.prom.alertmanagerUrl}/api/v2/status`);
+  const promAnon = await statusOf(`${stack.prom.prometheusUrl}/api/v1/targets`);
+  check(`TLS Prometheus -> Alertmanager: ${amUrls.join(', ')} (Alertmanager --web.config.file: plain http ${amPlain}, anonymous ${amAnon}; Prometheus' own API anonymous ${promAnon})`,
     // Go's TLS server answers a plain-http request 400 "Client sent an HTTP request to an HTTPS server".
-    amUrls.length === 1 && amUrls[0].startsWith('https://') && (amPlain === 400 || typeof amPlain === 'string'), JSON.stringify({ amUrls, amPlain }));
+    amUrls.length === 1 && amUrls[0].startsWith('https://') && (amPlain === 400 || typeof amPlain === 'string') && amAnon === 401 && promAnon === 401,
+    JSON.stringify({ amUrls, amPlain, amAnon, promAnon }));
   const svcPlain = await statusOf(`${stack.rem.service.url.replace('https://', 'http://')}/-/healthy`);
   check(`TLS service: ${stack.rem.service.url} (web.config_file; plain http: ${svcPlain}); MCP simulator ${stack.rem.mcp.url} is plain loopback http (no TLS listener)`,
     stack.rem.service.url.startsWith('https://') && typeof svcPlain === 'string', JSON.stringify({ url: stack.rem.service.url, svcPlain }));
@@ -205,10 +209,10 @@ async function tlsAfter(site) {
   const d = stack.tap.deliveries;
   check(`TLS Alertmanager -> webhook: all ${d.length} deliveries over https (tap ${stack.tap.url}), forwarded over https to the service (202s: ${d.filter((x) => x.serviceStatus === 202).length})`,
     d.length > 0 && d.every((x) => x.tls) && stack.tap.url.startsWith('https://'), JSON.stringify(d.map((x) => [x.tls, x.serviceStatus])));
-  const pm = await (await fetch(`${stack.prom.prometheusUrl}/metrics`)).text();
+  const pm = await (await fetch(`${stack.prom.prometheusUrl}/metrics`, { headers: stack.prom.authHeaders })).text();
   const sent = metricSum(pm, 'prometheus_notifications_sent_total', /alertmanager="https:/);
   const errs = metricSum(pm, 'prometheus_notifications_errors_total');
-  check(`TLS Prometheus -> Alertmanager: ${sent} alerts sent over https, ${errs} errors`, sent > 0 && errs === 0, JSON.stringify({ sent, errs }));
+  check(`TLS Prometheus -> Alertmanager: ${sent} alerts sent over https with basic auth, ${errs} errors`, sent > 0 && errs === 0, JSON.stringify({ sent, errs }));
   const lines = readFileSync(stack.controlAuditFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.site === site);
   const ids = [...new Set(lines.map((r) => r.identity))];
   const done = lines.filter((r) => r.event === 'done' && r.status >= 200 && r.status < 300);

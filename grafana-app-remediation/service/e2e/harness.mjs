@@ -20,7 +20,8 @@
 // [read] (Prometheus' scrape), bearer tokens `remediation` [read] (the
 // service's baseline/verification reads, and this harness) and `mcp`
 // [control] (the MCP simulator's commands); Prometheus and Alertmanager serve
-// https and talk to each other, the exporter and the tap over https; the tap
+// https behind a basic-auth user `loop` (Prometheus -> Alertmanager, this
+// harness) and talk to each other, the exporter and the tap over https; the tap
 // and the service serve https. Only service -> MCP simulator stays plain
 // loopback http: the simulator has no TLS listener (a real MCP is reached at
 // an https:// mcp.url like any other URL). Clients in this process verify
@@ -204,6 +205,7 @@ export async function startLoopStack(o = {}) {
     readTokenFile: secretIn(join(varDir, 'secrets', 'exporter_read_token'), 'loop-read'),
     mcpTokenFile: secretIn(join(varDir, 'secrets', 'exporter_mcp_token'), 'loop-mcp'),
     scrapePasswordFile: secretIn(join(varDir, 'secrets', 'exporter_scrape_password'), 'loop-scrape'),
+    promApiPasswordFile: secretIn(join(varDir, 'secrets', 'prometheus_api_password'), 'loop-api'),
     exporterWebConfig: join(work, 'exporter-web.yml'),
     serviceWebConfig: join(work, 'service-web.yml'),
   } : undefined;
@@ -289,7 +291,11 @@ export async function startLoopStack(o = {}) {
     const prom = await startPrometheusStack({
       exporterUrl, varDir, prometheusPort: promPort, alertmanagerPort: amPort,
       nocWebhookUrl: `${noc.url}/slack/noc`, remediationUrl: tap.url, timeoutMs: 60000, quiet: true, logLevel: 'warn', log,
-      ...(tls && id ? { tls: { ...tls, scrapeUser: 'prometheus', scrapePasswordFile: id.scrapePasswordFile } } : {}),
+      ...(tls && id ? { tls: {
+        ...tls, scrapeUser: 'prometheus', scrapePasswordFile: id.scrapePasswordFile,
+        // Prometheus' and Alertmanager's own API (Prometheus -> Alertmanager, this harness).
+        apiUser: 'loop', apiPasswordFile: id.promApiPasswordFile, apiPasswordHash: bcrypt.hashSync(readFileSync(id.promApiPasswordFile, 'utf8').trim(), 4),
+      } } : {}),
     });
     if (!prom) throw new Error(`prometheus/alertmanager missing: ${INSTALL_HINT}`);
     cleanups.push(() => prom.stop());
@@ -321,7 +327,7 @@ export async function startLoopStack(o = {}) {
         return m;
       },
       async promQuery(expr) {
-        const j = await getJson(`${prom.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const j = await getJson(`${prom.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`, { headers: prom.authHeaders });
         return j.data.result;
       },
       /** Service REST API (as Grafana's plugin proxy would call it). */
