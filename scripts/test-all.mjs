@@ -59,7 +59,14 @@ const suites = [
     cmd: process.getuid?.() === 0 ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec node scripts/stack/chaos.mjs'] : ['node', 'scripts/stack/chaos.mjs'],
     parse: 'lines',
   },
-  { name: 'kernel module under QEMU', cmd: ['node', 'kernel/tests/run-qemu.mjs'], parse: 'lines' },
+  { name: 'kernel C style (checkpatch.pl from linux-source-6.1)', cmd: ['node', 'kernel/tests/checkpatch.mjs'], parse: 'lines' },
+  { name: 'kernel module under QEMU (Linux 6.1, x86-64)', cmd: ['node', 'kernel/tests/run-qemu.mjs', '--kernel', '6.1'], parse: 'lines' },
+  { name: 'kernel module under QEMU (Linux 6.12, x86-64)', cmd: ['node', 'kernel/tests/run-qemu.mjs', '--kernel', '6.12'], parse: 'lines' },
+  {
+    name: 'kernel module under QEMU (Linux 6.1, arm64, C tests)',
+    cmd: ['node', 'kernel/tests/run-qemu.mjs', '--kernel', '6.1', '--arch', 'arm64'],
+    parse: 'lines',
+  },
 ];
 
 const only = process.argv.slice(2);
