@@ -50,6 +50,12 @@ const suites = [
     parse: 'lines',
   },
   {
+    // Issue 12: the loop once more with TLS and credentials on every hop (scenario A only, ~2.5 min).
+    name: 'remediation closed loop with TLS and basic auth (--tls)',
+    cmd: ['node', 'grafana-app-remediation/service/e2e/closed-loop.mjs', '--tls'],
+    parse: 'lines',
+  },
+  {
     // Fixed ports (the real `npm start`): in a private network namespace when root.
     name: 'local stack chaos (npm start supervision, kill -9 each part)',
     cmd: process.getuid?.() === 0 ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec node scripts/stack/chaos.mjs'] : ['node', 'scripts/stack/chaos.mjs'],
