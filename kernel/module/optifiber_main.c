@@ -57,6 +57,19 @@
 #include <linux/workqueue.h>
 
 #include "../sim/ofsim.h"
+#include "optifiber_compat.h"
+
+/*
+ * Limits.  The ABI lays out one struct per 4 KiB page and the mapping is
+ * made of kernel pages, so other page sizes would need a different ABI;
+ * the simulation core computes in u64 with unsigned __int128 products.
+ */
+#if PAGE_SHIFT != 12
+#error "optifiber.ko needs 4 KiB pages (OPTIFIBER_PAGE_SIZE); this kernel has other pages"
+#endif
+#if BITS_PER_LONG != 64
+#error "optifiber.ko needs a 64-bit kernel (u64 arithmetic, unsigned __int128)"
+#endif
 
 #define OF_DEFAULT_SITES	"MicrosoftDC,Dallas,Dobbins,Stone"
 #define OF_CMD_MAX_WRITE	4096	/* bytes per cmd_control write() */
@@ -294,7 +307,7 @@ static int of_info_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EPERM;
 	if (vma->vm_pgoff >= of.npages || npages > of.npages - vma->vm_pgoff)
 		return -EINVAL;
-	vma->vm_flags &= ~VM_MAYWRITE;
+	vm_flags_clear(vma, VM_MAYWRITE);
 	return remap_vmalloc_range(vma, of.pages, vma->vm_pgoff);
 }
 
@@ -357,7 +370,8 @@ static ssize_t of_cmd_write(struct file *file, const char __user *ubuf,
 		max += buf[i] == '\n';
 	if (!max)
 		max = 1;
-	cmds = kmalloc_array(max, sizeof(*cmds), GFP_KERNEL);
+	/* up to 4096 lines * 20 bytes: the user picks the size, avoid order-5 kmalloc */
+	cmds = kvmalloc_array(max, sizeof(*cmds), GFP_KERNEL);
 	if (!cmds) {
 		ret = -ENOMEM;
 		goto out_buf;
@@ -382,7 +396,7 @@ static ssize_t of_cmd_write(struct file *file, const char __user *ubuf,
 	ret = len;
 
 out_cmds:
-	kfree(cmds);
+	kvfree(cmds);
 out_buf:
 	kfree(buf);
 	return ret;
@@ -534,8 +548,7 @@ static int __init optifiber_init(void)
 	}
 
 	of.period = ms_to_ktime(tick_ms);
-	hrtimer_init(&of.timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
-	of.timer.function = of_timer_fn;
+	hrtimer_setup(&of.timer, of_timer_fn, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	if (!READ_ONCE(of.done))
 		hrtimer_start(&of.timer, ktime_add(ktime_get(), of.period),
 			      HRTIMER_MODE_ABS);
@@ -564,11 +577,9 @@ static void __exit optifiber_exit(void)
 
 	/* 2. tell readers that still map the pages that the writer is gone */
 	mutex_lock(&of.lock);
-	WRITE_ONCE(d->seq, d->seq + 1);
-	smp_wmb();	/* odd seq visible before the change; pairs with the reader's smp_rmb() */
+	ofsim_seq_write_begin(&d->seq);
 	WRITE_ONCE(d->flags, d->flags & ~OPTIFIBER_DIR_F_LIVE);
-	smp_wmb();	/* the change visible before the even seq */
-	WRITE_ONCE(d->seq, d->seq + 1);
+	ofsim_seq_write_end(&d->seq);
 	mutex_unlock(&of.lock);
 
 	/* 3. waits for in-flight read/write/mmap calls and closes open files */

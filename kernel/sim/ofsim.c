@@ -9,6 +9,24 @@
  */
 #include "ofsim_priv.h"
 
+/*
+ * Overflow bounds of the six ofsim_mul_div() calls (the quotient must stay
+ * below 2^64 = 1.84e19; see ofsim_compat.h).  From the inputs' ranges:
+ *  - post-FEC x = pre * 2^16 / limit: pre < 40 limit (tested first), so
+ *    x < 40 * 2^16;
+ *  - post-FEC x8 * 1e6 / 2^16: x < 40 * 2^16 gives x2 < 1600 * 2^16,
+ *    x4 < 2.56e6 * 2^16, x8 < 6.5536e12 * 2^16, so the quotient is
+ *    < 6.5536e18: the tightest, 2.8x below 2^64 (tested at pre = 40 limit
+ *    - 1 by sim_physics_test.c muldiv_limits);
+ *  - errors bits * ber / 1e18: ber <= 0.5e18 (a ratio), so <= bits / 2;
+ *  - growth g * (rate * dt) / (86400 * 1e6): rate * dt <= 30000 * 3600 <
+ *    86400 * 1e6, so below g, and g < 101 * 2^40 (capped at 100 * 2^40);
+ *  - offered * ppm / 1e6: offered < 9.3e11 bit/s * 101, ppm < 2^31 + 1.3e6,
+ *    so < 2.1e17;
+ *  - fault threshold rate * 2^63 / 86400000: rate < 86400000 (tested
+ *    first), so < 2^63.
+ */
+
 #define OFSIM_GOLDEN	0x9e3779b97f4a7c15ULL
 
 /* ---------------------------------------------------------------- PRNG */
@@ -273,11 +291,11 @@ static u64 ofsim_post_fec(u64 pre_e18)
 	if (pre_e18 >= 40 * OFSIM_FEC_LIMIT_E18)
 		return pre_e18;
 	/* x = pre / limit in Q16; < 40 << 16 */
-	x = mul_u64_u64_div_u64(pre_e18, 1 << 16, OFSIM_FEC_LIMIT_E18);
+	x = ofsim_mul_div(pre_e18, 1 << 16, OFSIM_FEC_LIMIT_E18);
 	x2 = (x * x) >> 16;		/* < 1600 << 16 */
 	x4 = (x2 * x2) >> 16;		/* < 2.56e6 << 16 */
-	x8 = (u64)(((unsigned __int128)x4 * x4) >> 16);
-	x8 = mul_u64_u64_div_u64(x8, 1000000, 1 << 16); /* 1e-12 * 1e18 */
+	x8 = (u64)(((__uint128_t)x4 * x4) >> 16);
+	x8 = ofsim_mul_div(x8, 1000000, 1 << 16); /* 1e-12 * 1e18 */
 	return x8 < pre_e18 ? x8 : pre_e18;
 }
 
@@ -346,7 +364,7 @@ static u64 ofsim_errors(u64 bits, u64 ber_e18, u64 *rem)
 
 	if (!bits || !ber_e18)
 		return 0;
-	q = mul_u64_u64_div_u64(bits, ber_e18, OFSIM_E18);
+	q = ofsim_mul_div(bits, ber_e18, OFSIM_E18);
 	/* exact remainder: the true value is < 1e18, low 64 bits suffice */
 	r = bits * ber_e18 - q * OFSIM_E18;
 	*rem += r;
@@ -649,11 +667,10 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	/* faults: expiry, then cmd_control, then a random start */
 	if (s->fault && t >= s->fault_end_s)
 		ofsim_fault_end(s);
-	if (s->pend_op == OFSIM_PEND_CLEAR) {
+	if (s->pend_op == OFSIM_PEND_CLEAR)
 		ofsim_fault_end(s);
-	} else if (s->pend_op == OFSIM_PEND_START) {
+	else if (s->pend_op == OFSIM_PEND_START)
 		ofsim_fault_start(s, s->pend_fault, t, s->pend_duration_s);
-	}
 	s->pend_op = OFSIM_PEND_NONE;
 	if (c->fault_thresh && !s->fault &&
 	    (ofsim_next(&s->frng) >> 1) < c->fault_thresh) {
@@ -671,7 +688,7 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	 * AR(1) noise).  growth *= 1 + rate * dt, once per tick.
 	 */
 	if (s->growth_q40 < OFSIM_GROWTH_CAP_Q40)
-		s->growth_q40 += mul_u64_u64_div_u64(s->growth_q40,
+		s->growth_q40 += ofsim_mul_div(s->growth_q40,
 					(u64)s->growth_ppm_day * c->dt,
 					86400ULL * OFSIM_PPM);
 	s->load_noise_ppm = ofsim_ar_step(s->load_noise_ppm, &c->ar_load,
@@ -684,8 +701,8 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	ppm += (s64)s->weekly_amp_ppm * ofsim_sin(c->week_phase) / 32767;
 	if (ppm < 100000)
 		ppm = 100000;
-	offered = (u64)(((unsigned __int128)s->base_bps * s->growth_q40) >> 40);
-	offered = mul_u64_u64_div_u64(offered, (u64)ppm, OFSIM_PPM);
+	offered = (u64)(((__uint128_t)s->base_bps * s->growth_q40) >> 40);
+	offered = ofsim_mul_div(offered, (u64)ppm, OFSIM_PPM);
 	if (fault == OPTIFIBER_FAULT_TRAFFIC_SURGE)
 		offered = offered / 1000 * (u64)s->fault_mag;
 	capacity = s->modules * OFSIM_MODULE_CAPACITY_BPS;
@@ -803,7 +820,7 @@ void ofsim_tick(struct ofsim *sim, u64 now_ns)
 	struct optifiber_dir *dir = sim->dir;
 	struct ofsim_tick_ctx c;
 	u64 rate;
-	u32 dseq, i;
+	u32 i;
 
 	sim->tick++;
 	c.dt = sim->p.time_scale;
@@ -826,24 +843,21 @@ void ofsim_tick(struct ofsim *sim, u64 now_ns)
 	else if (rate >= 86400000ULL)
 		c.fault_thresh = ~0ULL;
 	else
-		c.fault_thresh = mul_u64_u64_div_u64(rate, 1ULL << 63,
+		c.fault_thresh = ofsim_mul_div(rate, 1ULL << 63,
 						     86400000ULL);
 	ofsim_ar_init(&c.ar_load, c.dt, 600);
 	ofsim_ar_init(&c.ar_rx, c.dt, 300);
 	ofsim_ar_init(&c.ar_osnr, c.dt, 120);
 	ofsim_ar_init(&c.ar_temp, c.dt, 1800);
 
-	dseq = dir->seq;
-	WRITE_ONCE(dir->seq, dseq + 1);
-	smp_wmb();
+	ofsim_seq_write_begin(&dir->seq);
 	for (i = 0; i < sim->p.nsites; i++)
 		ofsim_site_tick(sim, i, &c);
 	dir->flags = OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_SIMULATED;
 	dir->tick = sim->tick;
 	dir->sim_time_s = c.t;
 	dir->update_time_ns = now_ns;
-	smp_wmb();
-	WRITE_ONCE(dir->seq, dseq + 2);
+	ofsim_seq_write_end(&dir->seq);
 }
 
 /*
@@ -873,10 +887,8 @@ void ofsim_page_publish(struct optifiber_site *pg,
 			const struct ofsim_sample *s)
 {
 	u64 a = s->absent & OPTIFIBER_ABSENT_ALL;
-	u32 seq = pg->seq;
 
-	WRITE_ONCE(pg->seq, seq + 1);
-	smp_wmb();	/* odd seq visible before any field changes */
+	ofsim_seq_write_begin(&pg->seq);
 	pg->flags = OPTIFIBER_SITE_F_VALID;
 	pg->sample_seq = s->sample_seq;
 	pg->update_time_ns = s->update_time_ns;
@@ -931,6 +943,5 @@ void ofsim_page_publish(struct optifiber_site *pg,
 	pg->faults_total = ofsim_keep(s->faults_total, a,
 				      OPTIFIBER_ABSENT_FAULT);
 	pg->absent = a;
-	smp_wmb();	/* every field stored before the even seq */
-	WRITE_ONCE(pg->seq, seq + 2);
+	ofsim_seq_write_end(&pg->seq);
 }

@@ -57,6 +57,38 @@ struct ofsim_cmd {
 	u32	duration_s;	/* simulated seconds for FAULT */
 };
 
+/**
+ * ofsim_seq_write_begin() - begin a write of a page under its seqcount
+ * @seq: the page's seq field (struct optifiber_dir or optifiber_site)
+ *
+ * Makes @seq odd: readers wait or retry until ofsim_seq_write_end().
+ * Writers must be serialised by the host's lock.  The protocol and the
+ * reader's half are in include/uapi/linux/optifiber.h.
+ */
+static inline void ofsim_seq_write_begin(__u32 *seq)
+{
+	WRITE_ONCE(*seq, *seq + 1);
+	/*
+	 * The odd seq before any field store: a reader that sees a new field
+	 * sees a changed seq at its re-check (pairs with its second smp_rmb()).
+	 */
+	smp_wmb();
+}
+
+/**
+ * ofsim_seq_write_end() - end a write begun by ofsim_seq_write_begin()
+ * @seq: the same seq field
+ */
+static inline void ofsim_seq_write_end(__u32 *seq)
+{
+	/*
+	 * Every field store before the even seq: a reader that sees the even
+	 * seq sees the whole write (pairs with its first smp_rmb()).
+	 */
+	smp_wmb();
+	WRITE_ONCE(*seq, *seq + 1);
+}
+
 /*
  * One sample of a site's measurements, in the units of struct
  * optifiber_site; @absent holds OPTIFIBER_ABSENT_* for what the source
@@ -105,10 +137,25 @@ struct ofsim_sample {
 void ofsim_page_publish(struct optifiber_site *pg,
 			const struct ofsim_sample *s);
 
-/* Size in bytes of the host allocation for sim->sites. */
+/**
+ * ofsim_sites_size() - bytes the host allocates for sim->sites
+ * @nsites: number of sites
+ *
+ * Return: the size in bytes.
+ */
 size_t ofsim_sites_size(u32 nsites);
 
-/*
+/**
+ * ofsim_init() - validate the parameters and lay out the pages
+ * @sim: the simulation to initialise
+ * @p: parameters
+ * @names: nsites site names
+ * @sites: host memory for the site state, ofsim_sites_size(nsites) bytes
+ * @pages: host memory for the pages, zeroed
+ * @host: writer name for the directory page ("kernel", "userspace")
+ * @generation: new value on every load of the writer
+ * @err: set to a static message on error
+ *
  * Validate @p and @names (nsites NUL-terminated names, unique, 1..31 chars
  * of [A-Za-z0-9_.-]) and lay out the pages: directory page and one zeroed
  * page per site with magic, ABI version, index, name and the initial
@@ -118,14 +165,19 @@ size_t ofsim_sites_size(u32 nsites);
  * site array doubles as scratch space for the duplicate-name check.
  * @pages must be
  * (1 + nsites) * OPTIFIBER_PAGE_SIZE zeroed bytes; @sites must be
- * ofsim_sites_size(nsites) bytes.  Returns 0 or -EINVAL with *@err set to
- * a static message.
+ * ofsim_sites_size(nsites) bytes.
+ *
+ * Return: 0, or -EINVAL with *@err set to a static message.
  */
 int ofsim_init(struct ofsim *sim, const struct ofsim_params *p,
 	       const char *const *names, struct ofsim_site *sites, void *pages,
 	       const char *host, u64 generation, const char **err);
 
-/*
+/**
+ * ofsim_tick() - advance the simulation by one tick and publish it
+ * @sim: the simulation
+ * @now_ns: CLOCK_REALTIME of this tick
+ *
  * Advance the simulation by one tick and publish every site page under its
  * seqcount, the whole tick under the directory seqcount.  @now_ns is
  * CLOCK_REALTIME, written to update_time_ns only.  Cost: a few hundred ns
@@ -133,7 +185,16 @@ int ofsim_init(struct ofsim *sim, const struct ofsim_params *p,
  */
 void ofsim_tick(struct ofsim *sim, u64 now_ns);
 
-/*
+/**
+ * ofsim_cmd_parse() - parse one cmd_control write
+ * @sim: the simulation (site names, read only)
+ * @buf: the bytes written
+ * @len: their number
+ * @cmds: output array
+ * @max: its length
+ * @err: set to a static message on error
+ * @err_line: set to the 1-based line of the error
+ *
  * Parse a cmd_control write of @len bytes: one or more lines, each ending
  * in '\n', each at most OFSIM_CMD_MAX_LINE bytes.  Grammar per line:
  * space-separated key=value pairs, site= required, exactly one action:
@@ -144,21 +205,29 @@ void ofsim_tick(struct ofsim *sim, u64 now_ns);
  * numbers (signs, leading zeros, more than 10 digits), missing newline,
  * overlong lines, empty lines, leading/trailing/double spaces, NUL and
  * other non-printable bytes are errors.  duration= defaults to 300 and is
- * only allowed with fault=KIND.  Fills up to
- * @max commands and returns how many, or -EINVAL with *@err set to a
- * static message and *@err_line to the 1-based line.  Nothing is applied.
+ * only allowed with fault=KIND.  Nothing is applied.
+ *
+ * Return: the number of commands filled in (at most @max), or -EINVAL with
+ * *@err and *@err_line set.
  */
 int ofsim_cmd_parse(const struct ofsim *sim, const char *buf, size_t len,
 		    struct ofsim_cmd *cmds, int max, const char **err,
 		    int *err_line);
 
-/*
- * Apply parsed commands in order.  Returns 0, or -ERANGE when a command
- * would take cmd_modules outside 1..cmd_modules_max, in which case none
- * of the commands is applied (-EINVAL for a malformed struct ofsim_cmd).
+/**
+ * ofsim_cmd_apply() - apply parsed commands, all or nothing
+ * @sim: the simulation; the host holds the lock that serialises ticks
+ * @cmds: commands from ofsim_cmd_parse()
+ * @n: their number
+ * @err: set to a static message on error
+ *
  * Module changes are cumulative in order; a FAULT starts at the next tick
  * and replaces any current fault, FAULT_CLEAR ends it at the next tick.
  * Effects show in the pages at the next tick; the pages are not touched.
+ *
+ * Return: 0, or -ERANGE when a command would take cmd_modules outside
+ * 1..cmd_modules_max, in which case none of the commands is applied
+ * (-EINVAL for a malformed struct ofsim_cmd).
  */
 int ofsim_cmd_apply(struct ofsim *sim, const struct ofsim_cmd *cmds, int n,
 		    const char **err);

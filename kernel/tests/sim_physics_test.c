@@ -1024,12 +1024,61 @@ static int t_host_smoke(void)
 	return 1;
 }
 
+/* ------------------------------------------------- arithmetic limits */
+
+typedef unsigned __int128 u128;
+
+/*
+ * The tightest ofsim_mul_div() bound (ofsim.c): post-FEC at the largest
+ * pre-FEC BER that takes the waterfall path, computed again in 128 bits
+ * without any truncation; and the kernel's non-x86 long division against
+ * 128-bit division, at q = 2^64 - 1 and on random operands.
+ */
+static int t_muldiv_limits(void)
+{
+	u64 pre = 40 * OFSIM_FEC_LIMIT_E18 - 1, x, x2, x4, got, rnd = 12345;
+	u128 x8, want;
+	int i;
+
+	x = (u64)((u128)pre * 65536 / OFSIM_FEC_LIMIT_E18);
+	x2 = x * x >> 16;
+	x4 = x2 * x2 >> 16;
+	x8 = (u128)x4 * x4 >> 16;
+	want = x8 * 1000000 / 65536;
+	CHECK(want < ((u128)1 << 64), "post-FEC quotient %.3g does not fit 64 bits",
+	      (double)want);
+	printf("INFO muldiv: largest post-FEC quotient %.4g = 2^64 / %.2f\n",
+	       (double)want, 18446744073709551616.0 / (double)want);
+	got = ofsim_post_fec_ber_e18(pre);
+	CHECK(got == (want < pre ? (u64)want : pre), "post_fec(%llu) = %llu, want %llu",
+	      (unsigned long long)pre, (unsigned long long)got,
+	      (unsigned long long)(want < pre ? (u64)want : pre));
+
+	CHECK(ofsim_mul_div_long(~0ULL, ~0ULL, ~0ULL) == ~0ULL, "q = 2^64 - 1 (a = b = c)");
+	CHECK(ofsim_mul_div_long(~0ULL, 1ULL << 63, 1ULL << 63) == ~0ULL, "q = 2^64 - 1 (b = c)");
+	CHECK(ofsim_mul_div_long(1ULL << 63, 3, 2) == (3ULL << 62), "3 * 2^63 / 2");
+	for (i = 0; i < 200000; i++) {
+		u64 a = rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+		u64 b = (rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL) >> (i % 64);
+		u64 c = (rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL) | 1;
+		u128 q = (u128)a * b / c;
+
+		if (q >> 64)
+			continue;	/* outside the contract */
+		CHECK(ofsim_mul_div_long(a, b, c) == (u64)q,
+		      "long division %llu * %llu / %llu", (unsigned long long)a,
+		      (unsigned long long)b, (unsigned long long)c);
+	}
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--bench"))
 		return bench_tick_cost((u32)strtoul(argv[2], NULL, 10));
 
 	run("ber_table_monotonic_and_calibrated", t_ber_table);
+	run("muldiv_limits", t_muldiv_limits);
 	run("start_utilization_30_75", t_start_utilization);
 	run("tick_publish_headers", t_tick_publish);
 	run("counters_monotonic_week_all_faults", t_counters_week);

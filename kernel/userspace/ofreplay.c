@@ -497,12 +497,11 @@ void ofreplay_publish(struct ofreplay *rp, struct ofsim *sim, u64 rec_ms,
 		      u64 now_ns)
 {
 	struct optifiber_dir *dir = sim->dir;
-	u32 dseq = dir->seq, i;
+	u32 i;
 
 	sim->tick++;
 	/* the directory seqcount spans the whole tick, as in ofsim_tick() */
-	WRITE_ONCE(dir->seq, dseq + 1);
-	smp_wmb();	/* odd directory seq visible before any page changes */
+	ofsim_seq_write_begin(&dir->seq);
 	for (i = 0; i < rp->nsites; i++) {
 		struct ofreplay_site *s = &rp->st[i];
 
@@ -520,8 +519,7 @@ void ofreplay_publish(struct ofreplay *rp, struct ofsim *sim, u64 rec_ms,
 	dir->tick = sim->tick;
 	dir->sim_time_s = rec_ms / 1000;
 	dir->update_time_ns = now_ns;
-	smp_wmb();	/* every page and field stored before the even seq */
-	WRITE_ONCE(dir->seq, dseq + 2);
+	ofsim_seq_write_end(&dir->seq);
 }
 
 void ofreplay_close(struct ofreplay *rp)

@@ -390,15 +390,11 @@ static int client_read(struct server *sv, struct client *c)
 static void server_cleanup(struct server *sv)
 {
 	struct optifiber_dir *dir = sv->sim.dir;
-	u32 seq;
 
 	if (dir) {
-		seq = dir->seq;
-		WRITE_ONCE(dir->seq, seq + 1);
-		smp_wmb();
+		ofsim_seq_write_begin(&dir->seq);
 		dir->flags &= ~OPTIFIBER_DIR_F_LIVE;
-		smp_wmb();
-		WRITE_ONCE(dir->seq, seq + 2);
+		ofsim_seq_write_end(&dir->seq);
 		msync(sv->map, OPTIFIBER_PAGE_SIZE, MS_ASYNC);
 	}
 	if (sv->ctl_path[0])

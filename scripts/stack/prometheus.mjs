@@ -76,6 +76,33 @@ export function renderAlertmanagerConfig(o) {
   return out;
 }
 
+/**
+ * TLS and credentials on every hop of the loop (issue 12; the closed loop's
+ * --tls run): Prometheus scrapes the exporter over https with basic auth and
+ * sends alerts to Alertmanager over https with basic auth; Alertmanager posts
+ * the remediation webhook over https; both serve their own UI/API over https
+ * behind basic auth (--web.config.file, exporter-toolkit format,
+ * "experimental" in Alertmanager 0.25 but working).
+ * Regex edits of the checked-in files: a missing anchor throws, so a change of
+ * those files cannot silently turn TLS off.
+ * @param {string} promText @param {string} amText
+ * @param {{caFile: string, scrapeUser: string, scrapePasswordFile: string, apiUser: string, apiPasswordFile: string}} t
+ */
+export function withTls(promText, amText, t) {
+  const edit = (/** @type {string} */ text, /** @type {RegExp} */ re, /** @type {string} */ to, /** @type {string} */ what) => {
+    if (!re.test(text)) throw new Error(`withTls: anchor not found (${what})`);
+    return text.replace(re, to);
+  };
+  const tls = (/** @type {string} */ pad) => `${pad}scheme: https\n${pad}tls_config:\n${pad}  ca_file: ${t.caFile}\n`;
+  let prom = edit(promText, /^(  - job_name: optifiber\n)/m,
+    `$1${tls('    ')}    basic_auth:\n      username: ${t.scrapeUser}\n      password_file: ${t.scrapePasswordFile}\n`, 'job optifiber');
+  prom = edit(prom, /^(  alertmanagers:\n)    - static_configs:/m,
+    `$1    - ${tls('      ').trimStart()}      basic_auth:\n        username: ${t.apiUser}\n        password_file: ${t.apiPasswordFile}\n      static_configs:`, 'alerting.alertmanagers');
+  const am = edit(amText, /^(  - name: remediation\n    webhook_configs:\n(?:.*\n)*?        http_config:\n)/m,
+    `$1          tls_config:\n            ca_file: ${t.caFile}\n`, 'remediation receiver http_config');
+  return { prom, am };
+}
+
 /** Prometheus duration ("15s", "1m", "750ms", "1h30m") in ms; NaN if malformed. @param {string} d */
 export function durationMs(d) {
   const unit = { ms: 1, s: 1000, m: 60000, h: 3600000 };
@@ -128,9 +155,9 @@ function writeSecret(path, value) {
 /** @param {number} ms */
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** @param {string} url @param {number} [timeoutMs] */
-async function getJson(url, timeoutMs = 2000) {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+/** @param {string} url @param {number} [timeoutMs] @param {Record<string, string>} [headers] */
+async function getJson(url, timeoutMs = 2000, headers = {}) {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }
@@ -186,6 +213,15 @@ export async function startPrometheusStack(opts = {}) {
   const amCfg = join(amDir, 'alertmanager.yml');
   let amText = renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl });
   if (timeScale !== 1) amText = scaleDurations(amText, ['group_wait', 'group_interval', 'repeat_interval'], timeScale, 10);
+  /** @type {string[]} */
+  const webFlags = [];
+  if (opts.tls) {
+    ({ prom: promText, am: amText } = withTls(promText, amText, opts.tls));
+    writeFileSync(promCfg, promText);
+    const webCfg = join(varDir, 'web-tls.yml');
+    writeFileSync(webCfg, `tls_server_config:\n  cert_file: ${opts.tls.certFile}\n  key_file: ${opts.tls.keyFile}\nbasic_auth_users:\n  ${opts.tls.apiUser}: '${opts.tls.apiPasswordHash}'\n`, { mode: 0o600 });
+    webFlags.push(`--web.config.file=${webCfg}`);
+  }
   writeFileSync(amCfg, amText);
 
   // Someone else's Prometheus on the port would answer the readiness checks
@@ -200,6 +236,7 @@ export async function startPrometheusStack(opts = {}) {
     `--web.listen-address=${amListen}`,
     '--cluster.listen-address=', // no gossip on 0.0.0.0:9094 (it also delays notifications)
     `--log.level=${opts.logLevel ?? 'info'}`,
+    ...webFlags,
   ] });
   const prom = superviseProcess({ name: 'prometheus', bin: bins.prometheus, logFile: promLog, say: log, ...(opts.onStart ? { onStart: (pid) => opts.onStart?.('prometheus', pid) } : {}), args: [
     `--config.file=${promCfg}`,
@@ -207,6 +244,7 @@ export async function startPrometheusStack(opts = {}) {
     '--storage.tsdb.retention.time=30d',
     `--web.listen-address=${promListen}`,
     `--log.level=${opts.logLevel ?? 'info'}`,
+    ...webFlags,
   ] });
   const onExit = () => { try { process.kill(prom.pid, 'SIGKILL'); } catch {} try { process.kill(am.pid, 'SIGKILL'); } catch {} };
   process.once('exit', onExit);
@@ -215,8 +253,13 @@ export async function startPrometheusStack(opts = {}) {
     await Promise.all([prom.stop(), am.stop()]);
   };
 
-  const prometheusUrl = `http://${promListen}`;
-  const alertmanagerUrl = `http://${amListen}`;
+  const scheme = opts.tls ? 'https' : 'http';
+  /** --tls: the basic-auth user of Prometheus' and Alertmanager's own web config. */
+  const authHeaders = opts.tls
+    ? { Authorization: `Basic ${Buffer.from(`${opts.tls.apiUser}:${readFileSync(opts.tls.apiPasswordFile, 'utf8').trim()}`).toString('base64')}` }
+    : {};
+  const prometheusUrl = `${scheme}://${promListen}`;
+  const alertmanagerUrl = `${scheme}://${amListen}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 60000);
   /** @type {string} */
   let last = 'not started';
@@ -226,8 +269,8 @@ export async function startPrometheusStack(opts = {}) {
       if (am.exitedBeforeReady) throw new Error(`alertmanager exited (${JSON.stringify(am.exitedBeforeReady)}):\n${tail(amLog)}`);
       if (Date.now() > deadline) throw new Error(`exporter target not up after ${opts.timeoutMs ?? 60000} ms: ${last}`);
       try {
-        await getJson(`${alertmanagerUrl}/api/v2/status`);
-        const t = await getJson(`${prometheusUrl}/api/v1/targets?state=active`);
+        await getJson(`${alertmanagerUrl}/api/v2/status`, 2000, authHeaders);
+        const t = await getJson(`${prometheusUrl}/api/v1/targets?state=active`, 2000, authHeaders);
         const target = t.data.activeTargets.find((/** @type {any} */ x) => x.labels.job === 'optifiber');
         if (target?.health === 'up') break;
         last = target ? `health=${target.health} ${target.lastError ?? ''}` : 'no optifiber target';
@@ -249,7 +292,7 @@ export async function startPrometheusStack(opts = {}) {
   };
   if (!opts.quiet) for (const [k, v] of Object.entries(urls)) log(`${k}: ${v}`);
   return {
-    prometheusUrl, alertmanagerUrl, urls, varDir, secretsDir,
+    prometheusUrl, alertmanagerUrl, urls, varDir, secretsDir, authHeaders,
     logs: { prometheus: promLog, alertmanager: amLog },
     get pids() { return { prometheus: prom.pid, alertmanager: am.pid }; },
     stop,

@@ -25,9 +25,41 @@
 // forecast and utilization under 0.9, the alert resolved (Prometheus and the
 // resolved notification). Bounded: 6 minutes for the whole run.
 //
-//   node grafana-app-remediation/service/e2e/closed-loop.mjs [--keep] [--verbose]
+// --tls (issue 12): the same loop with TLS and credentials on every hop that
+// supports them (harness.mjs header; the hop table is in docs/security.md),
+// scenario A only (B's MCP faults do not depend on the transport), plus
+// checks that each hop really ran over https with its own identity.
+//
+//   node grafana-app-remediation/service/e2e/closed-loop.mjs [--tls] [--keep] [--verbose]
 // Prints PASS/FAIL lines and `N passed, N failed`; exit 1 on any failure.
-import { ALERT, ONE_MODULE_SITES, prerequisites, sleep, startLoopStack, until, watchSite } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ALERT, ONE_MODULE_SITES, makeTlsMaterial, prerequisites, sleep, startLoopStack, until, watchSite } from './harness.mjs';
+
+const TLS = process.argv.includes('--tls');
+if (TLS && !process.env.OPTIFIBER_LOOP_TLS_DIR) {
+  // The in-process clients (fetch in the MCP simulator and this harness, the
+  // service's https agent) verify against the throwaway CA only through
+  // NODE_EXTRA_CA_CERTS, which Node reads at start: make the CA, run again.
+  const dir = mkdtempSync(join(tmpdir(), 'optifiber-loop-tls-'));
+  let code = 1;
+  try {
+    const m = makeTlsMaterial(dir);
+    const child = spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit', env: { ...process.env, NODE_EXTRA_CA_CERTS: m.caFile, OPTIFIBER_LOOP_TLS_DIR: dir } });
+    for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+    code = await new Promise((r) => child.once('exit', (c, sig) => r(c ?? (sig ? 1 : 0))));
+  } catch (e) {
+    console.log(`FAIL closed loop --tls: throwaway CA: ${e?.message ?? e}`);
+    console.log('0 passed, 1 failed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(code);
+}
+const TLS_DIR = process.env.OPTIFIBER_LOOP_TLS_DIR;
+const tlsFiles = TLS && TLS_DIR ? { dir: TLS_DIR, caFile: join(TLS_DIR, 'ca.pem'), certFile: join(TLS_DIR, 'server.crt'), keyFile: join(TLS_DIR, 'server.key') } : undefined;
 
 const VERBOSE = process.argv.includes('--verbose');
 const TOTAL_MS = 6 * 60_000;
@@ -130,10 +162,69 @@ async function exactlyOne(tag, site, base, expectFiringDeliveries) {
   check(`${tag}: cmd_modules delta of ${site} is exactly 1 (${base.cmdModules} -> ${s.cmdModules})`, s.cmdModules - base.cmdModules === 1, `delta ${s.cmdModules - base.cmdModules}`);
 }
 
+/** --tls: status of a request, or its error text (a plain-http request to an https port fails). */
+const statusOf = async (url, init = {}) => {
+  try {
+    const r = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
+    await r.text();
+    return r.status;
+  } catch (e) {
+    return `error: ${e?.cause?.code ?? e?.message ?? e}`;
+  }
+};
+/** Sum of a metric's samples in a Prometheus text exposition, labels matched by `re`. */
+const metricSum = (text, name, re = /.*/) => text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).filter((l) => re.test(l))
+  .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+
+/** --tls, before the loop: every listener is https, anonymous and wrong-scope callers are refused. */
+async function tlsBefore() {
+  const exp = stack.exporterUrl;
+  const plain = exp.replace('https://', 'http://');
+  const anon = await statusOf(`${exp}/metrics`);
+  const plainAns = await statusOf(`${plain}/metrics`);
+  const readCtl = await statusOf(`${exp}/api/v1/sites/${ONE_MODULE_SITES[2]}/commands`, { method: 'POST', headers: { ...stack.expAuth, 'Content-Type': 'application/json' }, body: '{"cmd_add":1}' });
+  check(`TLS exporter: https only (plain http: ${plainAns}), anonymous GET /metrics ${anon}, the [read] token's POST .../commands ${readCtl}`,
+    exp.startsWith('https://') && typeof plainAns === 'string' && anon === 401 && readCtl === 403, JSON.stringify({ exp, plainAns, anon, readCtl }));
+  const pa = { headers: stack.prom.authHeaders };
+  const t = await (await fetch(`${stack.prom.prometheusUrl}/api/v1/targets?state=active`, pa)).json();
+  const target = t.data.activeTargets.find((x) => x.labels.job === 'optifiber');
+  check(`TLS Prometheus -> exporter: scrape ${target?.scrapeUrl} health ${target?.health} (basic auth user prometheus; anonymous is 401)`,
+    target?.scrapeUrl.startsWith('https://') && target.health === 'up', JSON.stringify(target));
+  const am = await (await fetch(`${stack.prom.prometheusUrl}/api/v1/alertmanagers`, pa)).json();
+  const amUrls = am.data.activeAlertmanagers.map((a) => a.url);
+  const amPlain = await statusOf(`${stack.prom.alertmanagerUrl.replace('https://', 'http://')}/api/v2/status`);
+  const amAnon = await statusOf(`${stack.prom.alertmanagerUrl}/api/v2/status`);
+  const promAnon = await statusOf(`${stack.prom.prometheusUrl}/api/v1/targets`);
+  check(`TLS Prometheus -> Alertmanager: ${amUrls.join(', ')} (Alertmanager --web.config.file: plain http ${amPlain}, anonymous ${amAnon}; Prometheus' own API anonymous ${promAnon})`,
+    // Go's TLS server answers a plain-http request 400 "Client sent an HTTP request to an HTTPS server".
+    amUrls.length === 1 && amUrls[0].startsWith('https://') && (amPlain === 400 || typeof amPlain === 'string') && amAnon === 401 && promAnon === 401,
+    JSON.stringify({ amUrls, amPlain, amAnon, promAnon }));
+  const svcPlain = await statusOf(`${stack.rem.service.url.replace('https://', 'http://')}/-/healthy`);
+  check(`TLS service: ${stack.rem.service.url} (web.config_file; plain http: ${svcPlain}); MCP simulator ${stack.rem.mcp.url} is plain loopback http (no TLS listener)`,
+    stack.rem.service.url.startsWith('https://') && typeof svcPlain === 'string', JSON.stringify({ url: stack.rem.service.url, svcPlain }));
+}
+
+/** --tls, after the loop: the hops the loop used were https, the control path ran under the `mcp` identity, once. */
+async function tlsAfter(site) {
+  const d = stack.tap.deliveries;
+  check(`TLS Alertmanager -> webhook: all ${d.length} deliveries over https (tap ${stack.tap.url}), forwarded over https to the service (202s: ${d.filter((x) => x.serviceStatus === 202).length})`,
+    d.length > 0 && d.every((x) => x.tls) && stack.tap.url.startsWith('https://'), JSON.stringify(d.map((x) => [x.tls, x.serviceStatus])));
+  const pm = await (await fetch(`${stack.prom.prometheusUrl}/metrics`, { headers: stack.prom.authHeaders })).text();
+  const sent = metricSum(pm, 'prometheus_notifications_sent_total', /alertmanager="https:/);
+  const errs = metricSum(pm, 'prometheus_notifications_errors_total');
+  check(`TLS Prometheus -> Alertmanager: ${sent} alerts sent over https with basic auth, ${errs} errors`, sent > 0 && errs === 0, JSON.stringify({ sent, errs }));
+  const lines = readFileSync(stack.controlAuditFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.site === site);
+  const ids = [...new Set(lines.map((r) => r.identity))];
+  const done = lines.filter((r) => r.event === 'done' && r.status >= 200 && r.status < 300);
+  check(`TLS MCP -> exporter control: audit trail names identity ${ids.join(', ')} for ${site}: ${lines.map((r) => r.event).join(', ')} (one command applied: ${done.map((r) => r.command).join(', ')})`,
+    ids.length === 1 && ids[0] === 'mcp' && done.length === 1, JSON.stringify(lines.map((r) => [r.event, r.identity, r.status, r.command])));
+}
+
 const timings = [];
 try {
-  stack = await startLoopStack({ log: say, keep: process.argv.includes('--keep') });
-  check(`stack up in ${el()}: exporter (sim x60) + prometheus + alertmanager + remediation service + MCP simulator on loopback`, true);
+  stack = await startLoopStack({ log: say, keep: process.argv.includes('--keep'), ...(tlsFiles ? { tls: tlsFiles } : {}) });
+  check(`stack up in ${el()}: exporter (sim x60) + prometheus + alertmanager + remediation service + MCP simulator on loopback${TLS ? ', TLS and credentials on' : ''}`, true);
+  if (TLS) await tlsBefore();
   const model = await until(async () => {
     const r = await stack.promQuery('optifiber_model_up{model="forecast"}');
     return r.length ? r : undefined;
@@ -169,10 +260,12 @@ try {
   const a = await loop('A duplicates', SITE_A, baseA, watchA, async (first) => {
     // B's surge starts now: its alert cannot fire before ~65 s from here,
     // long after A's job; the MCP faults are armed once A is done.
-    baseBNow = (await stack.sites()).get(SITE_B);
-    watchB = watchSite(stack, SITE_B, baseBNow.cmdModules, THRESHOLD);
-    stack.ctl(`site=${SITE_B} fault=traffic_surge duration=36000`);
-    say(`surge on ${SITE_B}`);
+    if (!TLS) {
+      baseBNow = (await stack.sites()).get(SITE_B);
+      watchB = watchSite(stack, SITE_B, baseBNow.cmdModules, THRESHOLD);
+      stack.ctl(`site=${SITE_B} fault=traffic_surge duration=36000`);
+      say(`surge on ${SITE_B}`);
+    }
     await replay(first.raw, 5);
     const again = await until(() => stack.deliveriesFor(SITE_A, 'firing').find((d) => d !== first), 30_000, 'Alertmanager to re-deliver after the dropped ack', 100);
     check(`A duplicates: Alertmanager re-delivered the firing notification ${((again.at - first.at) / 1000).toFixed(1)} s after its ack was dropped (same fingerprint and startsAt)`,
@@ -183,6 +276,8 @@ try {
   watchA.stop();
 
   // ---- B: MCP transient failures -----------------------------------------
+  if (!TLS) await scenarioB();
+  async function scenarioB() {
   const before = await stack.mcpStats();
   check(`B MCP faults: ${SITE_B} has not fired yet when the faults are armed`, stack.deliveriesFor(SITE_B, 'firing').length === 0, 'B fired too early; faults would not be seen by its job');
   const faults = { create_5xx: 2, create_timeout: 1, create_duplicate: 1, create_5xx_after_commit: 1, create_timeout_after_commit: 1, poll_5xx: 2, poll_stale: 1 };
@@ -197,19 +292,21 @@ try {
     Object.entries(faults).every(([k, v]) => injected[k] === v) && Object.values(left).every((v) => v === 0), `injected ${JSON.stringify(injected)}, not consumed ${JSON.stringify(left)}`);
   check(`B MCP faults: the service retried under one Idempotency-Key: ${b.action.mcpAttempts} create attempts, ${after.createRequests - before.createRequests} create requests, ${after.idempotentReplays - before.idempotentReplays} idempotent replays, ${after.jobsCreated - before.jobsCreated} job created`,
     b.action.mcpAttempts >= 5 && after.jobsCreated - before.jobsCreated === 1 && after.idempotentReplays - before.idempotentReplays >= 2, JSON.stringify({ attempts: b.action.mcpAttempts, before, after }));
+  }
 
   // ---- late duplicates of A, then the exactly-once checks ------------------
   await replay(a.first.raw, 3); // stale: the episode is resolved
   check(`A duplicates: ${replays} replayed deliveries accepted (202) by the service`, replayOk.length === replays && replayOk.every((s) => s === 202), JSON.stringify(replayOk));
   await sleep(1500);
   const firingA = stack.deliveriesFor(SITE_A, 'firing').filter((d) => d.serviceStatus === 202).length + replays;
-  const firingB = stack.deliveriesFor(SITE_B, 'firing').filter((d) => d.serviceStatus === 202).length;
   await exactlyOne('A duplicates', SITE_A, baseA, firingA);
-  await exactlyOne('B MCP faults', SITE_B, baseBNow, firingB);
+  if (!TLS) await exactlyOne('B MCP faults', SITE_B, baseBNow, stack.deliveriesFor(SITE_B, 'firing').filter((d) => d.serviceStatus === 202).length);
+  else await tlsAfter(SITE_A);
+  const episodes = TLS ? 1 : 2;
   const all = (await stack.api('/actions')).actions;
   const stats = await stack.mcpStats();
   check(`whole run: ${all.length} actions, ${stats.jobsCreated} MCP jobs, applied ${JSON.stringify(stats.applied)} (one per episode, no other site touched)`,
-    all.length === 2 && stats.jobsCreated === 2 && Object.keys(stats.applied).length === 2, JSON.stringify({ actions: all.map((x) => [x.site, x.result]), stats }));
+    all.length === episodes && stats.jobsCreated === episodes && Object.keys(stats.applied).length === episodes, JSON.stringify({ actions: all.map((x) => [x.site, x.result]), stats }));
   for (const t of timings)
     console.log(`INFO ${t.site}: forecast p50 > ${THRESHOLD} -> firing at the service ${((t.firingDelivered - t.crossed) / 1000).toFixed(1)} s -> capacity in the pages ${((t.capacityVisible - t.firingDelivered) / 1000).toFixed(1)} s (crossing -> capacity ${((t.capacityVisible - t.crossed) / 1000).toFixed(1)} s); resolved notification ${((t.resolvedDelivered - t.capacityVisible) / 1000).toFixed(1)} s later`);
 } catch (e) {

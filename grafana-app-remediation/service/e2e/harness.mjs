@@ -14,6 +14,19 @@
 //     -> MCP job -> exporter POST /api/v1/sites/{site}/commands -> cmd_control
 //     -> pages (cmdModules, capacity) -> forecast -> alert resolves.
 //
+// With `tls` (closed-loop.mjs --tls; makeTlsMaterial below) every hop that
+// supports it runs HTTPS against a throwaway CA, with a credential per
+// identity: the exporter's web config holds a basic-auth user `prometheus`
+// [read] (Prometheus' scrape), bearer tokens `remediation` [read] (the
+// service's baseline/verification reads, and this harness) and `mcp`
+// [control] (the MCP simulator's commands); Prometheus and Alertmanager serve
+// https behind a basic-auth user `loop` (Prometheus -> Alertmanager, this
+// harness) and talk to each other, the exporter and the tap over https; the tap
+// and the service serve https. Only service -> MCP simulator stays plain
+// loopback http: the simulator has no TLS listener (a real MCP is reached at
+// an https:// mcp.url like any other URL). Clients in this process verify
+// with NODE_EXTRA_CA_CERTS, which closed-loop.mjs sets before it starts.
+//
 // Simulation parameters (why these): time scale 60 (one simulated minute per
 // 1 s tick) so the forecast, which needs 1 h of the site's clock in 5-minute
 // buckets, starts after ~55 s; seed 1 and a PINNED simulated start
@@ -30,10 +43,12 @@
 // is the correct behaviour, a second one would be a bug.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import bcrypt from 'bcryptjs';
 import { startPrometheusStack, findBinaries, INSTALL_HINT } from '../../../scripts/stack/prometheus.mjs';
 import { startNocReceiver } from '../../../alertmanager/noc-receiver.mjs';
 import { freePort } from '../../../alertmanager/tests/live.mjs';
@@ -90,7 +105,7 @@ async function getJson(url, init = {}) {
  * means: forward to the service, then answer Alertmanager 503 as if the
  * service's answer was lost, so Alertmanager delivers again.
  */
-async function startTap(targetUrl) {
+async function startTap(targetUrl, tls) {
   /** @type {any[]} */
   const deliveries = [];
   const tap = {
@@ -100,7 +115,7 @@ async function startTap(targetUrl) {
     url: '',
     close: async () => {},
   };
-  const server = createServer((req, res) => {
+  const server = (tls ? (h) => createHttpsServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, h) : createServer)((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
@@ -112,6 +127,8 @@ async function startTap(targetUrl) {
         raw,
         body,
         authorization: req.headers.authorization ?? '',
+        /** Alertmanager reached the tap over TLS (the --tls run checks this on every delivery). */
+        tls: !!(/** @type {any} */ (req.socket).encrypted),
         alerts: (body?.alerts ?? []).map((a) => ({ site: a.labels?.site, alertname: a.labels?.alertname, status: a.status, fingerprint: a.fingerprint, startsAt: a.startsAt })),
         serviceStatus: 0,
         answered: 0,
@@ -133,14 +150,41 @@ async function startTap(targetUrl) {
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  tap.url = `http://127.0.0.1:${server.address().port}/api/v1/alertmanager/webhook`;
+  tap.url = `${tls ? 'https' : 'http'}://127.0.0.1:${server.address().port}/api/v1/alertmanager/webhook`;
   tap.close = () => { server.closeAllConnections(); return new Promise((r) => server.close(() => r())); };
   return tap;
 }
 
 /**
+ * Throwaway CA and one server certificate (IP 127.0.0.1, DNS localhost) for
+ * every HTTPS listener of the loop, made with openssl under dir.
+ * @returns {{dir: string, caFile: string, certFile: string, keyFile: string}}
+ */
+export function makeTlsMaterial(dir) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = (n) => join(dir, n);
+  const run = (args) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.slice(0, 2).join(' ')}: ${r.stderr || r.error}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  run(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=OptiFiber e2e throwaway CA', '-keyout', f('ca.key'), '-out', f('ca.pem')]);
+  run(['req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
+  writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('server.ext'), '-out', f('server.crt')]);
+  return { dir, caFile: f('ca.pem'), certFile: f('server.crt'), keyFile: f('server.key') };
+}
+
+/** A fresh secret (>= 16 printable characters) in a 0600 file. */
+function secretIn(file, prefix) {
+  writeFileSync(file, `${prefix}-${Math.random().toString(36).slice(2)}-0123456789\n`, { mode: 0o600 });
+  return file;
+}
+
+/**
  * Starts everything. Options: nsites (24), service (extra service config),
- * mcp (extra MCP simulator options), log(msg).
+ * mcp (extra MCP simulator options), log(msg), tls (makeTlsMaterial's result:
+ * HTTPS and a credential per identity on every hop, see the header).
  */
 export async function startLoopStack(o = {}) {
   const log = o.log ?? (() => {});
@@ -155,6 +199,31 @@ export async function startLoopStack(o = {}) {
   chmodSync(wrapper, 0o755);
   const controlTokenFile = join(varDir, 'secrets', 'exporter_control_token');
   writeFileSync(controlTokenFile, `loop-control-${Math.random().toString(36).slice(2)}-0123456789\n`, { mode: 0o600 });
+  // --tls: the exporter's identities (web config) and the service's own https listener.
+  const tls = o.tls;
+  const id = tls ? {
+    readTokenFile: secretIn(join(varDir, 'secrets', 'exporter_read_token'), 'loop-read'),
+    mcpTokenFile: secretIn(join(varDir, 'secrets', 'exporter_mcp_token'), 'loop-mcp'),
+    scrapePasswordFile: secretIn(join(varDir, 'secrets', 'exporter_scrape_password'), 'loop-scrape'),
+    promApiPasswordFile: secretIn(join(varDir, 'secrets', 'prometheus_api_password'), 'loop-api'),
+    exporterWebConfig: join(work, 'exporter-web.yml'),
+    serviceWebConfig: join(work, 'service-web.yml'),
+  } : undefined;
+  if (tls && id) {
+    const hash = bcrypt.hashSync(readFileSync(id.scrapePasswordFile, 'utf8').trim(), 4);
+    writeFileSync(id.exporterWebConfig, [
+      `tls_server_config: {cert_file: '${tls.certFile}', key_file: '${tls.keyFile}'}`,
+      `basic_auth_users: {prometheus: '${hash}'}`,
+      'bearer_tokens:',
+      `  remediation: {token_file: '${id.readTokenFile}', scopes: [read]}`,
+      `  mcp: {token_file: '${id.mcpTokenFile}', scopes: [control]}`,
+      '',
+    ].join('\n'));
+    writeFileSync(id.serviceWebConfig, `tls_server_config: {cert_file: '${tls.certFile}', key_file: '${tls.keyFile}'}\n`);
+  }
+  const scheme = tls ? 'https' : 'http';
+  /** Headers of this harness' own exporter reads (the [read] token under --tls). */
+  const expAuth = id ? { Authorization: `Bearer ${readFileSync(id.readTokenFile, 'utf8').trim()}` } : {};
 
   const cleanups = [];
   const stop = async () => {
@@ -165,12 +234,13 @@ export async function startLoopStack(o = {}) {
   };
   try {
     const [expPort, promPort, amPort, svcPort, mcpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-    const exporterUrl = `http://127.0.0.1:${expPort}`;
+    const exporterUrl = `${scheme}://127.0.0.1:${expPort}`;
     const expLog = join(work, 'exporter.log');
     const expOut = [];
     const exporter = spawn(process.execPath, [CLI, 'exporter', `--web.listen-address=127.0.0.1:${expPort}`, '--source.kind=userspace',
       `--simulator.binary=${wrapper}`, `--simulator.nsites=${o.nsites ?? 24}`, `--simulator.seed=${SEED}`, '--simulator.time-scale=60', '--simulator.tick-ms=1000',
-      '--sampler.interval=1s', '--simulator.fault-rate=0', `--simulator.dir=${simDir}`, `--control.token-file=${controlTokenFile}`, '--log.level=warn'],
+      '--sampler.interval=1s', '--simulator.fault-rate=0', `--simulator.dir=${simDir}`, `--control.token-file=${controlTokenFile}`, '--log.level=warn',
+      ...(id ? [`--web.config.file=${id.exporterWebConfig}`] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'] });
     const keepOut = (c) => { expOut.push(c.toString()); if (expOut.length > 200) expOut.shift(); };
     exporter.stdout.on('data', keepOut);
@@ -188,26 +258,31 @@ export async function startLoopStack(o = {}) {
     const startedAt = Date.now();
     await until(async () => {
       if (exporter.exitCode !== null) throw new Error(`exporter exited ${exporter.exitCode}: ${expOut.join('').slice(-800)}`);
-      const j = await getJson(`${exporterUrl}/api/v1/sites`, { timeoutMs: 1000 });
+      const j = await getJson(`${exporterUrl}/api/v1/sites`, { timeoutMs: 1000, headers: expAuth });
       return j.sites.filter((s) => s.valid).length === (o.nsites ?? 24);
     }, 30000, 'the exporter to serve every simulated site');
     log(`exporter up on ${exporterUrl} (sim ${simDir})`);
 
     const noc = await startNocReceiver({ port: 0 });
     cleanups.push(() => noc.close());
-    const serviceWebhook = `http://127.0.0.1:${svcPort}/api/v1/alertmanager/webhook`;
-    const tap = await startTap(serviceWebhook);
+    const serviceWebhook = `${scheme}://127.0.0.1:${svcPort}/api/v1/alertmanager/webhook`;
+    const tap = await startTap(serviceWebhook, tls);
     cleanups.push(() => tap.close());
 
     const rem = await startRemediationStack({
       varDir,
       exporterUrl,
-      exporterTokenFile: controlTokenFile,
+      // --tls: the MCP holds the [control]-only `mcp` token, not the all-scopes control token.
+      exporterTokenFile: id ? id.mcpTokenFile : controlTokenFile,
       servicePort: svcPort,
       mcpPort,
       quiet: true,
       logger: createLogger({ level: o.serviceLogLevel ?? 'warn', base: { service: 'remediation' }, write: (l) => process.stderr.write(l + '\n') }),
-      service: { exporter: { verify_timeout: '30s' }, ...o.service },
+      service: {
+        exporter: { verify_timeout: '30s', ...(id ? { bearer_token_file: id.readTokenFile } : {}) },
+        ...(id ? { web: { config_file: id.serviceWebConfig } } : {}),
+        ...o.service,
+      },
       mcp: { ...o.mcp },
     });
     cleanups.push(() => rem.stop());
@@ -216,6 +291,11 @@ export async function startLoopStack(o = {}) {
     const prom = await startPrometheusStack({
       exporterUrl, varDir, prometheusPort: promPort, alertmanagerPort: amPort,
       nocWebhookUrl: `${noc.url}/slack/noc`, remediationUrl: tap.url, timeoutMs: 60000, quiet: true, logLevel: 'warn', log,
+      ...(tls && id ? { tls: {
+        ...tls, scrapeUser: 'prometheus', scrapePasswordFile: id.scrapePasswordFile,
+        // Prometheus' and Alertmanager's own API (Prometheus -> Alertmanager, this harness).
+        apiUser: 'loop', apiPasswordFile: id.promApiPasswordFile, apiPasswordHash: bcrypt.hashSync(readFileSync(id.promApiPasswordFile, 'utf8').trim(), 4),
+      } } : {}),
     });
     if (!prom) throw new Error(`prometheus/alertmanager missing: ${INSTALL_HINT}`);
     cleanups.push(() => prom.stop());
@@ -226,7 +306,9 @@ export async function startLoopStack(o = {}) {
     const amToken = readFileSync(join(prom.secretsDir, 'remediation_token'), 'utf8').trim();
 
     const stack = {
-      work, simDir, exporterUrl, startedAt, noc, tap, rem, prom, apiToken, webhookToken, amToken, stop,
+      work, simDir, exporterUrl, startedAt, tls, id, expAuth,
+      /** The exporter's control audit trail (JSON lines, one identity per line). */
+      controlAuditFile: join(varDir, 'secrets', 'control-audit.jsonl'), noc, tap, rem, prom, apiToken, webhookToken, amToken, stop,
       exporterLog: () => expOut.join(''),
       /** optifiber-sim ctl (the cmd_control socket of the simulator). */
       ctl(cmd) {
@@ -236,7 +318,7 @@ export async function startLoopStack(o = {}) {
       },
       /** Exporter snapshot: name -> {cmdModules, capacityBps, utilization, offered, p50, fault, simTimeS}. */
       async sites() {
-        const j = await getJson(`${exporterUrl}/api/v1/snapshot`, { timeoutMs: 3000 });
+        const j = await getJson(`${exporterUrl}/api/v1/snapshot`, { timeoutMs: 3000, headers: expAuth });
         const m = new Map();
         for (const s of j.sites) m.set(s.name, {
           cmdModules: s.cmdModules, capacityBps: s.capacityBps, utilization: s.utilization, offered: s.offeredBps / s.capacityBps,
@@ -245,7 +327,7 @@ export async function startLoopStack(o = {}) {
         return m;
       },
       async promQuery(expr) {
-        const j = await getJson(`${prom.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const j = await getJson(`${prom.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`, { headers: prom.authHeaders });
         return j.data.result;
       },
       /** Service REST API (as Grafana's plugin proxy would call it). */

@@ -59,6 +59,7 @@ export const KEYS = {
     url: { schema: httpUrl(MCP_URL_EXAMPLE), default: 'http://127.0.0.1:9886', help: 'exporter base URL (GET /api/v1/sites for baselines and read-after-write verification)' },
     verify_timeout: { schema: duration(100, 3_600_000), default: 30_000, help: 'how long the new capacity may take to show in the pages' },
     request_timeout: { schema: duration(50, 60_000), default: 2000, help: 'timeout of one exporter request' },
+    bearer_token_file: { schema: str(), help: "file holding a [read] bearer token of the exporter (its web config's bearer_tokens), sent on GET /api/v1/sites when the exporter requires credentials; an https:// URL is verified against the system CAs plus NODE_EXTRA_CA_CERTS" },
   },
   policy: {
     dry_run: { schema: bool(), default: false, help: 'initial policy: decide and audit, never call MCP' },

@@ -17,7 +17,8 @@ export class ExporterClient {
   private tickMs?: number;
   private readonly http: KeepAliveClient;
 
-  constructor(baseUrl: string, private readonly timeoutMs = 2000) {
+  /** `token`: the exporter's [read] bearer token, when its web config requires credentials. */
+  constructor(baseUrl: string, private readonly timeoutMs = 2000, private readonly token?: string) {
     this.http = new KeepAliveClient(baseUrl, { maxSockets: 4 });
   }
 
@@ -63,7 +64,7 @@ export class ExporterClient {
   }
 
   private async fetchSites(): Promise<{ sites: Map<string, SiteState>; seq?: number; takenAtMs?: number }> {
-    const r = await this.http.request('GET', '/api/v1/sites', { timeoutMs: this.timeoutMs, headers: { Accept: 'application/json' } });
+    const r = await this.http.request('GET', '/api/v1/sites', { timeoutMs: this.timeoutMs, headers: { Accept: 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) } });
     if (r.status !== 200) throw new Error(`exporter GET /api/v1/sites answered ${r.status}`);
     const body = JSON.parse(r.text) as { seq?: number; takenAt?: string; source?: { replay?: boolean }; sites?: { name?: string; valid?: boolean; cmdModules?: number; cmdModulesMax?: number; capacityBps?: number; moduleCapacityBps?: number; linkState?: string; fault?: string }[] };
     const out = new Map<string, SiteState>();

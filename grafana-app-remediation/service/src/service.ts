@@ -36,6 +36,7 @@ export async function startRemediationService(config: Config, opts: { logger?: L
   const proxyToken = secret(config.api.proxy_token_file, 'API proxy token');
   const mcpSecret = secret(config.mcp.client_secret_file, 'MCP client secret', 8)!;
   const grafanaToken = secret(config.grafana.token_file, 'Grafana token', 8);
+  const exporterToken = secret(config.exporter.bearer_token_file, 'exporter read token');
   for (const w of warnings) log.warn({}, w);
 
   const metrics = createMetrics();
@@ -52,7 +53,7 @@ export async function startRemediationService(config: Config, opts: { logger?: L
     ...(opts.random ? { random: opts.random } : {}),
     observe: (operation, outcome, s) => metrics.mcpLatency.observe({ operation, outcome }, s),
   });
-  const exporter = new ExporterClient(config.exporter.url, config.exporter.request_timeout);
+  const exporter = new ExporterClient(config.exporter.url, config.exporter.request_timeout, exporterToken);
   const annotate = config.grafana.url && grafanaToken ? grafanaAnnotator(config.grafana.url, grafanaToken, log) : undefined;
   const engine = new Engine({ config, store, metrics, logger: log, mcp, exporter, ...(opts.crashAt ? { crashAt: opts.crashAt } : {}), ...(annotate ? { onFinished: annotate } : {}) });
   const web = config.web.config_file ? serviceWebConfig(config.web.config_file) : undefined;

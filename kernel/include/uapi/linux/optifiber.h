@@ -17,19 +17,38 @@
  * are fixed-point integers in the units OpenConfig uses for optical
  * transport (openconfig-terminal-device, openconfig-platform-transceiver).
  *
- * Consistency (as in the perf ring-buffer page): each page begins with a
- * seqcount that the writer makes odd before it changes the page and even
- * afterwards.  Readers load seq, retry while it is odd, copy the fields,
- * and retry when seq has changed meanwhile:
+ * Consistency (as in the perf ring-buffer page, in the shape of the
+ * kernel's seqcount_t): each page begins with a seqcount, seq.
+ *
+ * Writer (one at a time; the host's lock serialises writers):
+ *
+ *	WRITE_ONCE(page->seq, page->seq + 1);	(now odd)
+ *	smp_wmb();	(the odd seq is visible before any new field)
+ *	...store the fields...
+ *	smp_wmb();	(every new field is visible before the even seq)
+ *	WRITE_ONCE(page->seq, page->seq + 1);	(even again)
+ *
+ * Reader: wait while seq is odd (a write is in progress), read barrier,
+ * copy, read barrier, and start again if seq changed meanwhile:
  *
  *	do {
- *		seq = READ_ONCE(page->seq);
- *		if (seq & 1)
- *			continue;
+ *		while ((seq = READ_ONCE(page->seq)) & 1)
+ *			cpu_relax();
  *		smp_rmb();
  *		copy = *page;
  *		smp_rmb();
  *	} while (READ_ONCE(page->seq) != seq);
+ *
+ * The barriers pair up: a reader that sees the even seq of a finished
+ * write sees all of its fields (the writer's second smp_wmb() against the
+ * reader's first smp_rmb()); a reader that saw any field of a newer write
+ * sees a newer seq when it checks again (the writer's first smp_wmb()
+ * against the reader's second smp_rmb()).  On x86 these barriers only stop
+ * the compiler; on arm64 they are real fences (or acquire loads).  Outside
+ * the kernel: smp_rmb() is __atomic_thread_fence(__ATOMIC_ACQUIRE) in C, or
+ * Atomics.load() on a SharedArrayBuffer view in JavaScript; cpu_relax() may
+ * be empty.  kernel/tests/abi_reader_example.c compiles the loop above,
+ * taken from this comment, and runs it against a concurrent writer.
  *
  * The writer updates the directory page's seq around a whole tick, so a
  * reader that sees the same even directory seq before and after reading
