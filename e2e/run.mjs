@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { e2eDir, launchChromium, startHarness, CHROMIUM } from './lib.mjs';
 import { tests as harnessTests } from './specs/harness.spec.mjs';
 import { tests as appTests, teardown as appTeardown } from './specs/app.spec.mjs';
+import { tests as exporterDocsTests } from './specs/exporter-docs.spec.mjs';
 
-const tests = [...harnessTests, ...appTests];
+const tests = [...harnessTests, ...appTests, ...exporterDocsTests];
 
 // generous: the app tests that cover both themes load and axe-check every page twice
 const TEST_TIMEOUT_MS = 90_000;

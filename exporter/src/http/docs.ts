@@ -24,10 +24,12 @@ const VENDORED: Record<string, string> = {
 };
 
 // BaseLayout: no top bar with a free URL field (the explorer shows this server's document only).
-// deepLinking off: its anchors sit inside the operation's toggle button (nested interactive controls).
+// deepLinking off: its anchors sit inside the operation's toggle button (nested interactive controls);
+// syntaxHighlight off: its themes colour numbers and strings below 4.5:1; the schema list
+// (defaultModelsExpandDepth -1) is hidden: each operation shows its own schemas.
 // swagger-ui leaves the server and parameter fields without an accessible name: they get one here.
 const INIT_JS = `window.addEventListener('load', function () {
-  window.ui = SwaggerUIBundle({ url: 'openapi.yaml', dom_id: '#swagger-ui', deepLinking: false, presets: [SwaggerUIBundle.presets.apis], layout: 'BaseLayout' });
+  window.ui = SwaggerUIBundle({ url: 'openapi.yaml', dom_id: '#swagger-ui', deepLinking: false, syntaxHighlight: false, defaultModelsExpandDepth: -1, presets: [SwaggerUIBundle.presets.apis], layout: 'BaseLayout' });
   new MutationObserver(function () {
     document.querySelectorAll('tr[data-param-name] select, tr[data-param-name] input, tr[data-param-name] textarea').forEach(function (el) {
       if (!el.hasAttribute('aria-label')) el.setAttribute('aria-label', el.closest('tr').getAttribute('data-param-name'));
@@ -35,6 +37,8 @@ const INIT_JS = `window.addEventListener('load', function () {
     document.querySelectorAll('#servers, .body-param-content-type select, .content-type').forEach(function (el) {
       if (!el.hasAttribute('aria-label')) el.setAttribute('aria-label', el.id === 'servers' ? 'Server' : 'Media type');
     });
+    // a response body scrolls: it must be reachable by keyboard
+    document.querySelectorAll('.highlight-code pre:not([tabindex])').forEach(function (el) { el.setAttribute('tabindex', '0'); });
   }).observe(document.body, { childList: true, subtree: true });
 });
 `;
@@ -55,6 +59,8 @@ main h1 { font-family: sans-serif; font-size: 1.25rem; margin: 1rem 20px 0; colo
 .swagger-ui .parameter__in, .swagger-ui .parameter__type { color: #4a4f5a; }
 .swagger-ui .btn.execute { background: #1a5fb4; border-color: #1a5fb4; }
 .swagger-ui .download-contents { background: #555b66; }
+.swagger-ui .info a, .swagger-ui a.link { color: #1a5fb4; text-decoration: underline; }
+.swagger-ui .json-schema-2020-12__constraint--string { background: #7a5300; }
 .swagger-ui .btn.authorize { color: #1a7a4c; border-color: #1a7a4c; }
 .swagger-ui .btn.authorize svg { fill: #1a7a4c; }
 @media (prefers-color-scheme: dark) {
