@@ -42,8 +42,16 @@ describe('NAB-style windowed score', () => {
 
   test('the threshold is optimised per detector; "never alarm" is always a candidate', () => {
     const noisy: ScoredEntity = { ...entity(1000, [[100, 199]], []), score: Array.from({ length: 1000 }, (_, i) => (i % 3 === 0 ? 0.9 : 0.1)) };
+    // alarming on every third sample costs more than the one window earns: never alarming wins
     const b = bestThreshold([noisy], std);
-    expect(b.score).toBeGreaterThanOrEqual(0);
+    expect(b.score).toBe(0);
+    expect(b.threshold).toBeGreaterThan(0.9); // above every score it gives: silence
+    // a detector that alarms only at the window start is found at its own threshold
+    const good: ScoredEntity = { ...noisy, score: noisy.score.map((_, i) => (i === 95 ? 0.6 : 0.1)) };
+    const g = bestThreshold([good], std);
+    expect(g.threshold).toBeGreaterThan(0.1);
+    expect(g.threshold).toBeLessThanOrEqual(0.6);
+    expect(g.score).toBeGreaterThan(90);
   });
 
   test('event statistics: episodes, precision, recall, delay and false alarms per entity-day', () => {

@@ -86,35 +86,6 @@ describe('AI stage', () => {
   });
 });
 
-describe('model reload', () => {
-  test('a failed reload keeps serving the last good model and reports it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ofai-'));
-    try {
-      copyFileSync(join(defaultModelDir(), 'anomaly.onnx'), join(dir, 'anomaly.onnx'));
-      copyFileSync(join(defaultModelDir(), 'forecast.onnx'), join(dir, 'forecast.onnx'));
-      logs.length = 0;
-      const ai = await createAiStage({ modelDir: dir, log });
-      const good = ai.status()[0]!.sha256;
-      writeFileSync(join(dir, 'anomaly.onnx'), 'truncated by a bad deploy');
-      await ai.reload();
-      const st = ai.status()[0]!;
-      expect(st.up).toBe(true);
-      expect(st.sha256).toBe(good);
-      expect(st.lastReloadSuccessful).toBe(false);
-      expect(st.error).toBeTruthy();
-      expect(logs.some((l) => l.includes('still serving the last good model'))).toBe(true);
-      const ticks = simTicks(40);
-      for (const t of ticks) await ai.stage(t);
-      expect(ticks[39]!.sites[0]!.inference.anomalyScore).toBeDefined();
-      copyFileSync(join(defaultModelDir(), 'anomaly.onnx'), join(dir, 'anomaly.onnx'));
-      await ai.reload();
-      expect(ai.status()[0]!.lastReloadSuccessful).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
 describe('backtest CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ofbt-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -67,22 +67,6 @@ export const emptyObs = (): ChannelObs => ({
 
 const log10Ber = (ber: number): number => Math.log10(Math.max(ber, 1e-18));
 
-/** A simulator (or kernel) site sample, with the sampler's counter rates. */
-export function obsFromSite(sample: SiteSample, rates: SiteRates | null): ChannelObs {
-  const down = sample.linkState === 'down';
-  return {
-    level: sample.throughputBps,
-    // With the link down the receiver reports no optics: leave them out
-    // rather than learn the sentinel values into the baseline.
-    ber: down ? NaN : log10Ber(sample.preFecBer),
-    osnr: down ? NaN : sample.osnrDb,
-    rx_power: down ? NaN : sample.rxPowerDbm,
-    tx_power: sample.txPowerDbm,
-    errors: rates ? Math.log10(1 + rates.crcErrorsPerSecond + rates.fecUncorrectableBlocksPerSecond) : NaN,
-    linkDown: sample.linkState === 'unknown' ? undefined : down,
-  };
-}
-
 /** A row of the optical testbed format (Devices: BER, OSNR; amplifiers: powers). */
 export function obsFromOpticalRow(ber: number, osnr: number, inPower: number, outPower: number): ChannelObs {
   const o = emptyObs();
@@ -100,7 +84,7 @@ export function obsFromValue(value: number): ChannelObs {
   return o;
 }
 
-/** A site sample's channels straight into out (the tick's hot path: no object per site). */
+/** A site sample's channels (CHANNELS order) straight into out: the one mapping, no object per site per tick. */
 export function siteValues(sample: SiteSample, rates: SiteRates | null, out: Float64Array): Float64Array {
   const down = sample.linkState === 'down';
   out[0] = sample.throughputBps;

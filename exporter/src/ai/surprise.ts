@@ -178,8 +178,6 @@ export class ChannelSurprise {
   private runN = 0;
   private runPeak = 0;
   private prev: Remembered | undefined;
-  /** The last sample's evidence and whether the level was re-anchored by it. */
-  lastEvidence = 0;
 
   constructor(
     private readonly cfg: SurpriseConfig,
@@ -193,11 +191,6 @@ export class ChannelSurprise {
     // all-zero channel's first step is news, not its resolution)
     const q = this.steps >= 10 && Number.isFinite(this.quantum) ? this.quantum : 0;
     return Math.max(scale, this.floor.abs, this.floor.rel * Math.abs(level), q, 1e-12);
-  }
-
-  /** -ln P(|z| >= a) under the channel's tail model (0 inside the body). */
-  evidenceOf(a: number): number {
-    return this.tail.evidence(a);
   }
 
   /** Samples per day at the channel's usual interval (1 before it is known). */
@@ -223,7 +216,6 @@ export class ChannelSurprise {
    *   towards confirming a new level (the score head's 0.5 level for this entity)
    */
   update(t: number, x: number, rejectEvidence: number): number {
-    this.lastEvidence = 0;
     if (!Number.isFinite(x) || !Number.isFinite(t)) return 0;
     if (!Number.isFinite(this.level)) return this.start(t, x);
     const dt = t - this.lastT;
@@ -240,7 +232,7 @@ export class ChannelSurprise {
     const sc = this.effectiveScale();
     const z = (x - this.level) / sc;
     const warm = this.n >= this.cfg.warmupSamples;
-    let ev = warm ? this.evidenceOf(Math.abs(z)) : 0;
+    let ev = warm ? this.tail.evidence(Math.abs(z)) : 0;
     this.noteStep(x);
     if (ev > 0 && this.prev && Math.abs(x - this.prev.level) <= this.cfg.tailU * this.effectiveScale(this.prev.level, this.prev.scale)) {
       // back to the normal from before the last adopted change: restore it silently
@@ -256,15 +248,13 @@ export class ChannelSurprise {
     // so a fault does not become the prediction.
     const wt = this.timeWeight(Math.max(dt, 0), this.cfg.tailTauS, this.cfg.statMinSamples);
     this.tail.learn(Math.abs(z), wt, rejectEvidence);
-    this.lastEvidence = ev;
     if (warm && ev >= rejectEvidence) {
       // a surprising run holds its peak evidence until it ends (adopted or over):
       // one change is one episode, not a flicker of noise around the threshold
       if (this.runS === 0) this.runPeak = 0;
       this.runPeak = Math.max(this.runPeak, ev);
-      this.lastEvidence = this.runPeak;
       this.extendRun(x, Math.max(dt, 0));
-      return this.lastEvidence;
+      return this.runPeak;
     }
     this.runS = 0;
     this.learn(x, sc, Math.max(dt, 0));

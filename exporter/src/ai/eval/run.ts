@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseInput } from '../csv.js';
 import { backtestAnomaly, backtestForecastServed } from '../backtest.js';
-import { EntitySurprise, obsFromSite, siteChannelValues, N_SITE_CHANNELS, N_SITE_COLUMNS } from '../features.js';
+import { EntitySurprise, siteValues, N_SITE_CHANNELS, N_SITE_COLUMNS } from '../features.js';
 import { AnomalyModel, ForecastModel } from '../runtime.js';
 import { runSim } from '../sim-data.js';
 import { TEST_FRACTION_START, UK_TRAFFIC } from '../train.js';
@@ -164,7 +164,7 @@ async function simulator(o: EvalOptions, model: AnomalyModel, faultFreeRuns: num
     runSim(p, (t, pts) => {
       pts.forEach((pt, i) => {
         const k = t * p.nsites + i;
-        lnR[k] = ents[i]!.push(pt.sample.simTimeS, siteChannelValues(obsFromSite(pt.sample, pt.rates), v), E, k * C);
+        lnR[k] = ents[i]!.push(pt.sample.simTimeS, siteValues(pt.sample, pt.rates, v), E, k * C);
         meta.push([pt.sample.simTimeS, pt.sample.fault, pt.sample.faultStartSimS]);
       });
     });
