@@ -239,16 +239,16 @@ export class TickHub {
     // very large ticks (10,000 sites unfiltered), so a client that keeps up with
     // one event per tick is never dropped.
     if (res.writableLength > Math.max(this.limits.maxStreamBufferBytes, 2 * chunk.length)) {
-      this.dropClient(c, 'slow client: send buffer exceeded');
+      this.dropClient(c, 'slow client: send buffer exceeded', { backlog_bytes: res.writableLength, event_bytes: chunk.length });
       return;
     }
     res.write(chunk);
   }
 
-  private dropClient(c: StreamClient, reason: string): void {
+  private dropClient(c: StreamClient, reason: string, extra: Record<string, number> = {}): void {
     if (!this.clients.delete(c)) return;
     clearInterval(c.heartbeat);
-    if (reason !== 'closed') this.logger.warn({ reason, remote: c.res.req.socket.remoteAddress }, 'SSE client dropped');
+    if (reason !== 'closed') this.logger.warn({ reason, remote: c.res.req.socket.remoteAddress, ...extra }, 'SSE client dropped');
     // destroy(): do not wait for a slow reader to drain a final chunk.
     if (reason === 'shutdown') c.res.end();
     else c.res.destroy();
