@@ -14,7 +14,7 @@ import { CSV_HEADER, CSV_VALUE_COLUMNS, columnExpr, exportCsv } from '../src/rep
 import { PromClient, ReportError } from '../src/report/prom.js';
 import { startReportScheduler, dailyFile, weeklyFile } from '../src/report/scheduler.js';
 import { createLogger, silentLogger } from '../src/log/logger.js';
-import { Store } from '../../grafana-app-remediation/service/src/store.js';
+import { SqliteStore } from '../../grafana-app-remediation/service/src/store-sqlite.js';
 import { artifacts, binaries, freePort, NOW_MS, parseCsv, report, startSimWeek, WEEK, WEEK_END, WEEK_START } from './report-fixture.js';
 
 jest.setTimeout(120_000);
@@ -158,8 +158,8 @@ describe('report csv', () => {
 });
 
 /** The remediation service's own Store creates the schema; rows as its engine writes them. */
-function remediationDb(path: string): void {
-  const store = new Store(path);
+async function remediationDb(path: string): Promise<void> {
+  const store = new SqliteStore(path);
   const ins = store.db.prepare(
     `INSERT INTO actions (episode_key, idempotency_key, site, alertname, fingerprint, starts_at, generator_url, labels, annotations, mode, count, state, result, reason, baseline, after, received_at_ms, created_at, updated_at, finished_at, approved_by, approved_at)
      VALUES (@k, @k, @site, 'OptiFiberCapacityForecastHigh', @k, @at, NULL, '{}', @ann, @mode, 1, 'done', @result, @reason, @base, @after, 0, @at, @at, @fin, @by, @byAt)`,
@@ -174,7 +174,7 @@ function remediationDb(path: string): void {
   row('e1', 'site4', '2026-11-11T14:05:00.000Z', 'approval', 'succeeded', null, 'alice@noc', 2, 3);
   row('e2', 'site0', '2026-11-12T21:05:00.000Z', 'auto', 'failed', 'MCP job failed: slot 3 not seated', null, 2, null);
   row('e3', 'site5', '2026-11-01T10:05:00.000Z', 'auto', 'succeeded', null, null, 4, 5); // the week before: not in the report
-  store.close();
+  await store.close();
 }
 
 /** pdftotext -layout (kept as an artifact), plus the reading-order text with
@@ -192,7 +192,7 @@ describe('report pdf', () => {
     const dir = artifacts('weekly-pdf');
     for (const f of readdirSync(dir)) rmSync(join(dir, f));
     const db = join(work, 'remediation.db');
-    remediationDb(db);
+    await remediationDb(db);
     const out = join(dir, `optifiber-capacity-${WEEK}.pdf`);
     const r = await report(['pdf', '--week', WEEK, '--out', out, '--prometheus.url', sim.url, '--remediation.db', db, '--html.out', join(dir, 'report.html')]);
     expect(r.stderr).toBe('');

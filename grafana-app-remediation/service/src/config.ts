@@ -40,7 +40,10 @@ export const KEYS = {
     proxy_token_file: { schema: str(), help: "file holding the token Grafana's plugin proxy sends; the role header is trusted only with it (absent = REST API disabled, 403)" },
   },
   storage: {
-    path: { schema: str(), default: 'var/remediation/remediation.db', help: 'SQLite database (audit log, queue, actions, policy)' },
+    path: { schema: str(), default: 'var/remediation/remediation.db', help: 'SQLite database (audit log, queue, actions, policy): the default, one service per file (a second one refuses to start)' },
+    url: { schema: str(), help: 'PostgreSQL URL (postgres://user@host:port/db or postgres:///db?host=/socket/dir) instead of the SQLite file: several replicas share it (docs/remediation-replicas.md)' },
+    password_file: { schema: str(), help: 'file holding the PostgreSQL password (with storage.url; never put it in the URL)' },
+    lease: { schema: duration(1000, 600_000), default: 15_000, help: 'a replica renews its hold on the actions it runs every lease/3; one that stops renewing (killed) has its actions adopted after this long' },
     inbox_retention: { schema: duration(1000, 30 * 86_400_000), default: 86_400_000, help: 'processed webhook bodies are deleted after this long (and beyond the newest 1000)' },
     audit_retention: { schema: duration(60_000, 3650 * 86_400_000), default: 400 * 86_400_000, help: 'audit rows and finished episodes are deleted after this long (action rows are kept)' },
   },
@@ -95,6 +98,9 @@ const loader = createConfigLoader({
     if (!c.mcp.client_secret_file) problems.push('mcp.client_secret_file (--mcp.client-secret-file): required, the OAuth2 client secret for the MCP');
     if (!!c.grafana.url !== !!c.grafana.token_file) problems.push('grafana: url and token_file go together (annotations are optional: set both or neither)');
     if (c.mcp.backoff_base > c.mcp.backoff_max) problems.push('mcp.backoff_base must not exceed mcp.backoff_max');
+    if (c.storage.url && !/^postgres(ql)?:\/\//.test(c.storage.url)) problems.push('storage.url must be a postgres:// (or postgresql://) URL; leave it unset for the SQLite file storage.path');
+    if (c.storage.password_file && !c.storage.url) problems.push('storage.password_file goes with storage.url');
+    if (c.storage.url && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(c.storage.url)) problems.push('storage.url: put the password in storage.password_file, not in the URL (it would show in process lists and logs)');
     return problems;
   },
 });

@@ -34,7 +34,9 @@ import { ExporterClient, type SiteState } from './exporter-client.js';
 import { McpClient, McpDeadlineError, McpPermanentError, McpStoppedError, type McpJob } from './mcp-client.js';
 import type { Metrics } from './metrics.js';
 import { checkLimits, decide, DEFAULT_POLICY, episodeKey, idempotencyKey, normalizeTime, siteOf, type AlertIn, type Facts, type KillSwitch, type Policy } from './policy.js';
-import { ACTIVE_STATES, Store, type ActionResult, type ActionRow, type SiteBaseline } from './store.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { ACTIVE_STATES, INBOX_KEEP, StaleActionError, type ActionResult, type ActionRow, type Queries, type SiteBaseline, type Store, type Tx } from './store.js';
 import { toAlert, type WebhookPayload } from './webhook.js';
 
 /** The exporter reports capacity in bit/s; audit reasons are for people. */
@@ -100,24 +102,30 @@ export class Engine {
     this.store = o.store;
     this.log = o.logger;
     this.m = o.metrics;
-    if (!this.store.getSetting('policy')) {
-      const p = o.config.policy;
-      const seeded: Policy = {
-        ...DEFAULT_POLICY,
-        dry_run: p.dry_run,
-        approval_required: p.approval_required,
-        cooldown_seconds: Math.round(p.cooldown / 1000),
-        max_cmd_modules: p.max_cmd_modules,
-        rate_limit_actions: p.rate_limit_actions,
-        rate_limit_window_seconds: Math.max(1, Math.round(p.rate_limit_window / 1000)),
-        modules_per_action: p.modules_per_action,
-        approval_timeout_seconds: Math.max(1, Math.round(p.approval_timeout / 1000)),
-      };
-      this.store.putSetting('policy', seeded, 'config');
-      this.store.audit({ kind: 'policy', action_id: null, site: null, alertname: null, fingerprint: null, starts_at: null, status: null, decision: 'set', reason: 'initial policy from configuration', actor: 'config', details: JSON.stringify(seeded) });
-    }
-    if (!this.store.getSetting('kill_switch')) this.store.putSetting('kill_switch', { enabled: false }, 'config');
-    this.refreshGauges();
+    this.leaseMs = o.config.storage.lease;
+  }
+
+  /** Seeds policy and kill switch from the configuration unless the store has them (the first replica wins). */
+  async init(): Promise<void> {
+    const p = this.o.config.policy;
+    const seeded: Policy = {
+      ...DEFAULT_POLICY,
+      dry_run: p.dry_run,
+      approval_required: p.approval_required,
+      cooldown_seconds: Math.round(p.cooldown / 1000),
+      max_cmd_modules: p.max_cmd_modules,
+      rate_limit_actions: p.rate_limit_actions,
+      rate_limit_window_seconds: Math.max(1, Math.round(p.rate_limit_window / 1000)),
+      modules_per_action: p.modules_per_action,
+      approval_timeout_seconds: Math.max(1, Math.round(p.approval_timeout / 1000)),
+    };
+    await this.store.write(async (tx) => {
+      await tx.lockLimits();
+      if (await tx.seedSetting('policy', seeded, 'config'))
+        await tx.audit({ kind: 'policy', action_id: null, site: null, alertname: null, fingerprint: null, starts_at: null, status: null, decision: 'set', reason: 'initial policy from configuration', actor: 'config', details: JSON.stringify(seeded) });
+      await tx.seedSetting('kill_switch', { enabled: false }, 'config');
+    });
+    await this.refreshGauges();
   }
 
   crash(point: CrashPoint): void {
@@ -127,12 +135,13 @@ export class Engine {
     }
   }
 
-  policy(): Policy {
-    return this.store.getSetting<Policy>('policy')!.value;
+  /** The policy now (in a transaction: as that transaction sees it). */
+  async policy(q: Queries = this.store): Promise<Policy> {
+    return (await q.getSetting<Policy>('policy'))!.value;
   }
 
-  killSwitch(): KillSwitch {
-    return this.store.getSetting<KillSwitch>('kill_switch')!.value;
+  async killSwitch(q: Queries = this.store): Promise<KillSwitch> {
+    return (await q.getSetting<KillSwitch>('kill_switch'))!.value;
   }
 
   private gaugeTimer?: NodeJS.Timeout;
@@ -146,37 +155,64 @@ export class Engine {
     if (this.gaugeTimer || this.stopped) return;
     this.gaugeTimer = setTimeout(() => {
       this.gaugeTimer = undefined;
-      if (!this.stopped) this.refreshGauges();
+      if (!this.stopped) void this.refreshGauges().catch((e: unknown) => this.log.debug({ err: e }, 'gauges not refreshed'));
     }, 250);
     this.gaugeTimer.unref();
   }
 
-  refreshGauges(): void {
-    this.m.queueDepth.set(this.store.queueDepth());
-    this.m.inFlight.set(this.store.countInState(ACTIVE_STATES));
-    this.m.pending.set(this.store.countInState(['pending_approval']));
-    this.m.unknown.set(this.store.countInState(['unknown']));
-    this.m.killSwitch.set(this.killSwitch().enabled ? 1 : 0);
-    const p = this.policy();
+  async refreshGauges(): Promise<void> {
+    this.m.queueDepth.set(await this.store.queueDepth());
+    this.m.inFlight.set(await this.store.countInState(ACTIVE_STATES));
+    this.m.pending.set(await this.store.countInState(['pending_approval']));
+    this.m.unknown.set(await this.store.countInState(['unknown']));
+    this.m.killSwitch.set((await this.killSwitch()).enabled ? 1 : 0);
+    const p = await this.policy();
     this.m.dryRun.set(p.dry_run ? 1 : 0);
     this.m.approval.set(p.approval_required ? 1 : 0);
   }
 
   /** Starts processing: the queue left by a previous run, every unfinished action, approval expiry. */
-  start(): void {
+  async start(): Promise<void> {
     this.started = true;
-    for (const a of this.store.activeActions()) this.runAction(a.id);
+    await this.adopt();
     this.kick();
     this.expiryTimer = setInterval(() => {
       void this.expireApprovals().catch((e: unknown) => this.log.error({ err: e }, 'approval expiry failed'));
       void this.sweep().catch((e: unknown) => this.log.error({ err: e }, 'retention sweep failed'));
     }, 5000);
     this.expiryTimer.unref();
+    // Leases: renewed every lease/3 for the actions this process runs; the
+    // same tick adopts actions nobody runs (a replica died) and, on a shared
+    // store, drains deliveries another replica accepted but never decided.
+    this.leaseTimer = setInterval(() => void this.leaseTick(), Math.max(200, Math.floor(this.leaseMs / 3)));
+    this.leaseTimer.unref();
+  }
+
+  /** This process, as the owner of the actions it runs (unique per start: a restarted process adopts like any replica). */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly leaseMs: number;
+  private leaseTimer?: NodeJS.Timeout;
+
+  private async leaseTick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.store.write((tx) => tx.renewLeases(this.owner, Date.now(), this.leaseMs), { lazy: true });
+      await this.adopt();
+    } catch (e) {
+      this.log.warn({ err: e }, 'lease renewal failed (database unreachable?); retrying');
+    }
+    if (this.store.shared) this.kick();
+  }
+
+  /** Runs every active action no live process runs (and ours that lost their runner). */
+  private async adopt(): Promise<void> {
+    for (const a of await this.store.orphanedActions(Date.now(), this.owner)) if (!this.running.has(a.id)) this.runAction(a.id);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.gaugeTimer) clearTimeout(this.gaugeTimer);
     for (const c of this.wake.values()) c.abort();
   }
@@ -185,12 +221,12 @@ export class Engine {
    * Readiness (GET /-/ready): the database answers, the worker runs, the
    * queue is not failing and nothing has waited in it for long.
    */
-  readiness(): { ready: boolean; problems: string[] } {
+  async readiness(): Promise<{ ready: boolean; problems: string[] }> {
     const problems: string[] = [];
     if (!this.started || this.stopped) problems.push('the engine is not running');
     try {
-      this.store.ping();
-      const age = this.store.oldestPendingAgeMs(Date.now());
+      await this.store.ping();
+      const age = await this.store.oldestPendingAgeMs(Date.now());
       if (age > Engine.STUCK_MS) problems.push(`a webhook delivery has waited ${Math.round(age / 1000)} s for its decision`);
     } catch (e) {
       problems.push(`database: ${(e as Error).message}`);
@@ -207,7 +243,7 @@ export class Engine {
   async sweep(force = false): Promise<void> {
     if (!force && Date.now() - this.sweepAt < 60_000) return;
     this.sweepAt = Date.now();
-    const r = await this.store.write(() => this.store.sweep(Date.now(), { inboxRetentionMs: this.o.config.storage.inbox_retention, auditRetentionMs: this.o.config.storage.audit_retention }));
+    const r = await this.store.write((tx) => tx.sweep(Date.now(), { inboxRetentionMs: this.o.config.storage.inbox_retention, auditRetentionMs: this.o.config.storage.audit_retention }));
     if (r.inbox + r.audit + r.episodes > 0) this.log.debug({ deleted: r }, 'retention sweep');
   }
   private acceptedSinceSweep = 0;
@@ -231,12 +267,12 @@ export class Engine {
     // read in flight), but only if they come quickly: the 202 must stay fast.
     const sites = parsed && needs ? await within(this.o.exporter.sites(), INLINE_SITES_MS) : undefined;
     const inline = !!parsed && (!needs || sites !== undefined);
-    const r = await this.store.write(() => {
-      const id = this.store.enqueue(body, remote, receivedAtMs);
+    const r = await this.store.write(async (tx) => {
+      const id = await tx.enqueue(body, remote, receivedAtMs);
       let created: number[] | undefined;
-      if (inline && !this.stopped && !this.store.pendingBefore(id)) {
+      if (inline && !this.stopped && !(await tx.pendingBefore(id))) {
         try {
-          created = this.store.db.transaction(() => this.decideDelivery(id, parsed!, receivedAtMs, sites, undefined))();
+          created = await tx.savepoint(() => this.decideDelivery(tx, id, parsed!, receivedAtMs, sites, undefined));
         } catch (e) {
           this.log.warn({ inbox: id, err: e }, 'deciding the delivery on arrival failed; it stays queued');
         }
@@ -245,7 +281,7 @@ export class Engine {
     });
     this.crash('inbox_committed');
     // A sweep every quarter of INBOX_KEEP deliveries: the inbox peaks at 1.25 x its bound.
-    if (++this.acceptedSinceSweep >= Store.INBOX_KEEP / 4) {
+    if (++this.acceptedSinceSweep >= INBOX_KEEP / 4) {
       this.acceptedSinceSweep = 0;
       void this.sweep(true).catch((e: unknown) => this.log.error({ err: e }, 'retention sweep failed'));
     }
@@ -265,13 +301,14 @@ export class Engine {
   }
 
   /** Decides every alert of one delivery and acknowledges it; inside a store.write() transaction. */
-  private decideDelivery(inboxId: number, payload: WebhookPayload, receivedAtMs: number, sites: Map<string, SiteState> | undefined, sitesError: string | undefined): number[] {
+  private async decideDelivery(tx: Tx, inboxId: number, payload: WebhookPayload, receivedAtMs: number, sites: Map<string, SiteState> | undefined, sitesError: string | undefined): Promise<number[]> {
+    await tx.lockLimits();
     const out: number[] = [];
-    payload.alerts.forEach((raw, i) => {
-      const id = this.decideOne(toAlert(raw), payload, inboxId, i, receivedAtMs, sites, sitesError);
+    for (const [i, raw] of payload.alerts.entries()) {
+      const id = await this.decideOne(tx, toAlert(raw), payload, inboxId, i, receivedAtMs, sites, sitesError);
       if (id !== undefined) out.push(id);
-    });
-    this.store.inboxDone(inboxId);
+    }
+    await tx.inboxDone(inboxId);
     return out;
   }
 
@@ -291,7 +328,7 @@ export class Engine {
       })
       .finally(() => {
         this.draining = false;
-        this.m.queueDepth.set(this.store.queueDepth());
+        void this.store.queueDepth().then((n) => this.m.queueDepth.set(n), () => undefined);
         if (failed) setTimeout(() => this.kick(), 1000).unref();
         else if (this.drainAgain) {
           this.drainAgain = false;
@@ -303,7 +340,7 @@ export class Engine {
   private async drain(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      const rows = this.store.pendingInbox(200);
+      const rows = await this.store.pendingInbox(200);
       if (rows.length === 0) return;
       const parsed = rows.map((r) => {
         const payload = this.parsed.get(r.id) ?? (JSON.parse(r.body) as WebhookPayload);
@@ -322,13 +359,23 @@ export class Engine {
           this.health.exporter.lastError = `${iso()} ${sitesError}`;
         }
       }
-      const created = await this.store.write(() => parsed.flatMap((r) => this.decideDelivery(r.id, r.payload, r.received_at_ms, sites, sitesError)));
+      const decided = await this.store.write(async (tx) => {
+        // Only the deliveries no other replica is deciding right now.
+        const mine = await tx.claimInbox(parsed.map((r) => r.id));
+        const out: number[] = [];
+        for (const r of parsed) if (mine.has(r.id)) out.push(...(await this.decideDelivery(tx, r.id, r.payload, r.received_at_ms, sites, sitesError)));
+        return { claimed: mine.size, created: out };
+      });
+      const created = decided.created;
       this.crash('decided');
       for (const id of created) {
         this.fresh.add(id);
         this.runAction(id);
       }
       this.gaugesSoon();
+      // Everything left is held by another replica: its commit (or, if it
+      // died, the next lease tick) brings it back.
+      if (decided.claimed === 0) return;
     }
   }
 
@@ -337,34 +384,34 @@ export class Engine {
    * rate-limit slots; at an approval (`approving` = the action's id) only
    * what was really sent counts, and the action itself is left out.
    */
-  private limitFacts(site: string, now: number, policy: Policy, s: SiteState | undefined, approving = 0): Omit<Facts, 'episodeResolved' | 'episodeHasAction'> {
-    const last = this.store.lastSubmittedAt(site, approving);
+  private async limitFacts(tx: Tx, site: string, now: number, policy: Policy, s: SiteState | undefined, approving = 0): Promise<Omit<Facts, 'episodeResolved' | 'episodeHasAction'>> {
+    const last = await tx.lastSubmittedAt(site, approving);
     const since = new Date(now - policy.rate_limit_window_seconds * 1000).toISOString();
     return {
       now,
-      siteBusy: this.store.siteBusy(site, approving),
+      siteBusy: await tx.siteBusy(site, approving),
       ...(last ? { lastSiteActionAt: Date.parse(last) } : {}),
-      actionsInWindow: approving ? this.store.actionsSentSince(since, approving) : this.store.actionsCountedSince(since),
+      actionsInWindow: approving ? await tx.actionsSentSince(since, approving) : await tx.actionsCountedSince(since),
       ...(s ? { site: s } : {}),
     };
   }
 
   /** One alert of one delivery; runs inside the batch transaction. Returns an action id to run. */
-  private decideOne(a: AlertIn, p: WebhookPayload, inboxId: number, index: number, receivedAtMs: number, sites: Map<string, SiteState> | undefined, sitesError: string | undefined): number | undefined {
+  private async decideOne(tx: Tx, a: AlertIn, p: WebhookPayload, inboxId: number, index: number, receivedAtMs: number, sites: Map<string, SiteState> | undefined, sitesError: string | undefined): Promise<number | undefined> {
     const now = Date.now();
     const nowIso = new Date(now).toISOString();
     const ek = episodeKey(a);
     const site = siteOf(a) ?? null;
     const alertname = a.labels.alertname ?? '';
-    const ep = this.store.recordDelivery({ episode_key: ek, fingerprint: a.fingerprint, starts_at: normalizeTime(a.startsAt), site, alertname, now: nowIso, resolved: a.status === 'resolved' });
-    const existing = this.store.actionByEpisode(ek);
-    const policy = this.policy();
-    const ks = this.killSwitch();
+    const ep = await tx.recordDelivery({ episode_key: ek, fingerprint: a.fingerprint, starts_at: normalizeTime(a.startsAt), site, alertname, now: nowIso, resolved: a.status === 'resolved' });
+    const existing = await tx.actionByEpisode(ek);
+    const policy = await this.policy(tx);
+    const ks = await this.killSwitch(tx);
     const s = site ? sites?.get(site) : undefined;
     const d = decide(a, policy, ks, {
       episodeResolved: ep.resolvedBefore,
       episodeHasAction: !!existing,
-      ...(site ? this.limitFacts(site, now, policy, s) : { now, siteBusy: false, actionsInWindow: 0 }),
+      ...(site ? await this.limitFacts(tx, site, now, policy, s) : { now, siteBusy: false, actionsInWindow: 0 }),
     });
     const base = { site, alertname, fingerprint: a.fingerprint, starts_at: normalizeTime(a.startsAt), status: a.status, actor: 'policy' };
     const details = { groupKey: p.groupKey, receiver: p.receiver, inbox: inboxId, alert: index, truncatedAlerts: p.truncatedAlerts ?? 0, ...(d.decision === 'skip' && d.reason === 'site_unknown' && sitesError ? { exporterError: sitesError } : {}) };
@@ -373,7 +420,7 @@ export class Engine {
       let actionId: number | null = existing?.id ?? null;
       // A resolved alert cancels whatever of its episode has not reached the MCP.
       if (d.reason === 'resolved' && existing && (existing.state === 'pending_approval' || existing.state === 'ready')) {
-        this.finishSync(existing, 'cancelled', 'the alert resolved before the action was submitted', 'policy');
+        await this.finish(tx, existing, 'cancelled', 'the alert resolved before the action was submitted', 'policy');
         actionId = existing.id;
       } else if (d.reason === 'resolved' && existing?.state === 'baseline') {
         // Its runner may be sleeping between create attempts: wake it; it stops before the next one.
@@ -384,15 +431,15 @@ export class Engine {
       // already resolved) is audited once per reason; later ones are only
       // counted on the episode row (deliveries, last_seen), so a flood of
       // duplicates does not grow the audit log.
-      if ((d.reason === 'duplicate' || d.reason === 'already_resolved') && this.store.episodeAudited(ek, a.fingerprint, normalizeTime(a.startsAt), d.reason)) return undefined;
-      this.store.audit({ ...base, kind: 'decision', action_id: actionId, decision: 'skip', reason: d.reason, details: JSON.stringify({ ...details, detail: d.detail, final: d.final }) });
+      if ((d.reason === 'duplicate' || d.reason === 'already_resolved') && (await tx.episodeAudited(ek, a.fingerprint, normalizeTime(a.startsAt), d.reason))) return undefined;
+      await tx.audit({ ...base, kind: 'decision', action_id: actionId, decision: 'skip', reason: d.reason, details: JSON.stringify({ ...details, detail: d.detail, final: d.final }) });
       if (d.reason !== 'duplicate' && d.reason !== 'resolved') this.log.info({ site, fingerprint: a.fingerprint, reason: d.reason, detail: d.detail }, 'alert skipped');
       return undefined;
     }
     const baseline = baselineOf(s!, nowIso);
     const mode = d.decision === 'dry_run' ? 'dry_run' : d.decision === 'await_approval' ? 'approval' : 'auto';
     const state = d.decision === 'act' ? 'baseline' : d.decision === 'dry_run' ? 'done' : 'pending_approval';
-    const id = this.store.insertAction({
+    const id = await tx.insertAction({
       episode_key: ek,
       idempotency_key: idempotencyKey(ek),
       site: site!,
@@ -415,30 +462,33 @@ export class Engine {
       submitted_at: d.decision === 'act' ? nowIso : null,
       finished_at: d.decision === 'dry_run' ? nowIso : null,
       expires_at: d.decision === 'await_approval' ? new Date(now + policy.approval_timeout_seconds * 1000).toISOString() : null,
+      // Its runner starts in this process right after the commit.
+      ...(d.decision === 'act' ? { owner: this.owner, lease_until: now + this.leaseMs } : {}),
     });
-    this.store.audit({ ...base, kind: 'decision', action_id: id, decision: d.decision, reason: d.reason, details: JSON.stringify({ ...details, detail: d.detail, baseline, idempotencyKey: idempotencyKey(ek) }) });
+    await tx.audit({ ...base, kind: 'decision', action_id: id, decision: d.decision, reason: d.reason, details: JSON.stringify({ ...details, detail: d.detail, baseline, idempotencyKey: idempotencyKey(ek) }) });
     this.log.info({ site, action: id, decision: d.decision, detail: d.detail }, 'alert decided');
     if (d.decision === 'dry_run') {
       this.m.actions.inc({ result: 'dry_run' });
-      const row = this.store.action(id)!;
+      const row = (await tx.action(id))!;
       queueMicrotask(() => this.o.onFinished?.(row));
       return undefined;
     }
     return d.decision === 'act' ? id : undefined;
   }
 
-  /** Sets a final result; must run inside a store.write() transaction. */
-  private finishSync(a: ActionRow, result: ActionResult, reason: string, actor: string, extra: Partial<ActionRow> = {}): void {
-    this.store.updateAction(a.id, { state: 'done', result, reason, finished_at: iso(), ...extra });
-    this.store.audit({ kind: 'step', action_id: a.id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: 'done', decision: result, reason, actor, details: JSON.stringify(extra) });
+  /** Sets a final result, if the action is still in the state `a` was read in; inside a store.write() transaction. */
+  private async finish(tx: Tx, a: ActionRow, result: ActionResult, reason: string, actor: string, extra: Partial<ActionRow> = {}): Promise<void> {
+    await tx.updateAction(a.id, { state: 'done', result, reason, finished_at: iso(), owner: null, lease_until: null, ...extra }, a.state);
+    await tx.audit({ kind: 'step', action_id: a.id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: 'done', decision: result, reason, actor, details: JSON.stringify(extra) });
     this.m.actions.inc({ result });
-    const row = this.store.action(a.id)!;
+    const row = (await tx.action(a.id))!;
     queueMicrotask(() => this.o.onFinished?.(row));
   }
 
-  private step(a: ActionRow, fields: Partial<ActionRow>, reason: string, details: unknown): void {
-    this.store.updateAction(a.id, fields);
-    this.store.audit({ kind: 'step', action_id: a.id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: fields.state ?? a.state, decision: null, reason, actor: 'engine', details: JSON.stringify(details) });
+  /** One state change and its audit row, a compare-and-set on the state `a` was read in (StaleActionError otherwise). */
+  private async step(tx: Tx, a: ActionRow, fields: Partial<ActionRow>, reason: string, details: unknown): Promise<void> {
+    await tx.updateAction(a.id, fields, a.state);
+    await tx.audit({ kind: 'step', action_id: a.id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: fields.state ?? a.state, decision: null, reason, actor: 'engine', details: JSON.stringify(details) });
   }
 
   /** Runs an action from its stored state to the end (at most one runner per action). */
@@ -446,26 +496,46 @@ export class Engine {
     if (this.running.has(id) || this.stopped) return;
     this.running.add(id);
     void (async () => {
+      if (!(await this.claim(id))) return;
       for (let errors = 0; !this.stopped; ) {
         try {
           if (!(await this.advance(id))) break;
           errors = 0;
         } catch (e) {
+          if (e instanceof StaleActionError) {
+            // Another replica adopted it and moved on (our lease ran out): its runner continues.
+            this.log.warn({ action: id, err: e }, 'action taken over by another replica; this runner stops');
+            break;
+          }
           errors++;
           this.log.error({ action: id, err: e }, 'action step failed; retrying');
           await sleep(Math.min(5000, 200 * 2 ** Math.min(errors, 5)));
         }
       }
-    })().finally(() => {
-      this.running.delete(id);
-      this.gaugesSoon();
-    });
+    })()
+      .catch((e: unknown) => this.log.error({ action: id, err: e }, 'action runner failed'))
+      .finally(() => {
+        this.running.delete(id);
+        this.gaugesSoon();
+      });
+  }
+
+  /** Takes the action's lease; false when another live process holds it (or the database is unreachable: the lease tick retries). */
+  private async claim(id: number): Promise<boolean> {
+    try {
+      return await this.store.write((tx) => tx.claimAction(id, this.owner, Date.now(), this.leaseMs));
+    } catch (e) {
+      this.log.warn({ action: id, err: e }, 'cannot take the action lease; retrying at the next lease tick');
+      return false;
+    }
   }
 
   /** Performs the step of the action's current state. Returns false when there is nothing more to do. */
   private async advance(id: number): Promise<boolean> {
-    const a = this.store.action(id);
+    const a = await this.store.action(id);
     if (!a) return false;
+    // Adopted by another replica while this one stalled past its lease.
+    if (a.owner !== null && a.owner !== this.owner) return false;
     switch (a.state) {
       case 'done':
       case 'pending_approval':
@@ -500,28 +570,29 @@ export class Engine {
    * (submitted_at) are one atomic step; concurrent approvals see each other.
    * Returns the refusal, or undefined when the action moved to baseline.
    */
-  private admitSync(cur: ActionRow, s: SiteState | undefined, actor: string): { result?: ActionResult; message: string } | undefined {
-    if (this.store.episodeResolved(cur.episode_key)) {
-      this.finishSync(cur, 'cancelled', 'the alert resolved before the action was submitted', actor);
+  private async admit(tx: Tx, cur: ActionRow, s: SiteState | undefined, actor: string): Promise<{ result?: ActionResult; message: string } | undefined> {
+    await tx.lockLimits();
+    if (await tx.episodeResolved(cur.episode_key)) {
+      await this.finish(tx, cur, 'cancelled', 'the alert resolved before the action was submitted', actor);
       return { message: `action ${cur.id}: the alert resolved; cancelled`, result: 'cancelled' };
     }
     const now = Date.now();
-    const policy = this.policy();
-    const skip = checkLimits(cur.site, cur.count, policy, this.killSwitch(), this.limitFacts(cur.site, now, policy, s, cur.id));
+    const policy = await this.policy(tx);
+    const skip = checkLimits(cur.site, cur.count, policy, await this.killSwitch(tx), await this.limitFacts(tx, cur.site, now, policy, s, cur.id));
     if (skip) return { message: `not admitted now (${skip.reason}): ${skip.detail}` };
     const baseline = baselineOf(s!, new Date(now).toISOString());
-    this.step(cur, { state: 'baseline', baseline: JSON.stringify(baseline), submitted_at: new Date(now).toISOString() }, 'limits re-checked, baseline read; submitting to MCP', { baseline, actor });
+    await this.step(tx, cur, { state: 'baseline', baseline: JSON.stringify(baseline), submitted_at: new Date(now).toISOString(), owner: this.owner, lease_until: now + this.leaseMs }, 'limits re-checked, baseline read; submitting to MCP', { baseline, actor });
     return undefined;
   }
 
   /** Approved by an older version (state ready): the same checks as approve(); a refusal ends it. */
   private async advanceReady(a: ActionRow): Promise<boolean> {
     const s = (await this.readSites()).get(a.site);
-    await this.store.write(() => {
-      const cur = this.store.action(a.id)!;
+    await this.store.write(async (tx) => {
+      const cur = (await tx.action(a.id))!;
       if (cur.state !== 'ready') return;
-      const refused = this.admitSync(cur, s, 'engine');
-      if (refused && !refused.result) this.finishSync(cur, 'skipped', refused.message, 'engine');
+      const refused = await this.admit(tx, cur, s, 'engine');
+      if (refused && !refused.result) await this.finish(tx, cur, 'skipped', refused.message, 'engine');
     });
     this.crash('baseline_committed');
     return true;
@@ -535,10 +606,10 @@ export class Engine {
    * create a second job, settles the outcome (the alert often resolves
    * precisely because that job added the capacity).
    */
-  private stopReason(a: ActionRow, ambiguous = false): { result: ActionResult; reason: string } | undefined {
-    const ks = this.killSwitch();
+  private async stopReason(a: ActionRow, ambiguous = false): Promise<{ result: ActionResult; reason: string } | undefined> {
+    const ks = await this.killSwitch();
     if (ks.enabled) return { result: 'aborted', reason: `kill switch is on${ks.by ? ` (by ${ks.by})` : ''}` };
-    if (!ambiguous && this.store.episodeResolved(a.episode_key)) return { result: 'cancelled', reason: 'the alert resolved before the action reached the MCP' };
+    if (!ambiguous && (await this.store.episodeResolved(a.episode_key))) return { result: 'cancelled', reason: 'the alert resolved before the action reached the MCP' };
     return undefined;
   }
 
@@ -557,22 +628,22 @@ export class Engine {
           if (first && this.fresh.has(id) && a.mode === 'auto') this.m.webhookToMcp.observe((Date.now() - a.received_at_ms) / 1000);
           first = false;
         },
-        { stop: (ambiguous) => this.stopReason(a, ambiguous)?.reason ?? (this.stopped ? 'the service is stopping' : undefined), signal: wake.signal },
+        { stop: async (ambiguous) => (await this.stopReason(a, ambiguous))?.reason ?? (this.stopped ? 'the service is stopping' : undefined), signal: wake.signal },
       );
       this.health.mcp.lastOk = iso();
       this.crash('mcp_created');
-      await this.store.write(() =>
-        this.step(a, { state: 'submitted', job_id: r.job.id, job_state: r.job.state, mcp_attempts: a.mcp_attempts + r.attempts }, 'MCP job created', { job: r.job.id, attempts: r.attempts, idempotencyKey: a.idempotency_key }),
+      await this.store.write((tx) =>
+        this.step(tx, a, { state: 'submitted', job_id: r.job.id, job_state: r.job.state, mcp_attempts: a.mcp_attempts + r.attempts }, 'MCP job created', { job: r.job.id, attempts: r.attempts, idempotencyKey: a.idempotency_key }),
       LAZY);
       this.crash('submitted');
     } catch (e) {
       if (e instanceof McpStoppedError) {
         if (this.stopped) return false; // a restart resumes it
-        const why = this.stopReason(a, e.ambiguous) ?? { result: 'aborted' as const, reason: 'stopped' };
+        const why = (await this.stopReason(a, e.ambiguous)) ?? { result: 'aborted' as const, reason: 'stopped' };
         const attempts = { mcp_attempts: a.mcp_attempts + e.attempts };
-        await this.store.write(() => {
-          if (e.ambiguous) this.toUnknown(a, `${why.reason}, but an earlier attempt may have reached the MCP`, why.result, attempts);
-          else this.finishSync(a, why.result, `${why.reason}; never sent to the MCP`, 'engine', attempts);
+        await this.store.write(async (tx) => {
+          if (e.ambiguous) await this.toUnknown(tx, a, `${why.reason}, but an earlier attempt may have reached the MCP`, why.result, attempts);
+          else await this.finish(tx, a, why.result, `${why.reason}; never sent to the MCP`, 'engine', attempts);
         }, LAZY);
         return true;
       }
@@ -580,9 +651,9 @@ export class Engine {
       this.health.mcp.lastError = `${iso()} ${e.message}`;
       const detail = e.message + (e instanceof McpDeadlineError && e.lastError ? ` (last error: ${e.lastError})` : '');
       const attempts = { mcp_attempts: a.mcp_attempts + (e instanceof McpDeadlineError ? e.attempts : 1) };
-      await this.store.write(() => {
-        if (e instanceof McpDeadlineError && e.ambiguous) this.toUnknown(a, detail, 'failed', attempts);
-        else this.finishSync(a, 'failed', detail, 'engine', attempts);
+      await this.store.write(async (tx) => {
+        if (e instanceof McpDeadlineError && e.ambiguous) await this.toUnknown(tx, a, detail, 'failed', attempts);
+        else await this.finish(tx, a, 'failed', detail, 'engine', attempts);
       }, LAZY);
     } finally {
       this.wake.delete(id);
@@ -596,21 +667,21 @@ export class Engine {
       const job = await this.o.mcp.waitJob(a.job_id!, deadline);
       this.health.mcp.lastOk = iso();
       this.crash('job_finished');
-      await this.store.write(() => this.jobFinishedSync(a, job), LAZY);
+      await this.store.write((tx) => this.jobFinished(tx, a, job), LAZY);
       this.crash('job_succeeded');
     } catch (e) {
       if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
       this.health.mcp.lastError = `${iso()} ${e.message}`;
       // The job exists (or existed): a 404 after an MCP restart or a job that
       // outlives job_timeout says nothing about the capacity. Reconcile.
-      await this.store.write(() => this.toUnknown(a, e.message, 'failed'), LAZY);
+      await this.store.write((tx) => this.toUnknown(tx, a, e.message, 'failed'), LAZY);
     }
     return true;
   }
 
-  private jobFinishedSync(a: ActionRow, job: McpJob): void {
-    if (job.state === 'failed') this.finishSync(a, 'failed', `MCP job ${job.id} failed: ${job.error ?? 'no reason given'}`, 'engine', { job_id: job.id, job_state: 'failed' });
-    else this.step(a, { state: 'job_succeeded', job_id: job.id, job_state: 'succeeded' }, 'MCP job succeeded; verifying capacity in the pages', { job: job.id });
+  private async jobFinished(tx: Tx, a: ActionRow, job: McpJob): Promise<void> {
+    if (job.state === 'failed') await this.finish(tx, a, 'failed', `MCP job ${job.id} failed: ${job.error ?? 'no reason given'}`, 'engine', { job_id: job.id, job_state: 'failed' });
+    else await this.step(tx, a, { state: 'job_succeeded', job_id: job.id, job_state: 'succeeded' }, 'MCP job succeeded; verifying capacity in the pages', { job: job.id });
   }
 
   /**
@@ -646,20 +717,20 @@ export class Engine {
     if (this.stopped) return false;
     if (v.ok) {
       this.crash('verified');
-      await this.store.write(() => this.finishSync(a, 'succeeded', this.verifiedReason(a, v.last!), 'engine', { after: JSON.stringify(baselineOf(v.last!, iso())) }), LAZY);
+      await this.store.write((tx) => this.finish(tx, a, 'succeeded', this.verifiedReason(a, v.last!), 'engine', { after: JSON.stringify(baselineOf(v.last!, iso())) }), LAZY);
       this.crash('done');
       return true;
     }
     const last = v.last;
-    await this.store.write(() =>
-      this.finishSync(a, 'unverified', `the MCP job succeeded but the pages did not show the new capacity within ${cfg.exporter.verify_timeout} ms (last seen ${last ? `${last.cmdModules} modules, ${gbps(last.capacityBps)} Gbit/s` : 'nothing'})`, 'engine'),
+    await this.store.write((tx) =>
+      this.finish(tx, a, 'unverified', `the MCP job succeeded but the pages did not show the new capacity within ${cfg.exporter.verify_timeout} ms (last seen ${last ? `${last.cmdModules} modules, ${gbps(last.capacityBps)} Gbit/s` : 'nothing'})`, 'engine'),
     LAZY);
     return true;
   }
 
   /** Records an unknown outcome; inside a store.write() transaction. The site stays busy. */
-  private toUnknown(a: ActionRow, why: string, ifNoJob: ActionResult, extra: Partial<ActionRow> = {}): void {
-    this.step(a, { state: 'unknown', unknown_since: iso(), if_no_job: ifNoJob, reason: why, ...extra }, `outcome unknown: ${why}; reconciling with the MCP by Idempotency-Key`, { idempotencyKey: a.idempotency_key, job: a.job_id });
+  private async toUnknown(tx: Tx, a: ActionRow, why: string, ifNoJob: ActionResult, extra: Partial<ActionRow> = {}): Promise<void> {
+    await this.step(tx, a, { state: 'unknown', unknown_since: iso(), if_no_job: ifNoJob, reason: why, ...extra }, `outcome unknown: ${why}; reconciling with the MCP by Idempotency-Key`, { idempotencyKey: a.idempotency_key, job: a.job_id });
     this.log.warn({ action: a.id, site: a.site, why }, 'action outcome unknown; reconciling');
   }
 
@@ -682,26 +753,26 @@ export class Engine {
     }
     if (job?.state === 'succeeded' || job?.state === 'failed') {
       const j = job;
-      await this.store.write(() => this.jobFinishedSync(a, j), LAZY);
+      await this.store.write((tx) => this.jobFinished(tx, a, j), LAZY);
       return true;
     }
     if (job) {
       const j = job;
-      await this.store.write(() => this.step(a, { state: 'submitted', job_id: j.id, job_state: j.state }, `reconciled: the MCP has job ${j.id} (${j.state}) for this key`, { job: j.id }), LAZY);
+      await this.store.write((tx) => this.step(tx, a, { state: 'submitted', job_id: j.id, job_state: j.state }, `reconciled: the MCP has job ${j.id} (${j.state}) for this key`, { job: j.id }), LAZY);
       return true;
     }
     const v = await this.capacityVisible(a, this.o.config.exporter.verify_timeout);
     if (this.stopped) return false;
     const lost = a.job_id ? `the MCP no longer knows job ${a.job_id} (restarted?)` : 'the MCP knows no job under this Idempotency-Key';
-    await this.store.write(() => {
-      if (v.ok) this.finishSync(a, 'succeeded', `${lost}; ${this.verifiedReason(a, v.last!)} against the stored baseline`, 'engine', { after: JSON.stringify(baselineOf(v.last!, iso())) });
-      else this.finishSync(a, a.job_id ? 'failed' : (a.if_no_job ?? 'failed'), `${lost} and the pages show no new capacity over the stored baseline (was: ${a.reason ?? 'unknown'})`, 'engine');
+    await this.store.write(async (tx) => {
+      if (v.ok) await this.finish(tx, a, 'succeeded', `${lost}; ${this.verifiedReason(a, v.last!)} against the stored baseline`, 'engine', { after: JSON.stringify(baselineOf(v.last!, iso())) });
+      else await this.finish(tx, a, a.job_id ? 'failed' : (a.if_no_job ?? 'failed'), `${lost} and the pages show no new capacity over the stored baseline (was: ${a.reason ?? 'unknown'})`, 'engine');
     }, LAZY);
     return true;
   }
 
   async approve(id: number, actor: string, comment: string | undefined): Promise<{ status: number; message: string; action?: ActionRow }> {
-    const pre = this.store.action(id);
+    const pre = await this.store.action(id);
     if (!pre) return { status: 404, message: `no action ${id}` };
     if (pre.state !== 'pending_approval') return { status: 409, message: `action ${id} is not waiting for approval (state ${pre.state}${pre.result ? `, result ${pre.result}` : ''})` };
     // The site's current modules, for the max_modules limit and the baseline.
@@ -711,78 +782,82 @@ export class Engine {
     } catch (e) {
       return { status: 503, message: `cannot read the site from the exporter (${(e as Error).message}); nothing approved, try again` };
     }
-    const r = await this.store.write((): { status: number; message: string } => {
-      const a = this.store.action(id)!;
+    const r = await this.store.write(async (tx): Promise<{ status: number; message: string }> => {
+      const a = (await tx.action(id))!;
       if (a.state !== 'pending_approval') return { status: 409, message: `action ${id} is not waiting for approval (state ${a.state}${a.result ? `, result ${a.result}` : ''})` };
       if (a.expires_at && Date.parse(a.expires_at) < Date.now()) {
-        this.finishSync(a, 'expired', 'approval came after expires_at', actor);
+        await this.finish(tx, a, 'expired', 'approval came after expires_at', actor);
         return { status: 409, message: `action ${id} expired at ${a.expires_at}` };
       }
-      this.store.updateAction(id, { approved_by: actor, approved_at: iso() });
-      const refused = this.admitSync(this.store.action(id)!, sites.get(a.site), actor);
+      await tx.updateAction(id, { approved_by: actor, approved_at: iso() });
+      const refused = await this.admit(tx, (await tx.action(id))!, sites.get(a.site), actor);
       if (refused) {
         // Not admitted: the approval is not recorded and the action keeps waiting (unless it ended).
-        if (!refused.result) this.store.updateAction(id, { approved_by: null, approved_at: null });
-        this.store.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: refused.result ? 'done' : 'pending_approval', decision: 'approval_refused', reason: refused.message, actor, details: null });
+        if (!refused.result) await tx.updateAction(id, { approved_by: null, approved_at: null });
+        await tx.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: refused.result ? 'done' : 'pending_approval', decision: 'approval_refused', reason: refused.message, actor, details: null });
         return { status: 409, message: `approval refused: ${refused.message}` };
       }
-      this.store.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: 'baseline', decision: 'approved', reason: comment ?? null, actor, details: null });
+      await tx.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: 'baseline', decision: 'approved', reason: comment ?? null, actor, details: null });
       return { status: 200, message: 'approved' };
     });
     if (r.status === 200) {
       this.crash('baseline_committed');
       this.runAction(id);
     }
-    this.refreshGauges();
-    return { ...r, ...(this.store.action(id) ? { action: this.store.action(id)! } : {}) };
+    await this.refreshGauges();
+    const after = await this.store.action(id);
+    return { ...r, ...(after ? { action: after } : {}) };
   }
 
   async reject(id: number, actor: string, comment: string | undefined): Promise<{ status: number; message: string; action?: ActionRow }> {
-    const r = await this.store.write(() => {
-      const a = this.store.action(id);
+    const r = await this.store.write(async (tx) => {
+      const a = await tx.action(id);
       if (!a) return { status: 404, message: `no action ${id}` };
       if (a.state !== 'pending_approval') return { status: 409, message: `action ${id} is not waiting for approval (state ${a.state})` };
-      this.store.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: 'done', decision: 'rejected', reason: comment ?? null, actor, details: null });
-      this.finishSync(a, 'rejected', `rejected by ${actor}${comment ? `: ${comment}` : ''}`, actor, { approved_by: actor, approved_at: iso() });
+      await tx.audit({ kind: 'approval', action_id: id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: 'done', decision: 'rejected', reason: comment ?? null, actor, details: null });
+      await this.finish(tx, a, 'rejected', `rejected by ${actor}${comment ? `: ${comment}` : ''}`, actor, { approved_by: actor, approved_at: iso() });
       return { status: 200, message: 'rejected' };
     });
-    this.refreshGauges();
-    return { ...r, ...(this.store.action(id) ? { action: this.store.action(id)! } : {}) };
+    await this.refreshGauges();
+    const after = await this.store.action(id);
+    return { ...r, ...(after ? { action: after } : {}) };
   }
 
   async setPolicy(p: Policy, actor: string): Promise<void> {
-    await this.store.write(() => {
-      const before = this.policy();
-      this.store.putSetting('policy', p, actor);
-      this.store.audit({ kind: 'policy', action_id: null, site: null, alertname: null, fingerprint: null, starts_at: null, status: null, decision: 'set', reason: null, actor, details: JSON.stringify({ before, after: p }) });
+    await this.store.write(async (tx) => {
+      await tx.lockLimits();
+      const before = await this.policy(tx);
+      await tx.putSetting('policy', p, actor);
+      await tx.audit({ kind: 'policy', action_id: null, site: null, alertname: null, fingerprint: null, starts_at: null, status: null, decision: 'set', reason: null, actor, details: JSON.stringify({ before, after: p }) });
     });
-    this.refreshGauges();
+    await this.refreshGauges();
   }
 
   async setKillSwitch(enabled: boolean, reason: string | undefined, actor: string): Promise<KillSwitch> {
     const ks: KillSwitch = { enabled, ...(reason ? { reason } : {}), by: actor, at: iso() };
-    await this.store.write(() => {
-      this.store.putSetting('kill_switch', ks, actor);
-      this.store.audit({ kind: 'kill_switch', action_id: null, site: null, alertname: null, fingerprint: null, starts_at: null, status: null, decision: enabled ? 'on' : 'off', reason: reason ?? null, actor, details: null });
+    await this.store.write(async (tx) => {
+      await tx.lockLimits();
+      await tx.putSetting('kill_switch', ks, actor);
+      await tx.audit({ kind: 'kill_switch', action_id: null, site: null, alertname: null, fingerprint: null, starts_at: null, status: null, decision: enabled ? 'on' : 'off', reason: reason ?? null, actor, details: null });
     });
     // Actions retrying their MCP create stop before the next attempt, now rather than after the backoff.
     if (enabled) for (const w of this.wake.values()) w.abort();
     this.log.warn({ enabled, actor, reason }, 'kill switch changed');
-    this.refreshGauges();
+    await this.refreshGauges();
     return ks;
   }
 
   private async expireApprovals(): Promise<void> {
     const now = iso();
-    const due = this.store.approvalsExpiredBy(now);
+    const due = await this.store.approvalsExpiredBy(now);
     if (!due.length) return;
-    await this.store.write(() => {
+    await this.store.write(async (tx) => {
       for (const a of due) {
-        const cur = this.store.action(a.id)!;
-        if (cur.state === 'pending_approval') this.finishSync(cur, 'expired', `no Admin decision before ${cur.expires_at}`, 'engine');
+        const cur = (await tx.action(a.id))!;
+        if (cur.state === 'pending_approval') await this.finish(tx, cur, 'expired', `no Admin decision before ${cur.expires_at}`, 'engine');
       }
     });
-    this.refreshGauges();
+    await this.refreshGauges();
   }
 }
 

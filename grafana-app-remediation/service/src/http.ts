@@ -175,13 +175,14 @@ export function buildApp(d: HttpDeps): express.Express {
   app.get('/-/healthy', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/-/ready', (_req, res) => {
-    const r = d.engine.readiness();
+  app.get('/-/ready', async (_req, res) => {
+    const r = await d.engine.readiness();
     if (r.ready) res.json({ status: 'ready' });
     else res.status(503).json({ ...errorBody(503, `not ready: ${r.problems.join('; ')}`), problems: r.problems });
   });
-  app.get('/metrics', (_req, res, next) => {
-    d.engine.refreshGauges();
+  app.get('/metrics', async (_req, res, next) => {
+    // A database that does not answer must not take /metrics down with it (the gauges keep their last values).
+    await d.engine.refreshGauges().catch((e: unknown) => log.warn({ err: e }, 'gauges not refreshed'));
     d.metrics.registry
       .metrics()
       .then((text) => res.setHeader('Content-Type', d.metrics.registry.contentType).send(text))
@@ -227,23 +228,23 @@ export function buildApp(d: HttpDeps): express.Express {
     res.json({ user: res.locals.user ?? null, role, can: { ...capabilities(role), editPolicies: can(role, 'editThresholds') } });
   });
 
-  api.get('/overview', (_req, res) => {
+  api.get('/overview', async (_req, res) => {
     const since = new Date(Date.now() - 86_400_000).toISOString();
-    const byResult = d.store.resultsSince(since);
-    const recent = d.store.recentActions(10).map(publicAction);
-    const pending = d.store.pendingApprovals().map(publicAction);
-    const skipped = d.store.skipsSince(since);
+    const byResult = await d.store.resultsSince(since);
+    const recent = (await d.store.recentActions(10)).map(publicAction);
+    const pending = (await d.store.pendingApprovals()).map(publicAction);
+    const skipped = await d.store.skipsSince(since);
     res.json({
       health: {
         status: 'ok',
         uptimeSeconds: Math.round((Date.now() - d.startedAt) / 1000),
-        queueDepth: d.store.queueDepth(),
-        actionsInFlight: d.store.activeActions().length,
+        queueDepth: await d.store.queueDepth(),
+        actionsInFlight: (await d.store.activeActions()).length,
         mcp: { url: d.urls.mcp, ...d.engine.health.mcp },
         exporter: { url: d.urls.exporter, ...d.engine.health.exporter },
       },
-      killSwitch: d.engine.killSwitch(),
-      policy: d.engine.policy(),
+      killSwitch: await d.engine.killSwitch(),
+      policy: await d.engine.policy(),
       pendingApprovals: pending,
       recentActions: recent,
       last24h: { actionsByResult: byResult, skipsByReason: skipped },
@@ -269,7 +270,7 @@ export function buildApp(d: HttpDeps): express.Express {
     return v;
   };
 
-  api.get('/actions', (req, res) => {
+  api.get('/actions', async (req, res) => {
     const q = req.query as Record<string, unknown>;
     only(q, ['site', 'result', 'state', 'mode', 'since', 'until', 'limit', 'before_id']);
     if (q.site !== undefined && (typeof q.site !== 'string' || !SITE_RE.test(q.site))) throw new HttpError(400, 'site: not a site name');
@@ -283,22 +284,22 @@ export function buildApp(d: HttpDeps): express.Express {
       beforeId: intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER),
     };
     const limit = intParam(q.limit, 'limit', 1, 1000, 100)!;
-    const rows = d.store.findActions(f, limit);
+    const rows = await d.store.findActions(f, limit);
     res.json({ actions: rows.map(publicAction), nextBeforeId: rows.length === limit ? rows[rows.length - 1]!.id : null });
   });
 
   const actionId = (v: unknown) => intParam(v, 'id', 1, Number.MAX_SAFE_INTEGER)!;
-  api.get('/actions/:id', (req, res) => {
-    const a = d.store.action(actionId(req.params.id));
+  api.get('/actions/:id', async (req, res) => {
+    const a = await d.store.action(actionId(req.params.id));
     if (!a) throw new HttpError(404, `no action ${req.params.id}`);
-    const audit = d.store.auditOfAction(a.id).map(publicAudit);
+    const audit = (await d.store.auditOfAction(a.id)).map(publicAudit);
     // Re-sent deliveries are counted here rather than audited one row each (retention).
-    const ep = d.store.episode(a.episode_key);
+    const ep = await d.store.episode(a.episode_key);
     res.json({ action: publicAction(a), audit, episode: ep ? { deliveries: ep.deliveries, firstSeen: ep.first_seen, lastSeen: ep.last_seen, resolvedAt: ep.resolved_at } : null });
   });
 
-  api.get('/approvals', (_req, res) => {
-    res.json({ approvals: d.store.pendingApprovals().map(publicAction) });
+  api.get('/approvals', async (_req, res) => {
+    res.json({ approvals: (await d.store.pendingApprovals()).map(publicAction) });
   });
 
   const comment = (b: unknown): string | undefined => {
@@ -323,7 +324,7 @@ export function buildApp(d: HttpDeps): express.Express {
     });
   }
 
-  api.get('/audit', (req, res) => {
+  api.get('/audit', async (req, res) => {
     const q = req.query as Record<string, unknown>;
     only(q, ['site', 'kind', 'decision', 'reason', 'action_id', 'since', 'until', 'limit', 'before_id']);
     const word = (k: 'site' | 'kind' | 'decision' | 'reason'): string | undefined => {
@@ -342,19 +343,19 @@ export function buildApp(d: HttpDeps): express.Express {
       beforeId: intParam(q.before_id, 'before_id', 1, Number.MAX_SAFE_INTEGER),
     };
     const limit = intParam(q.limit, 'limit', 1, 1000, 100)!;
-    const rows = d.store.findAudit(f, limit);
+    const rows = await d.store.findAudit(f, limit);
     res.json({ audit: rows.map(publicAudit), nextBeforeId: rows.length === limit ? rows[rows.length - 1]!.id : null });
   });
 
-  api.get('/policies', (_req, res) => {
-    const s = d.store.getSetting('policy')!;
+  api.get('/policies', async (_req, res) => {
+    const s = (await d.store.getSetting('policy'))!;
     res.json({ policy: s.value, updatedAt: s.updated_at, updatedBy: s.updated_by });
   });
-  api.put('/policies', need('editThresholds'), (req, res, next) => {
+  api.put('/policies', need('editThresholds'), async (req, res, next) => {
     // Keys left out keep their current value (the body is merged onto the stored policy).
     const body = req.body as unknown;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object of policy keys');
-    const before = d.engine.policy();
+    const before = await d.engine.policy();
     const v = validatePolicy({ ...before, ...(body as object) });
     if (!v.policy) {
       res.status(400).json({ ...errorBody(400, `invalid policy: ${v.problems.join('; ')}`), problems: v.problems });
@@ -366,16 +367,16 @@ export function buildApp(d: HttpDeps): express.Express {
     if (needs.loosened.length && !can(role, 'raiseLimits')) throw new HttpError(403, `loosening a limit (${needs.loosened.join(', ')}) needs permission raiseLimits (Admin); you have ${role}`);
     d.engine
       .setPolicy(v.policy, res.locals.user as string)
-      .then(() => {
+      .then(async () => {
         log.info({ user: res.locals.user, role: res.locals.role, policy: v.policy }, 'policy changed');
-        const s = d.store.getSetting('policy')!;
+        const s = (await d.store.getSetting('policy'))!;
         res.json({ policy: s.value, updatedAt: s.updated_at, updatedBy: s.updated_by });
       })
       .catch(next);
   });
 
-  api.get('/kill-switch', (_req, res) => {
-    res.json(d.engine.killSwitch());
+  api.get('/kill-switch', async (_req, res) => {
+    res.json(await d.engine.killSwitch());
   });
   api.put('/kill-switch', need('killSwitch'), (req, res, next) => {
     const b = req.body as Record<string, unknown> | undefined;

@@ -171,7 +171,7 @@ export class McpClient {
     body: { site: string; operation: 'cmd_add'; count: number; reference: string },
     deadline: number,
     onAttempt?: (attempt: number) => void,
-    o: { stop?: (ambiguous: boolean) => string | undefined; signal?: AbortSignal } = {},
+    o: { stop?: (ambiguous: boolean) => string | undefined | Promise<string | undefined>; signal?: AbortSignal } = {},
   ): Promise<{ job: McpJob; attempts: number; replayed: boolean }> {
     let lastErr = '';
     let ambiguous = false;
@@ -181,7 +181,7 @@ export class McpClient {
         if (Date.now() + wait > deadline) throw new McpDeadlineError(`MCP job creation did not succeed before the deadline (${attempt} attempts)`, lastErr, ambiguous, attempt);
         await this.sleepUnless(wait, o.signal);
       } else if (Date.now() > deadline) throw new McpDeadlineError(`the submit deadline passed ${Date.now() - deadline} ms ago, before the first attempt: not sent`, '', false);
-      const why = o.stop?.(ambiguous);
+      const why = await o.stop?.(ambiguous);
       if (why) throw new McpStoppedError(`${why}; stopped before attempt ${attempt + 1}`, ambiguous, attempt);
       this.o.onCreateAttempt?.(attempt + 1);
       onAttempt?.(attempt + 1);

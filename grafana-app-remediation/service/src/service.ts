@@ -11,7 +11,8 @@ import { ExporterClient } from './exporter-client.js';
 import { buildApp } from './http.js';
 import { McpClient } from './mcp-client.js';
 import { createMetrics } from './metrics.js';
-import { Store, type ActionRow } from './store.js';
+import type { ActionRow, Store } from './store.js';
+import { openStore } from './store-open.js';
 
 export interface RemediationService {
   url: string;
@@ -40,7 +41,7 @@ export async function startRemediationService(config: Config, opts: { logger?: L
   for (const w of warnings) log.warn({}, w);
 
   const metrics = createMetrics();
-  const store = new Store(config.storage.path);
+  const store = await openStore(config.storage, log);
   store.onCommit = (_n, ms) => metrics.commitBatch.observe(ms / 1000);
   const mcp = new McpClient({
     url: config.mcp.url,
@@ -56,6 +57,12 @@ export async function startRemediationService(config: Config, opts: { logger?: L
   const exporter = new ExporterClient(config.exporter.url, config.exporter.request_timeout, exporterToken);
   const annotate = config.grafana.url && grafanaToken ? grafanaAnnotator(config.grafana.url, grafanaToken, log) : undefined;
   const engine = new Engine({ config, store, metrics, logger: log, mcp, exporter, ...(opts.crashAt ? { crashAt: opts.crashAt } : {}), ...(annotate ? { onFinished: annotate } : {}) });
+  try {
+    await engine.init();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const web = config.web.config_file ? serviceWebConfig(config.web.config_file) : undefined;
   for (const w of web?.warnings ?? []) log.warn({ file: config.web.config_file }, w);
   const startedAt = Date.now();
@@ -70,11 +77,14 @@ export async function startRemediationService(config: Config, opts: { logger?: L
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (e: unknown) => {
+    await store.close(); // the SQLite lock with it
+    throw e;
   });
   const addr = server.address() as AddressInfo;
   const url = `${web?.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  engine.start();
-  log.info({ url, storage: config.storage.path, mcp: config.mcp.url, exporter: config.exporter.url, api: proxyToken ? 'enabled' : 'disabled' }, 'remediation service started');
+  await engine.start();
+  log.info({ url, storage: store.where, mcp: config.mcp.url, exporter: config.exporter.url, api: proxyToken ? 'enabled' : 'disabled' }, 'remediation service started');
   return {
     url,
     engine,
@@ -85,7 +95,7 @@ export async function startRemediationService(config: Config, opts: { logger?: L
       await new Promise<void>((r) => server.close(() => r()));
       mcp.close();
       exporter.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -1,22 +1,36 @@
-// Durable state: one SQLite database (better-sqlite3) in WAL mode with
-// synchronous=FULL, so a transaction that returned is on disk (the WAL is
-// fsync'd at every commit) and survives SIGKILL and power loss. SQLite rather
-// than an append-only log because the service needs indexed queries (dedupe
-// by episode, cooldown by site, rate limit by time, history filters) and
-// atomic multi-row transitions (decision + audit + queue acknowledgement in
-// one commit); a log would need an index rebuilt at every start.
+// Durable state behind ONE interface (Store) with ONE schema (SCHEMA) and ONE
+// set of named queries (Queries), on either of two backends:
 //
-// Writes go through a group committer: every write requested during one turn
-// of the event loop shares one transaction and one fsync (about 6 ms here),
-// so 100 webhooks/s cost a few fsyncs per second instead of hundreds. A
-// caller's promise resolves only after its batch committed.
+//   SQLite (store-sqlite.ts, the default): one file, one process. WAL with
+//     synchronous=FULL and a group committer (every write requested during
+//     one turn of the event loop shares one transaction and one fsync). The
+//     process holds an exclusive lock on <file>.lock for its lifetime, so a
+//     second service on the same file refuses to start.
+//   PostgreSQL (store-postgres.ts, storage.url): several replicas on one
+//     database. Each write is its own transaction; deliveries are claimed
+//     with FOR UPDATE SKIP LOCKED; every transaction that reads or changes a
+//     limit (decision, approval, policy, kill switch) first takes one
+//     transaction-scoped advisory lock (Tx.lockLimits), so rate limit,
+//     cooldown, busy site and kill switch are checked atomically across
+//     replicas, as SQLite's single writer does in one process.
+//
+// SQLite or PostgreSQL rather than an append-only log because the service
+// needs indexed queries (dedupe by episode, cooldown by site, rate limit by
+// time, history filters) and atomic multi-row transitions (decision + audit
+// + queue acknowledgement in one commit).
 //
 // Tables
 //   inbox     the durable webhook queue (pending -> done)
 //   episodes  one row per alert episode (fingerprint + startsAt): deliveries, resolved
-//   actions   the persisted state machine, one row per acted episode (UNIQUE episode)
+//   actions   the persisted state machine, one row per acted episode (UNIQUE
+//             episode); owner + lease_until: the process running it (a lease
+//             renewed while it runs; an expired lease is adopted by a replica)
 //   audit     append-only: every decision, step, approval, policy/kill-switch change
 //   settings  policy and kill switch (JSON)
+//
+// Every state change of an action is a compare-and-set on its state
+// (updateAction(..., expect)): a runner that lost its lease (a replica that
+// stalled) cannot overwrite what the adopting runner wrote.
 //
 // Retention (sweep(), docs/remediation-api.md): a processed webhook body is
 // only needed until its decision is committed; processed deliveries are kept
@@ -25,9 +39,6 @@
 // episode are counted on the episode row (deliveries, last_seen), not
 // audited one row each. Audit rows and finished episodes are kept for
 // storage.audit_retention.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 export type ActionState = 'pending_approval' | 'ready' | 'baseline' | 'submitted' | 'job_succeeded' | 'unknown' | 'done';
 /** States between the decision and the final result: the site is busy, the action counts as in flight. */
@@ -76,6 +87,9 @@ export interface ActionRow {
   /** State unknown: since when, and the result to record if the MCP confirms it created no job. */
   unknown_since: string | null;
   if_no_job: ActionResult | null;
+  /** The process running it and until when (ms since the epoch); see Store. */
+  owner: string | null;
+  lease_until: number | null;
 }
 
 export interface AuditRow {
@@ -96,11 +110,16 @@ export interface AuditRow {
 
 export type AuditInput = Omit<AuditRow, 'id' | 'ts'> & { ts?: string };
 
-const SCHEMA = `
+/**
+ * The schema, once for both backends: `{{ID}}` is the dialect's
+ * auto-increment key; everything else is SQL both accept (DOUBLE PRECISION is
+ * REAL in SQLite).
+ */
+export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS inbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{ID}},
   received_at TEXT NOT NULL,
-  received_at_ms REAL NOT NULL,
+  received_at_ms DOUBLE PRECISION NOT NULL,
   remote TEXT,
   body TEXT NOT NULL,
   state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','done')),
@@ -119,7 +138,7 @@ CREATE TABLE IF NOT EXISTS episodes (
   resolved_at TEXT
 );
 CREATE TABLE IF NOT EXISTS actions (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{ID}},
   episode_key TEXT NOT NULL UNIQUE,
   idempotency_key TEXT NOT NULL UNIQUE,
   site TEXT NOT NULL,
@@ -139,7 +158,7 @@ CREATE TABLE IF NOT EXISTS actions (
   job_id TEXT,
   job_state TEXT,
   mcp_attempts INTEGER NOT NULL DEFAULT 0,
-  received_at_ms REAL NOT NULL,
+  received_at_ms DOUBLE PRECISION NOT NULL,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   submitted_at TEXT,
@@ -148,13 +167,15 @@ CREATE TABLE IF NOT EXISTS actions (
   approved_at TEXT,
   expires_at TEXT,
   unknown_since TEXT,
-  if_no_job TEXT
+  if_no_job TEXT,
+  owner TEXT,
+  lease_until DOUBLE PRECISION
 );
 CREATE INDEX IF NOT EXISTS actions_site ON actions(site, id);
 CREATE INDEX IF NOT EXISTS actions_state ON actions(state);
 CREATE INDEX IF NOT EXISTS actions_submitted ON actions(submitted_at);
 CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{ID}},
   ts TEXT NOT NULL,
   kind TEXT NOT NULL,
   action_id INTEGER,
@@ -174,274 +195,243 @@ CREATE INDEX IF NOT EXISTS audit_episode ON audit(fingerprint, starts_at, reason
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT);
 `;
 
-interface Pending {
-  fn: () => unknown;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
+
+/** Positional (`?`) or named (`@name`) parameters; each driver binds them its own way. */
+export type Params = unknown[] | Record<string, unknown>;
+
+/** What a backend provides: run one statement on its connection (or transaction). */
+export interface Exec {
+  all<T>(sql: string, params?: Params): Promise<T[]>;
+  /** The number of rows changed. */
+  run(sql: string, params?: Params): Promise<number>;
 }
 
-export class Store {
-  readonly db: Database.Database;
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private lastFlushEnd = 0;
-  private lastFlushMs = 0;
-  /** Called after each committed batch (metrics). */
-  onCommit?: (batchSize: number, ms: number) => void;
-  /** Prepared statements by SQL text: compiling SQL cost more CPU than running it. */
-  private readonly stmts = new Map<string, Database.Statement>();
-  private readonly runBatch: (batch: Pending[], results: { ok: boolean; v: unknown }[]) => void;
+export interface Dialect {
+  name: 'sqlite' | 'postgres';
+  /** Row locks for claims (empty where the database has one writer). */
+  skipLocked: string;
+  /** The statement that serializes limit checks across processes (none where there is one writer). */
+  lockLimits?: string;
+}
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    // Databases created before the unknown state: add its columns.
-    const cols = new Set((this.db.prepare('PRAGMA table_info(actions)').all() as { name: string }[]).map((c) => c.name));
-    for (const c of ['unknown_since', 'if_no_job']) if (!cols.has(c)) this.db.exec(`ALTER TABLE actions ADD COLUMN ${c} TEXT`);
-    // The WAL is truncated back to this size after a checkpoint (it would otherwise keep its largest size).
-    this.db.pragma('journal_size_limit = 4194304');
-    const one = this.db.transaction((p: Pending) => p.fn());
-    this.runBatch = this.db.transaction((batch: Pending[], results: { ok: boolean; v: unknown }[]) => {
-      for (const p of batch) {
-        try {
-          results.push({ ok: true, v: one(p) }); // nested: a savepoint
-        } catch (e) {
-          results.push({ ok: false, v: e });
-        }
-      }
-    });
+/** A state change lost its compare-and-set: another runner (replica) moved the action first. */
+export class StaleActionError extends Error {
+  constructor(id: number, expect: string) {
+    super(`action ${id} is no longer in state ${expect} (another replica advanced it)`);
+    this.name = 'StaleActionError';
   }
+}
 
-  /** db.prepare with a cache (bounded: SQL built from user input never grows it without limit). */
-  prepare(sql: string): Database.Statement {
-    let st = this.stmts.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      if (this.stmts.size < 256) this.stmts.set(sql, st);
-    }
-    return st;
-  }
+/**
+ * The named queries, once for both backends. A Store runs them outside any
+ * transaction (reads); a Tx inside one.
+ */
+export class Queries {
+  constructor(
+    protected readonly x: Exec,
+    readonly dialect: Dialect,
+  ) {}
 
-  /**
-   * Runs `fn` inside the next group-commit transaction; resolves with its
-   * result after the transaction committed (durably). If `fn` throws, only
-   * its own savepoint is rolled back and its promise rejects.
-   */
-  write<T>(fn: () => T, opts: { lazy?: boolean } = {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      if (opts.lazy) {
-        // Not on anyone's critical path (steps after the MCP request): ride
-        // along with the next commit, or commit alone after LAZY_MS. Still
-        // durable before the promise resolves; only the number of commits
-        // (each one blocks the event loop for its fsync) goes down.
-        this.lazyTimer ??= setTimeout(() => {
-          this.lazyTimer = undefined;
-          this.schedule();
-        }, Store.LAZY_MS);
-        return;
-      }
-      this.schedule();
-    });
-  }
-
-  /** Longest delay of a lazy write. */
-  static LAZY_MS = 10;
-  private lazyTimer?: NodeJS.Timeout;
-
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    // Adaptive group commit: leave at least as much time between two
-    // commits as the last one took, so under load the fsync duty cycle
-    // stays <= 50 % and more writes share each fsync.
-    const gap = this.lastFlushMs - (performance.now() - this.lastFlushEnd);
-    if (gap > 0.5) setTimeout(() => this.flush(), gap);
-    else setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    if (this.lazyTimer) {
-      clearTimeout(this.lazyTimer);
-      this.lazyTimer = undefined;
-    }
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    const started = performance.now();
-    const results: { ok: boolean; v: unknown }[] = [];
-    try {
-      this.runBatch(batch, results);
-    } catch (e) {
-      for (const p of batch) p.reject(e);
-      return;
-    }
-    this.lastFlushEnd = performance.now();
-    this.lastFlushMs = this.lastFlushEnd - started;
-    this.onCommit?.(batch.length, this.lastFlushMs);
-    batch.forEach((p, i) => (results[i]!.ok ? p.resolve(results[i]!.v) : p.reject(results[i]!.v)));
-  }
-
-  close(): void {
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
-    this.db.close();
+  protected async get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.x.all<T>(sql, params))[0];
   }
 
   // ---- audit ------------------------------------------------------------
-  audit(a: AuditInput): number {
-    const r = this
-      .prepare(
-        `INSERT INTO audit (ts, kind, action_id, site, alertname, fingerprint, starts_at, status, decision, reason, actor, details)
-         VALUES (@ts, @kind, @action_id, @site, @alertname, @fingerprint, @starts_at, @status, @decision, @reason, @actor, @details)`,
-      )
-      .run({ ...a, ts: a.ts ?? new Date().toISOString() });
-    return Number(r.lastInsertRowid);
+  async audit(a: AuditInput): Promise<number> {
+    const r = await this.get<{ id: number }>(
+      `INSERT INTO audit (ts, kind, action_id, site, alertname, fingerprint, starts_at, status, decision, reason, actor, details)
+       VALUES (@ts, @kind, @action_id, @site, @alertname, @fingerprint, @starts_at, @status, @decision, @reason, @actor, @details) RETURNING id`,
+      { ...a, ts: a.ts ?? new Date().toISOString() },
+    );
+    return r!.id;
   }
 
   // ---- settings ---------------------------------------------------------
-  getSetting<T>(key: string): { value: T; updated_at: string; updated_by: string | null } | undefined {
-    const r = this.prepare('SELECT value, updated_at, updated_by FROM settings WHERE key = ?').get(key) as { value: string; updated_at: string; updated_by: string | null } | undefined;
+  async getSetting<T>(key: string): Promise<{ value: T; updated_at: string; updated_by: string | null } | undefined> {
+    const r = await this.get<{ value: string; updated_at: string; updated_by: string | null }>('SELECT value, updated_at, updated_by FROM settings WHERE key = ?', [key]);
     return r ? { value: JSON.parse(r.value) as T, updated_at: r.updated_at, updated_by: r.updated_by } : undefined;
   }
 
-  putSetting(key: string, value: unknown, by: string | null): void {
-    this
-      .prepare('INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
-      .run(key, JSON.stringify(value), new Date().toISOString(), by);
+  async putSetting(key: string, value: unknown, by: string | null): Promise<void> {
+    await this.x.run(
+      'INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by',
+      [key, JSON.stringify(value), new Date().toISOString(), by],
+    );
+  }
+
+  /** Inserts the setting unless it exists (replicas starting together seed it once). */
+  async seedSetting(key: string, value: unknown, by: string | null): Promise<boolean> {
+    return (await this.x.run('INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO NOTHING', [key, JSON.stringify(value), new Date().toISOString(), by])) > 0;
   }
 
   // ---- inbox ------------------------------------------------------------
-  enqueue(body: string, remote: string | undefined, receivedAtMs: number): number {
-    const r = this.prepare('INSERT INTO inbox (received_at, received_at_ms, remote, body) VALUES (?, ?, ?, ?)').run(new Date(receivedAtMs).toISOString(), receivedAtMs, remote ?? null, body);
-    return Number(r.lastInsertRowid);
+  async enqueue(body: string, remote: string | undefined, receivedAtMs: number): Promise<number> {
+    const r = await this.get<{ id: number }>('INSERT INTO inbox (received_at, received_at_ms, remote, body) VALUES (?, ?, ?, ?) RETURNING id', [new Date(receivedAtMs).toISOString(), receivedAtMs, remote ?? null, body]);
+    return r!.id;
   }
 
-  pendingInbox(limit: number): { id: number; body: string; received_at_ms: number }[] {
-    return this.prepare("SELECT id, body, received_at_ms FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?").all(limit) as { id: number; body: string; received_at_ms: number }[];
+  pendingInbox(limit: number): Promise<{ id: number; body: string; received_at_ms: number }[]> {
+    return this.x.all("SELECT id, body, received_at_ms FROM inbox WHERE state = 'pending' ORDER BY id LIMIT ?", [limit]);
+  }
+
+  /**
+   * Claims deliveries for a decision in this transaction: those of `ids`
+   * still pending and not being decided by another replica (SKIP LOCKED:
+   * never waits for, never decides twice, what another replica holds).
+   */
+  async claimInbox(ids: number[]): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.x.all<{ id: number }>(`SELECT id FROM inbox WHERE id IN (${ids.map(() => '?').join(',')}) AND state = 'pending' ORDER BY id${this.dialect.skipLocked}`, ids);
+    return new Set(rows.map((r) => r.id));
   }
 
   /** True when a delivery older than `id` is still waiting in the queue. */
-  pendingBefore(id: number): boolean {
-    return !!this.prepare("SELECT 1 FROM inbox WHERE state = 'pending' AND id < ? LIMIT 1").get(id);
+  async pendingBefore(id: number): Promise<boolean> {
+    return !!(await this.get("SELECT 1 AS one FROM inbox WHERE state = 'pending' AND id < ? LIMIT 1", [id]));
   }
 
-  inboxDone(id: number): void {
-    this.prepare("UPDATE inbox SET state = 'done', processed_at = ? WHERE id = ?").run(new Date().toISOString(), id);
+  async inboxDone(id: number): Promise<void> {
+    await this.x.run("UPDATE inbox SET state = 'done', processed_at = ? WHERE id = ?", [new Date().toISOString(), id]);
   }
 
-  queueDepth(): number {
-    return (this.prepare("SELECT count(*) AS n FROM inbox WHERE state = 'pending'").get() as { n: number }).n;
+  async queueDepth(): Promise<number> {
+    return (await this.get<{ n: number }>("SELECT count(*) AS n FROM inbox WHERE state = 'pending'"))!.n;
   }
 
   // ---- actions ----------------------------------------------------------
-  action(id: number): ActionRow | undefined {
-    return this.prepare('SELECT * FROM actions WHERE id = ?').get(id) as ActionRow | undefined;
+  action(id: number): Promise<ActionRow | undefined> {
+    return this.get('SELECT * FROM actions WHERE id = ?', [id]);
   }
 
-  actionByEpisode(key: string): ActionRow | undefined {
-    return this.prepare('SELECT * FROM actions WHERE episode_key = ?').get(key) as ActionRow | undefined;
+  actionByEpisode(key: string): Promise<ActionRow | undefined> {
+    return this.get('SELECT * FROM actions WHERE episode_key = ?', [key]);
   }
 
-  activeActions(): ActionRow[] {
-    return this.prepare(`SELECT * FROM actions WHERE state IN (${ACTIVE_SQL}) ORDER BY id`).all() as ActionRow[];
+  activeActions(): Promise<ActionRow[]> {
+    return this.x.all(`SELECT * FROM actions WHERE state IN (${ACTIVE_SQL}) ORDER BY id`);
   }
 
-  countInState(states: readonly ActionState[]): number {
-    return (this.prepare(`SELECT count(*) n FROM actions WHERE state IN (${states.map((x) => `'${x}'`).join(',')})`).get() as { n: number }).n;
+  /**
+   * Active actions `owner` should run: never claimed, its own (a runner that
+   * could not start), or whose lease ran out (the replica died or stalled).
+   */
+  orphanedActions(nowMs: number, owner: string): Promise<{ id: number }[]> {
+    return this.x.all(`SELECT id FROM actions WHERE state IN (${ACTIVE_SQL}) AND (owner IS NULL OR owner = ? OR lease_until < ?) ORDER BY id`, [owner, nowMs]);
   }
 
-  pendingApprovals(): ActionRow[] {
-    return this.prepare("SELECT * FROM actions WHERE state = 'pending_approval' ORDER BY id").all() as ActionRow[];
+  /** Takes (or renews) the lease of an action unless another process holds a live one. */
+  async claimAction(id: number, owner: string, nowMs: number, leaseMs: number): Promise<boolean> {
+    return (await this.x.run('UPDATE actions SET owner = ?, lease_until = ? WHERE id = ? AND (owner IS NULL OR owner = ? OR lease_until < ?)', [owner, nowMs + leaseMs, id, owner, nowMs])) > 0;
   }
 
-  approvalsExpiredBy(nowIso: string): ActionRow[] {
-    return this.prepare("SELECT * FROM actions WHERE state = 'pending_approval' AND expires_at < ?").all(nowIso) as ActionRow[];
+  /** Renews every lease `owner` holds on an unfinished action. */
+  async renewLeases(owner: string, nowMs: number, leaseMs: number): Promise<number> {
+    return this.x.run("UPDATE actions SET lease_until = ? WHERE owner = ? AND state != 'done'", [nowMs + leaseMs, owner]);
+  }
+
+  async countInState(states: readonly ActionState[]): Promise<number> {
+    return (await this.get<{ n: number }>(`SELECT count(*) AS n FROM actions WHERE state IN (${states.map((x) => `'${x}'`).join(',')})`))!.n;
+  }
+
+  pendingApprovals(): Promise<ActionRow[]> {
+    return this.x.all("SELECT * FROM actions WHERE state = 'pending_approval' ORDER BY id");
+  }
+
+  approvalsExpiredBy(nowIso: string): Promise<ActionRow[]> {
+    return this.x.all("SELECT * FROM actions WHERE state = 'pending_approval' AND expires_at < ?", [nowIso]);
   }
 
   /** When the site's last action was sent to the MCP (cooldown); dry runs are never sent. */
-  lastSubmittedAt(site: string, exceptId = 0): string | null {
-    return (this.prepare('SELECT max(submitted_at) t FROM actions WHERE site = ? AND submitted_at IS NOT NULL AND id != ?').get(site, exceptId) as { t: string | null }).t;
+  async lastSubmittedAt(site: string, exceptId = 0): Promise<string | null> {
+    return (await this.get<{ t: string | null }>('SELECT max(submitted_at) AS t FROM actions WHERE site = ? AND submitted_at IS NOT NULL AND id != ?', [site, exceptId]))!.t;
   }
 
   /**
    * Actions that use rate-limit budget: sent since `sinceIso`, and every
    * pending approval (approving it would send it, so it holds a slot).
    */
-  actionsCountedSince(sinceIso: string): number {
-    return (this.prepare("SELECT count(*) n FROM actions WHERE submitted_at >= ? OR state = 'pending_approval'").get(sinceIso) as { n: number }).n;
+  async actionsCountedSince(sinceIso: string): Promise<number> {
+    return (await this.get<{ n: number }>("SELECT count(*) AS n FROM actions WHERE submitted_at >= ? OR state = 'pending_approval'", [sinceIso]))!.n;
   }
 
   /** Actions sent to the MCP since `sinceIso` (the rate limit at approval time). */
-  actionsSentSince(sinceIso: string, exceptId = 0): number {
-    return (this.prepare('SELECT count(*) n FROM actions WHERE submitted_at >= ? AND id != ?').get(sinceIso, exceptId) as { n: number }).n;
+  async actionsSentSince(sinceIso: string, exceptId = 0): Promise<number> {
+    return (await this.get<{ n: number }>('SELECT count(*) AS n FROM actions WHERE submitted_at >= ? AND id != ?', [sinceIso, exceptId]))!.n;
   }
 
   /** Another action on the site has not finished (pending approval and unknown outcome included). */
-  siteBusy(site: string, exceptId = 0): boolean {
-    return !!this.prepare("SELECT 1 FROM actions WHERE site = ? AND state != 'done' AND id != ? LIMIT 1").get(site, exceptId);
+  async siteBusy(site: string, exceptId = 0): Promise<boolean> {
+    return !!(await this.get("SELECT 1 AS one FROM actions WHERE site = ? AND state != 'done' AND id != ? LIMIT 1", [site, exceptId]));
   }
 
-  insertAction(a: Omit<ActionRow, 'id' | 'after' | 'job_id' | 'job_state' | 'mcp_attempts' | 'updated_at' | 'approved_by' | 'approved_at' | 'unknown_since' | 'if_no_job'>): number {
-    const r = this.prepare(
+  async insertAction(a: Omit<ActionRow, 'id' | 'after' | 'job_id' | 'job_state' | 'mcp_attempts' | 'updated_at' | 'approved_by' | 'approved_at' | 'unknown_since' | 'if_no_job' | 'owner' | 'lease_until'> & { owner?: string | null; lease_until?: number | null }): Promise<number> {
+    const r = await this.get<{ id: number }>(
       `INSERT INTO actions (episode_key, idempotency_key, site, alertname, fingerprint, starts_at, generator_url, labels, annotations, mode, count, state, result, reason, baseline,
-         received_at_ms, created_at, updated_at, submitted_at, finished_at, expires_at)
+         received_at_ms, created_at, updated_at, submitted_at, finished_at, expires_at, owner, lease_until)
        VALUES (@episode_key, @idempotency_key, @site, @alertname, @fingerprint, @starts_at, @generator_url, @labels, @annotations, @mode, @count, @state, @result, @reason, @baseline,
-         @received_at_ms, @created_at, @created_at, @submitted_at, @finished_at, @expires_at)`,
-    ).run(a);
-    return Number(r.lastInsertRowid);
+         @received_at_ms, @created_at, @created_at, @submitted_at, @finished_at, @expires_at, @owner, @lease_until) RETURNING id`,
+      { owner: null, lease_until: null, ...a },
+    );
+    return r!.id;
+  }
+
+  /**
+   * Updates an action. With `expect`, a compare-and-set on its state: throws
+   * StaleActionError when the action is no longer in that state.
+   */
+  async updateAction(id: number, fields: Partial<ActionRow>, expect?: ActionState): Promise<void> {
+    const keys = Object.keys(fields);
+    const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'].join(', ');
+    const n = await this.x.run(`UPDATE actions SET ${sets} WHERE id = @id${expect ? ' AND state = @expect' : ''}`, { ...fields, updated_at: new Date().toISOString(), id, ...(expect ? { expect } : {}) });
+    if (expect && n === 0) throw new StaleActionError(id, expect);
   }
 
   // ---- episodes ---------------------------------------------------------
   /** Records one delivery of an alert; returns whether the episode had been seen resolved before it. */
-  recordDelivery(e: { episode_key: string; fingerprint: string; starts_at: string; site: string | null; alertname: string; now: string; resolved: boolean }): { resolvedBefore: boolean; deliveries: number } {
-    const prev = this.prepare('SELECT resolved_at, deliveries FROM episodes WHERE episode_key = ?').get(e.episode_key) as { resolved_at: string | null; deliveries: number } | undefined;
-    this.prepare(
+  async recordDelivery(e: { episode_key: string; fingerprint: string; starts_at: string; site: string | null; alertname: string; now: string; resolved: boolean }): Promise<{ resolvedBefore: boolean; deliveries: number }> {
+    const prev = await this.get<{ resolved_at: string | null; deliveries: number }>('SELECT resolved_at, deliveries FROM episodes WHERE episode_key = ?', [e.episode_key]);
+    await this.x.run(
       `INSERT INTO episodes (episode_key, fingerprint, starts_at, site, alertname, first_seen, last_seen, deliveries, resolved_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
-       ON CONFLICT(episode_key) DO UPDATE SET last_seen = excluded.last_seen, deliveries = deliveries + 1, resolved_at = COALESCE(resolved_at, excluded.resolved_at)`,
-    ).run(e.episode_key, e.fingerprint, e.starts_at, e.site, e.alertname, e.now, e.now, e.resolved ? e.now : null);
+       ON CONFLICT(episode_key) DO UPDATE SET last_seen = excluded.last_seen, deliveries = episodes.deliveries + 1, resolved_at = COALESCE(episodes.resolved_at, excluded.resolved_at)`,
+      [e.episode_key, e.fingerprint, e.starts_at, e.site, e.alertname, e.now, e.now, e.resolved ? e.now : null],
+    );
     return { resolvedBefore: !!prev?.resolved_at, deliveries: (prev?.deliveries ?? 0) + 1 };
   }
 
   /** The episode already has a decision audited with this reason. */
-  episodeAudited(_key: string, fingerprint: string, startsAt: string, reason: string): boolean {
-    return !!this.prepare("SELECT 1 FROM audit WHERE fingerprint = ? AND starts_at = ? AND reason = ? AND kind = 'decision' LIMIT 1").get(fingerprint, startsAt, reason);
+  async episodeAudited(_key: string, fingerprint: string, startsAt: string, reason: string): Promise<boolean> {
+    return !!(await this.get("SELECT 1 AS one FROM audit WHERE fingerprint = ? AND starts_at = ? AND reason = ? AND kind = 'decision' LIMIT 1", [fingerprint, startsAt, reason]));
   }
 
   /** Delivery counts of an episode (GET /actions/{id}). */
-  episode(key: string): { deliveries: number; first_seen: string; last_seen: string; resolved_at: string | null } | undefined {
-    return this.prepare('SELECT deliveries, first_seen, last_seen, resolved_at FROM episodes WHERE episode_key = ?').get(key) as { deliveries: number; first_seen: string; last_seen: string; resolved_at: string | null } | undefined;
+  episode(key: string): Promise<{ deliveries: number; first_seen: string; last_seen: string; resolved_at: string | null } | undefined> {
+    return this.get('SELECT deliveries, first_seen, last_seen, resolved_at FROM episodes WHERE episode_key = ?', [key]);
   }
 
-  episodeResolved(key: string): boolean {
-    return !!(this.prepare('SELECT resolved_at FROM episodes WHERE episode_key = ?').get(key) as { resolved_at: string | null } | undefined)?.resolved_at;
+  async episodeResolved(key: string): Promise<boolean> {
+    return !!(await this.get<{ resolved_at: string | null }>('SELECT resolved_at FROM episodes WHERE episode_key = ?', [key]))?.resolved_at;
   }
 
   // ---- history (REST API) ------------------------------------------------
   /** Finished actions since `sinceIso`, counted by result. */
-  resultsSince(sinceIso: string): Record<string, number> {
-    const rows = this.prepare('SELECT result, count(*) n FROM actions WHERE result IS NOT NULL AND finished_at >= ? GROUP BY result').all(sinceIso) as { result: string; n: number }[];
+  async resultsSince(sinceIso: string): Promise<Record<string, number>> {
+    const rows = await this.x.all<{ result: string; n: number }>('SELECT result, count(*) AS n FROM actions WHERE result IS NOT NULL AND finished_at >= ? GROUP BY result', [sinceIso]);
     return Object.fromEntries(rows.map((r) => [r.result, r.n]));
   }
 
   /** Skipped decisions since `sinceIso`, counted by reason. */
-  skipsSince(sinceIso: string): Record<string, number> {
-    const rows = this.prepare("SELECT reason, count(*) n FROM audit WHERE kind = 'decision' AND decision = 'skip' AND ts >= ? GROUP BY reason").all(sinceIso) as { reason: string; n: number }[];
+  async skipsSince(sinceIso: string): Promise<Record<string, number>> {
+    const rows = await this.x.all<{ reason: string; n: number }>("SELECT reason, count(*) AS n FROM audit WHERE kind = 'decision' AND decision = 'skip' AND ts >= ? GROUP BY reason", [sinceIso]);
     return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
   }
 
-  recentActions(n: number): ActionRow[] {
-    return this.prepare('SELECT * FROM actions ORDER BY id DESC LIMIT ?').all(n) as ActionRow[];
+  recentActions(n: number): Promise<ActionRow[]> {
+    return this.x.all('SELECT * FROM actions ORDER BY id DESC LIMIT ?', [n]);
   }
 
   /** Actions matching every given filter, newest first. Values are bound, never spliced. */
-  findActions(f: { site?: string; result?: string; state?: string; mode?: string; since?: string; until?: string; beforeId?: number }, limit: number): ActionRow[] {
+  findActions(f: { site?: string; result?: string; state?: string; mode?: string; since?: string; until?: string; beforeId?: number }, limit: number): Promise<ActionRow[]> {
     const w = filters([
       ['site = @site', f.site],
       ['result = @result', f.result],
@@ -451,15 +441,15 @@ export class Store {
       ['created_at < @until', f.until],
       ['id < @beforeId', f.beforeId],
     ]);
-    return this.prepare(`SELECT * FROM actions ${w} ORDER BY id DESC LIMIT @limit`).all({ ...f, limit }) as ActionRow[];
+    return this.x.all(`SELECT * FROM actions ${w} ORDER BY id DESC LIMIT @limit`, { ...f, limit });
   }
 
-  auditOfAction(id: number): AuditRow[] {
-    return this.prepare('SELECT * FROM audit WHERE action_id = ? ORDER BY id').all(id) as AuditRow[];
+  auditOfAction(id: number): Promise<AuditRow[]> {
+    return this.x.all('SELECT * FROM audit WHERE action_id = ? ORDER BY id', [id]);
   }
 
   /** Audit rows matching every given filter, newest first. */
-  findAudit(f: { site?: string; kind?: string; decision?: string; reason?: string; actionId?: number; since?: string; until?: string; beforeId?: number }, limit: number): AuditRow[] {
+  findAudit(f: { site?: string; kind?: string; decision?: string; reason?: string; actionId?: number; since?: string; until?: string; beforeId?: number }, limit: number): Promise<AuditRow[]> {
     const w = filters([
       ['site = @site', f.site],
       ['kind = @kind', f.kind],
@@ -470,19 +460,19 @@ export class Store {
       ['ts < @until', f.until],
       ['id < @beforeId', f.beforeId],
     ]);
-    return this.prepare(`SELECT * FROM audit ${w} ORDER BY id DESC LIMIT @limit`).all({ ...f, limit }) as AuditRow[];
+    return this.x.all(`SELECT * FROM audit ${w} ORDER BY id DESC LIMIT @limit`, { ...f, limit });
   }
 
   // ---- health and retention ---------------------------------------------
   /** A trivial query: the database answers. Throws otherwise. */
-  ping(): void {
-    this.prepare('SELECT 1').get();
+  async ping(): Promise<void> {
+    await this.x.all('SELECT 1 AS one');
   }
 
   /** Age in ms of the oldest delivery still waiting for its decision (0 when none). */
-  oldestPendingAgeMs(nowMs: number): number {
-    const r = this.prepare("SELECT min(received_at_ms) t FROM inbox WHERE state = 'pending'").get() as { t: number | null };
-    return r.t === null ? 0 : Math.max(0, nowMs - r.t);
+  async oldestPendingAgeMs(nowMs: number): Promise<number> {
+    const r = await this.get<{ t: number | null }>("SELECT min(received_at_ms) AS t FROM inbox WHERE state = 'pending'");
+    return r?.t == null ? 0 : Math.max(0, nowMs - r.t);
   }
 
   static INBOX_KEEP = 1000;
@@ -491,22 +481,72 @@ export class Store {
    * Deletes what the retention policy no longer keeps; returns the counts.
    * Pending deliveries, unfinished actions and their episodes are never deleted.
    */
-  sweep(nowMs: number, o: { inboxRetentionMs: number; auditRetentionMs: number }): { inbox: number; audit: number; episodes: number } {
+  async sweep(nowMs: number, o: { inboxRetentionMs: number; auditRetentionMs: number }): Promise<{ inbox: number; audit: number; episodes: number }> {
     const inboxBefore = new Date(nowMs - o.inboxRetentionMs).toISOString();
     const auditBefore = new Date(nowMs - o.auditRetentionMs).toISOString();
-    let inbox = this.prepare("DELETE FROM inbox WHERE state = 'done' AND received_at < ?").run(inboxBefore).changes;
-    const cut = this.prepare("SELECT id FROM inbox WHERE state = 'done' ORDER BY id DESC LIMIT 1 OFFSET ?").get(Store.INBOX_KEEP - 1) as { id: number } | undefined;
-    if (cut) inbox += this.prepare("DELETE FROM inbox WHERE state = 'done' AND id < ?").run(cut.id).changes;
-    const audit = this.prepare('DELETE FROM audit WHERE ts < ? AND (action_id IS NULL OR action_id IN (SELECT id FROM actions WHERE state = \'done\' AND finished_at < ?))').run(auditBefore, auditBefore).changes;
-    const episodes = this.prepare('DELETE FROM episodes WHERE last_seen < ? AND episode_key NOT IN (SELECT episode_key FROM actions WHERE state != \'done\')').run(auditBefore).changes;
+    let inbox = await this.x.run("DELETE FROM inbox WHERE state = 'done' AND received_at < ?", [inboxBefore]);
+    const cut = await this.get<{ id: number }>("SELECT id FROM inbox WHERE state = 'done' ORDER BY id DESC LIMIT 1 OFFSET ?", [Queries.INBOX_KEEP - 1]);
+    if (cut) inbox += await this.x.run("DELETE FROM inbox WHERE state = 'done' AND id < ?", [cut.id]);
+    const audit = await this.x.run("DELETE FROM audit WHERE ts < ? AND (action_id IS NULL OR action_id IN (SELECT id FROM actions WHERE state = 'done' AND finished_at < ?))", [auditBefore, auditBefore]);
+    const episodes = await this.x.run("DELETE FROM episodes WHERE last_seen < ? AND episode_key NOT IN (SELECT episode_key FROM actions WHERE state != 'done')", [auditBefore]);
     return { inbox, audit, episodes };
   }
+}
 
-  updateAction(id: number, fields: Partial<ActionRow>): void {
-    const keys = Object.keys(fields);
-    const sets = [...keys.map((k) => `${k} = @${k}`), 'updated_at = @updated_at'].join(', ');
-    this.prepare(`UPDATE actions SET ${sets} WHERE id = @id`).run({ ...fields, updated_at: new Date().toISOString(), id });
+/** The queries inside one transaction, plus what only a transaction can do. */
+export class Tx extends Queries {
+  private savepoints = 0;
+
+  /** Runs fn in a savepoint: if it throws, only its own changes are rolled back, and it rethrows. */
+  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
+    const name = `sp${++this.savepoints}`;
+    await this.x.run(`SAVEPOINT ${name}`);
+    try {
+      const v = await fn();
+      await this.x.run(`RELEASE SAVEPOINT ${name}`);
+      return v;
+    } catch (e) {
+      await this.x.run(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.x.run(`RELEASE SAVEPOINT ${name}`);
+      throw e;
+    }
   }
+
+  /**
+   * Serializes this transaction with every other one that checks or changes
+   * a limit, in every process, until it commits. Call it before the first
+   * limit is read.
+   */
+  async lockLimits(): Promise<void> {
+    if (this.dialect.lockLimits) await this.x.all(this.dialect.lockLimits);
+  }
+}
+
+/** What the service holds: the queries outside a transaction, and transactions. */
+export interface Store extends Queries {
+  /** Several processes may share it (PostgreSQL): the engine polls for work other replicas left. */
+  readonly shared: boolean;
+  /** Where it is, for logs (never a password). */
+  readonly where: string;
+  /**
+   * Runs `fn` in a transaction; resolves with its result after the commit
+   * (durable). If `fn` throws, nothing of it is committed and the promise
+   * rejects. `fn` must only run queries of its Tx (no other I/O): a
+   * transaction never waits on the network beyond its database.
+   * `lazy`: not on anyone's critical path; the backend may delay the commit
+   * a few ms to share it.
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>, opts?: { lazy?: boolean }): Promise<T>;
+  /** Called after each commit with the transactions it held and its duration (metrics). */
+  onCommit?: (batchSize: number, ms: number) => void;
+  close(): Promise<void>;
+}
+
+export const INBOX_KEEP = Queries.INBOX_KEEP;
+
+/** The schema's DDL for a dialect. */
+export function schemaFor(idColumn: string): string {
+  return SCHEMA.replaceAll('{{ID}}', idColumn);
 }
 
 /** WHERE clause of the conditions whose value is given (the SQL text comes only from the callers' constants). */

@@ -13,7 +13,7 @@
 import type { NextFunction, Request, Response, Router } from 'express';
 import client from 'prom-client';
 import { SITE_RE } from './policy.js';
-import type { Store } from './store.js';
+import type { Queries, Store } from './store.js';
 import type { Permission } from './roles.js';
 
 export const THRESHOLD_KEYS = ['osnr_low_db', 'pre_fec_ber_high_ratio', 'rx_power_low_dbm', 'rx_power_high_dbm', 'utilization_high_ratio', 'anomaly_score'] as const;
@@ -89,20 +89,20 @@ export function applyChange(doc: ThresholdDoc, c: ThresholdChange): { doc?: Thre
 export class Thresholds {
   constructor(private readonly store: Store) {}
 
-  get(): { doc: ThresholdDoc; updatedAt: string | null; updatedBy: string | null } {
-    const s = this.store.getSetting<ThresholdDoc>('thresholds');
+  async get(q: Queries = this.store): Promise<{ doc: ThresholdDoc; updatedAt: string | null; updatedBy: string | null }> {
+    const s = await q.getSetting<ThresholdDoc>('thresholds');
     return { doc: s?.value ?? EMPTY, updatedAt: s?.updated_at ?? null, updatedBy: s?.updated_by ?? null };
   }
 
   /** Applies one change and its audit entry in one transaction; resolves with the problem if refused. */
   async set(c: ThresholdChange, actor: string): Promise<{ problem?: string }> {
-    return this.store.write(() => {
-      const before = this.get().doc;
+    return this.store.write(async (tx) => {
+      const before = (await this.get(tx)).doc;
       const r = applyChange(before, c);
       if (!r.doc) return { problem: r.problem };
       const was = (c.scope === 'fleet' ? before.fleet : before.sites[c.scope] ?? {})[c.threshold] ?? null;
-      this.store.putSetting('thresholds', r.doc, actor);
-      this.store.audit({
+      await tx.putSetting('thresholds', r.doc, actor);
+      await tx.audit({
         kind: 'threshold', action_id: null, site: c.scope === 'fleet' ? null : c.scope, alertname: null, fingerprint: null, starts_at: null, status: null,
         decision: c.value === null ? 'clear' : 'set', reason: c.reason, actor,
         details: JSON.stringify({ threshold: c.threshold, scope: c.scope, before: was, after: c.value }),
@@ -123,9 +123,9 @@ export function registerThresholdMetrics(registry: client.Registry, thresholds: 
       // writes 0 for an unlabelled gauge that has no value)
       labelNames: ['scope'],
       registers: [registry],
-      collect() {
+      async collect() {
+        const v = (await thresholds.get()).doc.fleet[key];
         this.reset();
-        const v = thresholds.get().doc.fleet[key];
         if (v !== undefined) this.set({ scope: 'fleet' }, v);
       },
     });
@@ -134,9 +134,10 @@ export function registerThresholdMetrics(registry: client.Registry, thresholds: 
       help: `${def.label} per-site override set in the app (${def.unit}).`,
       labelNames: ['site'],
       registers: [registry],
-      collect() {
+      async collect() {
+        const sites = (await thresholds.get()).doc.sites;
         this.reset();
-        for (const [site, v] of Object.entries(thresholds.get().doc.sites)) if (v[key] !== undefined) this.set({ site }, v[key]!);
+        for (const [site, v] of Object.entries(sites)) if (v[key] !== undefined) this.set({ site }, v[key]!);
       },
     });
   }
@@ -147,12 +148,12 @@ type Need = (p: Permission) => (req: Request, res: Response, next: NextFunction)
 
 /** GET/PUT /thresholds on the REST API router (auth and role already checked by its middleware). */
 export function registerThresholdRoutes(api: Router, thresholds: Thresholds, need: Need, userHeader: string): void {
-  const body = () => {
-    const t = thresholds.get();
+  const body = async () => {
+    const t = await thresholds.get();
     return { definitions: THRESHOLD_KEYS.map((key) => ({ key, ...THRESHOLDS[key] })), fleet: t.doc.fleet, sites: t.doc.sites, updatedAt: t.updatedAt, updatedBy: t.updatedBy };
   };
-  api.get('/thresholds', (_req, res) => {
-    res.json(body());
+  api.get('/thresholds', async (_req, res) => {
+    res.json(await body());
   });
   api.put('/thresholds', need('editThresholds'), (req, res, next) => {
     const error = (status: number, message: string, problems: string[] = []) =>
@@ -164,7 +165,7 @@ export function registerThresholdRoutes(api: Router, thresholds: Thresholds, nee
     if (!change) return error(400, `invalid threshold change: ${problems.join('; ')}`, problems);
     thresholds
       .set(change, res.locals.user as string)
-      .then((r) => (r.problem ? error(400, `invalid threshold change: ${r.problem}`, [r.problem]) : res.json(body())))
+      .then(async (r) => (r.problem ? error(400, `invalid threshold change: ${r.problem}`, [r.problem]) : res.json(await body())))
       .catch(next);
   });
 }

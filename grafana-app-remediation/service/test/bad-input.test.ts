@@ -8,6 +8,7 @@ import { startMcpSimulator, type McpSimulator } from '@optifiber/mcp-simulator';
 import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
 import { loadConfig } from '../src/config.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';
+import type { SqliteStore } from '../src/store-sqlite.js';
 import { alert, payload, secrets, startStubExporter, tmpDir, until, type StubExporter } from './helpers.js';
 
 const dir = tmpDir('rem-bad-');
@@ -34,10 +35,10 @@ afterAll(async () => {
 });
 
 /** What a refused request must leave untouched. */
-function state() {
-  const db = svc.store.db;
+async function state() {
+  const db = (svc.store as SqliteStore).db;
   const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-  return { inbox: n('SELECT count(*) n FROM inbox'), actions: n('SELECT count(*) n FROM actions'), changes: n("SELECT count(*) n FROM audit WHERE kind IN ('policy','kill_switch','approval')"), policy: JSON.stringify(svc.engine.policy()), ks: JSON.stringify(svc.engine.killSwitch()) };
+  return { inbox: n('SELECT count(*) n FROM inbox'), actions: n('SELECT count(*) n FROM actions'), changes: n("SELECT count(*) n FROM audit WHERE kind IN ('policy','kill_switch','approval')"), policy: JSON.stringify(await svc.engine.policy()), ks: JSON.stringify(await svc.engine.killSwitch()) };
 }
 
 async function refused(r: Response, status: number) {
@@ -89,19 +90,19 @@ const WEBHOOK: Row[] = [
 
 describe('bad-input table: Alertmanager webhook', () => {
   test.each(WEBHOOK.map(([n, o, st]) => [`${n} -> ${st}`, o, st] as Row))('webhook: %s', async (_name, o, status) => {
-    const before = state();
+    const before = await state();
     const headers: Record<string, string> = { ...o.headers };
     if (o.auth !== null) headers.Authorization = o.auth ?? bearer;
     if (o.ct !== null) headers['Content-Type'] = o.ct ?? 'application/json';
     const method = o.method ?? 'POST';
     const r = await fetch(`${svc.url}${o.path ?? '/api/v1/alertmanager/webhook'}`, { method, headers, ...(method === 'GET' ? {} : { body: 'body' in o ? o.body : J(good()) }) });
     await refused(r, status);
-    expect(state()).toEqual(before);
+    expect(await state()).toEqual(before);
   });
   test('webhook: after the table a valid delivery is accepted and acted on (nothing lost)', async () => {
     const r = await fetch(`${svc.url}/api/v1/alertmanager/webhook`, { method: 'POST', headers: { Authorization: bearer, 'Content-Type': 'application/json' }, body: J(good()) });
     expect(r.status).toBe(202);
-    await until(() => svc.store.action(1)?.result === 'succeeded', 10000, 'action succeeded');
+    await until(async () => (await svc.store.action(1))?.result === 'succeeded', 10000, 'action succeeded');
   });
 });
 
@@ -147,16 +148,16 @@ const API: Row[] = [
 
 describe('bad-input table: app REST API', () => {
   test.each(API.map(([n, o, st]) => [`${n} -> ${st}`, o, st] as Row))('api: %s', async (_name, o, status) => {
-    const before = state();
+    const before = await state();
     const method = o.method ?? 'POST';
     const headers = Object.fromEntries(Object.entries({ ...API_HEADERS, ...o.headers }).filter(([, v]) => v !== ''));
     const r = await fetch(`${svc.url}${o.path}`, { method, headers, ...(method === 'GET' ? {} : { body: o.body ?? '' }) });
     await refused(r, status);
-    expect(state()).toEqual(before);
+    expect(await state()).toEqual(before);
   });
   test('api: after the table a valid policy change is applied (nothing lost)', async () => {
     const r = await fetch(`${svc.url}/api/v1/policies`, { method: 'PUT', headers: API_HEADERS, body: '{"cooldown_seconds": 1200}' });
     expect(r.status).toBe(200);
-    expect(svc.engine.policy().cooldown_seconds).toBe(1200);
+    expect((await svc.engine.policy()).cooldown_seconds).toBe(1200);
   });
 });

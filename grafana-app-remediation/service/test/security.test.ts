@@ -11,6 +11,7 @@ import { startRemediationService, type RemediationService } from '../src/service
 import { policyChangeNeeds } from '../src/roles.js';
 import { DEFAULT_POLICY } from '../src/policy.js';
 import { alert, payload, secrets, startStubExporter, tmpDir, until, type StubExporter } from './helpers.js';
+import type { SqliteStore } from '../src/store-sqlite.js';
 
 const dir = tmpDir('rem-sec-');
 const s = secrets(dir);
@@ -225,7 +226,7 @@ describe('finding 15: dry run is free; readiness is real', () => {
     expect(r.status).toBe(503);
     expect(((await r.json()) as any).problems.join()).toContain('engine is not running');
     await boot();
-    svc!.store.db.close();
+    (svc!.store as SqliteStore).db.close();
     const r2 = await fetch(`${url()}/-/ready`);
     expect(r2.status).toBe(503);
     expect(((await r2.json()) as any).problems.join()).toContain('database');
@@ -356,7 +357,7 @@ describe('finding 14: bounded retention', () => {
       await Promise.all(Array.from({ length: 50 }, () => fetch(`${url()}/api/v1/alertmanager/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${s.webhookToken}` }, body }).then((r) => r.arrayBuffer())));
     await settle();
     await svc!.engine.sweep(true);
-    const db = svc!.store.db;
+    const db = (svc!.store as SqliteStore).db;
     expect((db.prepare('SELECT count(*) n FROM inbox').get() as { n: number }).n).toBeLessThanOrEqual(1000);
     expect((db.prepare('SELECT count(*) n FROM audit WHERE action_id IS NOT NULL').get() as { n: number }).n).toBeLessThan(20);
     expect((db.prepare('SELECT deliveries FROM episodes').get() as { deliveries: number }).deliveries).toBe(1301);
