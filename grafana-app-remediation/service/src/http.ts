@@ -164,7 +164,14 @@ export function buildApp(d: HttpDeps): express.Express {
         for (const a of v.payload.alerts) d.metrics.alerts.inc({ status: a.status ?? 'unknown' });
         res.status(202).json({ status: 'accepted', delivery: id, alerts: v.payload.alerts.length });
       })
-      .catch(next);
+      .catch((e: unknown) => {
+        // Not stored (the database is unreachable, PostgreSQL restarting):
+        // nothing of it was committed, so a 503 is the truth, and
+        // Alertmanager re-sends on any 5xx.
+        d.metrics.webhooks.inc({ result: 'unavailable' });
+        logRefused('webhook_unavailable', { remote: req.socket.remoteAddress, err: (e as Error).message }, 'webhook not stored: database unavailable; Alertmanager will re-send');
+        res.status(503).setHeader('Retry-After', '5').json(errorBody(503, `the delivery was not stored (database unavailable: ${(e as Error).message}); nothing was decided, send it again`));
+      });
   });
   app.all(hook, (req, res) => {
     res.setHeader('Allow', 'POST');

@@ -6,7 +6,7 @@ import client from 'prom-client';
 export function createMetrics() {
   const registry = new client.Registry();
   const mk = <T>(m: T) => m;
-  const webhooks = mk(new client.Counter({ name: 'optifiber_remediation_webhooks_total', help: 'Webhook requests by result (accepted, unauthorized, invalid, too_large).', labelNames: ['result'], registers: [registry] }));
+  const webhooks = mk(new client.Counter({ name: 'optifiber_remediation_webhooks_total', help: 'Webhook requests by result (accepted, unauthorized, invalid, too_large, unavailable: not stored, the database did not answer).', labelNames: ['result'], registers: [registry] }));
   const alerts = mk(new client.Counter({ name: 'optifiber_remediation_alerts_total', help: 'Alerts received in accepted webhooks, by status.', labelNames: ['status'], registers: [registry] }));
   const decisions = mk(new client.Counter({ name: 'optifiber_remediation_decisions_total', help: 'Policy decisions by decision and reason.', labelNames: ['decision', 'reason'], registers: [registry] }));
   const actions = mk(new client.Counter({ name: 'optifiber_remediation_actions_total', help: 'Finished actions by result.', labelNames: ['result'], registers: [registry] }));
