@@ -56,6 +56,12 @@ const suites = [
     parse: 'lines',
   },
   {
+    // Issue 13: two service replicas on one PostgreSQL behind 3 Alertmanager peers; kill -9 mid-burst, PostgreSQL down 30 s (~70 s).
+    name: 'remediation replicas on PostgreSQL (kill -9 mid-burst, 30 s database outage)',
+    cmd: ['node', 'grafana-app-remediation/service/e2e/replicas.mjs'],
+    parse: 'lines',
+  },
+  {
     // Fixed ports (the real `npm start`): in a private network namespace when root.
     name: 'local stack chaos (npm start supervision, kill -9 each part)',
     cmd: process.getuid?.() === 0 ? ['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec node scripts/stack/chaos.mjs'] : ['node', 'scripts/stack/chaos.mjs'],

@@ -43,7 +43,7 @@ const arg = (name, def) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : def;
 };
-const PEERS = Number(arg('--peers', '1'));
+const PEERS = Number(arg('--peers', '3'));
 const OUTAGE_MS = Number(arg('--outage-s', '30')) * 1000;
 const KEEP = process.argv.includes('--keep');
 const VERBOSE = process.argv.includes('--verbose');

@@ -41,7 +41,7 @@ export const KEYS = {
   },
   storage: {
     path: { schema: str(), default: 'var/remediation/remediation.db', help: 'SQLite database (audit log, queue, actions, policy): the default, one service per file (a second one refuses to start)' },
-    url: { schema: str(), help: 'PostgreSQL URL (postgres://user@host:port/db or postgres:///db?host=/socket/dir) instead of the SQLite file: several replicas share it (docs/remediation-replicas.md)' },
+    url: { schema: str(), help: 'PostgreSQL URL (postgres://user@host:port/db or postgres:///db?host=/socket/dir) instead of the SQLite file: several replicas share it (docs/remediation-api.md, Storage and replicas)' },
     password_file: { schema: str(), help: 'file holding the PostgreSQL password (with storage.url; never put it in the URL)' },
     lease: { schema: duration(1000, 600_000), default: 15_000, help: 'a replica renews its hold on the actions it runs every lease/3; one that stops renewing (killed) has its actions adopted after this long' },
     inbox_retention: { schema: duration(1000, 30 * 86_400_000), default: 86_400_000, help: 'processed webhook bodies are deleted after this long (and beyond the newest 1000)' },

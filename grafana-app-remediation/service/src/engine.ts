@@ -196,7 +196,7 @@ export class Engine {
   private async leaseTick(): Promise<void> {
     if (this.stopped) return;
     try {
-      await this.store.write((tx) => tx.renewLeases(this.owner, Date.now(), this.leaseMs), { lazy: true });
+      if (this.running.size > 0) await this.store.write((tx) => tx.renewLeases(this.owner, Date.now(), this.leaseMs), { lazy: true });
       await this.adopt();
     } catch (e) {
       this.log.warn({ err: e }, 'lease renewal failed (database unreachable?); retrying');
@@ -289,7 +289,7 @@ export class Engine {
       this.crash('decided');
       for (const a of r.created) {
         this.fresh.add(a);
-        this.runAction(a);
+        this.runAction(a, true);
       }
       this.gaugesSoon();
     } else {
@@ -370,7 +370,7 @@ export class Engine {
       this.crash('decided');
       for (const id of created) {
         this.fresh.add(id);
-        this.runAction(id);
+        this.runAction(id, true);
       }
       this.gaugesSoon();
       // Everything left is held by another replica: its commit (or, if it
@@ -491,12 +491,17 @@ export class Engine {
     await tx.audit({ kind: 'step', action_id: a.id, site: a.site, alertname: a.alertname, fingerprint: a.fingerprint, starts_at: a.starts_at, status: fields.state ?? a.state, decision: null, reason, actor: 'engine', details: JSON.stringify(details) });
   }
 
-  /** Runs an action from its stored state to the end (at most one runner per action). */
-  runAction(id: number): void {
+  /**
+   * Runs an action from its stored state to the end (at most one runner per
+   * action in this process; across processes, the lease). `owned`: the
+   * transaction that created or admitted it already gave this process the
+   * lease (no extra commit before the MCP request).
+   */
+  runAction(id: number, owned = false): void {
     if (this.running.has(id) || this.stopped) return;
     this.running.add(id);
     void (async () => {
-      if (!(await this.claim(id))) return;
+      if (!owned && !(await this.claim(id))) return;
       for (let errors = 0; !this.stopped; ) {
         try {
           if (!(await this.advance(id))) break;
@@ -802,7 +807,7 @@ export class Engine {
     });
     if (r.status === 200) {
       this.crash('baseline_committed');
-      this.runAction(id);
+      this.runAction(id, true);
     }
     await this.refreshGauges();
     const after = await this.store.action(id);
