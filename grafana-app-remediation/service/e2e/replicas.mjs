@@ -234,6 +234,7 @@ try {
       // Both replicas receive every delivery and race for it: wait until A won some and runs them.
       const ofA = async () => (await q("SELECT count(*)::int n FROM actions WHERE state != 'done' AND owner LIKE '%:' || $1 || ':%'", [String(A.child.pid)]))[0].n;
       p1.inflightOnA = await until(ofA, 15_000, 'an action of replica A in flight', 50);
+      p1.pidA = A.child.pid;
       p1.killed = Date.now();
       await A.kill9();
       say(`replica A killed with ${p1.inflightOnA} of its actions in flight`);
@@ -249,6 +250,8 @@ try {
   phases.push(p1);
   check(`kill -9: replica A killed with ${p1.inflightOnA} action(s) of its own in flight, restarted ${((p1.restarted - p1.killed) / 1000).toFixed(1)} s later; the burst's ${BURST} actions finished (${el()})`, p1.inflightOnA > 0, 'nothing of A was in flight at the kill: the test did not test adoption');
   const refusedWhileDown = statsSince(p1.killed, p1.restarted);
+  const adoptedOfA = await q("SELECT count(DISTINCT action_id)::int n FROM audit WHERE decision = 'adopted' AND (details::json->>'from') LIKE '%:' || $1 || ':%'", [String(p1.pidA)]);
+  check(`kill -9: the ${p1.inflightOnA} action(s) replica A had in flight were adopted after its lease ran out (audited: ${adoptedOfA[0].n})`, adoptedOfA[0].n >= p1.inflightOnA, `${adoptedOfA[0].n} adoption(s) audited`);
   check(`kill -9: deliveries to the dead replica failed (${refusedWhileDown.refused} refused) while the other kept answering 202 (${refusedWhileDown.ok})`, refusedWhileDown.ok > 0, JSON.stringify(refusedWhileDown));
 
   // ---- phase 2: PostgreSQL stopped for OUTAGE_MS mid-burst ------------------
@@ -292,8 +295,9 @@ try {
       succeeded: a?.result === 'succeeded',
       jobs: a ? jobs.filter((j) => j.reference === a.episode_key).length : jobs.filter((j) => j.site === site).length,
       applied: exporter.cmdAdds.filter((c) => c.site === site).length,
-      auditOk: !!a && count((r) => r.kind === 'decision' && r.decision === 'act') === 1 && count((r) => r.kind === 'step' && r.status === 'submitted') === 1 &&
-        count((r) => r.kind === 'step' && r.status === 'job_succeeded') === 1 && count((r) => r.kind === 'step' && r.status === 'done' && r.decision === 'succeeded') === 1,
+      auditOk: !!a && count((r) => r.kind === 'decision' && r.decision === 'act') === 1 && count((r) => r.kind === 'step' && r.status === 'submitted' && r.decision !== 'adopted') === 1 &&
+        count((r) => r.kind === 'step' && r.status === 'job_succeeded' && r.decision !== 'adopted') === 1 && count((r) => r.kind === 'step' && r.status === 'done' && r.decision === 'succeeded') === 1,
+      adopted: count((r) => r.decision === 'adopted'),
       modules: exporter.sites.get(site).cmdModules,
     };
   });
@@ -304,7 +308,8 @@ try {
     const row = {
       phase: p.name, episodes: eps.length, deliveries: c.ok + c.e5xx + c.refused, 'answered 202': c.ok, 'answered 5xx': c.e5xx, 'replica down': c.refused,
       actions: eps.reduce((n, e) => n + e.actions, 0), succeeded: eps.filter((e) => e.succeeded).length, 'MCP jobs': eps.reduce((n, e) => n + e.jobs, 0),
-      'cmd_add applied': eps.reduce((n, e) => n + e.applied, 0), 'audit complete': eps.filter((e) => e.auditOk).length, lost: eps.filter((e) => !e.succeeded).length,
+      'cmd_add applied': eps.reduce((n, e) => n + e.applied, 0), 'audit complete': eps.filter((e) => e.auditOk).length, 'adopted (audited)': eps.reduce((n, e) => n + e.adopted, 0),
+      lost: eps.filter((e) => !e.succeeded).length,
     };
     table.push(row);
     const bad = eps.filter((e) => e.actions !== 1 || !e.succeeded || e.jobs !== 1 || e.applied !== 1 || !e.auditOk || e.modules !== 5);

@@ -525,10 +525,23 @@ export class Engine {
       });
   }
 
-  /** Takes the action's lease; false when another live process holds it (or the database is unreachable: the lease tick retries). */
+  /**
+   * Takes the action's lease; false when another live process holds it (or
+   * the database is unreachable: the lease tick retries). Taking over from
+   * another process (its lease ran out: it died or stalled) is audited.
+   */
   private async claim(id: number): Promise<boolean> {
     try {
-      return await this.store.write((tx) => tx.claimAction(id, this.owner, Date.now(), this.leaseMs));
+      return await this.store.write(async (tx) => {
+        const prev = await tx.action(id);
+        if (!prev || !(await tx.claimAction(id, this.owner, Date.now(), this.leaseMs))) return false;
+        if (prev.owner && prev.owner !== this.owner) {
+          await tx.audit({ kind: 'step', action_id: id, site: prev.site, alertname: prev.alertname, fingerprint: prev.fingerprint, starts_at: prev.starts_at, status: prev.state, decision: 'adopted',
+            reason: `the lease of ${prev.owner} ran out; ${this.owner} resumes the action from its stored state (${prev.state})`, actor: 'engine', details: JSON.stringify({ from: prev.owner, to: this.owner }) });
+          this.log.warn({ action: id, from: prev.owner, state: prev.state }, 'action adopted from a replica whose lease ran out');
+        }
+        return true;
+      });
     } catch (e) {
       this.log.warn({ action: id, err: e }, 'cannot take the action lease; retrying at the next lease tick');
       return false;
