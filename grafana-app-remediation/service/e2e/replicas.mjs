@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Remediation replicas on one PostgreSQL, with crash and outage (issue 13,
 // item 3). Real parts: Debian's PostgreSQL (a throwaway cluster,
-// test/pg-cluster.mjs), Debian's Alertmanager (the peers of the closed-loop
+// scripts/stack/postgres.mjs), Debian's Alertmanager (the peers of the closed-loop
 // harness), two service processes (dist/cli.js, --storage.url), the MCP
 // simulator and a simulated exporter (test/stub-exporter.mjs: the sites'
 // modules, cmd_add applied). This test posts the alerts to every Alertmanager
@@ -36,7 +36,7 @@ import { startMcpSimulator } from '@optifiber/mcp-simulator';
 import { findBinaries, INSTALL_HINT } from '../../../scripts/stack/prometheus.mjs';
 import { freePort } from '../../../alertmanager/tests/live.mjs';
 import { ROOT, sleep, until } from './harness.mjs';
-import { pgBinDir, startPgCluster } from '../test/pg-cluster.mjs';
+import { pgBinDir, startPgCluster } from '../../../scripts/stack/postgres.mjs';
 import { startStubExporter } from '../test/stub-exporter.mjs';
 
 const arg = (name, def) => {

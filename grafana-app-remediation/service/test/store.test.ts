@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { PgStore } from '../src/store-postgres.js';
 import { SqliteStore, StoreLockedError } from '../src/store-sqlite.js';
 import { StaleActionError, type ActionRow, type Store } from '../src/store.js';
-import { pgBinDir, startPgCluster, type PgCluster } from './pg-cluster.mjs';
+import { pgBinDir, startPgCluster, type PgCluster } from '../../../scripts/stack/postgres.mjs';
 import { secrets, tmpDir } from './helpers.js';
 
 interface Backend {

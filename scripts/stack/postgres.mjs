@@ -1,9 +1,10 @@
-// A throwaway PostgreSQL cluster for tests: Debian's binaries
+// A throwaway PostgreSQL cluster: Debian's binaries
 // (/usr/lib/postgresql/<v>/bin, or $PG_BIN) on a private data directory,
 // listening on 127.0.0.1 at a free port and on a socket in the same
 // directory. initdb and postgres refuse to run as root: as root they run as
-// the `postgres` user (runuser). Shared by the store test suite and the
-// replica e2e (e2e/replicas.mjs).
+// the `postgres` user (runuser). Used by the remediation store's test suite
+// (grafana-app-remediation/service/test/store.test.ts) and the replica e2e
+// (grafana-app-remediation/service/e2e/replicas.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
