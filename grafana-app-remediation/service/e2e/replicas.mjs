@@ -270,6 +270,8 @@ try {
   const readyDuring = await Promise.all([A, B].map((r) => fetch(`${r.url}/-/ready`).then((x) => x.status, () => -1)));
   pgc.start();
   p2.started = Date.now();
+  const alive = [A, B].map((r) => (r.child.exitCode === null && r.child.signalCode === null ? 'up' : `exited ${r.child.exitCode ?? r.child.signalCode}`));
+  check(`outage: both replicas stayed up without their database (${alive.join(', ')})`, alive.every((x) => x === 'up'), [A, B].map((r) => `${r.name}: ${r.log.join('').slice(-1500)}`).join('\n'));
   say('PostgreSQL started');
   check(`outage: while PostgreSQL was down every delivery answered 5xx (${during.e5xx} x 5xx, ${during.ok} x 202) and both replicas reported not ready (${readyDuring.join(', ')})`, during.e5xx > 0 && during.ok === 0 && readyDuring.every((s) => s === 503), JSON.stringify({ during, readyDuring }));
   await allDone(2 * BURST);

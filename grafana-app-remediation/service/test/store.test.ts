@@ -11,7 +11,7 @@ import { PgStore } from '../src/store-postgres.js';
 import { SqliteStore, StoreLockedError } from '../src/store-sqlite.js';
 import { StaleActionError, type ActionRow, type Store } from '../src/store.js';
 import { pgBinDir, startPgCluster, type PgCluster } from '../../../scripts/stack/postgres.mjs';
-import { secrets, tmpDir } from './helpers.js';
+import { secrets, tmpDir, until } from './helpers.js';
 
 interface Backend {
   name: string;
@@ -20,6 +20,8 @@ interface Backend {
   teardown?: () => Promise<void>;
   /** Two stores on one fresh database (the same instance twice where only one may exist). */
   open: () => Promise<[Store, Store]>;
+  /** Stops and restarts the database server (a server the service reaches over the network). */
+  outage?: { stop: () => void; start: () => void };
 }
 
 let cluster: PgCluster | undefined;
@@ -42,6 +44,7 @@ const BACKENDS: Backend[] = [
       cluster = await startPgCluster();
     },
     teardown: async () => cluster?.destroy(),
+    outage: { stop: () => cluster!.stop('fast'), start: () => cluster!.start() },
     open: async () => {
       const url = await cluster!.freshDatabase('store');
       const a = await PgStore.open(url);
@@ -198,6 +201,26 @@ describe.each(BACKENDS.filter((b) => b.available))('store on $name', (b) => {
     await expect(a.write((tx) => tx.updateAction(stale.id, { state: 'unknown' }, stale.state))).rejects.toThrow(StaleActionError);
     expect(await a.action(id)).toMatchObject({ state: 'submitted', job_id: 'job-1', owner: 'replica-b' });
   });
+
+  if (b.outage) {
+    const { stop, start } = b.outage;
+    test('the server stops in the middle of a transaction: the write rejects, nothing of it stays, the store works when it is back', async () => {
+      const r = await a
+        .write(async (tx) => {
+          await tx.enqueue('first half', undefined, 1);
+          stop(); // the connection this transaction holds is terminated between two statements
+          await tx.enqueue('second half', undefined, 2);
+        })
+        .then(() => 'committed', (e: unknown) => `rejected: ${(e as Error).message}`);
+      expect(r).toMatch(/^rejected: /);
+      await expect(a.queueDepth()).rejects.toThrow();
+      start();
+      await until(() => a.ping().then(() => true, () => false), 10_000, 'the store to answer again');
+      expect(await a.pendingInbox(10)).toEqual([]);
+      await a.write((tx) => tx.enqueue('after', undefined, 3));
+      expect((await other.pendingInbox(10)).map((x) => x.body)).toEqual(['after']);
+    });
+  }
 
   test('episodes count deliveries and remember resolution; retention keeps pending work', async () => {
     const e = { episode_key: 'fp@t', fingerprint: 'fp', starts_at: 't', site: 'paris-1', alertname: 'A', now: '2026-12-07T00:00:00.000Z' };
