@@ -34,7 +34,7 @@ export function createMetrics() {
       registers: [registry],
     }),
   );
-  const commitBatch = mk(new client.Histogram({ name: 'optifiber_remediation_db_commit_duration_seconds', help: 'Duration of one group-commit transaction (fsync included).', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25], registers: [registry] }));
+  const commitBatch = mk(new client.Histogram({ name: 'optifiber_remediation_db_commit_duration_seconds', help: 'Duration of one commit: SQLite, one group-commit transaction (fsync included); PostgreSQL, one transaction.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25], registers: [registry] }));
   return { registry, webhooks, alerts, decisions, actions, queueDepth, inFlight, pending, unknown, killSwitch, dryRun, approval, mcpLatency, webhookToMcp, commitBatch };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
