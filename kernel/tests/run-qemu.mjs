@@ -94,6 +94,12 @@ const VM_CASES = [
   'cmd_concurrent_writers', 'rmmod_while_mapped', 'rmmod_under_load', 'reload', 'nsites_4096',
   'nsites_max', 'dmesg_clean',
 ];
+// The interface source (ifaces=): veth pair + the test NIC tests/ofnic (not on
+// the debug kernel, whose tinyconfig has no veth).
+const IFACE = !DEBUG;
+const IFACE_CASES = ['net_setup', 'iface_params_refused', 'iface_load', 'iface_veth_fields',
+  'iface_counters_match_sysfs', 'iface_carrier_down', 'iface_cmd_refused', 'iface_rename',
+  'iface_unregister', 'iface_nic_fec_eeprom', 'iface_nic_unregister', 'iface_rmmod', 'dmesg_clean_after_iface'];
 const READER_CASES = ['ts_reader_open', 'ts_reader_matches_pages', 'ts_reader_samples_advance',
   'ts_reader_source_gone', 'dmesg_clean_after_reader'];
 // The real exporter in the VM (kernel/tests/vm/exporter-check.mjs), plus
@@ -349,7 +355,40 @@ function build(ver, arm) {
       path.join(kernelDir, 'sim', 'ofsim.c'), path.join(kernelDir, 'sim', 'ofsim_cmd.c'), '-lm']);
   }
   const kunit = path.join(kernelDir, 'optifiber_kunit.ko');
-  return { ko, sim, vmtest, simStatic, readerExample, kunit: DEBUG && fs.existsSync(kunit) ? kunit : null };
+  const net = IFACE ? netModules(ver, arm) : {};
+  return { ko, sim, vmtest, simStatic, readerExample, kunit: DEBUG && fs.existsSync(kunit) ? kunit : null, ...net };
+}
+
+// The interface cases' kernel modules: Debian's veth.ko from the image
+// package (6.12 ships it xz-compressed: unpacked here, busybox cannot), and
+// the test NIC tests/ofnic built against the same headers as optifiber.ko.
+function netModules(ver, arm) {
+  const name = arm ? arm.name : ver;
+  const veth = path.join(cache, `veth-${name}.ko`);
+  if (!fs.existsSync(veth)) {
+    const rel = `lib/modules/${name}/kernel/drivers/net/veth.ko`;
+    let data;
+    if (arm) {
+      const base = path.join(path.dirname(arm.kdir), '..', '..', rel);
+      data = fs.existsSync(base) ? fs.readFileSync(base) : run('xz', ['-dc', `${base}.xz`], { encoding: 'buffer' }).stdout;
+    } else {
+      const deb = fs.readdirSync(cache).find((f) => f.startsWith(`linux-image-${ver}-unsigned_`) && f.endsWith('.deb'));
+      if (!deb) throw new Error(`linux-image-${ver}-unsigned .deb missing from ${cache} (needed for veth.ko)`);
+      const list = run('dpkg-deb', ['-c', path.join(cache, deb)]).stdout.split('\n').map((l) => l.split(/\s+/).at(-1));
+      const member = list.find((l) => l === `./${rel}` || l === `./${rel}.xz`);
+      if (!member) throw new Error(`no ${rel} in ${deb}`);
+      data = run('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xO "$2"', 'sh', path.join(cache, deb), member], { encoding: 'buffer' }).stdout;
+      if (member.endsWith('.xz')) data = run('xz', ['-dc'], { input: data, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'buffer' }).stdout;
+    }
+    fs.writeFileSync(`${veth}.tmp`, data);
+    fs.renameSync(`${veth}.tmp`, veth);
+  }
+  const dir = path.join(buildDir, `ofnic-${name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ['Kbuild', 'ofnic.c']) fs.copyFileSync(path.join(here, 'ofnic', f), path.join(dir, f));
+  const kdir = arm ? arm.kdir : `/usr/src/linux-headers-${ver}`;
+  run('make', ['-s', '-C', kdir, `M=${dir}`, 'W=1', ...(arm ? arm.kbuildArgs.split(' ') : []), 'modules']);
+  return { veth, ofnic: path.join(dir, 'ofnic.ko') };
 }
 
 // -------------------------------------------------------------- 3. initramfs
@@ -525,6 +564,11 @@ echo "VMTEST START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME boot $s"
 /bin/optifiber_vmtest all /optifiber.ko
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME functional $s"
+if [ -f /veth.ko ] && [ -f /ofnic.ko ]; then
+  /bin/optifiber_vmtest iface /optifiber.ko /veth.ko /ofnic.ko
+  /bin/optifiber_vmtest dmesg iface
+  s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME iface $s"
+fi
 if /bin/optifiber_vmtest parity /optifiber.ko "${parityParams}" ${PARITY.max_ticks} /tmp/parity-pages.bin; then
   if [ -x /bin/optifiber-sim ]; then
     h=$(/bin/optifiber-sim hash /tmp/parity-pages.bin 2>&1) && echo "PARITY hash=$h" || echo "PARITY error optifiber-sim hash: $h"
@@ -586,6 +630,8 @@ echo "VMTEST END"`)
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
   t.hostFile('bin/abi-reader-example', b.readerExample);
   if (b.kunit) t.hostFile('optifiber_kunit.ko', b.kunit);
+  if (b.veth) t.hostFile('veth.ko', b.veth);
+  if (b.ofnic) t.hostFile('ofnic.ko', b.ofnic);
   const file = path.join(cache, 'initramfs.cpio.gz');
   fs.writeFileSync(file, t.gz());
   return file;
@@ -597,6 +643,8 @@ function testInitramfs(b, parityParams) {
   t.hostFile('optifiber.ko', b.ko);
   t.hostFile('bin/optifiber_vmtest', b.vmtest);
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
+  if (b.veth) t.hostFile('veth.ko', b.veth);
+  if (b.ofnic) t.hostFile('ofnic.ko', b.ofnic);
   t.hostFile('app/kernel/tests/vm/reader-check.mjs', path.join(here, 'vm', 'reader-check.mjs'));
   t.hostFile('app/kernel/tests/vm/exporter-check.mjs', path.join(here, 'vm', 'exporter-check.mjs'));
   if (WITH_MODELS) {
@@ -818,7 +866,7 @@ async function main() {
   let pass = 0;
   let fail = 0;
   const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
-  const ALL = [...VM_CASES, 'parity', 'dmesg_clean_after_parity',
+  const ALL = [...VM_CASES, ...(IFACE ? IFACE_CASES : []), 'parity', 'dmesg_clean_after_parity',
     ...(DEBUG ? ['kunit', 'dmesg_clean_after_kunit'] : []),
     ...(C_ONLY ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES])];
   if (!results.has('exporter_metrics_lint') && results.get('exporter_metrics_match_pages') !== undefined) {
