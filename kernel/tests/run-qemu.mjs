@@ -108,6 +108,11 @@ const EXPORTER_CASES = ['exporter_starts', 'exporter_models_up', 'exporter_metri
   'exporter_control_requires_token', 'exporter_control_cmd_add', 'exporter_sigterm', 'exporter_metrics_lint',
   'dmesg_clean_after_exporter'];
 const WITH_MODELS = !process.env.OF_VM_NO_MODELS;
+// The exporter check runs with this site read from a veth (ifaces=ofx0:Stone):
+// absent fields have no metric line, the link goes down, and on the host
+// promtool fires OptiFiberLinkDown from the VM's scrapes.
+const IFACE_EXPORTER_SITE = 'Stone';
+const IFACE_EXPORTER_CASES = ['exporter_iface_link_down', 'exporter_link_down_alert'];
 
 const t0 = Date.now();
 const timings = {};
@@ -593,7 +598,13 @@ s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader $s"
 if [ -x /bin/abi-reader-example ]; then
   :
 elif [ -f /app/exporter/dist/cli.js ]; then
-  /bin/optifiber_vmtest load /optifiber.ko "tick_ms=500 seed=11" && \\
+  xi=""
+  if [ -f /veth.ko ]; then
+    insmod /veth.ko 2>/dev/null
+    /bin/optifiber_vmtest veth-add ofx0 ofx1 && xi="ifaces=ofx0:${IFACE_EXPORTER_SITE}" && \\
+      export OF_IFACE_SITE=${IFACE_EXPORTER_SITE} OF_IFACE_PEER=ofx1
+  fi
+  /bin/optifiber_vmtest load /optifiber.ko "tick_ms=500 seed=11 $xi" && \\
     (cd /app && node kernel/tests/vm/exporter-check.mjs 2>&1)
   rmmod optifiber 2>/dev/null
 else
@@ -748,6 +759,54 @@ async function hostParityHash(sim) {
   }
 }
 
+// ------------------------------------------------ 6. link down to alert
+
+/**
+ * OptiFiberLinkDown from the VM's two scrapes of the interface-backed site
+ * (link up, then its veth's far end down), through the real rule file and
+ * promtool: the series' values are the scraped ones, Prometheus' job and
+ * instance labels are added. undefined: nothing to judge (the VM case
+ * exporter_iface_link_down reports why).
+ */
+function linkDownAlert(upScrape, downScrape, site) {
+  if (typeof downScrape !== 'string' || typeof upScrape !== 'string') return downScrape?.error ? `scrape: ${downScrape.error}` : undefined;
+  if (!which('promtool')) return 'promtool not installed on the host (apt-get install prometheus)';
+  const key = `optifiber_link_up{site="${site}"}`;
+  const value = (text) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${key} `));
+    return line === undefined ? undefined : Number(line.slice(key.length + 1));
+  };
+  const up = value(upScrape);
+  const down = value(downScrape);
+  if (up !== 1 || down !== 0) return `scraped ${key}: ${up} with the link up, ${down} with it down (want 1, 0)`;
+  const rules = path.join(repo, 'prometheus', 'rules', 'optifiber-alerts.yml');
+  const dir = fs.mkdtempSync(path.join(cache, 'linkdown-'));
+  const test = `rule_files: [${JSON.stringify(rules)}]
+evaluation_interval: 1s
+tests:
+  - interval: 1s
+    input_series:
+      - series: 'optifiber_link_up{job="optifiber",instance="vm",site="${site}"}'
+        values: '${up}x10 ${down}x20'
+    alert_rule_test:
+      - {eval_time: 10s, alertname: OptiFiberLinkDown, exp_alerts: []}
+      - eval_time: 20s
+        alertname: OptiFiberLinkDown
+        exp_alerts:
+          - exp_labels: {severity: critical, job: optifiber, instance: vm, site: ${site}}
+            exp_annotations:
+              summary: "DWDM link at ${site} is down"
+              description: "The ${site} link has reported state down (loss of signal or frame) for at least 5 s. Anomaly, BER, OSNR and optical-power alerts of this site are inhibited while it lasts."
+              runbook_url: docs/runbooks/OptiFiberLinkDown.md
+              dashboard_url: "http://127.0.0.1:3000/d/optifiber-site?var-site=${site}"
+`;
+  const file = path.join(dir, 'linkdown.test.yml');
+  fs.writeFileSync(file, test);
+  const r = spawnSync('promtool', ['test', 'rules', file], { encoding: 'utf8' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  return r.status === 0 ? null : `promtool test rules: ${(r.stdout + r.stderr).trim().split('\n').slice(-4).join(' | ')}`;
+}
+
 // ----------------------------------------------------------------- main
 
 async function main() {
@@ -799,12 +858,15 @@ async function main() {
   const info = [];
   let vmParity = null;
   let vmMetrics = null;
+  let vmLinkDown = null;
   let kunitSeen = false;
   const kunitWhy = [];
   for (const line of lines) {
     let m;
     if ((m = /^EXPORTER_METRICS_GZ_B64 (\S+)$/.exec(line))) {
       try { vmMetrics = zlib.gunzipSync(Buffer.from(m[1], 'base64')).toString('utf8'); } catch (e) { vmMetrics = { error: e.message }; }
+    } else if ((m = /^EXPORTER_LINKDOWN_GZ_B64 (\S+)$/.exec(line))) {
+      try { vmLinkDown = zlib.gunzipSync(Buffer.from(m[1], 'base64')).toString('utf8'); } catch (e) { vmLinkDown = { error: e.message }; }
     } else if ((m = /^KUNIT (\s*)(ok|not ok) \d+ (?:- )?(\S+)/.exec(line))) {
       // KTAP: indented lines are cases, unindented ones suites
       kunitSeen = true;
@@ -853,6 +915,11 @@ async function main() {
     results.set('exporter_metrics_lint', `could not decode the VM's scrape: ${vmMetrics.error}`);
   }
 
+  if (IFACE && !C_ONLY) {
+    const r = linkDownAlert(vmMetrics, vmLinkDown, IFACE_EXPORTER_SITE);
+    if (r !== undefined) results.set('exporter_link_down_alert', r);
+  }
+
   for (const l of info) log(l);
   const ended = vm.out.includes('VMTEST END');
   if (!ended) log(`VM did not finish (${vm.timedOut ? `timeout ${TIMEOUT_S} s` : `qemu exit ${vm.code}`}); console tail:\n${lines.slice(-30).join('\n')}`);
@@ -868,7 +935,7 @@ async function main() {
   const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
   const ALL = [...VM_CASES, ...(IFACE ? IFACE_CASES : []), 'parity', 'dmesg_clean_after_parity',
     ...(DEBUG ? ['kunit', 'dmesg_clean_after_kunit'] : []),
-    ...(C_ONLY ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES])];
+    ...(C_ONLY ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES, ...(IFACE ? IFACE_EXPORTER_CASES : [])])];
   if (!results.has('exporter_metrics_lint') && results.get('exporter_metrics_match_pages') !== undefined) {
     results.set('exporter_metrics_lint', 'no scrape from the VM (exporter_metrics_match_pages did not pass)');
   }
