@@ -253,10 +253,10 @@ if (IFACE_SITE) await check('exporter_iface_link_down', async () => {
   for (const k of ['optifiber_osnr_db', 'optifiber_rx_power_dbm', 'optifiber_fec_corrected_bit_errors_total', 'optifiber_cmd_modules'])
     assert(!m.has(`${k}${L}`), `${k}${L} = ${m.get(`${k}${L}`)}: a veth does not measure it`);
   assert(m.has(`optifiber_transferred_bytes_total${L}`), 'the byte counter is measured');
-  const api = JSON.parse((await request('GET', '/api/v1/sites')).body);
-  const site = (Array.isArray(api) ? api : api.sites ?? []).find((x) => x.name === IFACE_SITE);
-  assert(site && site.osnrDb === null && site.cmdModules === null && site.linkState === 'down',
-    `JSON API ${IFACE_SITE}: osnrDb ${site?.osnrDb} cmdModules ${site?.cmdModules} linkState ${site?.linkState}, want null null down`);
+  const api = JSON.parse((await request('GET', `/api/v1/snapshot?sites=${IFACE_SITE}`)).body);
+  const site = (api.sites ?? []).find((x) => x.name === IFACE_SITE);
+  assert(site && site.osnrDb === null && site.cmdModules === null && site.fecCorrectedBits === null && site.linkState === 'down' && site.bytes !== null,
+    `JSON API ${IFACE_SITE}: osnrDb ${site?.osnrDb} cmdModules ${site?.cmdModules} fecCorrectedBits ${site?.fecCorrectedBits} linkState ${site?.linkState} bytes ${site?.bytes}, want null null null down, a number`);
   const r = await request('POST', `/api/v1/sites/${IFACE_SITE}/commands`, { body: { cmd_add: 1 }, headers: { authorization: `Bearer ${TOKEN}` } });
   assert(r.status === 409 && /EOPNOTSUPP/.test(r.body) && /network interface/.test(r.body), `cmd_add on ${IFACE_SITE}: ${r.status} ${r.body.slice(0, 200)}`);
   console.log(`EXPORTER_LINKDOWN_GZ_B64 ${gzipSync(body).toString('base64')}`);
