@@ -390,10 +390,18 @@ function netModules(ver, arm) {
   }
   const dir = path.join(buildDir, `ofnic-${name}`);
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of ['Kbuild', 'ofnic.c']) fs.copyFileSync(path.join(here, 'ofnic', f), path.join(dir, f));
+  // copied only when changed: kbuild then skips an up-to-date ofnic.ko
+  for (const f of ['Kbuild', 'ofnic.c']) {
+    const src = fs.readFileSync(path.join(here, 'ofnic', f));
+    const dst = path.join(dir, f);
+    if (!fs.existsSync(dst) || !fs.readFileSync(dst).equals(src)) fs.writeFileSync(dst, src);
+  }
   const kdir = arm ? arm.kdir : `/usr/src/linux-headers-${ver}`;
-  run('make', ['-s', '-C', kdir, `M=${dir}`, 'W=1', ...(arm ? arm.kbuildArgs.split(' ') : []), 'modules']);
-  return { veth, ofnic: path.join(dir, 'ofnic.ko') };
+  // one directory per kernel version; a full kbuild pass costs seconds even when nothing changed
+  const ko = path.join(dir, 'ofnic.ko');
+  const stale = !fs.existsSync(ko) || ['Kbuild', 'ofnic.c'].some((f) => fs.statSync(path.join(dir, f)).mtimeMs > fs.statSync(ko).mtimeMs);
+  if (stale) run('make', ['-s', '-C', kdir, `M=${dir}`, 'W=1', ...(arm ? arm.kbuildArgs.split(' ') : []), 'modules']);
+  return { veth, ofnic: ko };
 }
 
 // -------------------------------------------------------------- 3. initramfs
