@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';
 import { policyChangeNeeds } from '../src/roles.js';
 import { DEFAULT_POLICY } from '../src/policy.js';
+import { migrateEpisodeKeys, Store } from '../src/store.js';
 import { alert, payload, secrets, startStubExporter, tmpDir, until, type StubExporter } from './helpers.js';
 
 const dir = tmpDir('rem-sec-');
@@ -317,6 +318,55 @@ describe('finding 21: the episode key ignores the fingerprint letter case', () =
     expect(await actions()).toHaveLength(1);
     expect(sim.stats().jobsCreated).toBe(1);
     expect((await json('/audit?reason=duplicate')).audit).toHaveLength(1);
+  });
+});
+
+describe('finding 21: databases written before the lower-cased keys are migrated on open', () => {
+  // What the old code left: the fingerprint as Alertmanager sent it (upper case) in the episode key and columns.
+  const ageKeys = (db: string) => {
+    const d = new Database(db);
+    for (const t of ['episodes', 'actions']) d.exec(`UPDATE ${t} SET episode_key = upper(substr(episode_key, 1, instr(episode_key, '|') - 1)) || substr(episode_key, instr(episode_key, '|')), fingerprint = upper(fingerprint)`);
+    const keys = d.prepare('SELECT episode_key FROM actions').all() as { episode_key: string }[];
+    d.close();
+    return keys.map((k) => k.episode_key);
+  };
+
+  test('finding 21: an old upper-case episode is found again after an upgrade: a later delivery is a duplicate, no second MCP job', async () => {
+    const db = join(dir, 'old-keys.db');
+    await boot({ db });
+    await hook(payload([alert({ site: 'site-14', fingerprint: 'abcdef0177' })]));
+    await settle();
+    expect(sim.stats().jobsCreated).toBe(1);
+    await svc!.stop();
+    svc = undefined;
+    expect(ageKeys(db)).toEqual([expect.stringMatching(/^ABCDEF0177\|\d{4}-\d\d-\d\dT[\d:.]+Z$/)]);
+    await boot({ db, keep: true });
+    await hook(payload([alert({ site: 'site-14', fingerprint: 'ABCDEF0177' })]));
+    await hook(payload([alert({ site: 'site-14', fingerprint: 'abcdef0177' })]));
+    await settle();
+    expect((await actions()).map((a) => [a.fingerprint, a.site])).toEqual([['abcdef0177', 'site-14']]);
+    expect(sim.stats().jobsCreated).toBe(1);
+    const d = new Database(db, { readonly: true });
+    const ep = d.prepare('SELECT episode_key, deliveries FROM episodes').all() as { episode_key: string; deliveries: number }[];
+    d.close();
+    // One episode, lower-case fingerprint, time part untouched; the deliveries of before and after counted together.
+    expect(ep).toEqual([{ episode_key: expect.stringMatching(/^abcdef0177\|\d{4}-\d\d-\d\dT[\d:.]+Z$/), deliveries: 3 }]);
+  });
+
+  test('finding 21: the migration is idempotent and merges an episode seen under both cases', () => {
+    const db = join(dir, 'merge-keys.db');
+    const store = new Store(db);
+    store.db.exec(`INSERT INTO episodes (episode_key, fingerprint, starts_at, first_seen, last_seen, deliveries) VALUES
+      ('AB12|2026-01-01T00:00:00.000Z', 'AB12', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:05.000Z', 2),
+      ('ab12|2026-01-01T00:00:00.000Z', 'ab12', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:03.000Z', '2026-01-01T00:00:09.000Z', 4),
+      ('CD34|2026-01-01T00:00:00.000Z', 'CD34', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:01.000Z', 1)`);
+    expect(migrateEpisodeKeys(store.db)).toEqual({ episodes: 2, actions: 0 });
+    expect(migrateEpisodeKeys(store.db)).toEqual({ episodes: 0, actions: 0 });
+    expect(store.db.prepare('SELECT episode_key, fingerprint, first_seen, last_seen, deliveries FROM episodes ORDER BY episode_key').all()).toEqual([
+      { episode_key: 'ab12|2026-01-01T00:00:00.000Z', fingerprint: 'ab12', first_seen: '2026-01-01T00:00:01.000Z', last_seen: '2026-01-01T00:00:09.000Z', deliveries: 6 },
+      { episode_key: 'cd34|2026-01-01T00:00:00.000Z', fingerprint: 'cd34', first_seen: '2026-01-01T00:00:01.000Z', last_seen: '2026-01-01T00:00:01.000Z', deliveries: 1 },
+    ]);
+    store.close();
   });
 });
 
