@@ -11,6 +11,7 @@ import { startRemediationService, type RemediationService } from '../src/service
 import { policyChangeNeeds } from '../src/roles.js';
 import { DEFAULT_POLICY } from '../src/policy.js';
 import { migrateEpisodeKeys, Store } from '../src/store.js';
+import { McpClient } from '../src/mcp-client.js';
 import { alert, payload, secrets, startStubExporter, tmpDir, until, type StubExporter } from './helpers.js';
 
 const dir = tmpDir('rem-sec-');
@@ -477,5 +478,37 @@ describe('finding 16: TLS with the exporter web-config format', () => {
     svc = undefined;
     writeFileSync(cfg, 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\nbasic_auth_users:\n  am: $2y$04$abcdefghijklmnopqrstuuM2bT1Zcb3Ff0l0U3Zz5sQ6WlM0Dq5g.\n');
     await expect(boot({ web: { config_file: cfg } })).rejects.toThrow(/basic_auth_users is not supported/);
+  });
+
+  test('finding 16: the service reaches an https MCP simulator, trusting it through mcp.ca_file only', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const ca = join(dir, 'mcp-ca.pem');
+    const key = join(dir, 'mcp.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', ca, '-days', '1', '-subj', '/CN=mcp', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const m = await startMcpSimulator({ port: 0, clientSecret: s.mcpSecret, exporterUrl: exp.url, exporterToken: exp.token, queuedMs: [5, 10], runningMs: [5, 10], responseDelayMs: [0, 1], tls: { cert: readFileSync(ca, 'utf8'), key: readFileSync(key, 'utf8') } });
+    try {
+      expect(m.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+      // Plain http to the TLS port carries nothing.
+      await expect(fetch(m.url.replace('https:', 'http:') + '/-/healthy')).rejects.toThrow();
+      // Without the CA (system CAs only) the self-signed MCP is refused before any secret is sent.
+      const untrusting = new McpClient({ url: m.url, clientId: 'optifiber-remediation', clientSecret: s.mcpSecret, requestTimeoutMs: 2000 });
+      await expect(untrusting.findJobByKey('k')).rejects.toThrow(/self[- ]signed|certificate/i);
+      untrusting.close();
+      expect(m.stats().tokensIssued).toBe(0);
+      // With mcp.ca_file: the whole action over https, one job.
+      await boot({ mcp: { url: m.url, ca_file: ca } });
+      await hook(payload([alert({ site: 'site-15', fingerprint: '16b0' })]));
+      const a = await until(async () => (await actions()).find((x) => x.state === 'done'), 10000, 'action done');
+      expect([a.result, m.stats().jobsCreated, m.stats().tokensIssued > 0]).toEqual(['succeeded', 1, true]);
+      await svc!.stop();
+      svc = undefined;
+      // A CA file that is not a certificate is a clear configuration error.
+      await expect(boot({ mcp: { url: m.url, ca_file: key } })).rejects.toThrow(/mcp.ca_file .*no PEM certificate/);
+    } finally {
+      await svc?.stop();
+      svc = undefined;
+      await m.stop();
+    }
   });
 });
