@@ -535,4 +535,21 @@ describe('Authenticator units', () => {
     void ConfigError;
     void WebConfigError;
   });
+  test('refusals of a blocked address are held (the next guess waits), at most maxHeldPerAddress at a time; others are not', async () => {
+    const limiter = new FailureLimiter(1, 60_000);
+    const a = new Authenticator({ bearer: [{ name: 'ctl', token: 'x'.repeat(20), scopes: ['control'] }], limiter, refusalDelayMs: 300, maxHeldPerAddress: 2 });
+    const req = (ip: string, h: string) => ({ get: () => h, socket: { remoteAddress: ip } }) as never;
+    expect(await a.authenticate(req('10.0.0.9', `Bearer ${'y'.repeat(20)}`), 'control')).toMatchObject({ status: 401, reason: 'invalid' });
+    // Blocked now: four guesses at once; two are held on the timer, the two beyond the bound are answered first.
+    const order: number[] = [];
+    const guesses = [0, 1, 2, 3].map((i) => a.authenticate(req('10.0.0.9', `Bearer ${'y'.repeat(20)}`), 'control').then((r) => (order.push(i), r)));
+    // Another address, and the right token, are not held behind them.
+    const other = a.authenticate(req('10.0.0.10', `Bearer ${'x'.repeat(20)}`), 'control').then((r) => (order.push(9), r));
+    const rs = await Promise.all(guesses);
+    expect(rs.map((r) => (r.ok ? 200 : r.status))).toEqual([429, 429, 429, 429]);
+    expect((await other).ok).toBe(true);
+    expect(order.indexOf(9)).toBeLessThan(order.indexOf(0));
+    expect(order.slice(-2).sort()).toEqual([0, 1]);
+    await a.close();
+  });
 });
