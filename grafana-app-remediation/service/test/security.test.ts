@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';
 import { policyChangeNeeds } from '../src/roles.js';
 import { DEFAULT_POLICY } from '../src/policy.js';
-import { migrateEpisodeKeys, Store } from '../src/store.js';
+import { migrateEpisodeKeys } from '../src/episode-keys.js';
 import { McpClient } from '../src/mcp-client.js';
 import { alert, payload, secrets, startStubExporter, tmpDir, until, type StubExporter } from './helpers.js';
 
@@ -354,20 +354,26 @@ describe('finding 21: databases written before the lower-cased keys are migrated
     expect(ep).toEqual([{ episode_key: expect.stringMatching(/^abcdef0177\|\d{4}-\d\d-\d\dT[\d:.]+Z$/), deliveries: 3 }]);
   });
 
-  test('finding 21: the migration is idempotent and merges an episode seen under both cases', () => {
+  test('finding 21: the migration is idempotent and merges an episode seen under both cases', async () => {
     const db = join(dir, 'merge-keys.db');
-    const store = new Store(db);
-    store.db.exec(`INSERT INTO episodes (episode_key, fingerprint, starts_at, first_seen, last_seen, deliveries) VALUES
+    await boot({ db }); // the schema, as the service creates it
+    await svc!.stop();
+    svc = undefined;
+    const d = new Database(db);
+    d.exec(`INSERT INTO episodes (episode_key, fingerprint, starts_at, first_seen, last_seen, deliveries) VALUES
       ('AB12|2026-01-01T00:00:00.000Z', 'AB12', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:05.000Z', 2),
       ('ab12|2026-01-01T00:00:00.000Z', 'ab12', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:03.000Z', '2026-01-01T00:00:09.000Z', 4),
       ('CD34|2026-01-01T00:00:00.000Z', 'CD34', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:01.000Z', 1)`);
-    expect(migrateEpisodeKeys(store.db)).toEqual({ episodes: 2, actions: 0 });
-    expect(migrateEpisodeKeys(store.db)).toEqual({ episodes: 0, actions: 0 });
-    expect(store.db.prepare('SELECT episode_key, fingerprint, first_seen, last_seen, deliveries FROM episodes ORDER BY episode_key').all()).toEqual([
-      { episode_key: 'ab12|2026-01-01T00:00:00.000Z', fingerprint: 'ab12', first_seen: '2026-01-01T00:00:01.000Z', last_seen: '2026-01-01T00:00:09.000Z', deliveries: 6 },
-      { episode_key: 'cd34|2026-01-01T00:00:00.000Z', fingerprint: 'cd34', first_seen: '2026-01-01T00:00:01.000Z', last_seen: '2026-01-01T00:00:01.000Z', deliveries: 1 },
-    ]);
-    store.close();
+    try {
+      expect(migrateEpisodeKeys(d)).toEqual({ episodes: 2, actions: 0 });
+      expect(migrateEpisodeKeys(d)).toEqual({ episodes: 0, actions: 0 });
+      expect(d.prepare('SELECT episode_key, fingerprint, first_seen, last_seen, deliveries FROM episodes ORDER BY episode_key').all()).toEqual([
+        { episode_key: 'ab12|2026-01-01T00:00:00.000Z', fingerprint: 'ab12', first_seen: '2026-01-01T00:00:01.000Z', last_seen: '2026-01-01T00:00:09.000Z', deliveries: 6 },
+        { episode_key: 'cd34|2026-01-01T00:00:00.000Z', fingerprint: 'cd34', first_seen: '2026-01-01T00:00:01.000Z', last_seen: '2026-01-01T00:00:01.000Z', deliveries: 1 },
+      ]);
+    } finally {
+      d.close();
+    }
   });
 });
 
