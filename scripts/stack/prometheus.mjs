@@ -57,12 +57,12 @@ function hostPort(url) {
 export function renderPrometheusConfig(o) {
   const src = readFileSync(join(REPO_ROOT, 'prometheus', 'prometheus.yml'), 'utf8');
   return src
+    // The local service is plain http: the compose scrape's https and CA go.
+    .replace(/^ {4}scheme: https\n {4}tls_config:\n {6}ca_file: \S+service_tls_ca\n/m, '')
     .replaceAll("'127.0.0.1:9886'", `'${hostPort(o.exporterUrl)}'`)
     .replaceAll("'127.0.0.1:9090'", `'${o.prometheusListen}'`)
     .replaceAll("'127.0.0.1:9093'", `'${o.alertmanagerListen}'`)
-    .replace(/^(\s+- )rules\/\*\.yml$/m, `$1${o.rulesGlob ?? join(REPO_ROOT, 'prometheus', 'rules', '*.yml')}`)
-    // The local service is plain http: the compose scrape's https and CA go.
-    .replace(/^ {4}scheme: https\n {4}tls_config:\n {6}ca_file: \S+service_tls_ca\n/m, '');
+    .replace(/^(\s+- )rules\/\*\.yml$/m, `$1${o.rulesGlob ?? join(REPO_ROOT, 'prometheus', 'rules', '*.yml')}`);
 }
 
 /**
