@@ -16,7 +16,7 @@ import { DEFAULT_LISTEN_PORT } from '../../exporter/src/config/schema.js';
 import { KEYS as REMEDIATION_KEYS } from '../../grafana-app-remediation/service/src/config.js';
 // @ts-expect-error plain ESM script without types
 import { SECRETS, TLS_SECRETS, initSecrets } from '../scripts/init-secrets.mjs';
-import { findBinaries } from '../../scripts/stack/prometheus.mjs';
+import { findBinaries, renderAlertmanagerConfig, renderPrometheusConfig } from '../../scripts/stack/prometheus.mjs';
 import { loadWebConfig } from '../../exporter/src/http/web-config.js';
 import { type Json, pluginJson, readJson, readText, readYaml, rel, ROOT } from './helpers.js';
 
@@ -361,6 +361,17 @@ describe('finding 16: the remediation service speaks TLS in the stack', () => {
     const job = prom.scrape_configs.find((s: Json) => s.job_name === 'remediation');
     expect(job.scheme).toBe('https');
     expect(hostPath('prometheus', job.tls_config.ca_file)).toBe(join(secretsDir, 'service_tls_ca'));
+  });
+
+  test("the local stack's runtime copies keep its plain-http service: http webhook and scrape, no tls_config", () => {
+    const localAm = parse(renderAlertmanagerConfig({ secretsDir: secretsDir }));
+    const hook = localAm.receivers.find((r: Json) => r.name === 'remediation').webhook_configs[0];
+    expect([hook.url, hook.http_config.tls_config]).toEqual([`http://${listen.remediation}/api/v1/alertmanager/webhook`, undefined]);
+    const localProm = parse(renderPrometheusConfig({ exporterUrl: 'http://127.0.0.1:9886', prometheusListen: '127.0.0.1:9090', alertmanagerListen: '127.0.0.1:9093' }));
+    const job = localProm.scrape_configs.find((j: Json) => j.job_name === 'remediation');
+    expect([job.scheme, job.tls_config]).toEqual([undefined, undefined]);
+    // Everything else of the job is kept.
+    expect(job.static_configs).toEqual(prom.scrape_configs.find((j: Json) => j.job_name === 'remediation').static_configs);
   });
 
   test("Grafana's plugin proxy reaches https://127.0.0.1:9887 and trusts the CA (SSL_CERT_DIR keeps the system roots)", () => {
