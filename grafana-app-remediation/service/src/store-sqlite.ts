@@ -18,6 +18,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { migrateEpisodeKeys } from './episode-keys.js';
 import { schemaFor, Queries, Tx, type Dialect, type Exec, type Params, type Store } from './store.js';
 
 interface Pending {
@@ -118,6 +119,8 @@ export class SqliteStore extends Queries implements Store {
     // Databases of older versions: add the columns added since.
     const cols = new Set((db.prepare('PRAGMA table_info(actions)').all() as { name: string }[]).map((c) => c.name));
     for (const [c, t] of [['unknown_since', 'TEXT'], ['if_no_job', 'TEXT'], ['owner', 'TEXT'], ['lease_until', 'DOUBLE PRECISION']]) if (!cols.has(c!)) db.exec(`ALTER TABLE actions ADD COLUMN ${c} ${t}`);
+    // Upper-case episode keys of older versions (issue 12, finding 21); a PostgreSQL store never had them.
+    migrateEpisodeKeys(db);
     // We hold the file lock: whoever held these leases is gone.
     db.exec("UPDATE actions SET owner = NULL, lease_until = NULL WHERE owner IS NOT NULL");
     // The WAL is truncated back to this size after a checkpoint (it would otherwise keep its largest size).
