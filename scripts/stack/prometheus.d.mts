@@ -17,6 +17,8 @@ export interface PrometheusStackOptions {
   alertmanagerPorts?: number[];
   /** Gossip ports of the peers (default: each web port + 1). */
   clusterPorts?: number[];
+  /** remote_write every sample (scraped and recorded) to this URL (VictoriaMetrics: http://127.0.0.1:8428/api/v1/write). */
+  remoteWriteUrl?: string;
   /** Alertmanager --cluster.peer-timeout (default its own, 15s). */
   peerTimeout?: string;
   /** Remediation webhook URL. Default http://127.0.0.1:9887/api/v1/alertmanager/webhook. */

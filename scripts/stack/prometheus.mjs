@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertPortsFree, superviseProcess } from './supervise.mjs';
+import { remoteWriteBlock } from './victoria.mjs';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const INSTALL_HINT =
@@ -297,6 +298,7 @@ export async function startPrometheusStack(opts = {}) {
       .replace(/^(\s*scrape_interval:\s*)1s\s*$/m, `$1${opts.interval}`)
       .replace(/^(\s*scrape_timeout:\s*)1s\s*$/m, `$1${opts.interval}`);
   }
+  if (opts.remoteWriteUrl) promText += remoteWriteBlock(opts.remoteWriteUrl);
   const promCfg = join(promDir, 'prometheus.yml');
   writeFileSync(promCfg, promText);
   let amText = renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl });
