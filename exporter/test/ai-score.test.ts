@@ -110,10 +110,41 @@ describe('anomaly score properties', () => {
     const s = await scores(['x'], t, t.map((x) => [20 + g() + (x >= step ? 12 : 0)]));
     const ep = episodes(s);
     expect(ep.length).toBe(1);
-    expect(ep[0]![0]).toBe(4000);
+    // at the onset: within a few seconds of site time (a 12-sigma step needs one or two
+    // samples of evidence at this entity's rate of chances)
+    expect(ep[0]![0]).toBeGreaterThanOrEqual(4000);
+    expect(t[ep[0]![0]]! - step).toBeLessThanOrEqual(5);
     // the fall below 0.5 is bounded in seconds, whatever the sample count
     const k = Array.from(s.slice(4000)).findIndex((x) => x < 0.5);
     expect(t[4000 + k]! - step).toBeLessThanOrEqual(DEFAULT_SURPRISE.confirmS + 10);
+  });
+
+  test('a sustained shift too small to surprise sample by sample is found within 5 min (the short-mean test); without it, never', async () => {
+    // a lasting 1.5-sigma shift after 2 days of white noise at 5 s: no single sample is
+    // unusual (|z| mostly < 2), their run is
+    const dt = 5;
+    const n = (2 * 86400) / dt + 480;
+    const at = (2 * 86400) / dt;
+    const mk = () => {
+      const g = rng(11);
+      return series(n, dt, (i) => 50 + g() + (i >= at ? 1.5 : 0));
+    };
+    const { t, v } = mk();
+    const ep = episodes(await scores(['x'], t, v));
+    // found, and nothing in the two normal days before it. (A shift this small can
+    // flicker into 2-3 episodes: the old normal's body overlaps the new one, so a
+    // noise sample restores it; docs/ai.md, Known misses.)
+    expect(ep.length).toBeGreaterThanOrEqual(1);
+    expect(ep[0]![0]).toBeGreaterThanOrEqual(at);
+    expect(t[ep[0]![0]]! - t[at]!).toBeLessThanOrEqual(300);
+    // the same stream through the per-sample test alone misses it: the property
+    // comes from the short mean, not from noise of the series
+    const e = new EntitySurprise(['x'], [], { ...DEFAULT_SURPRISE, meanTauS: 0 });
+    const E = new Float32Array(n);
+    const lnR = new Float32Array(n);
+    const m = mk();
+    for (let i = 0; i < n; i++) lnR[i] = e.push(m.t[i]!, m.v[i]!, E, i);
+    expect(episodes(await model.score(E, 1, lnR)).length).toBe(0);
   });
 
   test('a gap re-anchors: a level that moved while unobserved is not an alarm', async () => {

@@ -149,7 +149,7 @@ export class EntitySurprise {
     let spd = 1;
     let active = 0;
     for (const c of this.channels) {
-      if (c.n > 0) active++;
+      if (c.n > 0) active += c.tests;
       spd = Math.max(spd, c.samplesPerDay());
     }
     this.active = Math.max(this.active, active);
@@ -157,7 +157,11 @@ export class EntitySurprise {
     const lnR = lnRate(spd, this.active + (this.joint ? 1 : 0));
     const reject = evidenceForScore(this.head, lnR, 0.5);
     let sum = 0;
-    for (let i = 0; i < this.channels.length; i++) sum += out[off + i] = this.channels[i]!.update(t, values[i]!, reject);
+    for (let i = 0; i < this.channels.length; i++) {
+      const c = this.channels[i]!;
+      out[off + i] = c.update(t, values[i]!, reject);
+      sum += c.sampleEvidence;
+    }
     if (this.joint) {
       out[off + this.channels.length] = this.joint.evidence(sum);
       const dt = Number.isFinite(this.lastT) ? t - this.lastT : 0;

@@ -61,6 +61,13 @@ export interface SurpriseConfig {
   gapMinS: number;
   /** Evidence cap (nats): beyond it every value is equally impossible. */
   maxEvidence: number;
+  /**
+   * Time constant (s, at least meanMinSamples intervals) of the short mean of
+   * clipped residuals, a second test per channel for sustained deviations
+   * (drifts, collective shifts) too small to surprise sample by sample. 0 = off.
+   */
+  meanTauS: number;
+  meanMinSamples: number;
 }
 
 export const DEFAULT_SURPRISE: SurpriseConfig = {
@@ -83,6 +90,8 @@ export const DEFAULT_SURPRISE: SurpriseConfig = {
   gapFactor: 20,
   gapMinS: 600,
   maxEvidence: 60,
+  meanTauS: 60,
+  meanMinSamples: 4,
 };
 
 /** Floors of a channel's scale in its own units: absolute and relative to |level|. */
@@ -164,6 +173,10 @@ export class ChannelSurprise {
   scale = 0;
   /** Learned samples since the last (re)start. */
   n = 0;
+  /** The per-sample test's evidence of the last update (what the joint column sums). */
+  sampleEvidence = 0;
+  /** Samples the level has averaged since it was last anchored (start or gap). */
+  private levelN = 0;
   /** The tail of |z|: how surprising a residual of this size is for this channel. */
   readonly tail: TailModel;
   /** Smallest positive step seen: the signal's resolution (a scale floor of its own). */
@@ -178,12 +191,23 @@ export class ChannelSurprise {
   private runN = 0;
   private runPeak = 0;
   private prev: Remembered | undefined;
+  /** Short mean of clipped z (the sustained-deviation test), its scale and tail. */
+  private m = 0;
+  private mScale = 0;
+  private mN = 0;
+  readonly meanTail: TailModel;
 
   constructor(
     private readonly cfg: SurpriseConfig,
     private readonly floor: ScaleFloor = { abs: 0, rel: 0 },
   ) {
     this.tail = new TailModel(cfg, cfg.tailU);
+    this.meanTail = new TailModel(cfg, cfg.tailU);
+  }
+
+  /** Tests per sample this channel makes (the score head's Bonferroni count). */
+  get tests(): number {
+    return this.cfg.meanTauS > 0 ? 2 : 1;
   }
 
   effectiveScale(level = this.level, scale = this.scale): number {
@@ -216,49 +240,90 @@ export class ChannelSurprise {
    *   towards confirming a new level (the score head's 0.5 level for this entity)
    */
   update(t: number, x: number, rejectEvidence: number): number {
+    this.sampleEvidence = 0;
     if (!Number.isFinite(x) || !Number.isFinite(t)) return 0;
     if (!Number.isFinite(this.level)) return this.start(t, x);
     const dt = t - this.lastT;
     if (dt > 0) this.dt = Number.isFinite(this.dt) ? this.dt + 0.05 * (Math.min(dt, 10 * this.dt) - this.dt) : dt;
     if (dt > Math.max(this.cfg.gapMinS, this.cfg.gapFactor * this.dt)) {
       // a gap: whatever happened meanwhile is unknown; re-anchor, keep scale and tail
+      // (the first samples after it are averaged plainly, as at the start: one
+      // noisy sample is not a level)
       this.level = x;
+      this.levelN = 1;
       this.noteStep(x);
       this.lastT = t;
       this.runS = 0;
+      this.m = 0;
       return 0;
     }
     this.lastT = t;
     const sc = this.effectiveScale();
     const z = (x - this.level) / sc;
     const warm = this.n >= this.cfg.warmupSamples;
-    let ev = warm ? this.tail.evidence(Math.abs(z)) : 0;
+    const evZ = warm ? this.tail.evidence(Math.abs(z)) : 0;
+    this.sampleEvidence = evZ;
     this.noteStep(x);
-    if (ev > 0 && this.prev && Math.abs(x - this.prev.level) <= this.cfg.tailU * this.effectiveScale(this.prev.level, this.prev.scale)) {
+    if (evZ > 0 && this.prev && Math.abs(x - this.prev.level) <= this.cfg.tailU * this.effectiveScale(this.prev.level, this.prev.scale)) {
       // back to the normal from before the last adopted change: restore it silently
       this.level = this.prev.level;
       this.scale = this.prev.scale;
       this.prev = undefined;
       this.runS = 0;
+      this.m = 0;
       return 0;
     }
-    // The tail model learns from every sample (bounded influence): how often this
-    // channel surprises is exactly what it must know, or a channel whose normal has
-    // heavy tails would alarm forever. The level and scale skip surprising samples,
+    const step = Math.max(dt, 0);
+    const { ev: evM, zm } = this.meanEvidence(z, step, warm);
+    const ev = Math.max(evZ, evM);
+    // The tail models learn from every sample (bounded influence): how often this
+    // channel surprises is exactly what they must know, or a channel whose normal has
+    // heavy tails would alarm forever. The level and scales skip surprising samples,
     // so a fault does not become the prediction.
-    const wt = this.timeWeight(Math.max(dt, 0), this.cfg.tailTauS, this.cfg.statMinSamples);
+    const wt = this.timeWeight(step, this.cfg.tailTauS, this.cfg.statMinSamples);
     this.tail.learn(Math.abs(z), wt, rejectEvidence);
+    if (this.mScale > 0) this.meanTail.learn(Math.abs(zm), wt, rejectEvidence);
     if (warm && ev >= rejectEvidence) {
       // a surprising run holds its peak evidence until it ends (adopted or over):
       // one change is one episode, not a flicker of noise around the threshold
       if (this.runS === 0) this.runPeak = 0;
       this.runPeak = Math.max(this.runPeak, ev);
-      this.extendRun(x, Math.max(dt, 0));
+      this.extendRun(x, step);
       return this.runPeak;
     }
     this.runS = 0;
-    this.learn(x, sc, Math.max(dt, 0));
+    this.learn(x, sc, step);
+    this.learnMean(step);
     return ev;
+  }
+
+  /**
+   * The sustained-deviation test: m, a short EW mean of z clipped at +-clip
+   * (one spike moves it little: spikes are the per-sample test's), against
+   * its own learned scale, floored at what white noise of unit scale gives
+   * (so m is never more surprising than it would be for independent samples).
+   */
+  private meanEvidence(z: number, dt: number, warm: boolean): { ev: number; zm: number } {
+    const c = this.cfg;
+    if (!(c.meanTauS > 0)) return { ev: 0, zm: 0 };
+    const w = this.timeWeight(dt, c.meanTauS, c.meanMinSamples);
+    this.m += w * (Math.max(-c.clip, Math.min(c.clip, z)) - this.m);
+    const floor = Math.sqrt(w / (2 - w));
+    const zm = this.m / Math.max(this.mScale, floor);
+    // m's scale is a statistic of a slow, autocorrelated quantity: no evidence
+    // until it has statMinSamples learned samples behind it
+    const ready = warm && this.mN >= c.statMinSamples;
+    return { ev: ready ? this.meanTail.evidence(Math.abs(zm)) : 0, zm };
+  }
+
+  private learnMean(dt: number): void {
+    const c = this.cfg;
+    if (!(c.meanTauS > 0)) return;
+    this.mN++;
+    const a = Math.abs(this.m);
+    const ws = this.weight(dt, c.scaleTauS, c.statMinSamples, this.mN - 1);
+    const ac = this.mScale > 0 ? Math.min(a, c.clip * this.mScale) : a;
+    this.mScale = this.mN === 1 ? 1.2533 * ac : this.mScale + ws * (1.2533 * ac - this.mScale);
   }
 
   private start(t: number, x: number): number {
@@ -266,6 +331,7 @@ export class ChannelSurprise {
     this.lastT = t;
     this.lastX = x;
     this.n = 1;
+    this.levelN = 1;
     return 0;
   }
 
@@ -293,14 +359,16 @@ export class ChannelSurprise {
       this.prev ??= { level: this.level, scale: this.scale };
       this.level = this.runLevel;
       this.runS = 0;
+      this.m = 0; // residuals so far were against the old level
     }
   }
 
   private learn(x: number, sc: number, dt: number): void {
     const c = this.cfg;
     this.n++;
+    this.levelN++;
     const r = x - this.level;
-    this.level += this.weight(dt, c.levelTauS, c.levelMinSamples, this.n - 1) * r;
+    this.level += this.weight(dt, c.levelTauS, c.levelMinSamples, this.levelN - 1) * r;
     // no clipping while warming up: the scale has nothing to clip against yet
     const rc = this.n <= c.warmupSamples ? Math.abs(r) : Math.min(Math.abs(r), c.clip * sc);
     const ws = this.weight(dt, c.scaleTauS, c.statMinSamples, this.n - 1);

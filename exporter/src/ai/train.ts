@@ -28,7 +28,7 @@ import { defaultModelDir } from './model-dir.js';
 
 export { defaultModelDir };
 
-export const MODEL_VERSION = '2.0.0';
+export const MODEL_VERSION = '2.1.0';
 
 /** The real-traffic series and its fixed split (the evaluation reports the rows after it). */
 export const UK_TRAFFIC = 'isp-traffic/uk-backbone-5m.csv';
