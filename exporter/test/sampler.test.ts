@@ -209,6 +209,22 @@ describe('history ring', () => {
     expect(r.map((p) => p.seq)).toEqual([19, 22, 23]);
   });
 
+  test('absent fields come back absent (NaN), also from the u32 columns', () => {
+    const h = new HistoryStore();
+    h.resize(2, 4);
+    // a NIC's page: no CMD modules, no fault ground truth, no OSNR; the other site has them all
+    const nic = makeSample(0, { cmdModules: NaN, cmdModulesMax: NaN, faultStartSimS: NaN, faultEndSimS: NaN, faultsTotal: NaN, osnrDb: NaN });
+    h.beginRow(1, 1000);
+    h.put({ sample: nic, rates: null, utilization: NaN, inference: {} });
+    h.put({ sample: makeSample(1, { cmdModules: 0, faultsTotal: 0 }), rates: null, utilization: 0.5, inference: {} });
+    h.endRow();
+    const got = h.query('site-0', 0, Infinity)![0]!.state.sample;
+    for (const k of ['cmdModules', 'cmdModulesMax', 'faultStartSimS', 'faultEndSimS', 'faultsTotal', 'osnrDb'] as const) expect(got[k]).toBeNaN();
+    expect(got.bytes).toBe(nic.bytes);
+    // a real 0 stays 0
+    expect(h.query('site-1', 0, Infinity)![0]!.state.sample).toMatchObject({ cmdModules: 0, faultsTotal: 0 });
+  });
+
   test('the byte budget shortens the history and is respected', async () => {
     const src = new Script();
     const budget = 20 * 4 * HISTORY_BYTES_PER_ENTRY; // 4 sites x 20 entries

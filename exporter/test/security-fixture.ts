@@ -79,6 +79,8 @@ export interface SecOptions {
   /** Reuse a directory (restart tests): the audit trail lives there. */
   dir?: string;
   rateLimit?: { burst: number; perSecond: number };
+  /** false: the control audit is in memory, as when nothing could control at start. Default true. */
+  persistentAudit?: boolean;
 }
 
 export async function startSecure(o: SecOptions = {}): Promise<SecFixture> {
@@ -101,7 +103,7 @@ export async function startSecure(o: SecOptions = {}): Promise<SecFixture> {
   };
   for (let i = 0; i < 3; i++) await tick();
   const auditFile = path.join(dir, 'control-audit.jsonl');
-  const audit = new ControlAudit(auditFile);
+  const audit = new ControlAudit(o.persistentAudit === false ? undefined : auditFile);
   const token = o.controlToken === null ? undefined : (o.controlToken ?? CONTROL_TOKEN);
   const webConfig = webConfigFile ? loadWebConfig(webConfigFile) : undefined;
   const server = new ExporterServer({

@@ -1,7 +1,7 @@
 // Issue 12, part A: the exporter's findings, one describe per finding
 // (names start with "F<n>"), against the real ExporterServer over a page
 // file and a fake simulator control socket (security-fixture.ts).
-import { readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import express from 'express';
@@ -10,7 +10,8 @@ import path from 'node:path';
 import tls from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { loadConfig, configHelp, ConfigError } from '../src/config/load.js';
-import { parseWebConfig, WebConfigError } from '../src/http/web-config.js';
+import { loadWebConfig, parseWebConfig, WebConfigError } from '../src/http/web-config.js';
+import { openControlAudit } from '../src/http/server.js';
 import { Authenticator, BcryptVerifier, FailureLimiter } from '../src/http/credentials.js';
 import { ControlAudit } from '../src/control/audit.js';
 import { startFixture } from './api-fixture.js';
@@ -325,6 +326,62 @@ describe('F5 control: Idempotency-Key, persistent audit, per-credential rate lim
     b.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  test('the trail is on disk whenever a credential can control: token file, or a web config granting control only', () => {
+    const dir = tmpDir();
+    const web = (name: string, body: string) => {
+      const f = path.join(dir, name);
+      writeFileSync(f, body);
+      return f;
+    };
+    writeFileSync(path.join(dir, 'mcp.token'), 'mcp-token-0123456789abcdef', { mode: 0o600 });
+    writeFileSync(path.join(dir, 'ctl.token'), CONTROL_TOKEN, { mode: 0o600 });
+    const controlWeb = web('control.yml', 'bearer_tokens:\n  mcp:\n    token_file: mcp.token\n    scopes: [read, control]\n');
+    const readWeb = web('read.yml', `basic_auth_users:\n  prometheus: ${HASH}\n`);
+    const fileOf = (argv: string[]) => {
+      const { config } = loadConfig({ argv, env: {} });
+      const a = openControlAudit(config, config.web.config_file ? loadWebConfig(config.web.config_file) : undefined);
+      a?.close();
+      return a?.file;
+    };
+    // bearer_tokens-only web config (no --control.token-file): persistent, next to the web config (was: in memory).
+    expect(fileOf([`--web.config.file=${controlWeb}`])).toBe(path.join(dir, 'control-audit.jsonl'));
+    expect(existsSync(path.join(dir, 'control-audit.jsonl'))).toBe(true);
+    expect(fileOf([`--control.token-file=${path.join(dir, 'ctl.token')}`, `--web.config.file=${readWeb}`])).toBe(path.join(dir, 'control-audit.jsonl'));
+    expect(fileOf([`--web.config.file=${controlWeb}`, `--control.audit-file=${path.join(dir, 'x', '..', 'mine.jsonl')}`])).toBe(path.join(dir, 'mine.jsonl'));
+    // Nothing can control: no trail.
+    expect(fileOf([`--web.config.file=${readWeb}`])).toBeUndefined();
+    expect(fileOf([])).toBeUndefined();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a web-config-only control identity is audited to disk across a restart; a reload granting control without a trail is refused', async () => {
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, 'mcp.token'), 'mcp-token-0123456789abcdef', { mode: 0o600 });
+    const webYml = 'bearer_tokens:\n  mcp:\n    token_file: mcp.token\n    scopes: [read, control]\n';
+    const f = await startSecure({ dir, controlToken: null, webConfig: webYml });
+    try {
+      const r = await command(f.base, 'paris-1', { cmd_add: 1 }, { Authorization: 'Bearer mcp-token-0123456789abcdef', 'Idempotency-Key': 'w1' });
+      expect(r.status).toBe(200);
+      expect(readAudit(f.auditFile).map((x) => `${x.identity}:${x.event}:${x.idempotencyKey}`)).toEqual(['mcp:pending:w1', 'mcp:done:w1']);
+    } finally {
+      await f.close();
+    }
+    // Started with only a read identity and an in-memory trail: a reload adding a control identity is refused.
+    const g = await startSecure({ dir, controlToken: null, persistentAudit: false, webConfig: `basic_auth_users:\n  prometheus: ${HASH}\n` });
+    try {
+      writeFileSync(g.webConfigFile!, `basic_auth_users:\n  prometheus: ${HASH}\n${webYml}`);
+      expect(g.server.webConfigWatcher!.check(true)).toBe(false);
+      expect(g.server.webConfigWatcher!.lastReloadError).toMatch(/granting the control scope needs a restart/);
+      const r = await command(g.base, 'paris-1', { cmd_add: 1 }, { Authorization: 'Bearer mcp-token-0123456789abcdef' });
+      // Control stays disabled (no identity holds the scope): 403 with the enable hint, nothing written.
+      expect([r.status, r.body.message]).toEqual([403, expect.stringMatching(/control/i)]);
+      expect(g.sim.lines).toHaveLength(0);
+    } finally {
+      await g.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('F7 long-poll across a restart; history concurrency cap', () => {
@@ -477,5 +534,22 @@ describe('Authenticator units', () => {
     await a.close();
     void ConfigError;
     void WebConfigError;
+  });
+  test('refusals of a blocked address are held (the next guess waits), at most maxHeldPerAddress at a time; others are not', async () => {
+    const limiter = new FailureLimiter(1, 60_000);
+    const a = new Authenticator({ bearer: [{ name: 'ctl', token: 'x'.repeat(20), scopes: ['control'] }], limiter, refusalDelayMs: 300, maxHeldPerAddress: 2 });
+    const req = (ip: string, h: string) => ({ get: () => h, socket: { remoteAddress: ip } }) as never;
+    expect(await a.authenticate(req('10.0.0.9', `Bearer ${'y'.repeat(20)}`), 'control')).toMatchObject({ status: 401, reason: 'invalid' });
+    // Blocked now: four guesses at once; two are held on the timer, the two beyond the bound are answered first.
+    const order: number[] = [];
+    const guesses = [0, 1, 2, 3].map((i) => a.authenticate(req('10.0.0.9', `Bearer ${'y'.repeat(20)}`), 'control').then((r) => (order.push(i), r)));
+    // Another address, and the right token, are not held behind them.
+    const other = a.authenticate(req('10.0.0.10', `Bearer ${'x'.repeat(20)}`), 'control').then((r) => (order.push(9), r));
+    const rs = await Promise.all(guesses);
+    expect(rs.map((r) => (r.ok ? 200 : r.status))).toEqual([429, 429, 429, 429]);
+    expect((await other).ok).toBe(true);
+    expect(order.indexOf(9)).toBeLessThan(order.indexOf(0));
+    expect(order.slice(-2).sort()).toEqual([0, 1]);
+    await a.close();
   });
 });

@@ -58,6 +58,7 @@
 
 #include "../sim/ofsim.h"
 #include "optifiber_compat.h"
+#include "optifiber_iface.h"
 
 /*
  * Limits.  The ABI lays out one struct per 4 KiB page and the mapping is
@@ -109,6 +110,10 @@ static unsigned long long max_ticks;
 module_param(max_ticks, ullong, 0444);
 MODULE_PARM_DESC(max_ticks, "Stop ticking after this many ticks (0: never)");
 
+static char *ifaces;
+module_param(ifaces, charp, 0444);
+MODULE_PARM_DESC(ifaces, "Sites read from network interfaces: IFNAME:SITE[,IFNAME:SITE...] (needs time_scale=1)");
+
 static struct {
 	struct mutex		 lock;		/* see "Locking" above */
 	struct ofsim		 sim;
@@ -126,17 +131,37 @@ static struct {
 	u64			 missed_ticks;	/* timer slots skipped */
 	u64			 tick_cost_last_ns;
 	u64			 tick_cost_max_ns;
+	struct of_ifaces	*ifaces;	/* ifaces=, or NULL */
+	u64			 collect_cost_last_ns; /* reading the interfaces */
 } of;
 
 /* ------------------------------------------------------------------ tick */
 
+/* The interfaces' driver calls sleep: before of_lock and the seqcounts. */
+static void of_collect(void)
+{
+	u64 t0 = ktime_get_ns();
+
+	if (!of.ifaces)
+		return;
+	of_ifaces_collect(of.ifaces);
+	of.collect_cost_last_ns = ktime_get_ns() - t0;
+}
+
 static void of_tick_locked(void)
 {
 	u64 t0 = ktime_get_ns();
-	u64 cost;
+	u64 now = ktime_get_real_ns();
+	u64 cost, t;
 
 	lockdep_assert_held(&of.lock);
-	ofsim_tick(&of.sim, ktime_get_real_ns());
+	if (of.ifaces) {
+		t = ofsim_tick_begin(&of.sim, now);
+		of_ifaces_publish(of.ifaces, &of.sim, now, t);
+		ofsim_tick_end(&of.sim, now);
+	} else {
+		ofsim_tick(&of.sim, now);
+	}
 	cost = ktime_get_ns() - t0;
 	of.tick_cost_last_ns = cost;
 	if (cost > of.tick_cost_max_ns)
@@ -147,6 +172,9 @@ static void of_tick_locked(void)
 
 static void of_tick_fn(struct work_struct *work)
 {
+	if (READ_ONCE(of.done))
+		return;
+	of_collect();
 	mutex_lock(&of.lock);
 	if (!READ_ONCE(of.done))
 		of_tick_locked();
@@ -239,9 +267,10 @@ static int of_seq_show(struct seq_file *m, void *v)
 		seq_printf(m, "site_count\t%u\n", d->site_count);
 		seq_printf(m, "tick_interval_ms\t%u\n", d->tick_interval_ms);
 		seq_printf(m, "time_scale\t%u\n", d->time_scale);
-		seq_printf(m, "flags\t\t0x%x%s%s\n", d->flags,
+		seq_printf(m, "flags\t\t0x%x%s%s%s\n", d->flags,
 			   d->flags & OPTIFIBER_DIR_F_LIVE ? " live" : "",
-			   d->flags & OPTIFIBER_DIR_F_SIMULATED ? " simulated" : "");
+			   d->flags & OPTIFIBER_DIR_F_SIMULATED ? " simulated" : "",
+			   d->flags & OPTIFIBER_DIR_F_INTERFACE ? " interface" : "");
 		seq_printf(m, "generation\t%llu\n", d->generation);
 		seq_printf(m, "tick\t\t%llu\n", d->tick);
 		seq_printf(m, "max_ticks\t%llu\n", max_ticks);
@@ -252,6 +281,9 @@ static int of_seq_show(struct seq_file *m, void *v)
 		seq_printf(m, "missed_ticks\t%llu\n", of.missed_ticks);
 		seq_printf(m, "tick_cost_ns\t%llu last, %llu max\n",
 			   of.tick_cost_last_ns, of.tick_cost_max_ns);
+		if (ifaces)
+			seq_printf(m, "ifaces\t\t%s (read in %llu ns)\n", ifaces,
+				   of.collect_cost_last_ns);
 		seq_printf(m, "%-31s %12s %12s %8s %7s %9s %10s %-8s %s\n",
 			   "site", "thru_gbps", "cap_gbps", "util", "modules",
 			   "osnr_db", "pre_fec_ber", "link", "fault");
@@ -519,14 +551,27 @@ static int __init optifiber_init(void)
 	}
 	of.sim.dir->flags |= OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_SIMULATED;
 
+	if (ifaces && *ifaces) {
+		/* a link's rates and counters run in real time */
+		if (time_scale != 1) {
+			pr_err("ifaces needs time_scale=1 (got %u)\n", time_scale);
+			ret = -EINVAL;
+			goto err_free;
+		}
+		ret = of_ifaces_create(ifaces, &of.sim, &of.ifaces);
+		if (ret)
+			goto err_free;
+	}
+
 	of.wq = alloc_workqueue("optifiber", WQ_UNBOUND, 1);
 	if (!of.wq) {
 		ret = -ENOMEM;
-		goto err_free;
+		goto err_ifaces;
 	}
 	INIT_WORK(&of.tick_work, of_tick_fn);
 
 	/* first sample at load, so readers never see an empty mapping */
+	of_collect();
 	mutex_lock(&of.lock);
 	of_tick_locked();
 	mutex_unlock(&of.lock);
@@ -561,6 +606,8 @@ err_proc:
 	proc_remove(of.proc_dir);
 err_wq:
 	destroy_workqueue(of.wq);
+err_ifaces:
+	of_ifaces_destroy(of.ifaces);
 err_free:
 	of_free();
 	return ret;
@@ -585,7 +632,10 @@ static void __exit optifiber_exit(void)
 	/* 3. waits for in-flight read/write/mmap calls and closes open files */
 	proc_remove(of.proc_dir);
 
-	/* 4. mapped pages stay alive through their page references */
+	/* 4. no tick, no command (sim.external) any more: let go of the devices */
+	of_ifaces_destroy(of.ifaces);
+
+	/* 5. mapped pages stay alive through their page references */
 	of_free();
 	pr_info("unloaded after %llu ticks (%llu missed)\n", of.sim.tick,
 		of.missed_ticks);

@@ -559,6 +559,7 @@ int ofsim_init(struct ofsim *sim, const struct ofsim_params *p,
 	dir->tick_interval_ms = p->tick_ms;
 	dir->time_scale = p->time_scale;
 	dir->flags = OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_SIMULATED;
+	sim->dir_flags = dir->flags;
 	dir->generation = generation;
 	dir->sim_time_s = p->sim_start_s;
 	dir->seed = p->seed;
@@ -815,7 +816,7 @@ static void ofsim_site_tick(struct ofsim *sim, u32 idx,
 	ofsim_page_publish(pg, &smp);
 }
 
-void ofsim_tick(struct ofsim *sim, u64 now_ns)
+u64 ofsim_tick_begin(struct ofsim *sim, u64 now_ns)
 {
 	struct optifiber_dir *dir = sim->dir;
 	struct ofsim_tick_ctx c;
@@ -852,13 +853,28 @@ void ofsim_tick(struct ofsim *sim, u64 now_ns)
 
 	ofsim_seq_write_begin(&dir->seq);
 	for (i = 0; i < sim->p.nsites; i++)
-		ofsim_site_tick(sim, i, &c);
-	dir->flags = OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_SIMULATED;
+		if (!sim->external || !sim->external[i])
+			ofsim_site_tick(sim, i, &c);
+	return c.t;
+}
+
+void ofsim_tick_end(struct ofsim *sim, u64 now_ns)
+{
+	struct optifiber_dir *dir = sim->dir;
+
+	dir->flags = sim->dir_flags;
 	dir->tick = sim->tick;
-	dir->sim_time_s = c.t;
+	dir->sim_time_s = sim->p.sim_start_s + sim->tick * sim->p.time_scale;
 	dir->update_time_ns = now_ns;
 	ofsim_seq_write_end(&dir->seq);
 }
+
+void ofsim_tick(struct ofsim *sim, u64 now_ns)
+{
+	ofsim_tick_begin(sim, now_ns);
+	ofsim_tick_end(sim, now_ns);
+}
+
 
 /*
  * The one writer of a site page's measurements.  Every source (the

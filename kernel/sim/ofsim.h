@@ -39,6 +39,15 @@ struct ofsim {
 	struct ofsim_site	*sites;		/* nsites entries, host-allocated */
 	struct optifiber_dir	*dir;		/* page 0 of the mapping */
 	u8			*pages;		/* page 0; site i at (1 + i) pages */
+	/*
+	 * Host-owned, nsites bytes, or NULL: a non-zero byte marks a site
+	 * whose page another source writes (the kernel's network-interface
+	 * collector).  ofsim_tick() neither simulates nor publishes it, and
+	 * ofsim_cmd_apply() refuses commands for it.  Set before the first
+	 * tick, never changed afterwards.
+	 */
+	const u8		*external;
+	u32			 dir_flags;	/* OPTIFIBER_DIR_F_* each tick writes */
 };
 
 /* A parsed cmd_control line, applied only after the whole write parsed. */
@@ -186,6 +195,43 @@ int ofsim_init(struct ofsim *sim, const struct ofsim_params *p,
 void ofsim_tick(struct ofsim *sim, u64 now_ns);
 
 /**
+ * ofsim_tick_begin() - first half of ofsim_tick(), for hosts with external sites
+ * @sim: the simulation
+ * @now_ns: CLOCK_REALTIME of this tick
+ *
+ * Opens the directory seqcount and simulates and publishes every site
+ * that is not external.  The host then publishes its external sites with
+ * ofsim_page_publish() (nothing that sleeps: readers spin while the
+ * directory seq is odd) and closes the tick with ofsim_tick_end().
+ *
+ * Return: the simulated time of this tick, seconds.
+ */
+u64 ofsim_tick_begin(struct ofsim *sim, u64 now_ns);
+
+/**
+ * ofsim_tick_end() - second half of ofsim_tick()
+ * @sim: the simulation
+ * @now_ns: the same time as given to ofsim_tick_begin()
+ *
+ * Writes the directory's tick, times and flags (sim->dir_flags) and
+ * closes the directory seqcount.
+ */
+void ofsim_tick_end(struct ofsim *sim, u64 now_ns);
+
+/**
+ * ofsim_site_page() - the page of site @i
+ * @sim: the simulation
+ * @i: site index, below nsites
+ *
+ * Return: the site's page.
+ */
+static inline struct optifiber_site *ofsim_site_page(struct ofsim *sim, u32 i)
+{
+	return (struct optifiber_site *)(sim->pages +
+					 (size_t)(i + 1) * OPTIFIBER_PAGE_SIZE);
+}
+
+/**
  * ofsim_cmd_parse() - parse one cmd_control write
  * @sim: the simulation (site names, read only)
  * @buf: the bytes written
@@ -226,8 +272,10 @@ int ofsim_cmd_parse(const struct ofsim *sim, const char *buf, size_t len,
  * Effects show in the pages at the next tick; the pages are not touched.
  *
  * Return: 0, or -ERANGE when a command would take cmd_modules outside
- * 1..cmd_modules_max, in which case none of the commands is applied
- * (-EINVAL for a malformed struct ofsim_cmd).
+ * 1..cmd_modules_max, or -EOPNOTSUPP when a command names an external
+ * site (a network interface: there are no modules to add and no faults to
+ * inject); in both cases none of the commands is applied (-EINVAL for a
+ * malformed struct ofsim_cmd).
  */
 int ofsim_cmd_apply(struct ofsim *sim, const struct ofsim_cmd *cmds, int n,
 		    const char **err);

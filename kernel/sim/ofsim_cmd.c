@@ -284,6 +284,11 @@ int ofsim_cmd_apply(struct ofsim *sim, const struct ofsim_cmd *cmds, int n,
 
 		if (c->site >= sim->p.nsites)
 			goto inval;
+		if (sim->external && sim->external[c->site]) {
+			if (err)
+				*err = "the site is a network interface: cmd_add, cmd_remove and fault cannot apply to it";
+			return -EOPNOTSUPP;
+		}
 		switch (c->op) {
 		case OFSIM_CMD_ADD_MODULES:
 		case OFSIM_CMD_REMOVE_MODULES:

@@ -21,7 +21,7 @@ const TARBALL = '/usr/src/linux-source-6.1.tar.xz';
 const MEMBERS = ['scripts/checkpatch.pl', 'scripts/spelling.txt', 'scripts/const_structs.checkpatch'];
 const FILES = [
   'include/uapi/linux/optifiber.h',
-  ...['module', 'sim', 'common', 'tests/kunit'].flatMap((d) => fs.readdirSync(path.join(kernelDir, d))
+  ...['module', 'sim', 'common', 'tests/kunit', 'tests/ofnic'].flatMap((d) => fs.readdirSync(path.join(kernelDir, d))
     .filter((f) => /\.[ch]$/.test(f)).sort().map((f) => `${d}/${f}`)),
 ];
 

@@ -94,6 +94,12 @@ const VM_CASES = [
   'cmd_concurrent_writers', 'rmmod_while_mapped', 'rmmod_under_load', 'reload', 'nsites_4096',
   'nsites_max', 'dmesg_clean',
 ];
+// The interface source (ifaces=): veth pair + the test NIC tests/ofnic (not on
+// the debug kernel, whose tinyconfig has no veth).
+const IFACE = !DEBUG;
+const IFACE_CASES = ['net_setup', 'iface_params_refused', 'iface_load', 'iface_veth_fields',
+  'iface_counters_match_sysfs', 'iface_carrier_down', 'iface_cmd_refused', 'iface_rename',
+  'iface_unregister', 'iface_nic_fec_eeprom', 'iface_nic_unregister', 'iface_rmmod', 'dmesg_clean_after_iface'];
 const READER_CASES = ['ts_reader_open', 'ts_reader_matches_pages', 'ts_reader_samples_advance',
   'ts_reader_source_gone', 'dmesg_clean_after_reader'];
 // The real exporter in the VM (kernel/tests/vm/exporter-check.mjs), plus
@@ -102,6 +108,11 @@ const EXPORTER_CASES = ['exporter_starts', 'exporter_models_up', 'exporter_metri
   'exporter_control_requires_token', 'exporter_control_cmd_add', 'exporter_sigterm', 'exporter_metrics_lint',
   'dmesg_clean_after_exporter'];
 const WITH_MODELS = !process.env.OF_VM_NO_MODELS;
+// The exporter check runs with this site read from a veth (ifaces=ofx0:Stone):
+// absent fields have no metric line, the link goes down, and on the host
+// promtool fires OptiFiberLinkDown from the VM's scrapes.
+const IFACE_EXPORTER_SITE = 'Stone';
+const IFACE_EXPORTER_CASES = ['exporter_iface_link_down', 'exporter_link_down_alert'];
 
 const t0 = Date.now();
 const timings = {};
@@ -349,7 +360,48 @@ function build(ver, arm) {
       path.join(kernelDir, 'sim', 'ofsim.c'), path.join(kernelDir, 'sim', 'ofsim_cmd.c'), '-lm']);
   }
   const kunit = path.join(kernelDir, 'optifiber_kunit.ko');
-  return { ko, sim, vmtest, simStatic, readerExample, kunit: DEBUG && fs.existsSync(kunit) ? kunit : null };
+  const net = IFACE ? netModules(ver, arm) : {};
+  return { ko, sim, vmtest, simStatic, readerExample, kunit: DEBUG && fs.existsSync(kunit) ? kunit : null, ...net };
+}
+
+// The interface cases' kernel modules: Debian's veth.ko from the image
+// package (6.12 ships it xz-compressed: unpacked here, busybox cannot), and
+// the test NIC tests/ofnic built against the same headers as optifiber.ko.
+function netModules(ver, arm) {
+  const name = arm ? arm.name : ver;
+  const veth = path.join(cache, `veth-${name}.ko`);
+  if (!fs.existsSync(veth)) {
+    const rel = `lib/modules/${name}/kernel/drivers/net/veth.ko`;
+    let data;
+    if (arm) {
+      const base = path.join(path.dirname(arm.kdir), '..', '..', rel);
+      data = fs.existsSync(base) ? fs.readFileSync(base) : run('xz', ['-dc', `${base}.xz`], { encoding: 'buffer' }).stdout;
+    } else {
+      const deb = fs.readdirSync(cache).find((f) => f.startsWith(`linux-image-${ver}-unsigned_`) && f.endsWith('.deb'));
+      if (!deb) throw new Error(`linux-image-${ver}-unsigned .deb missing from ${cache} (needed for veth.ko)`);
+      const list = run('dpkg-deb', ['-c', path.join(cache, deb)]).stdout.split('\n').map((l) => l.split(/\s+/).at(-1));
+      const member = list.find((l) => l === `./${rel}` || l === `./${rel}.xz`);
+      if (!member) throw new Error(`no ${rel} in ${deb}`);
+      data = run('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xO "$2"', 'sh', path.join(cache, deb), member], { encoding: 'buffer' }).stdout;
+      if (member.endsWith('.xz')) data = run('xz', ['-dc'], { input: data, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'buffer' }).stdout;
+    }
+    fs.writeFileSync(`${veth}.tmp`, data);
+    fs.renameSync(`${veth}.tmp`, veth);
+  }
+  const dir = path.join(buildDir, `ofnic-${name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  // copied only when changed: kbuild then skips an up-to-date ofnic.ko
+  for (const f of ['Kbuild', 'ofnic.c']) {
+    const src = fs.readFileSync(path.join(here, 'ofnic', f));
+    const dst = path.join(dir, f);
+    if (!fs.existsSync(dst) || !fs.readFileSync(dst).equals(src)) fs.writeFileSync(dst, src);
+  }
+  const kdir = arm ? arm.kdir : `/usr/src/linux-headers-${ver}`;
+  // one directory per kernel version; a full kbuild pass costs seconds even when nothing changed
+  const ko = path.join(dir, 'ofnic.ko');
+  const stale = !fs.existsSync(ko) || ['Kbuild', 'ofnic.c'].some((f) => fs.statSync(path.join(dir, f)).mtimeMs > fs.statSync(ko).mtimeMs);
+  if (stale) run('make', ['-s', '-C', kdir, `M=${dir}`, 'W=1', ...(arm ? arm.kbuildArgs.split(' ') : []), 'modules']);
+  return { veth, ofnic: ko };
 }
 
 // -------------------------------------------------------------- 3. initramfs
@@ -525,6 +577,11 @@ echo "VMTEST START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME boot $s"
 /bin/optifiber_vmtest all /optifiber.ko
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME functional $s"
+if [ -f /veth.ko ] && [ -f /ofnic.ko ]; then
+  /bin/optifiber_vmtest iface /optifiber.ko /veth.ko /ofnic.ko
+  /bin/optifiber_vmtest dmesg iface
+  s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME iface $s"
+fi
 if /bin/optifiber_vmtest parity /optifiber.ko "${parityParams}" ${PARITY.max_ticks} /tmp/parity-pages.bin; then
   if [ -x /bin/optifiber-sim ]; then
     h=$(/bin/optifiber-sim hash /tmp/parity-pages.bin 2>&1) && echo "PARITY hash=$h" || echo "PARITY error optifiber-sim hash: $h"
@@ -549,7 +606,13 @@ s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader $s"
 if [ -x /bin/abi-reader-example ]; then
   :
 elif [ -f /app/exporter/dist/cli.js ]; then
-  /bin/optifiber_vmtest load /optifiber.ko "tick_ms=500 seed=11" && \\
+  xi=""
+  if [ -f /veth.ko ]; then
+    insmod /veth.ko 2>/dev/null
+    /bin/optifiber_vmtest veth-add ofx0 ofx1 && xi="ifaces=ofx0:${IFACE_EXPORTER_SITE}" && \\
+      export OF_IFACE_SITE=${IFACE_EXPORTER_SITE} OF_IFACE_PEER=ofx1
+  fi
+  /bin/optifiber_vmtest load /optifiber.ko "tick_ms=500 seed=11 $xi" && \\
     (cd /app && node kernel/tests/vm/exporter-check.mjs 2>&1)
   rmmod optifiber 2>/dev/null
 else
@@ -586,6 +649,8 @@ echo "VMTEST END"`)
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
   t.hostFile('bin/abi-reader-example', b.readerExample);
   if (b.kunit) t.hostFile('optifiber_kunit.ko', b.kunit);
+  if (b.veth) t.hostFile('veth.ko', b.veth);
+  if (b.ofnic) t.hostFile('ofnic.ko', b.ofnic);
   const file = path.join(cache, 'initramfs.cpio.gz');
   fs.writeFileSync(file, t.gz());
   return file;
@@ -597,6 +662,8 @@ function testInitramfs(b, parityParams) {
   t.hostFile('optifiber.ko', b.ko);
   t.hostFile('bin/optifiber_vmtest', b.vmtest);
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
+  if (b.veth) t.hostFile('veth.ko', b.veth);
+  if (b.ofnic) t.hostFile('ofnic.ko', b.ofnic);
   t.hostFile('app/kernel/tests/vm/reader-check.mjs', path.join(here, 'vm', 'reader-check.mjs'));
   t.hostFile('app/kernel/tests/vm/exporter-check.mjs', path.join(here, 'vm', 'exporter-check.mjs'));
   if (WITH_MODELS) {
@@ -700,6 +767,54 @@ async function hostParityHash(sim) {
   }
 }
 
+// ------------------------------------------------ 6. link down to alert
+
+/**
+ * OptiFiberLinkDown from the VM's two scrapes of the interface-backed site
+ * (link up, then its veth's far end down), through the real rule file and
+ * promtool: the series' values are the scraped ones, Prometheus' job and
+ * instance labels are added. undefined: nothing to judge (the VM case
+ * exporter_iface_link_down reports why).
+ */
+function linkDownAlert(upScrape, downScrape, site) {
+  if (typeof downScrape !== 'string' || typeof upScrape !== 'string') return downScrape?.error ? `scrape: ${downScrape.error}` : undefined;
+  if (!which('promtool')) return 'promtool not installed on the host (apt-get install prometheus)';
+  const key = `optifiber_link_up{site="${site}"}`;
+  const value = (text) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${key} `));
+    return line === undefined ? undefined : Number(line.slice(key.length + 1));
+  };
+  const up = value(upScrape);
+  const down = value(downScrape);
+  if (up !== 1 || down !== 0) return `scraped ${key}: ${up} with the link up, ${down} with it down (want 1, 0)`;
+  const rules = path.join(repo, 'prometheus', 'rules', 'optifiber-alerts.yml');
+  const dir = fs.mkdtempSync(path.join(cache, 'linkdown-'));
+  const test = `rule_files: [${JSON.stringify(rules)}]
+evaluation_interval: 1s
+tests:
+  - interval: 1s
+    input_series:
+      - series: 'optifiber_link_up{job="optifiber",instance="vm",site="${site}"}'
+        values: '${up}x10 ${down}x20'
+    alert_rule_test:
+      - {eval_time: 10s, alertname: OptiFiberLinkDown, exp_alerts: []}
+      - eval_time: 20s
+        alertname: OptiFiberLinkDown
+        exp_alerts:
+          - exp_labels: {severity: critical, job: optifiber, instance: vm, site: ${site}}
+            exp_annotations:
+              summary: "DWDM link at ${site} is down"
+              description: "The ${site} link has reported state down (loss of signal or frame) for at least 5 s. Anomaly, BER, OSNR and optical-power alerts of this site are inhibited while it lasts."
+              runbook_url: docs/runbooks/OptiFiberLinkDown.md
+              dashboard_url: "http://127.0.0.1:3000/d/optifiber-site?var-site=${site}"
+`;
+  const file = path.join(dir, 'linkdown.test.yml');
+  fs.writeFileSync(file, test);
+  const r = spawnSync('promtool', ['test', 'rules', file], { encoding: 'utf8' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  return r.status === 0 ? null : `promtool test rules: ${(r.stdout + r.stderr).trim().split('\n').slice(-4).join(' | ')}`;
+}
+
 // ----------------------------------------------------------------- main
 
 async function main() {
@@ -751,12 +866,15 @@ async function main() {
   const info = [];
   let vmParity = null;
   let vmMetrics = null;
+  let vmLinkDown = null;
   let kunitSeen = false;
   const kunitWhy = [];
   for (const line of lines) {
     let m;
     if ((m = /^EXPORTER_METRICS_GZ_B64 (\S+)$/.exec(line))) {
       try { vmMetrics = zlib.gunzipSync(Buffer.from(m[1], 'base64')).toString('utf8'); } catch (e) { vmMetrics = { error: e.message }; }
+    } else if ((m = /^EXPORTER_LINKDOWN_GZ_B64 (\S+)$/.exec(line))) {
+      try { vmLinkDown = zlib.gunzipSync(Buffer.from(m[1], 'base64')).toString('utf8'); } catch (e) { vmLinkDown = { error: e.message }; }
     } else if ((m = /^KUNIT (\s*)(ok|not ok) \d+ (?:- )?(\S+)/.exec(line))) {
       // KTAP: indented lines are cases, unindented ones suites
       kunitSeen = true;
@@ -805,6 +923,11 @@ async function main() {
     results.set('exporter_metrics_lint', `could not decode the VM's scrape: ${vmMetrics.error}`);
   }
 
+  if (IFACE && !C_ONLY) {
+    const r = linkDownAlert(vmMetrics, vmLinkDown, IFACE_EXPORTER_SITE);
+    if (r !== undefined) results.set('exporter_link_down_alert', r);
+  }
+
   for (const l of info) log(l);
   const ended = vm.out.includes('VMTEST END');
   if (!ended) log(`VM did not finish (${vm.timedOut ? `timeout ${TIMEOUT_S} s` : `qemu exit ${vm.code}`}); console tail:\n${lines.slice(-30).join('\n')}`);
@@ -818,9 +941,9 @@ async function main() {
   let pass = 0;
   let fail = 0;
   const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
-  const ALL = [...VM_CASES, 'parity', 'dmesg_clean_after_parity',
+  const ALL = [...VM_CASES, ...(IFACE ? IFACE_CASES : []), 'parity', 'dmesg_clean_after_parity',
     ...(DEBUG ? ['kunit', 'dmesg_clean_after_kunit'] : []),
-    ...(C_ONLY ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES])];
+    ...(C_ONLY ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES, ...(IFACE ? IFACE_EXPORTER_CASES : [])])];
   if (!results.has('exporter_metrics_lint') && results.get('exporter_metrics_match_pages') !== undefined) {
     results.set('exporter_metrics_lint', 'no scrape from the VM (exporter_metrics_match_pages did not pass)');
   }

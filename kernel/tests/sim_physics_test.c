@@ -686,6 +686,67 @@ static int t_cmd_add(void)
 	return 1;
 }
 
+/*
+ * External sites (the kernel's ifaces=): ofsim_tick() leaves their pages to
+ * the host, every other site publishes exactly what it would without them,
+ * the directory carries sim->dir_flags, and commands naming an external site
+ * are refused as a whole with -EOPNOTSUPP.
+ */
+static int t_external_sites(void)
+{
+	static const u8 ext[4] = { 0, 1, 0, 0 };
+	const u32 flags = OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_SIMULATED |
+			  OPTIFIBER_DIR_F_INTERFACE;
+	struct ofsim_sample smp = { .link_state = OPTIFIBER_LINK_UP,
+				    .absent = OPTIFIBER_ABSENT_ALL & ~OPTIFIBER_ABSENT_LINK_STATE };
+	struct tsim a, b;
+	const char *err = NULL;
+	struct ofsim_cmd c[2];
+	u32 i, m0, m2;
+	u64 t;
+	int k;
+
+	CHECK(!tsim_new(&a, 4, 7, 60, 20000, T0) && !tsim_new(&b, 4, 7, 60, 20000, T0), "init");
+	b.sim.external = ext;
+	b.sim.dir_flags = flags;
+	for (k = 0; k < 50; k++) {
+		tick(&a);
+		t = ofsim_tick_begin(&b.sim, 1000000000ULL * (b.sim.tick + 1));
+		smp.sample_seq = b.sim.tick;
+		smp.sim_time_s = t;
+		ofsim_page_publish(ofsim_site_page(&b.sim, 1), &smp);
+		ofsim_tick_end(&b.sim, 1000000000ULL * b.sim.tick);
+	}
+	for (i = 0; i < 4; i++) {
+		if (i == 1)
+			continue;
+		CHECK(!memcmp(pg(&a, i), pg(&b, i), OPTIFIBER_PAGE_SIZE),
+		      "simulated site %u differs once site 1 is external", i);
+	}
+	CHECK(pg(&b, 1)->absent == smp.absent && pg(&b, 1)->sample_seq == 50 &&
+	      pg(&b, 1)->sim_time_s == T0 + 50 * 60 && !pg(&b, 1)->osnr_cdb,
+	      "external page: absent 0x%llx seq %llu", (unsigned long long)pg(&b, 1)->absent,
+	      (unsigned long long)pg(&b, 1)->sample_seq);
+	CHECK(b.sim.dir->flags == flags && b.sim.dir->tick == 50 &&
+	      b.sim.dir->sim_time_s == a.sim.dir->sim_time_s && !(b.sim.dir->seq & 1),
+	      "dir flags 0x%x tick %llu", b.sim.dir->flags, (unsigned long long)b.sim.dir->tick);
+	m0 = pg(&b, 0)->cmd_modules;
+	m2 = pg(&b, 2)->cmd_modules;
+	const char *batch = "site=MicrosoftDC cmd_add=1\nsite=Dallas cmd_add=1\n";
+
+	CHECK(ofsim_cmd_parse(&b.sim, batch, strlen(batch), c, 2, &err, &k) == 2, "parse");
+	CHECK(ofsim_cmd_apply(&b.sim, c, 2, &err) == -EOPNOTSUPP && err &&
+	      strstr(err, "network interface"), "cmd on an external site: not EOPNOTSUPP");
+	CHECK(ctl(&b, "site=Dallas fault=fiber_cut\n") == -EOPNOTSUPP, "fault on an external site");
+	CHECK(!ctl(&b, "site=Dobbins cmd_add=1\n"), "cmd_add on a simulated site");
+	tick(&b);
+	CHECK(pg(&b, 0)->cmd_modules == m0 && pg(&b, 2)->cmd_modules == m2 + 1,
+	      "the refused batch was applied in part");
+	tsim_free(&a);
+	tsim_free(&b);
+	return 1;
+}
+
 static int t_cmd_erange(void)
 {
 	struct tsim t;
@@ -1095,6 +1156,7 @@ int main(int argc, char **argv)
 	run("determinism_same_seed_and_different_seed", t_determinism);
 	run("cmd_add_capacity_next_tick", t_cmd_add);
 	run("cmd_erange_all_or_nothing", t_cmd_erange);
+	run("external_sites_left_to_the_host", t_external_sites);
 	run("cmd_bad_lines_rejected", t_cmd_bad);
 	run("init_rejects_bad_params", t_init_rejects);
 	run("random_fault_rate", t_random_fault_rate);

@@ -4,13 +4,14 @@
 //   optifiber-mcp-sim [--listen=127.0.0.1:9889] [--exporter-url=http://127.0.0.1:9886]
 //     [--exporter-token-file=FILE] [--client-id=ID] [--client-secret-file=FILE]
 //     [--seed=N] [--faults=JSON] [--queued-ms=50,150] [--running-ms=100,300]
+//     [--tls-cert-file=FILE --tls-key-file=FILE]   (https; PEM, chain then key)
 // Environment: MCP_SIM_<FLAG> (e.g. MCP_SIM_EXPORTER_URL). The client secret
 // defaults to a random one printed once on stdout when no file is given.
 import { readFileSync } from 'node:fs';
 import { startMcpSimulator } from './server.js';
 import { validateFaultConfig } from './faults.js';
 
-const FLAGS = ['listen', 'exporter-url', 'exporter-token-file', 'client-id', 'client-secret-file', 'seed', 'faults', 'queued-ms', 'running-ms', 'help'];
+const FLAGS = ['listen', 'exporter-url', 'exporter-token-file', 'client-id', 'client-secret-file', 'seed', 'faults', 'queued-ms', 'running-ms', 'tls-cert-file', 'tls-key-file', 'help'];
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
@@ -36,6 +37,20 @@ const firstLine = (path: string, what: string) => {
   }
 };
 
+/** Both PEM files or neither: a half-configured listener is an error, never plain http. */
+function tlsFiles(cert: string | undefined, key: string | undefined): { cert: string; key: string } | undefined {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new Error('--tls-cert-file and --tls-key-file go together');
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new Error(`${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  return { cert: read(cert, '--tls-cert-file'), key: read(key, '--tls-key-file') };
+}
+
 function range(v: string | undefined, name: string): [number, number] | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+),(\d+)$/.exec(v);
@@ -60,6 +75,7 @@ async function main(): Promise<number> {
     const seed = f.seed !== undefined ? Number(f.seed) : 1;
     const faults = validateFaultConfig({ seed, ...(f.faults ? (JSON.parse(f.faults) as object) : {}) });
     const secret = f['client-secret-file'] ? firstLine(f['client-secret-file'], 'client secret file') : undefined;
+    const tls = tlsFiles(f['tls-cert-file'], f['tls-key-file']);
     const sim = await startMcpSimulator({
       host: listen[1]!,
       port: Number(listen[2]),
@@ -70,6 +86,7 @@ async function main(): Promise<number> {
       ...(range(f['queued-ms'], 'queued-ms') ? { queuedMs: range(f['queued-ms'], 'queued-ms')! } : {}),
       ...(range(f['running-ms'], 'running-ms') ? { runningMs: range(f['running-ms'], 'running-ms')! } : {}),
       faults,
+      ...(tls ? { tls } : {}),
       log: (fields, msg) => process.stderr.write(JSON.stringify({ ts: new Date().toISOString(), msg, ...fields }) + '\n'),
     });
     process.stdout.write(`MCP simulator listening on ${sim.url} (exporter: ${f['exporter-url'] ?? 'none, standalone'})\n`);

@@ -19,6 +19,7 @@
 // header Idempotent-Replayed: true); same key + different body -> 422; a
 // request still being processed under the same key -> 409.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultConfig, type FaultKind } from './faults.js';
@@ -70,6 +71,8 @@ export interface McpSimulatorOptions {
   headerTimeoutMs?: number;
   maxConnections?: number;
   log?: (fields: Record<string, unknown>, msg: string) => void;
+  /** Serve https with this PEM certificate chain and key (a real MCP is https; clients verify with their CA). */
+  tls?: { cert: string; key: string };
 }
 
 export interface McpSimulator {
@@ -448,7 +451,8 @@ export async function startMcpSimulator(opts: McpSimulatorOptions = {}): Promise
     log({ ...fields, ...(l?.suppressed ? { suppressed: l.suppressed } : {}) }, msg);
   };
   const headerTimeoutMs = opts.headerTimeoutMs ?? 10_000;
-  const server = createServer({ headersTimeout: headerTimeoutMs, requestTimeout: Math.max(headerTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, headerTimeoutMs) }, (req, res) => {
+  const limits = { headersTimeout: headerTimeoutMs, requestTimeout: Math.max(headerTimeoutMs, 30_000), connectionsCheckingInterval: Math.min(1000, headerTimeoutMs) };
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     let u: URL;
     try {
       u = new URL(req.url ?? '/', 'http://x');
@@ -485,7 +489,8 @@ export async function startMcpSimulator(opts: McpSimulatorOptions = {}): Promise
         send(res, 500, { error: 'internal', message: 'internal error' });
       }
     });
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer({ ...limits, cert: opts.tls.cert, key: opts.tls.key }, handler) : createServer(limits, handler);
   server.keepAliveTimeout = 5000;
   server.maxConnections = opts.maxConnections ?? 256;
   await new Promise<void>((resolve, reject) => {
@@ -495,7 +500,7 @@ export async function startMcpSimulator(opts: McpSimulatorOptions = {}): Promise
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`,
     server,
     jobs,
     faults,

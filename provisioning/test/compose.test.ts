@@ -2,15 +2,22 @@
 // cross-checked against everything it names: paths, build contexts,
 // Dockerfiles, ports, URLs, secrets, plugin ids, and the checked-in configs
 // (prometheus.yml, alertmanager.yml, provisioning/) and services' defaults.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { parse } from 'yaml';
 import { APP_PLUGIN_ID, DATASOURCE_PLUGIN_ID, PANEL_PLUGIN_ID } from '../src/ids.js';
 import { DEFAULT_LISTEN_PORT } from '../../exporter/src/config/schema.js';
 import { KEYS as REMEDIATION_KEYS } from '../../grafana-app-remediation/service/src/config.js';
 // @ts-expect-error plain ESM script without types
-import { SECRETS } from '../scripts/init-secrets.mjs';
+import { SECRETS, TLS_SECRETS, initSecrets } from '../scripts/init-secrets.mjs';
+import { findBinaries, renderAlertmanagerConfig, renderPrometheusConfig } from '../../scripts/stack/prometheus.mjs';
+import { loadWebConfig } from '../../exporter/src/http/web-config.js';
 import { type Json, pluginJson, readJson, readText, readYaml, rel, ROOT } from './helpers.js';
 
 const compose: Json = parse(readText('docker-compose.yml'), { merge: true });
@@ -281,7 +288,7 @@ describe('configs agree with the compose file', () => {
 describe('secrets', () => {
   const declared = compose.secrets as Record<string, { file: string }>;
   test('are files under ./secrets/ that init-secrets.mjs creates, never inline', () => {
-    expect(Object.keys(declared).sort()).toEqual(Object.keys(SECRETS).sort());
+    expect(Object.keys(declared).sort()).toEqual([...Object.keys(SECRETS), ...Object.keys(TLS_SECRETS)].sort());
     for (const [name, s] of Object.entries(declared)) expect(s).toEqual({ file: `./secrets/${name}` });
     expect(readText('docker-compose.yml')).not.toMatch(/(PASSWORD|TOKEN|SECRET)\w*:\s*(?!\/run\/secrets\/)\S/);
   });
@@ -302,6 +309,139 @@ describe('secrets', () => {
       for (const a of (s.command ?? []) as string[]) for (const m of a.matchAll(/\/run\/secrets\/\w+/g)) expect({ svc, f: m[0], mounted: mine.includes(m[0]) }).toEqual({ svc, f: m[0], mounted: true });
     }
   });
+});
+
+describe('finding 16: the remediation service speaks TLS in the stack', () => {
+  const am = readYaml('alertmanager', 'alertmanager.yml');
+  const prom = readYaml('prometheus', 'prometheus.yml');
+  /** secret name -> where service s sees it. */
+  const mounts = (s: string): Record<string, string> =>
+    Object.fromEntries(((services[s]!.secrets ?? []) as Json[]).map((x) => (typeof x === 'string' ? [x, `/run/secrets/${x}`] : [x.source, x.target ?? `/run/secrets/${x.source}`])));
+  const dir = mkdtempSync(join(tmpdir(), 'optifiber-compose-tls-'));
+  const secretsDir = join(dir, 'secrets');
+  let written: string[] = [];
+  beforeAll(() => {
+    written = initSecrets({ dir: secretsDir });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** A file as the container sees it, on this host: the init-secrets output behind the mount. */
+  const hostPath = (s: string, inContainer: string) => {
+    const name = Object.entries(mounts(s)).find(([, t]) => t === inContainer)?.[0];
+    expect({ s, inContainer, mounted: name !== undefined }).toEqual({ s, inContainer, mounted: true });
+    return join(secretsDir, name!);
+  };
+
+  test('init-secrets makes the CA, the certificate and key, and the web config; openssl verifies the chain for 127.0.0.1', () => {
+    expect(written).toEqual(expect.arrayContaining(Object.keys(TLS_SECRETS)));
+    const f = (n: string) => join(secretsDir, n);
+    const v = spawnSync('openssl', ['verify', '-CAfile', f('service_tls_ca'), '-purpose', 'sslserver', f('service_tls_cert')], { encoding: 'utf8' });
+    expect({ status: v.status, out: v.stdout.trim() }).toEqual({ status: 0, out: `${f('service_tls_cert')}: OK` });
+    const cert = new X509Certificate(readFileSync(f('service_tls_cert')));
+    expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(cert.checkPrivateKey(createPrivateKey(readFileSync(f('service_tls_key'))))).toBe(true);
+    // The CA's key is not kept: nothing under secrets/ but certificates can sign.
+    expect(readdirSync(secretsDir).filter((n) => /PRIVATE KEY/.test(readFileSync(f(n), 'utf8')))).toEqual(['service_tls_key']);
+    // Kept on a re-run (no silent rotation); --force makes a new set.
+    expect(initSecrets({ dir: secretsDir })).toEqual([]);
+  });
+
+  test('the service serves https with them (its web config, through the loader the service uses)', () => {
+    const env = services.remediation!.environment;
+    const wcPath = hostPath('remediation', env.OPTIFIBER_REMEDIATION_WEB_CONFIG_FILE);
+    const text = readFileSync(wcPath, 'utf8');
+    // Its files, as the container sees them, rewritten to this host's copies.
+    const local = text.replace(/\/run\/secrets\/(\w+)/g, (m) => hostPath('remediation', m));
+    writeFileSync(join(dir, 'web.yml'), local);
+    expect(loadWebConfig(join(dir, 'web.yml')).tls).toBeDefined();
+    expect(services.remediation!.healthcheck.test.join(' ')).toContain('https://127.0.0.1:9887/-/ready');
+    expect(hostPath('remediation', env.NODE_EXTRA_CA_CERTS)).toBe(join(secretsDir, 'service_tls_ca'));
+  });
+
+  test('Prometheus scrapes it over https against the CA', () => {
+    const job = prom.scrape_configs.find((s: Json) => s.job_name === 'remediation');
+    expect(job.scheme).toBe('https');
+    expect(hostPath('prometheus', job.tls_config.ca_file)).toBe(join(secretsDir, 'service_tls_ca'));
+  });
+
+  test("the local stack's runtime copies keep its plain-http service: http webhook and scrape, no tls_config", () => {
+    const localAm = parse(renderAlertmanagerConfig({ secretsDir: secretsDir }));
+    const hook = localAm.receivers.find((r: Json) => r.name === 'remediation').webhook_configs[0];
+    expect([hook.url, hook.http_config.tls_config]).toEqual([`http://${listen.remediation}/api/v1/alertmanager/webhook`, undefined]);
+    const localProm = parse(renderPrometheusConfig({ exporterUrl: 'http://127.0.0.1:9886', prometheusListen: '127.0.0.1:9090', alertmanagerListen: '127.0.0.1:9093' }));
+    const job = localProm.scrape_configs.find((j: Json) => j.job_name === 'remediation');
+    expect([job.scheme, job.tls_config]).toEqual([undefined, undefined]);
+    // Everything else of the job is kept.
+    expect(job.static_configs).toEqual(prom.scrape_configs.find((j: Json) => j.job_name === 'remediation').static_configs);
+  });
+
+  test("Grafana's plugin proxy reaches https://127.0.0.1:9887 and trusts the CA (SSL_CERT_DIR keeps the system roots)", () => {
+    const app = readYaml('provisioning', 'plugins', 'optifiber.yaml').apps[0];
+    expect(app.jsonData.serviceUrl).toBe(`https://${listen.remediation}`);
+    const dirs = (env('grafana').SSL_CERT_DIR ?? '').split(':');
+    expect(dirs[0]).toBe('/etc/ssl/certs');
+    const caTarget = mounts('grafana').service_tls_ca!;
+    expect(dirs).toContain(dirname(caTarget));
+    // Go reads every file of those directories: the CA's has nothing else in it.
+    expect(Object.values(mounts('grafana')).filter((t) => dirname(t) === dirname(caTarget))).toEqual([caTarget]);
+  });
+
+  test('Alertmanager (real binary, the compose view of alertmanager.yml) posts the webhook over TLS, verified against the CA', async () => {
+    const bins = findBinaries();
+    if (!bins.alertmanager || !bins.amtool) {
+      console.warn('SKIP: prometheus-alertmanager/amtool not installed; the compose webhook TLS is not exercised');
+      return;
+    }
+    const hook = am.receivers.find((r: Json) => r.name === 'remediation').webhook_configs[0];
+    expect(hook.url).toBe(`https://${listen.remediation}/api/v1/alertmanager/webhook`);
+    expect(hostPath('alertmanager', hook.http_config.tls_config.ca_file)).toBe(join(secretsDir, 'service_tls_ca'));
+    // The service's side: its certificate and key, recording what arrives.
+    const got: { tls: boolean; auth: string | undefined; alerts: number }[] = [];
+    const server = createHttpsServer({ cert: readFileSync(join(secretsDir, 'service_tls_cert')), key: readFileSync(join(secretsDir, 'service_tls_key')) }, (req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        got.push({ tls: (req.socket as TLSSocket).encrypted === true, auth: req.headers.authorization, alerts: (JSON.parse(body).alerts ?? []).length });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    // alertmanager.yml as the container sees it: secrets under their mount targets, the service on this test's port.
+    const cfg = readText('alertmanager', 'alertmanager.yml')
+      .replace(/\/etc\/alertmanager\/secrets\/\w+/g, (m) => hostPath('alertmanager', m))
+      .replace(/^(\s+- )templates\/\*\.tmpl$/m, `$1${rel('alertmanager', 'templates', '*.tmpl')}`)
+      .replace(`https://${listen.remediation}/`, `https://127.0.0.1:${port}/`);
+    writeFileSync(join(dir, 'alertmanager.yml'), cfg);
+    const check = spawnSync(bins.amtool, ['check-config', join(dir, 'alertmanager.yml')], { encoding: 'utf8' });
+    expect({ status: check.status, out: check.stdout }).toEqual({ status: 0, out: expect.stringContaining('SUCCESS') });
+    const amPort = await new Promise<number>((r) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => r(p));
+      });
+    });
+    const proc = spawn(bins.alertmanager, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=', '--log.level=warn'], { stdio: 'ignore' });
+    try {
+      const base = `http://127.0.0.1:${amPort}`;
+      const until = async (what: string, fn: () => Promise<boolean>) => {
+        for (let i = 0; i < 300; i++) {
+          if (await fn().catch(() => false)) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`timed out: ${what}`);
+      };
+      await until('alertmanager ready', async () => (await fetch(`${base}/-/ready`)).ok);
+      const alert = { labels: { alertname: 'OptiFiberCapacityForecastHigh', remediation: 'auto', site: 'Dallas', severity: 'warning' }, startsAt: new Date().toISOString() };
+      expect((await fetch(`${base}/api/v2/alerts`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([alert]) })).status).toBe(200);
+      await until('webhook delivered', async () => got.length > 0);
+      const token = readFileSync(hostPath('alertmanager', '/etc/alertmanager/secrets/remediation_token'), 'utf8').trim();
+      expect(got[0]).toEqual({ tls: true, auth: `Bearer ${token}`, alerts: 1 });
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      server.close();
+    }
+  }, 60_000);
 });
 
 describe('Dockerfiles', () => {

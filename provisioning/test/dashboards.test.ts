@@ -164,7 +164,7 @@ describe('datasources and plugins', () => {
   test('the remediation app is enabled with the jsonData/secureJsonData docs/remediation-api.md asks for', () => {
     expect(apps).toHaveLength(1);
     expect(apps[0]).toEqual(expect.objectContaining({ type: APP_PLUGIN_ID, disabled: false, org_id: 1 }));
-    expect(apps[0].jsonData.serviceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(apps[0].jsonData.serviceUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const doc = readText('docs', 'remediation-api.md');
     for (const m of doc.matchAll(/\.JsonData\.(\w+)/g)) expect(Object.keys(apps[0].jsonData)).toContain(m[1]);
     for (const m of doc.matchAll(/\.SecureJsonData\.(\w+)/g)) expect(Object.keys(apps[0].secureJsonData)).toContain(m[1]);

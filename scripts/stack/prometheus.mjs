@@ -60,6 +60,8 @@ export function renderPrometheusConfig(o) {
   const src = readFileSync(join(REPO_ROOT, 'prometheus', 'prometheus.yml'), 'utf8');
   const ams = [o.alertmanagerListen].flat().map((a) => `'${a}'`).join(', ');
   return src
+    // The local service is plain http: the compose scrape's https and CA go.
+    .replace(/^ {4}scheme: https\n {4}tls_config:\n {6}ca_file: \S+service_tls_ca\n/m, '')
     .replaceAll("'127.0.0.1:9886'", `'${hostPort(o.exporterUrl)}'`)
     .replaceAll("'127.0.0.1:9090'", `'${o.prometheusListen}'`)
     .replaceAll("'127.0.0.1:9093'", ams)
@@ -75,8 +77,15 @@ export function renderAlertmanagerConfig(o) {
   let out = src
     .replaceAll('/etc/alertmanager/secrets/', `${resolve(o.secretsDir)}/`)
     .replace(/^(\s+- )templates\/\*\.tmpl$/m, `$1${join(REPO_ROOT, 'alertmanager', 'templates', '*.tmpl')}`);
-  if (o.remediationUrl) out = out.replaceAll('http://127.0.0.1:9887/api/v1/alertmanager/webhook', o.remediationUrl);
-  return out;
+  // The checked-in webhook is compose's https one; the local service is plain http unless a TLS run says otherwise (withTls adds its own CA).
+  out = out.replaceAll('https://127.0.0.1:9887/api/v1/alertmanager/webhook', o.remediationUrl ?? 'http://127.0.0.1:9887/api/v1/alertmanager/webhook');
+  return dropLines(out, /^ {10}tls_config:\n {12}ca_file: \S+service_tls_ca\n/m, 'the compose webhook tls_config');
+}
+
+/** text without the lines re matches; a missing anchor throws, so an edit of the checked-in file cannot pass unnoticed. @param {string} text @param {RegExp} re @param {string} what */
+function dropLines(text, re, what) {
+  if (!re.test(text)) throw new Error(`renderAlertmanagerConfig: anchor not found (${what})`);
+  return text.replace(re, '');
 }
 
 /**

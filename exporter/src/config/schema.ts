@@ -62,7 +62,7 @@ export const KEYS = {
   control: {
     token_file: { schema: str(), help: 'file holding the bearer token of the control API (absent = control disabled)' },
     socket: { schema: str(), help: 'cmd_control path (default: next to the pages)' },
-    audit_file: { schema: str(), help: 'append-only audit trail of control commands and idempotency keys, JSON lines (default: control-audit.jsonl next to control.token_file)' },
+    audit_file: { schema: str(), help: 'append-only audit trail of control commands and idempotency keys, JSON lines; kept whenever a credential can control (default: control-audit.jsonl next to control.token_file, else next to web.config_file when it grants the control scope)' },
   },
   thresholds: {
     osnr_low_db: { schema: num(-100, 100), default: 20, help: 'OSNR alarm threshold (dB)' },

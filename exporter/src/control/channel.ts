@@ -44,7 +44,9 @@ export class ProcfsControlChannel implements ControlChannel {
       if (bytesWritten !== buf.length) throw new ControlChannelError('EIO', `short write to ${this.path}: ${bytesWritten} of ${buf.length} bytes`);
     } catch (e) {
       if (e instanceof ControlChannelError) throw e;
-      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      // errno 95 is EOPNOTSUPP to the kernel and ENOTSUP to libuv: one name here
+      const raw = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      const code = raw === 'ENOTSUP' ? 'EOPNOTSUPP' : raw;
       throw new ControlChannelError(code, procfsMessage(code, this.path));
     } finally {
       await fh?.close().catch(() => {});
@@ -58,6 +60,8 @@ function procfsMessage(code: string, path: string): string {
       return `the kernel rejected the command (EINVAL from ${path})`;
     case 'ERANGE':
       return `the kernel refused the command: it would take cmd_modules outside 1..cmd_modules_max (ERANGE from ${path})`;
+    case 'EOPNOTSUPP':
+      return `the kernel refused the command: the site is read from a network interface (ifaces=), which has no CMD modules to add or remove and takes no injected faults (EOPNOTSUPP from ${path})`;
     case 'EACCES':
     case 'EPERM':
       return `the exporter may not write ${path} (${code}): it needs root (or CAP_DAC_OVERRIDE and CAP_NET_ADMIN), or use a privileged helper socket; see docs/security.md`;
@@ -141,7 +145,7 @@ export function statusForChannelError(code: string): number {
     case 'ERANGE':
       return 409; // valid command, but it conflicts with the current state
     case 'EOPNOTSUPP':
-      return 409; // the pages replay a recording: nothing to command
+      return 409; // a replayed recording or a real interface: nothing to command
     case 'EACCES':
     case 'EPERM':
       return 403;

@@ -190,6 +190,13 @@ export interface AuthenticatorOptions {
   realm?: string;
   /** Successful basic credentials remembered (by SHA-256). Default 1024. */
   cacheSize?: number;
+  /**
+   * 429 (address over its failure limit) and 503 (bcrypt queue full) answers
+   * are held this long before they are sent (default 1000 ms; 0: at once), at
+   * most maxHeldPerAddress (default 4) at a time per address, the rest at once.
+   */
+  refusalDelayMs?: number;
+  maxHeldPerAddress?: number;
 }
 
 export class Authenticator {
@@ -200,6 +207,7 @@ export class Authenticator {
   private readonly verifier: BcryptVerifier;
   private readonly limiter: FailureLimiter;
   private readonly cache = new Map<string, Identity>(); // sha256(user, password, hash) -> identity
+  private readonly held = new Map<string, number>(); // address -> refusals being held
   private readonly realm: string;
 
   constructor(private readonly opts: AuthenticatorOptions = {}) {
@@ -227,9 +235,9 @@ export class Authenticator {
     const kind = scheme?.[1]!.toLowerCase();
     if (!scheme || (kind !== 'basic' && kind !== 'bearer')) return this.failure('missing', 401, 'authentication required: send "Authorization: Basic ..." or "Authorization: Bearer ..."', scope);
     const blocked = this.limiter.blockedFor(address);
-    if (blocked > 0) return this.failure('rate_limited', 429, `too many failed authentications from this address; retry after ${blocked} s`, scope, { 'Retry-After': String(blocked) });
+    if (blocked > 0) return this.hold(address, this.failure('rate_limited', 429, `too many failed authentications from this address; retry after ${blocked} s`, scope, { 'Retry-After': String(blocked) }));
     const found = kind === 'bearer' ? this.bearerIdentity(scheme[2]!) : await this.basicIdentity(scheme[2]!);
-    if (found === 'busy') return this.failure('busy', 503, 'too many authentication attempts in progress; retry later', scope, { 'Retry-After': '1' });
+    if (found === 'busy') return this.hold(address, this.failure('busy', 503, 'too many authentication attempts in progress; retry later', scope, { 'Retry-After': '1' }));
     if (!found) {
       this.limiter.fail(address);
       return this.failure('invalid', 401, kind === 'bearer' ? 'invalid bearer token' : 'invalid username or password', scope);
@@ -240,6 +248,30 @@ export class Authenticator {
 
   close(): Promise<void> {
     return this.verifier.close();
+  }
+
+  /**
+   * Why hold a refusal: answered at once, a guessing client (brute-force
+   * tools keep N requests in flight) comes straight back, and each round
+   * trip costs the event loop a connection, a parse and an answer; bcrypt is
+   * not the cost any more (bench/auth-flood.mjs measured ~1000 refusals/s
+   * taking 30-60 % of the loop). Held for a second on a timer, the same client
+   * costs next to nothing. Bounded per address, so an open-loop flood cannot
+   * pile up connections through it (beyond the bound it is answered at once).
+   */
+  private hold(address: string, r: AuthResult): Promise<AuthResult> | AuthResult {
+    const ms = this.opts.refusalDelayMs ?? 1000;
+    const n = this.held.get(address) ?? 0;
+    if (ms <= 0 || n >= (this.opts.maxHeldPerAddress ?? 4)) return r;
+    this.held.set(address, n + 1);
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        const left = (this.held.get(address) ?? 1) - 1;
+        if (left > 0) this.held.set(address, left);
+        else this.held.delete(address);
+        resolve(r);
+      }, ms).unref(),
+    );
   }
 
   private failure(reason: AuthFailureReason, status: 401 | 403 | 429 | 503, message: string, scope: Scope, headers: Record<string, string> = {}): AuthResult {

@@ -18,7 +18,7 @@ import { CONTROL_BODY_LIMIT, controlRouter } from '../control/router.js';
 import { ControlAudit } from '../control/audit.js';
 import { ProcfsControlChannel, UnixSocketControlChannel, type ControlChannel } from '../control/channel.js';
 import { loadControlToken } from '../control/auth.js';
-import { authenticatorFor, createWebServer, loadWebConfig, webConfigMiddleware, WebConfigWatcher, type WebConfig } from './web-config.js';
+import { authenticatorFor, createWebServer, grantsControl, loadWebConfig, webConfigMiddleware, WebConfigWatcher, type WebConfig } from './web-config.js';
 import type { Authenticator, BearerCredential } from './credentials.js';
 import { docsRouter } from './docs.js';
 import { parseListenAddress, type Config } from '../config/schema.js';
@@ -197,13 +197,21 @@ export class ExporterServer {
     const failures = this.metrics.exporter.authFailures;
     const buildAuth = (wc: WebConfig | undefined) => authenticatorFor(wc, extra, (reason) => failures.set(reason, (failures.get(reason) ?? 0) + 1));
     if (opts.webConfig && opts.webConfigFile !== undefined) {
-      this.webConfigWatcher = new WebConfigWatcher(opts.webConfigFile, opts.webConfig, buildAuth, (wc, err) => {
-        if (err) log.error({ file: opts.webConfigFile, err }, 'web config changed but the new version is invalid; keeping the last good one');
-        else {
-          for (const w of wc.warnings) log.warn({ file: opts.webConfigFile }, w);
-          log.info({ file: opts.webConfigFile }, 'web config reloaded');
-        }
-      });
+      // Control commands are audited to disk only when the trail was opened at start (startExporter).
+      const persistent = opts.control?.audit?.file !== undefined;
+      this.webConfigWatcher = new WebConfigWatcher(
+        opts.webConfigFile,
+        opts.webConfig,
+        buildAuth,
+        (wc, err) => {
+          if (err) log.error({ file: opts.webConfigFile, err }, 'web config changed but the new version is invalid; keeping the last good one');
+          else {
+            for (const w of wc.warnings) log.warn({ file: opts.webConfigFile }, w);
+            log.info({ file: opts.webConfigFile }, 'web config reloaded');
+          }
+        },
+        (next) => (!persistent && grantsControl(next) ? 'granting the control scope needs a restart (the control audit trail is opened at start)' : undefined),
+      );
       this.metrics.exporter.webConfigReload = () => this.webConfigWatcher!.lastReloadSuccessful;
     } else {
       this.fixedAuth = buildAuth(opts.webConfig);
@@ -455,6 +463,19 @@ export interface ExporterHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * The persistent control audit trail, opened whenever some credential can
+ * control (--control.token-file, or a web config granting the control scope)
+ * or --control.audit-file is given: control.audit_file, else
+ * control-audit.jsonl next to the file that grants control (the token file,
+ * else the web config). Undefined when nothing can control.
+ */
+export function openControlAudit(config: Config, webConfig: WebConfig | undefined): ControlAudit | undefined {
+  const grantedBy = config.control.token_file ?? (webConfig && grantsControl(webConfig) ? config.web.config_file : undefined);
+  const file = config.control.audit_file ?? (grantedBy !== undefined ? resolve(dirname(grantedBy), 'control-audit.jsonl') : undefined);
+  return file === undefined ? undefined : new ControlAudit(file);
+}
+
 /** Source + sampler + server, listening. */
 export async function startExporter(config: Config, log: Logger): Promise<ExporterHandle> {
   let webConfig: WebConfig | undefined;
@@ -469,12 +490,10 @@ export async function startExporter(config: Config, log: Logger): Promise<Export
     token = t.token;
   }
   // The audit trail is opened before anything listens: a trail that cannot be written disables nothing silently, it stops the start.
-  let audit: ControlAudit | undefined;
-  if (token !== undefined) {
-    const file = config.control.audit_file ?? resolve(dirname(config.control.token_file!), 'control-audit.jsonl');
-    audit = new ControlAudit(file);
-    if (audit.skippedLines) log.warn({ file, skipped: audit.skippedLines }, 'control audit trail: unreadable lines skipped (a torn last line after a crash)');
-    log.info({ file }, 'control audit trail');
+  const audit = openControlAudit(config, webConfig);
+  if (audit?.file !== undefined) {
+    if (audit.skippedLines) log.warn({ file: audit.file, skipped: audit.skippedLines }, 'control audit trail: unreadable lines skipped (a torn last line after a crash)');
+    log.info({ file: audit.file }, 'control audit trail');
   }
   const source = await chooseSource(config, log);
   log.info({ kind: source.kind, path: source.path, control: source.controlPath, reason: source.reason }, `page source: ${source.kind}`);
@@ -506,7 +525,7 @@ export async function startExporter(config: Config, log: Logger): Promise<Export
     });
     const addr = await server.listen();
     sampler.start();
-    log.info({ url: addr.url, control: token ? 'enabled' : 'disabled' }, 'listening');
+    log.info({ url: addr.url, control: token !== undefined || (webConfig !== undefined && grantsControl(webConfig)) ? 'enabled' : 'disabled' }, 'listening');
     let stopping: Promise<void> | undefined;
     return {
       url: addr.url,

@@ -344,6 +344,11 @@ export interface BasicAuthOptions {
 }
 
 /** The Authenticator of a web config (extra bearer credentials, e.g. --control.token-file, added). */
+/** True when some credential of the web config holds the control scope (it can change the network). */
+export function grantsControl(cfg: WebConfig): boolean {
+  return cfg.bearerTokens.some((b) => b.scopes.includes('control')) || [...cfg.basicAuthScopes.values()].some((s) => s.includes('control'));
+}
+
 export function authenticatorFor(cfg: WebConfig | undefined, extra: BearerCredential[] = [], onFailure?: AuthenticatorOptions['onFailure']): Authenticator {
   const readRequired = !!cfg && (cfg.basicAuthUsers.size > 0 || cfg.bearerTokens.length > 0);
   return new Authenticator({
@@ -445,6 +450,8 @@ export class WebConfigWatcher {
     initial: WebConfig,
     private readonly buildAuth: (cfg: WebConfig) => Authenticator,
     private readonly onChange: (cfg: WebConfig, err?: string) => void = () => {},
+    /** A reason to refuse a new version that is valid but cannot be applied live, else undefined. */
+    private readonly refuse: (next: WebConfig) => string | undefined = () => undefined,
   ) {
     this.cfg = initial;
     this.stamp = fileStamp(initial.files.length ? initial.files : [file]);
@@ -467,6 +474,8 @@ export class WebConfigWatcher {
     try {
       next = loadWebConfig(this.file);
       if (!!next.tls !== !!this.cfg.tls) throw new WebConfigError(`web config ${this.file}: switching TLS ${next.tls ? 'on' : 'off'} needs a restart`);
+      const refused = this.refuse(next);
+      if (refused) throw new WebConfigError(`web config ${this.file}: ${refused}`);
     } catch (e) {
       this.lastReloadSuccessful = false;
       this.lastReloadError = (e as Error).message;

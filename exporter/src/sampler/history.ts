@@ -20,7 +20,12 @@ const F32 = [
 ] as const;
 // simTimeS and the fault times are u32 seconds (until 2106); counts are u32.
 const U32 = ['sampleSeq', 'simTimeS', 'faultStartSimS', 'faultEndSimS', 'faultsTotal', 'cmdModules', 'cmdModulesMax'] as const;
-const U8 = ['linkState', 'fault', 'flags'] as const; // flags: bit0 present, bit1 rates valid
+const U8 = ['linkState', 'fault', 'flags'] as const; // flags: FLAG_* below
+// A u32 column cannot hold NaN (an absent field: a replay, a NIC), so absence is a flag.
+const FLAG_PRESENT = 1;
+const FLAG_RATES = 2;
+const FLAG_NO_MODULES = 4; // cmdModules, cmdModulesMax absent
+const FLAG_NO_FAULT = 8; // faultStartSimS, faultEndSimS, faultsTotal absent
 
 /** Bytes per (site, tick) entry. */
 export const HISTORY_BYTES_PER_ENTRY = F64.length * 8 + F32.length * 4 + U32.length * 4 + U8.length;
@@ -225,7 +230,8 @@ export class HistoryStore {
     const b = this.u8;
     b[CB.linkState * n + i] = Math.max(0, LINK.indexOf(s.linkState));
     b[CB.fault * n + i] = Math.max(0, FAULTS.indexOf(s.fault));
-    b[CB.flags * n + i] = r ? 3 : 1;
+    b[CB.flags * n + i] =
+      FLAG_PRESENT | (r ? FLAG_RATES : 0) | (Number.isNaN(s.cmdModules) ? FLAG_NO_MODULES : 0) | (Number.isNaN(s.faultsTotal) ? FLAG_NO_FAULT : 0);
   }
 
   private at(row: number, info: SlotInfo): HistoryEntry {
@@ -235,6 +241,9 @@ export class HistoryStore {
     const f = this.f32;
     const u = this.u32;
     const b = this.u8;
+    const flags = b[CB.flags * n + i]!;
+    const modules = (k: number) => (flags & FLAG_NO_MODULES ? NaN : u[k * n + i]!);
+    const faultU32 = (k: number) => (flags & FLAG_NO_FAULT ? NaN : u[k * n + i]!);
     const sample: SiteSample = {
       index: info.index,
       name: info.name,
@@ -245,8 +254,8 @@ export class HistoryStore {
       offeredBps: d[C64.offeredBps * n + i]!,
       capacityBps: d[C64.capacityBps * n + i]!,
       moduleCapacityBps: d[C64.moduleCapacityBps * n + i]!,
-      cmdModules: u[CU.cmdModules * n + i]!,
-      cmdModulesMax: u[CU.cmdModulesMax * n + i]!,
+      cmdModules: modules(CU.cmdModules),
+      cmdModulesMax: modules(CU.cmdModulesMax),
       linkState: LINK[b[CB.linkState * n + i]!]!,
       bytes: d[C64.bytes * n + i]!,
       crcErrors: d[C64.crcErrors * n + i]!,
@@ -263,9 +272,9 @@ export class HistoryStore {
       laserBiasAmperes: f[C32.laserBiasAmperes * n + i]!,
       temperatureCelsius: f[C32.temperatureCelsius * n + i]!,
       fault: FAULTS[b[CB.fault * n + i]!]!,
-      faultStartSimS: u[CU.faultStartSimS * n + i]!,
-      faultEndSimS: u[CU.faultEndSimS * n + i]!,
-      faultsTotal: u[CU.faultsTotal * n + i]!,
+      faultStartSimS: faultU32(CU.faultStartSimS),
+      faultEndSimS: faultU32(CU.faultEndSimS),
+      faultsTotal: faultU32(CU.faultsTotal),
     };
     const score = f[C32.anomalyScore * n + i]!;
     return {
@@ -274,7 +283,7 @@ export class HistoryStore {
       state: {
         sample,
         rates:
-          b[CB.flags * n + i]! & 2
+          flags & FLAG_RATES
             ? {
                 bytesPerSecond: d[C64.rBytes * n + i]!,
                 crcErrorsPerSecond: f[C32.rCrc * n + i]!,

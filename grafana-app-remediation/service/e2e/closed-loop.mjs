@@ -202,8 +202,11 @@ async function tlsBefore() {
     amUrls.length === stack.prom.alertmanagerUrls.length && amUrls.every((u) => u.startsWith('https://')) && (amPlain === 400 || typeof amPlain === 'string') && amAnon === 401 && promAnon === 401,
     JSON.stringify({ amUrls, amPlain, amAnon, promAnon }));
   const svcPlain = await statusOf(`${stack.rem.service.url.replace('https://', 'http://')}/-/healthy`);
-  check(`TLS service: ${stack.rem.service.url} (web.config_file; plain http: ${svcPlain}); MCP simulator ${stack.rem.mcp.url} is plain loopback http (no TLS listener)`,
+  check(`TLS service: ${stack.rem.service.url} (web.config_file; plain http: ${svcPlain})`,
     stack.rem.service.url.startsWith('https://') && typeof svcPlain === 'string', JSON.stringify({ url: stack.rem.service.url, svcPlain }));
+  const mcpPlain = await statusOf(`${stack.rem.mcp.url.replace('https://', 'http://')}/-/healthy`);
+  check(`TLS service -> MCP simulator: the simulator serves ${stack.rem.mcp.url} only (plain http: ${mcpPlain}); the service's mcp.url is that https URL, trusted through mcp.ca_file`,
+    stack.rem.mcp.url.startsWith('https://') && typeof mcpPlain === 'string', JSON.stringify({ url: stack.rem.mcp.url, mcpPlain }));
 }
 
 /** --tls, after the loop: the hops the loop used were https, the control path ran under the `mcp` identity, once. */

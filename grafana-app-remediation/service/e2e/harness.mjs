@@ -24,10 +24,10 @@
 // [control] (the MCP simulator's commands); Prometheus and Alertmanager serve
 // https behind a basic-auth user `loop` (Prometheus -> Alertmanager, this
 // harness) and talk to each other, the exporter and the tap over https; the tap
-// and the service serve https. Only service -> MCP simulator stays plain
-// loopback http: the simulator has no TLS listener (a real MCP is reached at
-// an https:// mcp.url like any other URL). Clients in this process verify
-// with NODE_EXTRA_CA_CERTS, which closed-loop.mjs sets before it starts.
+// and the service serve https; the MCP simulator serves https too
+// (--tls-cert-file/--tls-key-file; here its tls option) and the service
+// trusts it through mcp.ca_file. Other clients in this process verify with
+// NODE_EXTRA_CA_CERTS, which closed-loop.mjs sets before it starts.
 //
 // Simulation parameters (why these): time scale 60 (one simulated minute per
 // 1 s tick) so the forecast, which needs 1 h of the site's clock in 5-minute
@@ -291,9 +291,10 @@ export async function startLoopStack(o = {}) {
       service: {
         exporter: { verify_timeout: '30s', ...(id ? { bearer_token_file: id.readTokenFile } : {}) },
         ...(id ? { web: { config_file: id.serviceWebConfig } } : {}),
+        ...(tls ? { mcp: { ca_file: tls.caFile } } : {}),
         ...o.service,
       },
-      mcp: { ...o.mcp },
+      mcp: { ...(tls ? { tls: { cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') } } : {}), ...o.mcp },
     });
     cleanups.push(() => rem.stop());
     log(`remediation service ${rem.service.url}, MCP simulator ${rem.mcp.url}`);

@@ -48,6 +48,7 @@ export const KEYS = {
     url: { schema: httpUrl(MCP_URL_EXAMPLE), default: 'http://127.0.0.1:9889', help: 'WaveServer MCP north-bound API base URL' },
     client_id: { schema: str(), default: 'optifiber-remediation', help: 'OAuth2 client id (client credentials grant)' },
     client_secret_file: { schema: str(), help: 'file holding the OAuth2 client secret (required)' },
+    ca_file: { schema: str(), help: "CA certificate(s), PEM, an https:// mcp.url is verified against instead of the system CAs (Prometheus' tls_config.ca_file)" },
     request_timeout: { schema: duration(50, 120_000), default: 2000, help: 'timeout of one MCP HTTP request' },
     backoff_base: { schema: duration(1, 60_000), default: 100, help: 'first retry delay (doubles, full jitter)' },
     backoff_max: { schema: duration(1, 600_000), default: 5000, help: 'largest retry delay' },

@@ -33,11 +33,12 @@ export class KeepAliveClient {
   private readonly send: typeof httpRequest;
   private readonly maxBody: number;
 
-  constructor(baseUrl: string, opts: { maxSockets?: number; maxBodyBytes?: number } = {}) {
+  /** opts.ca: PEM CA certificate(s) an https server is verified against instead of the system CAs. */
+  constructor(baseUrl: string, opts: { maxSockets?: number; maxBodyBytes?: number; ca?: string } = {}) {
     this.base = new URL(baseUrl.replace(/\/$/, '') + '/');
     const https = this.base.protocol === 'https:';
     const o = { keepAlive: true, maxSockets: opts.maxSockets ?? 64, maxFreeSockets: 16, scheduling: 'lifo' as const };
-    this.agent = https ? new HttpsAgent(o) : new HttpAgent(o);
+    this.agent = https ? new HttpsAgent({ ...o, ...(opts.ca ? { ca: opts.ca } : {}) }) : new HttpAgent(o);
     this.send = https ? (httpsRequest as typeof httpRequest) : httpRequest;
     this.maxBody = opts.maxBodyBytes ?? 64 * 1024 * 1024;
   }

@@ -70,6 +70,8 @@ export interface McpClientOptions {
   /** Called right before each create attempt is sent (latency measurement, crash hooks). */
   onCreateAttempt?: (attempt: number) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** PEM CA certificate(s) an https MCP is verified against (mcp.ca_file); default the system CAs. */
+  ca?: string;
 }
 
 const TRANSIENT = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
@@ -77,7 +79,7 @@ const TRANSIENT = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 export class McpClient {
   private token?: { value: string; expires: number };
   private tokenPromise?: Promise<string>;
-  private readonly o: Required<Omit<McpClientOptions, 'observe' | 'onCreateAttempt'>> & Pick<McpClientOptions, 'observe' | 'onCreateAttempt'>;
+  private readonly o: Required<Omit<McpClientOptions, 'observe' | 'onCreateAttempt' | 'ca'>> & Pick<McpClientOptions, 'observe' | 'onCreateAttempt' | 'ca'>;
   private readonly http: KeepAliveClient;
   private readonly basicAuth: string;
 
@@ -92,7 +94,7 @@ export class McpClient {
       ...o,
       url: o.url.replace(/\/$/, ''),
     };
-    this.http = new KeepAliveClient(this.o.url);
+    this.http = new KeepAliveClient(this.o.url, this.o.ca ? { ca: this.o.ca } : {});
     this.basicAuth = `Basic ${Buffer.from(`${encodeURIComponent(this.o.clientId)}:${encodeURIComponent(this.o.clientSecret)}`).toString('base64')}`;
   }
 

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { loadWebConfig, webConfigMiddleware, type WebConfig } from '@optifiber/exporter/dist/http/web-config.js';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@optifiber/exporter/dist/log/logger.js';
 import { parseListenAddress } from '@optifiber/exporter/dist/config/schema.js';
@@ -37,6 +38,7 @@ export async function startRemediationService(config: Config, opts: { logger?: L
   const mcpSecret = secret(config.mcp.client_secret_file, 'MCP client secret', 8)!;
   const grafanaToken = secret(config.grafana.token_file, 'Grafana token', 8);
   const exporterToken = secret(config.exporter.bearer_token_file, 'exporter read token');
+  const mcpCa = config.mcp.ca_file ? readCaFile(config.mcp.ca_file, 'mcp.ca_file') : undefined;
   for (const w of warnings) log.warn({}, w);
 
   const metrics = createMetrics();
@@ -46,6 +48,7 @@ export async function startRemediationService(config: Config, opts: { logger?: L
     url: config.mcp.url,
     clientId: config.mcp.client_id,
     clientSecret: mcpSecret,
+    ...(mcpCa ? { ca: mcpCa } : {}),
     requestTimeoutMs: config.mcp.request_timeout,
     backoffBaseMs: config.mcp.backoff_base,
     backoffMaxMs: config.mcp.backoff_max,
@@ -88,6 +91,18 @@ export async function startRemediationService(config: Config, opts: { logger?: L
       store.close();
     },
   };
+}
+
+/** PEM CA certificate(s) from a file, or a ConfigError naming the key and what is wrong. */
+function readCaFile(file: string, key: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([`${key} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+  }
+  if (!/-----BEGIN CERTIFICATE-----/.test(text)) throw new ConfigError([`${key} ${file}: no PEM certificate (-----BEGIN CERTIFICATE-----)`]);
+  return text;
 }
 
 /**

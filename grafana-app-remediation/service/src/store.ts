@@ -28,6 +28,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { migrateEpisodeKeys } from './episode-keys.js';
 
 export type ActionState = 'pending_approval' | 'ready' | 'baseline' | 'submitted' | 'job_succeeded' | 'unknown' | 'done';
 /** States between the decision and the final result: the site is busy, the action counts as in flight. */
@@ -203,6 +204,7 @@ export class Store {
     // Databases created before the unknown state: add its columns.
     const cols = new Set((this.db.prepare('PRAGMA table_info(actions)').all() as { name: string }[]).map((c) => c.name));
     for (const c of ['unknown_since', 'if_no_job']) if (!cols.has(c)) this.db.exec(`ALTER TABLE actions ADD COLUMN ${c} TEXT`);
+    migrateEpisodeKeys(this.db);
     // The WAL is truncated back to this size after a checkpoint (it would otherwise keep its largest size).
     this.db.pragma('journal_size_limit = 4194304');
     const one = this.db.transaction((p: Pending) => p.fn());

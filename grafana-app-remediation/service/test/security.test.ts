@@ -10,6 +10,8 @@ import { loadConfig } from '../src/config.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';
 import { policyChangeNeeds } from '../src/roles.js';
 import { DEFAULT_POLICY } from '../src/policy.js';
+import { migrateEpisodeKeys } from '../src/episode-keys.js';
+import { McpClient } from '../src/mcp-client.js';
 import { alert, payload, secrets, startStubExporter, tmpDir, until, type StubExporter } from './helpers.js';
 
 const dir = tmpDir('rem-sec-');
@@ -320,6 +322,61 @@ describe('finding 21: the episode key ignores the fingerprint letter case', () =
   });
 });
 
+describe('finding 21: databases written before the lower-cased keys are migrated on open', () => {
+  // What the old code left: the fingerprint as Alertmanager sent it (upper case) in the episode key and columns.
+  const ageKeys = (db: string) => {
+    const d = new Database(db);
+    for (const t of ['episodes', 'actions']) d.exec(`UPDATE ${t} SET episode_key = upper(substr(episode_key, 1, instr(episode_key, '|') - 1)) || substr(episode_key, instr(episode_key, '|')), fingerprint = upper(fingerprint)`);
+    const keys = d.prepare('SELECT episode_key FROM actions').all() as { episode_key: string }[];
+    d.close();
+    return keys.map((k) => k.episode_key);
+  };
+
+  test('finding 21: an old upper-case episode is found again after an upgrade: a later delivery is a duplicate, no second MCP job', async () => {
+    const db = join(dir, 'old-keys.db');
+    await boot({ db });
+    await hook(payload([alert({ site: 'site-14', fingerprint: 'abcdef0177' })]));
+    await settle();
+    expect(sim.stats().jobsCreated).toBe(1);
+    await svc!.stop();
+    svc = undefined;
+    expect(ageKeys(db)).toEqual([expect.stringMatching(/^ABCDEF0177\|\d{4}-\d\d-\d\dT[\d:.]+Z$/)]);
+    await boot({ db, keep: true });
+    await hook(payload([alert({ site: 'site-14', fingerprint: 'ABCDEF0177' })]));
+    await hook(payload([alert({ site: 'site-14', fingerprint: 'abcdef0177' })]));
+    await settle();
+    expect((await actions()).map((a) => [a.fingerprint, a.site])).toEqual([['abcdef0177', 'site-14']]);
+    expect(sim.stats().jobsCreated).toBe(1);
+    const d = new Database(db, { readonly: true });
+    const ep = d.prepare('SELECT episode_key, deliveries FROM episodes').all() as { episode_key: string; deliveries: number }[];
+    d.close();
+    // One episode, lower-case fingerprint, time part untouched; the deliveries of before and after counted together.
+    expect(ep).toEqual([{ episode_key: expect.stringMatching(/^abcdef0177\|\d{4}-\d\d-\d\dT[\d:.]+Z$/), deliveries: 3 }]);
+  });
+
+  test('finding 21: the migration is idempotent and merges an episode seen under both cases', async () => {
+    const db = join(dir, 'merge-keys.db');
+    await boot({ db }); // the schema, as the service creates it
+    await svc!.stop();
+    svc = undefined;
+    const d = new Database(db);
+    d.exec(`INSERT INTO episodes (episode_key, fingerprint, starts_at, first_seen, last_seen, deliveries) VALUES
+      ('AB12|2026-01-01T00:00:00.000Z', 'AB12', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:05.000Z', 2),
+      ('ab12|2026-01-01T00:00:00.000Z', 'ab12', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:03.000Z', '2026-01-01T00:00:09.000Z', 4),
+      ('CD34|2026-01-01T00:00:00.000Z', 'CD34', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:00:01.000Z', 1)`);
+    try {
+      expect(migrateEpisodeKeys(d)).toEqual({ episodes: 2, actions: 0 });
+      expect(migrateEpisodeKeys(d)).toEqual({ episodes: 0, actions: 0 });
+      expect(d.prepare('SELECT episode_key, fingerprint, first_seen, last_seen, deliveries FROM episodes ORDER BY episode_key').all()).toEqual([
+        { episode_key: 'ab12|2026-01-01T00:00:00.000Z', fingerprint: 'ab12', first_seen: '2026-01-01T00:00:01.000Z', last_seen: '2026-01-01T00:00:09.000Z', deliveries: 6 },
+        { episode_key: 'cd34|2026-01-01T00:00:00.000Z', fingerprint: 'cd34', first_seen: '2026-01-01T00:00:01.000Z', last_seen: '2026-01-01T00:00:01.000Z', deliveries: 1 },
+      ]);
+    } finally {
+      d.close();
+    }
+  });
+});
+
 describe('finding 18: after an MCP restart the pages decide', () => {
   test('finding 18: a job the restarted MCP no longer knows, whose capacity is in the pages, succeeded', async () => {
     // A dedicated MCP whose jobs wait 300 ms queued: the service's first poll sees "queued",
@@ -427,5 +484,37 @@ describe('finding 16: TLS with the exporter web-config format', () => {
     svc = undefined;
     writeFileSync(cfg, 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\nbasic_auth_users:\n  am: $2y$04$abcdefghijklmnopqrstuuM2bT1Zcb3Ff0l0U3Zz5sQ6WlM0Dq5g.\n');
     await expect(boot({ web: { config_file: cfg } })).rejects.toThrow(/basic_auth_users is not supported/);
+  });
+
+  test('finding 16: the service reaches an https MCP simulator, trusting it through mcp.ca_file only', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    const ca = join(dir, 'mcp-ca.pem');
+    const key = join(dir, 'mcp.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', ca, '-days', '1', '-subj', '/CN=mcp', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const m = await startMcpSimulator({ port: 0, clientSecret: s.mcpSecret, exporterUrl: exp.url, exporterToken: exp.token, queuedMs: [5, 10], runningMs: [5, 10], responseDelayMs: [0, 1], tls: { cert: readFileSync(ca, 'utf8'), key: readFileSync(key, 'utf8') } });
+    try {
+      expect(m.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+      // Plain http to the TLS port carries nothing.
+      await expect(fetch(m.url.replace('https:', 'http:') + '/-/healthy')).rejects.toThrow();
+      // Without the CA (system CAs only) the self-signed MCP is refused before any secret is sent.
+      const untrusting = new McpClient({ url: m.url, clientId: 'optifiber-remediation', clientSecret: s.mcpSecret, requestTimeoutMs: 2000 });
+      await expect(untrusting.findJobByKey('k')).rejects.toThrow(/self[- ]signed|certificate/i);
+      untrusting.close();
+      expect(m.stats().tokensIssued).toBe(0);
+      // With mcp.ca_file: the whole action over https, one job.
+      await boot({ mcp: { url: m.url, ca_file: ca } });
+      await hook(payload([alert({ site: 'site-15', fingerprint: '16b0' })]));
+      const a = await until(async () => (await actions()).find((x) => x.state === 'done'), 10000, 'action done');
+      expect([a.result, m.stats().jobsCreated, m.stats().tokensIssued > 0]).toEqual(['succeeded', 1, true]);
+      await svc!.stop();
+      svc = undefined;
+      // A CA file that is not a certificate is a clear configuration error.
+      await expect(boot({ mcp: { url: m.url, ca_file: key } })).rejects.toThrow(/mcp.ca_file .*no PEM certificate/);
+    } finally {
+      await svc?.stop();
+      svc = undefined;
+      await m.stop();
+    }
   });
 });

@@ -9,6 +9,12 @@
 //   exporter_control_requires_token POST without the bearer token: 401, nothing written
 //   exporter_control_cmd_add        POST {"cmd_add":1} with the token writes /proc/optifiber/cmd_control;
 //                                   the answer, the pages and /metrics all show cmd_modules + 1
+//   exporter_iface_link_down        (OF_IFACE_SITE set: the module runs with ifaces=<veth>:<site>)
+//                                   the far end of the veth goes down: /metrics shows the site's
+//                                   link down, no line for what the veth does not measure (FEC,
+//                                   optics), the JSON API null; cmd_add there is 409 EOPNOTSUPP.
+//                                   "EXPORTER_LINKDOWN_GZ_B64 <...>" carries that scrape to the
+//                                   host, where promtool fires OptiFiberLinkDown from it
 //   exporter_sigterm                SIGTERM: exit 0
 //
 // The reference values come from the C test program (optifiber_vmtest dump),
@@ -24,6 +30,14 @@ const PORT = 9886;
 const BASE = `http://127.0.0.1:${PORT}`;
 const TOKEN = 'vm-test-token-0123456789abcdef';
 const SITES = ['MicrosoftDC', 'Dallas', 'Dobbins', 'Stone'];
+// the interface-backed site and the veth's far end (run-qemu.mjs sets them)
+const IFACE_SITE = process.env.OF_IFACE_SITE;
+const IFACE_PEER = process.env.OF_IFACE_PEER;
+// OPTIFIBER_ABSENT_* bit numbers (include/uapi/linux/optifiber.h)
+const ABSENT = { throughput: 0, offered: 1, capacity: 2, module_capacity: 3, cmd_modules: 4, link_state: 5, bytes: 6, crc: 7,
+  fec_corrected: 8, fec_uncorrectable: 9, los: 10, pre_fec_ber: 11, post_fec_ber: 12, osnr: 13, q: 14, rx_power: 15, tx_power: 16,
+  cd: 17, laser_bias: 18, temperature: 19, fault: 20 };
+const isAbsent = (s, f) => (BigInt(s.absent ?? '0') >> BigInt(ABSENT[f])) & 1n;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const withModels = existsSync('/app/exporter/models/anomaly.onnx') && existsSync('/app/node_modules/onnxruntime-node');
 
@@ -112,14 +126,15 @@ await check('exporter_starts', async () => {
 await check('exporter_models_up', async () => {
   if (!withModels) throw new Error('models or onnxruntime-node not in the initramfs');
   let m;
+  const scored = SITES.filter((s) => s !== IFACE_SITE); // a NIC lacks the optics the models read
   for (let i = 0; i < 50; i++) {
     m = parse((await request('GET', '/metrics')).body);
-    if (SITES.every((s) => m.has(`optifiber_anomaly_score{site="${s}"}`))) break;
+    if (scored.every((s) => m.has(`optifiber_anomaly_score{site="${s}"}`))) break;
     await sleep(100);
   }
   assert(m.get('optifiber_model_up{model="anomaly"}') === 1, `model_up anomaly ${m.get('optifiber_model_up{model="anomaly"}')}`);
   assert(m.get('optifiber_model_up{model="forecast"}') === 1, `model_up forecast ${m.get('optifiber_model_up{model="forecast"}')}`);
-  for (const s of SITES) {
+  for (const s of scored) {
     const v = m.get(`optifiber_anomaly_score{site="${s}"}`);
     assert(v >= 0 && v <= 1, `${s} anomaly score ${v}`);
   }
@@ -152,30 +167,38 @@ await check('exporter_metrics_match_pages', async () => {
   eq('optifiber_source_up', 1);
   eq('optifiber_sites', 4);
   assert(m.get('optifiber_source_info{kind="kernel",path="/proc/optifiber/myinfo",host="kernel"}') === 1, 'optifiber_source_info kind kernel');
+  let absentChecked = 0;
   for (const s of d.sites) {
     const L = `{site="${s.name}"}`;
-    eq(`optifiber_throughput_bytes_per_second${L}`, s.throughput_bps / 8, 1e-12);
-    eq(`optifiber_offered_load_bytes_per_second${L}`, s.offered_bps / 8, 1e-12);
-    eq(`optifiber_capacity_bytes_per_second${L}`, s.capacity_bps / 8, 1e-12);
-    eq(`optifiber_cmd_module_capacity_bytes_per_second${L}`, s.module_capacity_bps / 8, 1e-12);
-    eq(`optifiber_cmd_modules${L}`, s.cmd_modules);
-    eq(`optifiber_cmd_modules_max${L}`, s.cmd_modules_max);
-    eq(`optifiber_link_up${L}`, s.link_state === 0 ? 0 : 1);
-    eq(`optifiber_link_state{site="${s.name}",state="${['down', 'up', 'degraded'][s.link_state]}"}`, 1);
-    eq(`optifiber_transferred_bytes_total${L}`, Number(s.bytes));
-    eq(`optifiber_crc_errors_total${L}`, Number(s.crc_errors));
-    eq(`optifiber_fec_corrected_bit_errors_total${L}`, Number(s.fec_corrected_bits));
-    eq(`optifiber_fec_uncorrectable_blocks_total${L}`, Number(s.fec_uncorrectable_blocks));
-    eq(`optifiber_loss_of_signal_events_total${L}`, Number(s.los_events));
-    eq(`optifiber_pre_fec_bit_error_ratio${L}`, Number(s.pre_fec_ber_e18) / 1e18, 1e-12);
-    eq(`optifiber_post_fec_bit_error_ratio${L}`, Number(s.post_fec_ber_e18) / 1e18, 1e-12);
-    eq(`optifiber_osnr_db${L}`, s.osnr_cdb / 100, 1e-12);
-    eq(`optifiber_q_factor_db${L}`, s.q_factor_cdb / 100, 1e-12);
-    eq(`optifiber_rx_power_dbm${L}`, s.rx_power_cdbm / 100, 1e-12);
-    eq(`optifiber_tx_power_dbm${L}`, s.tx_power_cdbm / 100, 1e-12);
-    eq(`optifiber_module_temperature_celsius${L}`, s.temperature_mc / 1000, 1e-12);
+    // an absent field has no line at all; a present one equals the page
+    const f = (field, k, want, rel = 0) => {
+      if (!isAbsent(s, field)) return eq(k, want, rel);
+      assert(!m.has(k), `${k} = ${m.get(k)}, but the page marks ${field} absent`);
+      absentChecked++;
+    };
+    f('throughput', `optifiber_throughput_bytes_per_second${L}`, s.throughput_bps / 8, 1e-12);
+    f('offered', `optifiber_offered_load_bytes_per_second${L}`, s.offered_bps / 8, 1e-12);
+    f('capacity', `optifiber_capacity_bytes_per_second${L}`, s.capacity_bps / 8, 1e-12);
+    f('module_capacity', `optifiber_cmd_module_capacity_bytes_per_second${L}`, s.module_capacity_bps / 8, 1e-12);
+    f('cmd_modules', `optifiber_cmd_modules${L}`, s.cmd_modules);
+    f('cmd_modules', `optifiber_cmd_modules_max${L}`, s.cmd_modules_max);
+    f('link_state', `optifiber_link_up${L}`, s.link_state === 0 ? 0 : 1);
+    f('link_state', `optifiber_link_state{site="${s.name}",state="${['down', 'up', 'degraded'][s.link_state]}"}`, 1);
+    f('bytes', `optifiber_transferred_bytes_total${L}`, Number(s.bytes));
+    f('crc', `optifiber_crc_errors_total${L}`, Number(s.crc_errors));
+    f('fec_corrected', `optifiber_fec_corrected_bit_errors_total${L}`, Number(s.fec_corrected_bits));
+    f('fec_uncorrectable', `optifiber_fec_uncorrectable_blocks_total${L}`, Number(s.fec_uncorrectable_blocks));
+    f('los', `optifiber_loss_of_signal_events_total${L}`, Number(s.los_events));
+    f('pre_fec_ber', `optifiber_pre_fec_bit_error_ratio${L}`, Number(s.pre_fec_ber_e18) / 1e18, 1e-12);
+    f('post_fec_ber', `optifiber_post_fec_bit_error_ratio${L}`, Number(s.post_fec_ber_e18) / 1e18, 1e-12);
+    f('osnr', `optifiber_osnr_db${L}`, s.osnr_cdb / 100, 1e-12);
+    f('q', `optifiber_q_factor_db${L}`, s.q_factor_cdb / 100, 1e-12);
+    f('rx_power', `optifiber_rx_power_dbm${L}`, s.rx_power_cdbm / 100, 1e-12);
+    f('tx_power', `optifiber_tx_power_dbm${L}`, s.tx_power_cdbm / 100, 1e-12);
+    f('temperature', `optifiber_module_temperature_celsius${L}`, s.temperature_mc / 1000, 1e-12);
     eq(`optifiber_site_page_valid${L}`, 1);
   }
+  if (IFACE_SITE) assert(absentChecked >= 10, `only ${absentChecked} absent fields checked: is ${IFACE_SITE} read from an interface?`);
   console.log(`INFO exporter: /metrics matched the pages at sample_seq ${d.sites.map((s) => s.sample_seq).join('/')} (attempt ${attempts}, ${body.length} bytes)`);
   console.log(`EXPORTER_METRICS_GZ_B64 ${gzipSync(body).toString('base64')}`);
 });
@@ -211,6 +234,33 @@ await check('exporter_control_cmd_add', async () => {
   }
   assert(v === site.cmd_modules + 1, `/metrics optifiber_cmd_modules ${v}`);
   console.log(`INFO exporter: cmd_add ${site.name} ${site.cmd_modules} -> ${p.cmd_modules} modules, answered in ${Date.now() - t} ms (${j.elapsedMs} ms server side)`);
+});
+
+if (IFACE_SITE) await check('exporter_iface_link_down', async () => {
+  const L = `{site="${IFACE_SITE}"}`;
+  let m = parse((await request('GET', '/metrics')).body);
+  assert(m.get(`optifiber_link_up${L}`) === 1, `before: optifiber_link_up${L} = ${m.get(`optifiber_link_up${L}`)}`);
+  execFileSync('/bin/optifiber_vmtest', ['link', IFACE_PEER, 'down']);
+  let body;
+  for (let i = 0; i < 60; i++) {
+    body = (await request('GET', '/metrics')).body;
+    m = parse(body);
+    if (m.get(`optifiber_link_up${L}`) === 0) break;
+    await sleep(100);
+  }
+  assert(m.get(`optifiber_link_up${L}`) === 0, `${IFACE_PEER} down, optifiber_link_up${L} = ${m.get(`optifiber_link_up${L}`)}`);
+  assert(m.get(`optifiber_link_state{site="${IFACE_SITE}",state="down"}`) === 1, 'link_state down line');
+  for (const k of ['optifiber_osnr_db', 'optifiber_rx_power_dbm', 'optifiber_fec_corrected_bit_errors_total', 'optifiber_cmd_modules'])
+    assert(!m.has(`${k}${L}`), `${k}${L} = ${m.get(`${k}${L}`)}: a veth does not measure it`);
+  assert(m.has(`optifiber_transferred_bytes_total${L}`), 'the byte counter is measured');
+  const api = JSON.parse((await request('GET', `/api/v1/snapshot?sites=${IFACE_SITE}`)).body);
+  const site = (api.sites ?? []).find((x) => x.name === IFACE_SITE);
+  assert(site && site.osnrDb === null && site.cmdModules === null && site.fecCorrectedBits === null && site.linkState === 'down' && site.bytes !== null,
+    `JSON API ${IFACE_SITE}: osnrDb ${site?.osnrDb} cmdModules ${site?.cmdModules} fecCorrectedBits ${site?.fecCorrectedBits} linkState ${site?.linkState} bytes ${site?.bytes}, want null null null down, a number`);
+  const r = await request('POST', `/api/v1/sites/${IFACE_SITE}/commands`, { body: { cmd_add: 1 }, headers: { authorization: `Bearer ${TOKEN}` } });
+  assert(r.status === 409 && /EOPNOTSUPP/.test(r.body) && /network interface/.test(r.body), `cmd_add on ${IFACE_SITE}: ${r.status} ${r.body.slice(0, 200)}`);
+  console.log(`EXPORTER_LINKDOWN_GZ_B64 ${gzipSync(body).toString('base64')}`);
+  execFileSync('/bin/optifiber_vmtest', ['link', IFACE_PEER, 'up']);
 });
 
 await check('exporter_sigterm', async () => {

@@ -11,6 +11,9 @@
  *   optifiber_vmtest load KO [PARAMS]    load only (for the reader check)
  *   optifiber_vmtest dmesg PHASE         dmesg_clean_after_PHASE: no oops/WARN/BUG
  *   optifiber_vmtest dump                print the pages as JSON
+ *   optifiber_vmtest iface KO VETH_KO OFNIC_KO  the ifaces= cases
+ *   optifiber_vmtest veth-add A B | veth-del A | link NAME up|down
+ *                                        network set-up for the exporter check
  *
  * Each case prints exactly one line "RESULT PASS <case>" or
  * "RESULT FAIL <case>: <reason>"; "INFO ..." lines carry measurements.
@@ -34,6 +37,16 @@
 #include <grp.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <linux/optifiber.h>
 
@@ -1265,7 +1278,7 @@ static void dump_json(void)
 		       "\"fec_uncorrectable_blocks\":\"%llu\",\"los_events\":\"%llu\","
 		       "\"pre_fec_ber_e18\":\"%llu\",\"post_fec_ber_e18\":\"%llu\","
 		       "\"osnr_cdb\":%d,\"q_factor_cdb\":%d,\"rx_power_cdbm\":%d,\"tx_power_cdbm\":%d,"
-		       "\"temperature_mc\":%d}",
+		       "\"temperature_mc\":%d,\"absent\":\"%llu\"}",
 		       i ? "," : "", s.name, s.cmd_modules, s.cmd_modules_max,
 		       (unsigned long long)s.capacity_bps,
 		       (unsigned long long)s.module_capacity_bps,
@@ -1279,10 +1292,579 @@ static void dump_json(void)
 		       (unsigned long long)s.pre_fec_ber_e18,
 		       (unsigned long long)s.post_fec_ber_e18,
 		       s.osnr_cdb, s.q_factor_cdb, s.rx_power_cdbm, s.tx_power_cdbm,
-		       s.temperature_mc);
+		       s.temperature_mc, (unsigned long long)s.absent);
 	}
 	printf("]}\n");
 	unmap_pages(&M);
+}
+
+/* ============================================================ ifaces= */
+
+/*
+ * The interface source under a real kernel: a veth pair (ofv0 mapped to
+ * Dallas, its peer ofv1 the far end) and ofnic0 (tests/ofnic: FEC
+ * statistics and an SFP's EEPROM) mapped to Stone.  Traffic is raw
+ * Ethernet frames sent on ofv0 through an AF_PACKET socket; the reference
+ * counters are /sys/class/net/NAME/statistics.
+ */
+#define IF_SITE		"Dallas"
+#define IF_DEV		"ofv0"
+#define IF_PEER		"ofv1"
+#define NIC_SITE	"Stone"
+#define NIC_DEV		"ofnic0"
+#define IF_TICK_MS	100
+#define IF_PARAMS	"tick_ms=100 ifaces=" IF_DEV ":" IF_SITE "," NIC_DEV ":" NIC_SITE
+
+static const char *veth_ko, *ofnic_ko;
+
+static int insmod_path(const char *path, const char *params)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc, err;
+
+	if (fd < 0)
+		return -errno;
+	rc = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	return rc && err != EEXIST ? -err : 0;
+}
+
+/* rtnetlink: one request, its ACK's error */
+static struct rtattr *nl_put(struct nlmsghdr *h, int type, const void *data, int len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+
+	a->rta_type = type;
+	a->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+	return a;
+}
+
+static void nl_end(struct nlmsghdr *h, struct rtattr *a)
+{
+	a->rta_len = (char *)h + h->nlmsg_len - (char *)a;
+}
+
+static int nl_talk(struct nlmsghdr *h)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char reply[4096];
+	struct nlmsghdr *r = (struct nlmsghdr *)reply;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	h->nlmsg_seq = 1;
+	if (sendto(fd, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -errno;
+	}
+	n = recv(fd, reply, sizeof(reply), 0);
+	close(fd);
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) || r->nlmsg_type != NLMSG_ERROR)
+		return -EIO;
+	return ((struct nlmsgerr *)NLMSG_DATA(r))->error;
+}
+
+static int veth_add(const char *a, const char *b)
+{
+	union { struct nlmsghdr h; char buf[1024]; } m;
+	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
+	struct rtattr *li, *data, *pe;
+
+	memset(&m, 0, sizeof(m));
+	m.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	m.h.nlmsg_type = RTM_NEWLINK;
+	m.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	nl_put(&m.h, IFLA_IFNAME, a, strlen(a) + 1);
+	li = nl_put(&m.h, IFLA_LINKINFO, NULL, 0);
+	nl_put(&m.h, IFLA_INFO_KIND, "veth", 4);
+	data = nl_put(&m.h, IFLA_INFO_DATA, NULL, 0);
+	pe = nl_put(&m.h, VETH_INFO_PEER, &peer, sizeof(peer));
+	nl_put(&m.h, IFLA_IFNAME, b, strlen(b) + 1);
+	nl_end(&m.h, pe);
+	nl_end(&m.h, data);
+	nl_end(&m.h, li);
+	return nl_talk(&m.h);
+}
+
+static int link_del(const char *a)
+{
+	union { struct nlmsghdr h; char buf[256]; } m;
+	struct ifinfomsg *ifi;
+
+	memset(&m, 0, sizeof(m));
+	m.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+	m.h.nlmsg_type = RTM_DELLINK;
+	ifi = NLMSG_DATA(&m.h);
+	ifi->ifi_index = if_nametoindex(a);
+	if (!ifi->ifi_index)
+		return -ENODEV;
+	return nl_talk(&m.h);
+}
+
+static int if_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	rc = ioctl(fd, req, ifr) ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static int link_set(const char *name, int up)
+{
+	struct ifreq ifr = {};
+	int rc;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	rc = if_ioctl(SIOCGIFFLAGS, &ifr);
+	if (rc)
+		return rc;
+	ifr.ifr_flags = up ? ifr.ifr_flags | IFF_UP : ifr.ifr_flags & ~IFF_UP;
+	return if_ioctl(SIOCSIFFLAGS, &ifr);
+}
+
+static int link_rename(const char *from, const char *to)
+{
+	struct ifreq ifr = {};
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", from);
+	snprintf(ifr.ifr_newname, IFNAMSIZ, "%s", to);
+	return if_ioctl(SIOCSIFNAME, &ifr);
+}
+
+/* @count frames of @len bytes on @name, @burst at a time with 1 ms pauses */
+static long send_frames(const char *name, int count, int len, int burst)
+{
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	unsigned char frame[1514] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+				      0x02, 0, 0, 0, 0, 1, 0x88, 0xb5 };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	long sent = 0;
+	int i;
+
+	if (fd < 0)
+		return -errno;
+	to.sll_ifindex = if_nametoindex(name);
+	memset(to.sll_addr, 0xff, ETH_ALEN);
+	for (i = 0; i < count; i++) {
+		if (sendto(fd, frame, len, 0, (struct sockaddr *)&to, sizeof(to)) == len)
+			sent += len;
+		if (burst && i % burst == burst - 1)
+			sleep_ms(1);
+	}
+	close(fd);
+	return sent;
+}
+
+static uint64_t sysfs_u64(const char *name, const char *stat)
+{
+	char path[128], *txt;
+	uint64_t v;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", name, stat);
+	txt = read_file(path, NULL);
+	v = txt ? strtoull(txt, NULL, 10) : 0;
+	free(txt);
+	return v;
+}
+
+static uint64_t sysfs_bytes(const char *name)
+{
+	return sysfs_u64(name, "rx_bytes") + sysfs_u64(name, "tx_bytes");
+}
+
+/* Run fn in a child; -1 if it has not returned within @ms (held reference). */
+static int bounded(int (*fn)(const void *), const void *arg, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(fn(arg) ? 1 : 0);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (now_ms() > end)
+			return -1;
+		sleep_ms(10);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+
+static int do_link_del(const void *name)
+{
+	return link_del(name);
+}
+
+static int do_rmmod_ofnic(const void *unused)
+{
+	return syscall(SYS_delete_module, "ofnic", O_NONBLOCK) ? -errno : 0;
+}
+
+/* The fields a veth (no FEC statistics, no module EEPROM) leaves absent. */
+#define ABSENT_NOT_A_NIC (OPTIFIBER_ABSENT_OFFERED | OPTIFIBER_ABSENT_MODULE_CAPACITY | \
+			  OPTIFIBER_ABSENT_CMD_MODULES | OPTIFIBER_ABSENT_PRE_FEC_BER | \
+			  OPTIFIBER_ABSENT_POST_FEC_BER | OPTIFIBER_ABSENT_OSNR | \
+			  OPTIFIBER_ABSENT_Q_FACTOR | OPTIFIBER_ABSENT_CD | OPTIFIBER_ABSENT_FAULT)
+#define ABSENT_VETH	(ABSENT_NOT_A_NIC | OPTIFIBER_ABSENT_FEC_CORRECTED | \
+			 OPTIFIBER_ABSENT_FEC_UNCORRECTABLE | OPTIFIBER_ABSENT_RX_POWER | \
+			 OPTIFIBER_ABSENT_TX_POWER | OPTIFIBER_ABSENT_LASER_BIAS | \
+			 OPTIFIBER_ABSENT_TEMPERATURE)
+#define ABSENT_GONE	(OPTIFIBER_ABSENT_ALL & ~OPTIFIBER_ABSENT_LINK_STATE)
+
+static int if_site = -1, nic_site = -1;
+
+static int pred_link(const struct optifiber_site *s, const void *arg)
+{
+	return s->link_state == *(const uint32_t *)arg &&
+	       !(s->absent & OPTIFIBER_ABSENT_LINK_STATE);
+}
+
+static int pred_absent(const struct optifiber_site *s, const void *arg)
+{
+	return s->absent == *(const uint64_t *)arg;
+}
+
+static int iface_params_refused(void)
+{
+	static const struct { const char *params, *why; } bad[] = {
+		{ "ifaces=ofv0", "'ofv0' is not IFNAME:SITE" },
+		{ "ifaces=ofv0:Nowhere", "no site 'Nowhere'" },
+		{ "ifaces=ofv0:Dallas,ofv1:Dallas", "site 'Dallas' is mapped twice" },
+		{ "ifaces=ofv0:Dallas,ofv0:Stone", "interface 'ofv0' is mapped twice" },
+		{ "ifaces=a/b:Dallas", "'a/b' is not a valid interface name" },
+		{ "ifaces=ofv0:Dallas time_scale=60", "ifaces needs time_scale=1" },
+	};
+	static char log[8192];
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kmsg_mark();
+		rc = load_module(bad[i].params);
+		if (rc == 0)
+			unload_module();
+		CHECK(rc == -EINVAL, "insmod %s: got %s, want EINVAL", bad[i].params,
+		      rc ? strerror(-rc) : "loaded");
+		CHECK(!proc_exists(), "/proc/optifiber left behind by %s", bad[i].params);
+		kmsg_since_mark(log, sizeof(log));
+		CHECK(strstr(log, bad[i].why), "insmod %s refused, but the log lacks '%s': '%.200s'",
+		      bad[i].params, bad[i].why, log);
+	}
+	return 0;
+}
+
+static int iface_load(void)
+{
+	struct optifiber_dir d;
+	struct optifiber_site s;
+	uint32_t up = OPTIFIBER_LINK_UP;
+	char *txt;
+	int rc;
+
+	rc = load_module(IF_PARAMS);
+	CHECK(rc == 0, "insmod " IF_PARAMS ": %s", strerror(-rc));
+	rc = map_pages(&M);
+	CHECK(rc == 0, "map: %s", strerror(-rc));
+	if_site = find_site(&M, IF_SITE);
+	nic_site = find_site(&M, NIC_SITE);
+	CHECK(if_site >= 0 && nic_site >= 0, "sites %s/%s not found", IF_SITE, NIC_SITE);
+	read_dir(&M, &d);
+	CHECK(d.flags == (OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_INTERFACE |
+			  OPTIFIBER_DIR_F_SIMULATED),
+	      "dir flags 0x%x, want LIVE|SIMULATED|INTERFACE", d.flags);
+	CHECK(wait_site(if_site, pred_link, &up, 20, &s) == 0,
+	      "%s (%s, carrier on) not UP: link_state %u absent 0x%llx", IF_SITE, IF_DEV,
+	      s.link_state, (unsigned long long)s.absent);
+	/* the other sites are simulated as before */
+	read_site(&M, find_site(&M, "MicrosoftDC"), &s);
+	CHECK(s.absent == 0 && s.cmd_modules > 0 && s.osnr_cdb > 0,
+	      "MicrosoftDC: absent 0x%llx cmd_modules %u osnr %d", (unsigned long long)s.absent,
+	      s.cmd_modules, s.osnr_cdb);
+	txt = read_file(INFO_PATH, NULL);
+	CHECK(txt && strstr(txt, " interface") && strstr(txt, "ifaces\t\t" IF_DEV),
+	      "summary lacks the interface flag or the ifaces line");
+	free(txt);
+	return 0;
+}
+
+/* veth: speed 10000 Mb/s, counters and link; no FEC, no module EEPROM */
+static int iface_veth_fields(void)
+{
+	struct optifiber_site s;
+	uint64_t want = ABSENT_VETH;
+
+	CHECK(wait_site(if_site, pred_absent, &want, 20, &s) == 0,
+	      "%s absent 0x%llx, want 0x%llx (FEC and EEPROM absent, counters, link, speed, "
+	      "throughput present)", IF_SITE, (unsigned long long)s.absent,
+	      (unsigned long long)want);
+	CHECK(s.capacity_bps == 10000000000ULL, "capacity_bps %llu, want 10 Gb/s (veth)",
+	      (unsigned long long)s.capacity_bps);
+	CHECK(!s.fec_corrected_bits && !s.fec_uncorrectable_blocks && !s.rx_power_cdbm &&
+	      !s.tx_power_cdbm && !s.laser_bias_ua && !s.temperature_mc && !s.cmd_modules &&
+	      !s.osnr_cdb && !s.fault, "an absent field holds a value");
+	return 0;
+}
+
+/* page bytes move exactly as sysfs rx_bytes + tx_bytes; throughput follows */
+static int iface_counters_match_sysfs(void)
+{
+	struct optifiber_site a, b, p0, p1;
+	uint64_t s0, s1, t, max_thr = 0;
+	int agree = 0, pairs = 0, try;
+	long sent;
+
+	for (try = 0; try < 3; try++) {
+		s0 = sysfs_bytes(IF_DEV);
+		CHECK(wait_tick(&M, dir_tick(&M) + 2, 3000) == 0, "not ticking");
+		read_site(&M, if_site, &p0);
+		if (sysfs_bytes(IF_DEV) == s0)
+			break;		/* quiet: p0 saw s0 */
+	}
+	sent = 0;
+	read_site(&M, if_site, &a);
+	for (t = 0; t < 6; t++) {
+		sent += send_frames(IF_DEV, 300, 1000, 20);
+		read_site(&M, if_site, &b);
+		if (b.sample_seq == a.sample_seq + 1 && b.throughput_bps &&
+		    b.update_time_ns > a.update_time_ns) {
+			double bps = (double)(b.bytes - a.bytes) * 8e9 /
+				     (double)(b.update_time_ns - a.update_time_ns);
+
+			pairs++;
+			agree += bps > 0.75 * b.throughput_bps && bps < 1.25 * b.throughput_bps;
+		}
+		if (b.throughput_bps > max_thr)
+			max_thr = b.throughput_bps;
+		a = b;
+	}
+	CHECK(sent >= 6 * 300 * 1000, "sent %ld bytes", sent);
+	CHECK(wait_tick(&M, dir_tick(&M) + 2, 3000) == 0, "not ticking");
+	read_site(&M, if_site, &p1);
+	s1 = sysfs_bytes(IF_DEV);
+	CHECK(s1 - s0 >= (uint64_t)sent, "sysfs moved %llu, sent %ld",
+	      (unsigned long long)(s1 - s0), sent);
+	CHECK(p1.bytes - p0.bytes == s1 - s0, "page bytes moved %llu, sysfs rx+tx %llu",
+	      (unsigned long long)(p1.bytes - p0.bytes), (unsigned long long)(s1 - s0));
+	CHECK(max_thr > 0, "throughput stayed 0 while %ld bytes were sent", sent);
+	CHECK(p1.throughput_bps == 0 && !(p1.absent & OPTIFIBER_ABSENT_THROUGHPUT),
+	      "quiet link: throughput %llu absent 0x%llx", (unsigned long long)p1.throughput_bps,
+	      (unsigned long long)p1.absent);
+	printf("INFO iface_counters_match_sysfs: %ld bytes sent, page and sysfs +%llu, peak %llu bit/s, "
+	       "%d of %d tick pairs with throughput within 25%% of bytes/time\n", sent,
+	       (unsigned long long)(s1 - s0), (unsigned long long)max_thr, agree, pairs);
+	CHECK(pairs == 0 || agree > 0, "throughput never agreed with the bytes counter");
+	return 0;
+}
+
+static int iface_carrier_down(void)
+{
+	struct optifiber_site s0, s;
+	uint32_t down = OPTIFIBER_LINK_DOWN, up = OPTIFIBER_LINK_UP;
+	int rc;
+
+	read_site(&M, if_site, &s0);
+	rc = link_set(IF_PEER, 0);	/* the far end goes away: carrier off */
+	CHECK(rc == 0, "%s down: %s", IF_PEER, strerror(-rc));
+	CHECK(wait_site(if_site, pred_link, &down, 20, &s) == 0,
+	      "peer down, %s still link_state %u", IF_SITE, s.link_state);
+	CHECK(s.los_events == s0.los_events + 1, "los_events %llu -> %llu, want +1",
+	      (unsigned long long)s0.los_events, (unsigned long long)s.los_events);
+	CHECK(!(s.absent & OPTIFIBER_ABSENT_BYTES), "bytes absent while the interface exists");
+	rc = link_set(IF_PEER, 1);
+	CHECK(rc == 0, "%s up: %s", IF_PEER, strerror(-rc));
+	CHECK(wait_site(if_site, pred_link, &up, 20, &s) == 0, "peer up, %s still link_state %u",
+	      IF_SITE, s.link_state);
+	return 0;
+}
+
+static int iface_cmd_refused(void)
+{
+	static char log[4096];
+	int rc;
+
+	kmsg_mark();
+	rc = cmd("site=" IF_SITE " cmd_add=1\n");
+	CHECK(rc == EOPNOTSUPP, "cmd_add on %s: %s, want EOPNOTSUPP", IF_SITE,
+	      rc ? strerror(rc) : "accepted");
+	rc = cmd("site=MicrosoftDC cmd_add=1\nsite=" IF_SITE " fault=fiber_cut\n");
+	CHECK(rc == EOPNOTSUPP, "batch with a fault on %s: %s, want EOPNOTSUPP", IF_SITE,
+	      rc ? strerror(rc) : "accepted");
+	kmsg_since_mark(log, sizeof(log));
+	CHECK(strstr(log, "network interface"), "the refusal was not logged: '%.200s'", log);
+	rc = cmd("site=MicrosoftDC cmd_add=1\nsite=MicrosoftDC cmd_remove=1\n");
+	CHECK(rc == 0, "cmd_add on the simulated MicrosoftDC: %s", strerror(rc));
+	return 0;
+}
+
+static int iface_rename(void)
+{
+	struct optifiber_site s0, s;
+	uint64_t gone = ABSENT_GONE;
+	uint32_t up = OPTIFIBER_LINK_UP;
+	int rc;
+
+	read_site(&M, if_site, &s0);
+	CHECK(link_set(IF_DEV, 0) == 0 && link_rename(IF_DEV, "ofv0x") == 0,
+	      "rename %s: %s", IF_DEV, strerror(errno));
+	CHECK(wait_site(if_site, pred_absent, &gone, 20, &s) == 0 &&
+	      s.link_state == OPTIFIBER_LINK_DOWN,
+	      "renamed away: absent 0x%llx link %u", (unsigned long long)s.absent, s.link_state);
+	rc = link_rename("ofv0x", IF_DEV);
+	CHECK(rc == 0 && link_set(IF_DEV, 1) == 0, "rename back: %s", strerror(-rc));
+	CHECK(wait_site(if_site, pred_link, &up, 20, &s) == 0, "renamed back: link %u",
+	      s.link_state);
+	CHECK(!(s.absent & OPTIFIBER_ABSENT_BYTES) && s.bytes >= s0.bytes,
+	      "bytes went back after the rename: %llu -> %llu", (unsigned long long)s0.bytes,
+	      (unsigned long long)s.bytes);
+	return 0;
+}
+
+static int iface_unregister(void)
+{
+	struct optifiber_site s;
+	uint64_t gone = ABSENT_GONE;
+	uint32_t up = OPTIFIBER_LINK_UP;
+	char what[256];
+	int rc;
+
+	rc = bounded(do_link_del, IF_DEV, 10000);
+	CHECK(rc == 0, "ip link del %s: %s", IF_DEV,
+	      rc < 0 ? "still blocked after 10 s (a reference is held)" : "failed");
+	CHECK(wait_site(if_site, pred_absent, &gone, 20, &s) == 0 &&
+	      s.link_state == OPTIFIBER_LINK_DOWN && s.bytes == 0,
+	      "unregistered: absent 0x%llx link %u bytes %llu", (unsigned long long)s.absent,
+	      s.link_state, (unsigned long long)s.bytes);
+	CHECK(!dmesg_has_oops(what, sizeof(what)), "%s", what);
+	/* it comes back under the same name: followed again */
+	rc = veth_add(IF_DEV, IF_PEER);
+	CHECK(rc == 0, "veth add again: %s", strerror(-rc));
+	CHECK(link_set(IF_DEV, 1) == 0 && link_set(IF_PEER, 1) == 0, "up: %s", strerror(errno));
+	CHECK(wait_site(if_site, pred_link, &up, 20, &s) == 0, "re-created: link %u",
+	      s.link_state);
+	return 0;
+}
+
+/* ofnic0: FEC statistics and the SFP's diagnostics, through the real driver calls */
+static int iface_nic_fec_eeprom(void)
+{
+	struct optifiber_site s, s2;
+	uint64_t want = ABSENT_NOT_A_NIC;
+	uint32_t up = OPTIFIBER_LINK_UP;
+
+	CHECK(nic_site >= 0, "not loaded");
+	CHECK(wait_site(nic_site, pred_link, &up, 20, &s) == 0, "%s link %u", NIC_SITE,
+	      s.link_state);
+	CHECK(wait_site(nic_site, pred_absent, &want, 20, &s) == 0,
+	      "%s absent 0x%llx, want 0x%llx", NIC_SITE, (unsigned long long)s.absent,
+	      (unsigned long long)want);
+	/* the canned A2h page: 35.5 degC, 6 mA, 0.5012 mW, 0.1 mW */
+	CHECK(s.temperature_mc == 35500 && s.laser_bias_ua == 6000 &&
+	      s.tx_power_cdbm == -300 && s.rx_power_cdbm == -1000,
+	      "DOM: temp %d mC bias %u uA tx %d rx %d cdBm, want 35500 6000 -300 -1000",
+	      s.temperature_mc, s.laser_bias_ua, s.tx_power_cdbm, s.rx_power_cdbm);
+	CHECK(s.capacity_bps == 100000000000ULL, "capacity %llu, want 100 Gb/s",
+	      (unsigned long long)s.capacity_bps);
+	CHECK(wait_tick(&M, dir_tick(&M) + 3, 3000) == 0, "not ticking");
+	read_site(&M, nic_site, &s2);
+	/* +1000 corrected bits and +2 blocks (two lanes, no total) per read */
+	CHECK(s2.fec_corrected_bits > s.fec_corrected_bits &&
+	      (s2.fec_corrected_bits - s.fec_corrected_bits) ==
+	      1000 * (s2.sample_seq - s.sample_seq),
+	      "fec_corrected_bits %llu -> %llu over %llu samples, want +1000 each",
+	      (unsigned long long)s.fec_corrected_bits, (unsigned long long)s2.fec_corrected_bits,
+	      (unsigned long long)(s2.sample_seq - s.sample_seq));
+	CHECK(s2.fec_uncorrectable_blocks - s.fec_uncorrectable_blocks ==
+	      2 * (s2.sample_seq - s.sample_seq),
+	      "fec_uncorrectable_blocks %llu -> %llu, want +2 per sample (lane sum)",
+	      (unsigned long long)s.fec_uncorrectable_blocks,
+	      (unsigned long long)s2.fec_uncorrectable_blocks);
+	return 0;
+}
+
+static int iface_nic_unregister(void)
+{
+	struct optifiber_site s;
+	uint64_t gone = ABSENT_GONE;
+	int rc = bounded(do_rmmod_ofnic, NULL, 10000);
+
+	CHECK(rc == 0, "rmmod ofnic: %s", rc < 0 ? "blocked after 10 s (a reference is held)" :
+	      "failed");
+	CHECK(wait_site(nic_site, pred_absent, &gone, 20, &s) == 0 &&
+	      s.link_state == OPTIFIBER_LINK_DOWN,
+	      "%s after its NIC went: absent 0x%llx link %u", NIC_SITE,
+	      (unsigned long long)s.absent, s.link_state);
+	return 0;
+}
+
+static int iface_rmmod(void)
+{
+	char what[256];
+	int rc;
+
+	unmap_pages(&M);
+	rc = unload_module();
+	CHECK(rc == 0, "rmmod with bound interfaces: %s", strerror(-rc));
+	CHECK(!proc_exists(), "/proc/optifiber still exists");
+	rc = bounded(do_link_del, IF_DEV, 10000);
+	CHECK(rc == 0, "ip link del %s after rmmod: %s", IF_DEV, rc < 0 ? "blocked" : "failed");
+	CHECK(!dmesg_has_oops(what, sizeof(what)), "%s", what);
+	return 0;
+}
+
+/* IPv6 would send its own packets on a new link: the counters must be ours */
+static void quiet_ipv6(void)
+{
+	int fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, "1", 1) != 1)
+			perror("disable_ipv6");
+		close(fd);
+	}
+}
+
+static int net_setup(void)
+{
+	int rc;
+
+	quiet_ipv6();
+	rc = insmod_path(veth_ko, "");
+	CHECK(rc == 0, "insmod %s: %s", veth_ko, strerror(-rc));
+	rc = veth_add(IF_DEV, IF_PEER);
+	CHECK(rc == 0, "veth add %s %s: %s", IF_DEV, IF_PEER, strerror(-rc));
+	CHECK(link_set(IF_DEV, 1) == 0 && link_set(IF_PEER, 1) == 0, "veth up: %s",
+	      strerror(errno));
+	rc = insmod_path(ofnic_ko, "");
+	CHECK(rc == 0, "insmod %s: %s", ofnic_ko, strerror(-rc));
+	CHECK(link_set(NIC_DEV, 1) == 0, "%s up: %s", NIC_DEV, strerror(errno));
+	return 0;
+}
+
+static int run_iface(void)
+{
+	RUN(net_setup);
+	RUN(iface_params_refused);
+	RUN(iface_load);
+	RUN(iface_veth_fields);
+	RUN(iface_counters_match_sysfs);
+	RUN(iface_carrier_down);
+	RUN(iface_cmd_refused);
+	RUN(iface_rename);
+	RUN(iface_unregister);
+	RUN(iface_nic_fec_eeprom);
+	RUN(iface_nic_unregister);
+	RUN(iface_rmmod);
+	return nfail ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -1323,6 +1905,20 @@ int main(int argc, char **argv)
 		dump_json();
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "iface")) {
+		ko_path = argv[2];
+		veth_ko = argv[3];
+		ofnic_ko = argv[4];
+		return run_iface();
+	}
+	if (argc == 4 && !strcmp(argv[1], "veth-add")) {
+		quiet_ipv6();
+		return veth_add(argv[2], argv[3]) || link_set(argv[2], 1) || link_set(argv[3], 1);
+	}
+	if (argc == 3 && !strcmp(argv[1], "veth-del"))
+		return link_del(argv[2]) ? 1 : 0;
+	if (argc == 4 && !strcmp(argv[1], "link"))
+		return link_set(argv[2], !strcmp(argv[3], "up")) ? 1 : 0;
 	fprintf(stderr, "usage: optifiber_vmtest all KO | parity KO PARAMS N OUT | load KO [PARAMS] | dmesg PHASE | dump\n");
 	return 2;
 }
