@@ -35,6 +35,8 @@ import { fileURLToPath } from 'node:url';
 import { startPrometheusStack, findBinaries, INSTALL_HINT } from '../scripts/stack/prometheus.mjs';
 import { startNocReceiver } from '../alertmanager/noc-receiver.mjs';
 import { freePort } from '../alertmanager/tests/live.mjs';
+import { startVictoriaMetrics, VM_INSTALL_HINT, findVictoriaMetrics } from '../scripts/stack/victoria.mjs';
+import { checkVictoriaMetrics } from './victoria-check.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (/** @type {string} */ n, /** @type {string} */ d) => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : d; };
@@ -281,9 +283,16 @@ async function linkDownScenario(run) {
   } catch (e) { report(`run ${run}: ${LINKDOWN} resolved for ${SITE} reached the NOC receiver`, false, String(/** @type {any} */ (e).message ?? e)); }
 }
 
+/** @type {Awaited<ReturnType<typeof startVictoriaMetrics>> | null} */
+let vm = null;
 try {
+  // Issue 13: Prometheus remote_writes everything to VictoriaMetrics (the
+  // fleet store); after the runs, the fleet dashboard, the recording rules and
+  // `optifiber report csv` are checked against it (victoria-check.mjs).
+  if (!findVictoriaMetrics()) report('VictoriaMetrics installed', false, VM_INSTALL_HINT);
+  else vm = await startVictoriaMetrics({ port: await freePort(), dir: join(work, 'vm') });
   stack = await startPrometheusStack({
-    exporterUrl: expUrl, varDir: join(work, 'var'), prometheusPort: promPort, alertmanagerPort: amPort,
+    exporterUrl: expUrl, varDir: join(work, 'var'), prometheusPort: promPort, alertmanagerPort: amPort, ...(vm ? { remoteWriteUrl: vm.writeUrl } : {}),
     nocWebhookUrl: `${noc.url}/slack/noc`, remediationUrl: `http://127.0.0.1:${await freePort()}/api/v1/alertmanager/webhook`,
     timeoutMs: 60000, quiet: true, logLevel: 'warn',
   });
@@ -295,12 +304,22 @@ try {
     await linkDownScenario(run);
     await sleep(6000); // past group_interval, so the next run starts fresh groups
   }
+  if (vm) {
+    // Instants past the remote-write deadline (1 s) and VictoriaMetrics' latency offset (5 s).
+    const now = Math.floor(Date.now() / 1000);
+    const { results } = await checkVictoriaMetrics({
+      promUrl: stack.prometheusUrl, vmUrl: vm.url, times: [now - 50, now - 25, now - 10], externalLabels: ['monitor'],
+      csv: { from: Math.ceil(exporterStart / 1000) + 10, to: now - 10, step: '5s', dir: work },
+    });
+    for (const r of results) report(r.name, r.ok, r.why ?? '');
+  }
 } catch (e) {
   report('e2e', false, String(/** @type {any} */ (e).message ?? e));
 } finally {
   polling = false;
   await pollLoop;
   await stack?.stop();
+  await vm?.stop();
   exporter.kill('SIGTERM');
   if (exporter.exitCode === null) {
     const k = setTimeout(() => exporter.kill('SIGKILL'), 10000);

@@ -38,7 +38,15 @@ const PORTS = { exporter: 9886, remediation: 9887, noc: 9888, mcp: 9889 };
 // recording"). A replay at speed K also divides every alert `for:` and the
 // Alertmanager timers by K (scripts/stack/prometheus.mjs timeScale), and holds
 // the first sample 10 s (--replay.delay) so Prometheus sees it from the start.
-const exporterArgs = process.argv.slice(2);
+//
+// `npm start -- --ha`: Alertmanager as a cluster of three peers gossiping over
+// loopback (web 9093/9095/9097, gossip 9094/9096/9098), Prometheus sending
+// every alert to each, as production runs it (docs/deploy-fleet.md), and
+// Debian's victoria-metrics on 127.0.0.1:8428 as the fleet metrics store
+// Prometheus remote_writes to, when installed. The default stays one
+// Alertmanager without gossip and no remote_write.
+const HA = process.argv.includes('--ha');
+const exporterArgs = process.argv.slice(2).filter((a) => a !== '--ha');
 const flagValue = (/** @type {string[]} */ names) => {
   for (let i = 0; i < exporterArgs.length; i++) {
     const [f, v] = exporterArgs[i].split(/=(.*)/s);
@@ -161,7 +169,11 @@ try {
   if (reports) stops.push(() => reports.stop());
 
   const { startPrometheusStack } = await import('./stack/prometheus.mjs');
-  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid, ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
+  const { startVictoriaMetrics, findVictoriaMetrics, VM_INSTALL_HINT } = await import('./stack/victoria.mjs');
+  if (HA && !findVictoriaMetrics()) say(`VictoriaMetrics not installed: no fleet metrics store (${VM_INSTALL_HINT})`);
+  const vm = HA && findVictoriaMetrics() ? await optional('VictoriaMetrics', () => startVictoriaMetrics({ port: 8428, dir: join(varDir, 'victoria-metrics'), log: say, onStart: recordPid })) : null;
+  if (vm) stops.push(() => vm.stop());
+  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid, ...(HA ? { alertmanagers: 3 } : {}), ...(vm ? { remoteWriteUrl: vm.writeUrl } : {}), ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
   if (prom) stops.push(() => prom.stop());
 
   const snapshot = await (await fetch(`${EXPORTER_URL}/api/v1/snapshot`)).json();
@@ -179,6 +191,8 @@ try {
   if (mcp) say(`  MCP simulator        ${mcpUrl}/api/v1/provisioning/jobs`);
   if (reports) for (const [k, v] of Object.entries(reports.urls ?? {})) say(`  ${k.padEnd(20)} ${v}`);
   if (prom) for (const [k, v] of Object.entries(prom.urls)) say(`  ${k.padEnd(20)} ${v}`);
+  if (vm) say(`  fleet metrics        ${vm.url} (VictoriaMetrics; Prometheus remote_writes every series; PromQL at ${vm.url}/api/v1/query)`);
+  if (prom && HA) say(`  alertmanager gossip  ${prom.alertmanagers.map((p) => p.clusterAddress).join(' ')} (a cluster of ${prom.alertmanagers.length}; Prometheus sends to each)`);
   say(`  control token        ${exporterTokenFile} (POST ${EXPORTER_URL}/api/v1/sites/{site}/commands)`);
   // `optifiber top` reads this to show this stack's pages (exporter/src/top/stack.ts).
   const stackFile = join(varDir, 'stack.json');

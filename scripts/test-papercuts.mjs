@@ -10,6 +10,11 @@
 //      network namespace, as npm test's suites are), then `optifiber top`
 //      (not a TTY: plain frames) must show that stack's pages, not a private
 //      simulator's.
+//   3. That stack is started as `npm start -- --ha` (issue 13; the default
+//      `npm start` is what the chaos suite runs): three Alertmanager peers
+//      must form one cluster, Prometheus must send to all three, and
+//      VictoriaMetrics must hold the recording rules' series Prometheus
+//      remote_writes.
 // Prints PASS/FAIL lines (scripts/test-all.mjs counts them).
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -74,7 +79,7 @@ async function waitFor(fn, ms, what) {
 async function topCase() {
   const name = 'optifiber top next to a running npm start shows that stack\'s pages';
   const stackFile = join(root, 'var/stack.json');
-  const start = spawn(process.execPath, [join(root, 'scripts/start.mjs')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const start = spawn(process.execPath, [join(root, 'scripts/start.mjs'), '--ha'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let startOut = '';
   start.stdout.on('data', (c) => { startOut += c; });
   start.stderr.on('data', (c) => { startOut += c; });
@@ -96,6 +101,7 @@ async function topCase() {
     const ok = header.startsWith(`optifiber top  ${stack.source.path} `) && stack.source.path === snap.source.path
       && names.every((n) => out.includes(n)) && /showing the pages of the running stack/.test(err);
     line(ok, name, `header ${JSON.stringify(header)}, stack ${JSON.stringify(stack.source)}, exporter source ${snap.source.path}, stderr ${err}`);
+    await haCase();
   } catch (e) {
     line(false, name, `${e.message}; npm start said: ${startOut.slice(-600)}`);
   } finally {
@@ -103,6 +109,27 @@ async function topCase() {
     await new Promise((r) => start.once('close', r));
   }
   line(!existsSync(stackFile), 'npm start removes var/stack.json when it stops');
+}
+
+/** `npm start -- --ha`, already up: the Alertmanager cluster and the fleet metrics store. */
+async function haCase() {
+  const get = async (url) => (await fetch(url, { signal: AbortSignal.timeout(3000) })).json();
+  try {
+    const peers = await waitFor(async () => {
+      const st = await Promise.all([9093, 9095, 9097].map((p) => get(`http://127.0.0.1:${p}/api/v2/status`)));
+      return st.every((s) => s.cluster.peers.length === 3) ? st : undefined;
+    }, 30_000, 'three Alertmanager peers seeing each other');
+    const ams = (await get('http://127.0.0.1:9090/api/v1/alertmanagers')).data.activeAlertmanagers.map((a) => a.url).sort();
+    line(new Set(peers.map((s) => s.cluster.name)).size === 3 && ams.length === 3 && [9093, 9095, 9097].every((p) => ams.some((u) => u.includes(`:${p}/`))),
+      `npm start -- --ha: 3 Alertmanager peers in one cluster (${peers.map((s) => `${s.cluster.peers.length} members`).join(', ')}), Prometheus sends to ${ams.length}`, JSON.stringify({ ams, peers: peers.map((s) => s.cluster) }));
+    const vm = await waitFor(async () => {
+      const r = (await get('http://127.0.0.1:8428/api/v1/query?query=fleet:optifiber_sites:count')).data.result;
+      return r.length ? r : undefined;
+    }, 30_000, 'fleet:optifiber_sites:count in VictoriaMetrics');
+    line(Number(vm[0].value[1]) > 0 && vm[0].metric.monitor === 'optifiber', `npm start -- --ha: VictoriaMetrics on :8428 holds Prometheus' recorded series (fleet:optifiber_sites:count = ${vm[0].value[1]}, external label monitor=${vm[0].metric.monitor})`, JSON.stringify(vm));
+  } catch (e) {
+    line(false, 'npm start -- --ha: Alertmanager cluster and fleet metrics store', e.message);
+  }
 }
 
 if (!existsSync(join(root, 'exporter/dist/cli.js'))) {

@@ -5,6 +5,8 @@
 /** Datasource uids (provisioning/datasources/optifiber.yaml). */
 export const PROMETHEUS_UID = 'optifiber-prometheus';
 export const TELEMETRY_UID = 'optifiber-telemetry';
+/** The fleet metrics store every edge Prometheus remote_writes to (docs/deploy-fleet.md). */
+export const FLEET_METRICS_UID = 'optifiber-fleet-metrics';
 
 // Plugin ids (the "id" of each grafana-<plugin>/src/plugin.json).
 export const DATASOURCE_PLUGIN_ID = 'optifiber-telemetry-datasource';

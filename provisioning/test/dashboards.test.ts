@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { renderAll } from '../src/render.js';
 import { metricNames } from '../src/promql.js';
-import { APP_PLUGIN_ID, DASHBOARD_UIDS, DATASOURCE_PLUGIN_ID, PANEL_PLUGIN_ID, PROMETHEUS_UID, TELEMETRY_UID } from '../src/ids.js';
+import { APP_PLUGIN_ID, DASHBOARD_UIDS, DATASOURCE_PLUGIN_ID, FLEET_METRICS_UID, PANEL_PLUGIN_ID, PROMETHEUS_UID, TELEMETRY_UID } from '../src/ids.js';
 import { metricCatalogue } from '../../exporter/src/metrics/catalogue.js';
 import { createMetrics } from '../../grafana-app-remediation/service/src/metrics.js';
 import { dashboardFiles, type Json, panels, pluginJson, readJson, readText, readYaml, rel } from './helpers.js';
@@ -144,7 +144,10 @@ describe('datasources and plugins', () => {
     expect(ds.map((d) => [d.uid, d.type])).toEqual([
       [PROMETHEUS_UID, 'prometheus'],
       [TELEMETRY_UID, DATASOURCE_PLUGIN_ID],
+      [FLEET_METRICS_UID, 'prometheus'],
     ]);
+    // The fleet store listens where scripts/stack/victoria.mjs starts it (npm start -- --ha).
+    expect(ds[2].url).toBe('http://127.0.0.1:8428');
     const tel = ds[1];
     expect(tel.jsonData.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(['none', 'bearer', 'basic']).toContain(tel.jsonData.authType);

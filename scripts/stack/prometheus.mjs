@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertPortsFree, superviseProcess } from './supervise.mjs';
+import { remoteWriteBlock } from './victoria.mjs';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const INSTALL_HINT =
@@ -51,17 +52,19 @@ function hostPort(url) {
 }
 
 /**
- * Runtime copy of prometheus/prometheus.yml.
- * @param {{exporterUrl: string, prometheusListen: string, alertmanagerListen: string, rulesGlob?: string}} o
+ * Runtime copy of prometheus/prometheus.yml. Several Alertmanagers (a
+ * cluster): Prometheus sends every alert to each of them and scrapes each.
+ * @param {{exporterUrl: string, prometheusListen: string, alertmanagerListen: string | string[], rulesGlob?: string}} o
  */
 export function renderPrometheusConfig(o) {
   const src = readFileSync(join(REPO_ROOT, 'prometheus', 'prometheus.yml'), 'utf8');
+  const ams = [o.alertmanagerListen].flat().map((a) => `'${a}'`).join(', ');
   return src
     // The local service is plain http: the compose scrape's https and CA go.
     .replace(/^ {4}scheme: https\n {4}tls_config:\n {6}ca_file: \S+service_tls_ca\n/m, '')
     .replaceAll("'127.0.0.1:9886'", `'${hostPort(o.exporterUrl)}'`)
     .replaceAll("'127.0.0.1:9090'", `'${o.prometheusListen}'`)
-    .replaceAll("'127.0.0.1:9093'", `'${o.alertmanagerListen}'`)
+    .replaceAll("'127.0.0.1:9093'", ams)
     .replace(/^(\s+- )rules\/\*\.yml$/m, `$1${o.rulesGlob ?? join(REPO_ROOT, 'prometheus', 'rules', '*.yml')}`);
 }
 
@@ -177,6 +180,91 @@ function tail(file, n = 15) {
 }
 
 /**
+ * Alertmanager peers on loopback (issue 13): one peer runs alone, without
+ * gossip (`--cluster.listen-address=""`: no listener on 0.0.0.0:9094, no
+ * settle delay); two or more gossip over 127.0.0.1, each started with
+ * `--cluster.peer` for every other one, so they share silences and the
+ * notification log. A clustered notification is sent by the first peer in the
+ * cluster's order at once, by the next one `peerTimeout` later only if the
+ * notification log has no record of it by then, and so on: a notification can
+ * reach a receiver once per peer (at least once, up to N times), which is
+ * what a receiver has to survive.
+ *
+ * Each peer is supervised (restarted with backoff) and announces its own
+ * `--web.external-url`, which Alertmanager puts in every webhook payload as
+ * `externalURL`: a receiver can tell the peers' deliveries apart.
+ * Resolves once every peer answers /api/v2/status and, clustered, sees all N
+ * members (not necessarily settled: each peer holds its notifications until
+ * its gossip settles, ~10 s after start).
+ * @param {import('./prometheus.d.mts').AlertmanagerClusterOptions} o
+ * @returns {Promise<import('./prometheus.d.mts').AlertmanagerCluster>}
+ */
+export async function startAlertmanagerCluster(o) {
+  const say = o.log ?? (() => {});
+  const bin = o.bin ?? findBinaries().alertmanager;
+  if (!bin) throw new Error(`prometheus-alertmanager not installed: ${INSTALL_HINT}`);
+  const n = o.webPorts.length;
+  const clustered = n > 1;
+  const clusterPorts = o.clusterPorts ?? o.webPorts.map((p) => p + 1);
+  const host = '127.0.0.1';
+  const scheme = o.scheme ?? 'http';
+  await assertPortsFree(o.webPorts.map((port, i) => ({ name: `Alertmanager ${i + 1}`, port }))
+    .concat(clustered ? clusterPorts.map((port, i) => ({ name: `Alertmanager ${i + 1} gossip`, port })) : []));
+  const peers = o.webPorts.map((webPort, i) => {
+    const name = clustered ? `alertmanager-${i + 1}` : 'alertmanager';
+    const dir = clustered ? join(o.dir, name) : o.dir;
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    const configFile = typeof o.config === 'function' ? join(dir, 'alertmanager.yml') : join(o.dir, 'alertmanager.yml');
+    writeFileSync(configFile, typeof o.config === 'function' ? o.config(i) : o.config);
+    const logFile = join(dir, 'alertmanager.log');
+    const url = `${scheme}://${host}:${webPort}`;
+    const gossip = clustered
+      ? [`--cluster.listen-address=${host}:${clusterPorts[i]}`, ...clusterPorts.filter((_, j) => j !== i).map((p) => `--cluster.peer=${host}:${p}`),
+        ...(o.peerTimeout ? [`--cluster.peer-timeout=${o.peerTimeout}`] : []), ...(o.clusterTlsConfig ? [`--cluster.tls-config=${o.clusterTlsConfig}`] : [])]
+      : ['--cluster.listen-address=']; // no gossip on 0.0.0.0:9094 (it also delays notifications)
+    const sup = superviseProcess({ name, bin, logFile, say, ...(o.onStart ? { onStart: (/** @type {number} */ pid) => o.onStart?.(name, pid) } : {}), args: [
+      `--config.file=${configFile}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=${host}:${webPort}`,
+      `--web.external-url=${url}`,
+      ...gossip,
+      `--log.level=${o.logLevel ?? 'info'}`,
+      ...(o.webFlags ?? []),
+    ] });
+    return { name, url, webPort, clusterAddress: clustered ? `${host}:${clusterPorts[i]}` : '', logFile, sup };
+  });
+  const stop = () => Promise.all(peers.map((p) => p.sup.stop())).then(() => {});
+  const headers = o.authHeaders ?? {};
+  /** Every peer up (and, clustered, settled with all N members); else why not. */
+  const ready = async () => {
+    for (const p of peers) {
+      if (p.sup.exitedBeforeReady) throw new Error(`${p.name} exited (${JSON.stringify(p.sup.exitedBeforeReady)}):\n${tail(p.logFile)}`);
+      const st = await getJson(`${p.url}/api/v2/status`, 2000, headers).catch((e) => ({ error: e.message }));
+      if (st.error) return `${p.name}: ${st.error}`;
+      // Settling ("settling" -> "ready") takes ~10 s more; notifications wait for it, none is lost.
+      if (clustered && (st.cluster?.peers?.length !== n || !['ready', 'settling'].includes(st.cluster?.status))) return `${p.name}: cluster ${st.cluster?.status}, ${st.cluster?.peers?.length ?? 0}/${n} peers`;
+    }
+    return '';
+  };
+  const cluster = {
+    peers: peers.map((p) => ({ name: p.name, url: p.url, webPort: p.webPort, clusterAddress: p.clusterAddress, logFile: p.logFile, get pid() { return p.sup.pid; } })),
+    urls: peers.map((p) => p.url),
+    listen: peers.map((p) => `${host}:${p.webPort}`),
+    ready,
+    stop,
+  };
+  if (o.wait === false) return cluster;
+  const deadline = Date.now() + (o.timeoutMs ?? 60000);
+  for (;;) {
+    let why;
+    try { why = await ready(); } catch (e) { await stop(); throw e; }
+    if (!why) return cluster;
+    if (Date.now() > deadline) { await stop(); throw new Error(`Alertmanager not ready after ${(o.timeoutMs ?? 60000) / 1000} s: ${why}`); }
+    await sleep(250);
+  }
+}
+
+/**
  * @param {import('./prometheus.d.mts').PrometheusStackOptions} [opts]
  * @returns {Promise<import('./prometheus.d.mts').PrometheusStack | null>}
  */
@@ -191,7 +279,9 @@ export async function startPrometheusStack(opts = {}) {
   const exporterUrl = opts.exporterUrl ?? 'http://127.0.0.1:9886';
   const host = '127.0.0.1';
   const promListen = `${host}:${opts.prometheusPort ?? 9090}`;
-  const amListen = `${host}:${opts.alertmanagerPort ?? 9093}`;
+  // One Alertmanager, or a cluster (--ha, the closed loop): web ports 9093, 9095, ... gossip on web + 1.
+  const amPorts = opts.alertmanagerPorts ?? Array.from({ length: opts.alertmanagers ?? 1 }, (_, i) => (opts.alertmanagerPort ?? 9093) + 2 * i);
+  const amListen = amPorts.map((p) => `${host}:${p}`);
   const promDir = join(varDir, 'prometheus');
   const amDir = join(varDir, 'alertmanager');
   const secretsDir = opts.secretsDir ?? join(varDir, 'secrets');
@@ -217,9 +307,9 @@ export async function startPrometheusStack(opts = {}) {
       .replace(/^(\s*scrape_interval:\s*)1s\s*$/m, `$1${opts.interval}`)
       .replace(/^(\s*scrape_timeout:\s*)1s\s*$/m, `$1${opts.interval}`);
   }
+  if (opts.remoteWriteUrl) promText += remoteWriteBlock(opts.remoteWriteUrl);
   const promCfg = join(promDir, 'prometheus.yml');
   writeFileSync(promCfg, promText);
-  const amCfg = join(amDir, 'alertmanager.yml');
   let amText = renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl });
   if (timeScale !== 1) amText = scaleDurations(amText, ['group_wait', 'group_interval', 'repeat_interval'], timeScale, 10);
   /** @type {string[]} */
@@ -230,23 +320,27 @@ export async function startPrometheusStack(opts = {}) {
     const webCfg = join(varDir, 'web-tls.yml');
     writeFileSync(webCfg, `tls_server_config:\n  cert_file: ${opts.tls.certFile}\n  key_file: ${opts.tls.keyFile}\nbasic_auth_users:\n  ${opts.tls.apiUser}: '${opts.tls.apiPasswordHash}'\n`, { mode: 0o600 });
     webFlags.push(`--web.config.file=${webCfg}`);
+    // Gossip between clustered peers over mutual TLS (Alertmanager 0.25: "experimental"; TCP only then).
+    writeFileSync(join(varDir, 'cluster-tls.yml'), [
+      `tls_server_config: {cert_file: '${opts.tls.certFile}', key_file: '${opts.tls.keyFile}', client_auth_type: RequireAndVerifyClientCert, client_ca_file: '${opts.tls.caFile}'}`,
+      `tls_client_config: {cert_file: '${opts.tls.certFile}', key_file: '${opts.tls.keyFile}', ca_file: '${opts.tls.caFile}'}`, ''].join('\n'), { mode: 0o600 });
   }
-  writeFileSync(amCfg, amText);
 
   // Someone else's Prometheus on the port would answer the readiness checks
   // below: a taken port is an error, never a start.
-  await assertPortsFree([{ name: 'Alertmanager', port: opts.alertmanagerPort ?? 9093 }, { name: 'Prometheus', port: opts.prometheusPort ?? 9090 }]);
-  const amLog = join(amDir, 'alertmanager.log');
+  await assertPortsFree([{ name: 'Prometheus', port: opts.prometheusPort ?? 9090 }]);
   const promLog = join(promDir, 'prometheus.log');
+  const scheme = opts.tls ? 'https' : 'http';
+  /** --tls: the basic-auth user of Prometheus' and Alertmanager's own web config. */
+  const authHeaders = opts.tls
+    ? { Authorization: `Basic ${Buffer.from(`${opts.tls.apiUser}:${readFileSync(opts.tls.apiPasswordFile, 'utf8').trim()}`).toString('base64')}` }
+    : {};
   // Supervised: restarted with backoff after a crash, killed with this process (see supervise.mjs).
-  const am = superviseProcess({ name: 'alertmanager', bin: bins.alertmanager, logFile: amLog, say: log, ...(opts.onStart ? { onStart: (pid) => opts.onStart?.('alertmanager', pid) } : {}), args: [
-    `--config.file=${amCfg}`,
-    `--storage.path=${join(amDir, 'data')}`,
-    `--web.listen-address=${amListen}`,
-    '--cluster.listen-address=', // no gossip on 0.0.0.0:9094 (it also delays notifications)
-    `--log.level=${opts.logLevel ?? 'info'}`,
-    ...webFlags,
-  ] });
+  const am = await startAlertmanagerCluster({
+    bin: bins.alertmanager, dir: amDir, config: amText, webPorts: amPorts, ...(opts.clusterPorts ? { clusterPorts: opts.clusterPorts } : {}),
+    ...(opts.peerTimeout ? { peerTimeout: opts.peerTimeout } : {}), ...(opts.tls ? { clusterTlsConfig: join(varDir, 'cluster-tls.yml') } : {}), scheme, webFlags, authHeaders, logLevel: opts.logLevel ?? 'info', log, wait: false,
+    ...(opts.onStart ? { onStart: opts.onStart } : {}),
+  });
   const prom = superviseProcess({ name: 'prometheus', bin: bins.prometheus, logFile: promLog, say: log, ...(opts.onStart ? { onStart: (pid) => opts.onStart?.('prometheus', pid) } : {}), args: [
     `--config.file=${promCfg}`,
     `--storage.tsdb.path=${join(promDir, 'data')}`,
@@ -255,30 +349,25 @@ export async function startPrometheusStack(opts = {}) {
     `--log.level=${opts.logLevel ?? 'info'}`,
     ...webFlags,
   ] });
-  const onExit = () => { try { process.kill(prom.pid, 'SIGKILL'); } catch {} try { process.kill(am.pid, 'SIGKILL'); } catch {} };
+  const onExit = () => { for (const pid of [prom.pid, ...am.peers.map((p) => p.pid)]) try { process.kill(pid, 'SIGKILL'); } catch {} };
   process.once('exit', onExit);
   const stop = async () => {
     process.removeListener('exit', onExit);
     await Promise.all([prom.stop(), am.stop()]);
   };
 
-  const scheme = opts.tls ? 'https' : 'http';
-  /** --tls: the basic-auth user of Prometheus' and Alertmanager's own web config. */
-  const authHeaders = opts.tls
-    ? { Authorization: `Basic ${Buffer.from(`${opts.tls.apiUser}:${readFileSync(opts.tls.apiPasswordFile, 'utf8').trim()}`).toString('base64')}` }
-    : {};
   const prometheusUrl = `${scheme}://${promListen}`;
-  const alertmanagerUrl = `${scheme}://${amListen}`;
+  const alertmanagerUrl = am.urls[0];
   const deadline = Date.now() + (opts.timeoutMs ?? 60000);
   /** @type {string} */
   let last = 'not started';
   try {
     for (;;) {
       if (prom.exitedBeforeReady) throw new Error(`prometheus exited (${JSON.stringify(prom.exitedBeforeReady)}):\n${tail(promLog)}`);
-      if (am.exitedBeforeReady) throw new Error(`alertmanager exited (${JSON.stringify(am.exitedBeforeReady)}):\n${tail(amLog)}`);
       if (Date.now() > deadline) throw new Error(`exporter target not up after ${opts.timeoutMs ?? 60000} ms: ${last}`);
+      const amWhy = await am.ready(); // throws when a peer exited
+      if (amWhy) { last = amWhy; await sleep(250); continue; }
       try {
-        await getJson(`${alertmanagerUrl}/api/v2/status`, 2000, authHeaders);
         const t = await getJson(`${prometheusUrl}/api/v1/targets?state=active`, 2000, authHeaders);
         const target = t.data.activeTargets.find((/** @type {any} */ x) => x.labels.job === 'optifiber');
         if (target?.health === 'up') break;
@@ -298,12 +387,13 @@ export async function startPrometheusStack(opts = {}) {
     prometheusAlerts: `${prometheusUrl}/alerts`,
     alertmanager: alertmanagerUrl,
     alertmanagerApi: `${alertmanagerUrl}/api/v2/alerts`,
+    ...Object.fromEntries(am.urls.slice(1).map((u, i) => [`alertmanager${i + 2}`, u])),
   };
   if (!opts.quiet) for (const [k, v] of Object.entries(urls)) log(`${k}: ${v}`);
   return {
-    prometheusUrl, alertmanagerUrl, urls, varDir, secretsDir, authHeaders,
-    logs: { prometheus: promLog, alertmanager: amLog },
-    get pids() { return { prometheus: prom.pid, alertmanager: am.pid }; },
+    prometheusUrl, alertmanagerUrl, alertmanagerUrls: am.urls, alertmanagers: am.peers, urls, varDir, secretsDir, authHeaders,
+    logs: { prometheus: promLog, alertmanager: am.peers[0].logFile, alertmanagers: am.peers.map((p) => p.logFile) },
+    get pids() { return { prometheus: prom.pid, ...Object.fromEntries(am.peers.map((p) => [p.name, p.pid])) }; },
     stop,
   };
 }

@@ -10,8 +10,10 @@
 // simulation parameters), on two sites where exactly one extra CMD module is
 // the right answer (2 -> 3 modules brings utilization from saturated to
 // ~0.70; the surge lasts 10 simulated hours = 600 s, far longer than the loop):
-//   A  site-00001, duplicate deliveries: the tap drops the service's ack of
-//      the first firing notification so Alertmanager really re-delivers it;
+//   A  site-00001, duplicate deliveries: three Alertmanager peers run as a
+//      cluster (issue 13); the tap drops the service's acks of the firing
+//      notification until each peer has sent it, so the peers really
+//      re-deliver it and every peer delivers it at least once;
 //      the captured payload is also replayed to the service 5x concurrently
 //      while the action runs, 3x after it finished, 3x after the alert
 //      resolved (stale, out of order).
@@ -197,7 +199,7 @@ async function tlsBefore() {
   const promAnon = await statusOf(`${stack.prom.prometheusUrl}/api/v1/targets`);
   check(`TLS Prometheus -> Alertmanager: ${amUrls.join(', ')} (Alertmanager --web.config.file: plain http ${amPlain}, anonymous ${amAnon}; Prometheus' own API anonymous ${promAnon})`,
     // Go's TLS server answers a plain-http request 400 "Client sent an HTTP request to an HTTPS server".
-    amUrls.length === 1 && amUrls[0].startsWith('https://') && (amPlain === 400 || typeof amPlain === 'string') && amAnon === 401 && promAnon === 401,
+    amUrls.length === stack.prom.alertmanagerUrls.length && amUrls.every((u) => u.startsWith('https://')) && (amPlain === 400 || typeof amPlain === 'string') && amAnon === 401 && promAnon === 401,
     JSON.stringify({ amUrls, amPlain, amAnon, promAnon }));
   const svcPlain = await statusOf(`${stack.rem.service.url.replace('https://', 'http://')}/-/healthy`);
   check(`TLS service: ${stack.rem.service.url} (web.config_file; plain http: ${svcPlain})`,
@@ -223,6 +225,32 @@ async function tlsAfter(site) {
     ids.length === 1 && ids[0] === 'mcp' && done.length === 1, JSON.stringify(lines.map((r) => [r.event, r.identity, r.status, r.command])));
 }
 
+/**
+ * Deliveries counted three ways, which must agree: the tap (by the payload's
+ * externalURL), each Alertmanager peer's own webhook request counter, and the
+ * service's accepted-webhook counter (tap deliveries it answered 202, plus
+ * this test's replays).
+ */
+async function perPeer() {
+  const d = stack.tap.deliveries;
+  const rows = [];
+  for (const p of stack.prom.alertmanagers) {
+    const m = await (await fetch(`${p.url}/metrics`, { headers: stack.prom.authHeaders, signal: AbortSignal.timeout(5000) })).text();
+    const mine = d.filter((x) => x.peer === p.url);
+    rows.push({ peer: p.url, members: metricSum(m, 'alertmanager_cluster_members'), requests: metricSum(m, 'alertmanager_notification_requests_total', /integration="webhook"/), tap: mine.length,
+      firing: mine.filter((x) => x.alerts.some((a) => a.status === 'firing')).length, resolved: mine.filter((x) => x.alerts.every((a) => a.status === 'resolved')).length });
+  }
+  for (const r of rows) console.log(`INFO Alertmanager ${r.peer}: ${r.members} cluster members, ${r.requests} webhook requests (its metric), ${r.tap} at the tap (${r.firing} with a firing alert, ${r.resolved} resolved only)`);
+  const n = rows.length;
+  check(`${n} Alertmanager peers, each a member of a cluster of ${n}; each peer's webhook request count equals the deliveries the tap got from it (${rows.map((r) => `${r.requests}=${r.tap}`).join(', ')}); every delivery names its peer`,
+    rows.every((r) => r.members === n && r.requests === r.tap) && d.every((x) => rows.some((r) => r.peer === x.peer)), JSON.stringify(rows));
+  const svc = await (await fetch(`${stack.rem.service.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  const accepted = metricSum(svc, 'optifiber_remediation_webhooks_total', /result="accepted"/);
+  const expected = d.filter((x) => x.serviceStatus === 202).length + replays;
+  check(`service counted ${accepted} accepted webhooks = ${d.filter((x) => x.serviceStatus === 202).length} from the ${n} peers + ${replays} replays`, accepted === expected, `accepted ${accepted}, expected ${expected}`);
+}
+
+let replays = 0;
 const timings = [];
 try {
   stack = await startLoopStack({ log: say, keep: process.argv.includes('--keep'), ...(tlsFiles ? { tls: tlsFiles } : {}) });
@@ -240,18 +268,24 @@ try {
     baseA.cmdModules === 2 && baseB.cmdModules === 2 && baseA.utilization < 0.7 && baseB.utilization < 0.7, JSON.stringify({ baseA, baseB }));
 
   // ---- A: duplicate deliveries -------------------------------------------
+  // The tap drops the service's ack of A's firing notification until every
+  // Alertmanager peer has delivered it: the peer that got no ack retries, and
+  // the next peer finds no record of a sent notification in the gossiped
+  // notification log after its --cluster.peer-timeout and sends it too: the
+  // service really receives it from each of the three peers, several times.
+  const peers = stack.prom.alertmanagerUrls;
+  const firingA = (d) => d.alerts.some((a) => a.site === SITE_A && a.status === 'firing');
   let dropped = 0;
   stack.tap.dropAck = (d) => {
-    if (dropped === 0 && d.serviceStatus === 202 && d.alerts.some((a) => a.site === SITE_A && a.status === 'firing')) {
-      dropped++;
-      return true;
-    }
-    return false;
+    if (d.serviceStatus !== 202 || !firingA(d)) return false;
+    const allSent = peers.every((p) => p === d.peer || stack.tap.deliveries.some((x) => x.peer === p && firingA(x)));
+    if (dropped > 0 && allSent) return false;
+    dropped++;
+    return true;
   };
   const watchA = watchSite(stack, SITE_A, baseA.cmdModules, THRESHOLD);
   stack.ctl(`site=${SITE_A} fault=traffic_surge duration=36000`);
   say(`surge on ${SITE_A}`);
-  let replays = 0;
   const replayOk = [];
   const replay = async (raw, n) => {
     const st = await Promise.all(Array.from({ length: n }, () => stack.postWebhook(raw)));
@@ -270,9 +304,17 @@ try {
       say(`surge on ${SITE_B}`);
     }
     await replay(first.raw, 5);
-    const again = await until(() => stack.deliveriesFor(SITE_A, 'firing').find((d) => d !== first), 30_000, 'Alertmanager to re-deliver after the dropped ack', 100);
-    check(`A duplicates: Alertmanager re-delivered the firing notification ${((again.at - first.at) / 1000).toFixed(1)} s after its ack was dropped (same fingerprint and startsAt)`,
+    const again = await until(() => stack.deliveriesFor(SITE_A, 'firing').find((d) => d !== first && d.peer === first.peer), 30_000, 'Alertmanager to re-deliver after the dropped ack', 100);
+    check(`A duplicates: Alertmanager re-delivered the firing notification ${((again.at - first.at) / 1000).toFixed(1)} s after its ack was dropped (same peer, fingerprint and startsAt)`,
       again.alerts.some((x) => x.site === SITE_A && x.fingerprint === first.alerts[0].fingerprint && x.startsAt === first.alerts[0].startsAt));
+    const acked = await until(() => {
+      const ok = stack.deliveriesFor(SITE_A, 'firing').filter((d) => d.answered === 202);
+      return peers.every((p) => ok.some((d) => d.peer === p)) ? ok : undefined;
+    }, 30_000, `every Alertmanager peer to deliver A's firing notification (${peers.length} peers)`, 100);
+    const all = stack.deliveriesFor(SITE_A, 'firing');
+    check(`A duplicates: each of the ${peers.length} Alertmanager peers delivered the firing notification of ${SITE_A} to the service (${peers.map((p) => `${new URL(p).port} x${all.filter((d) => d.peer === p).length}`).join(', ')}; ${dropped} acks dropped), same fingerprint and startsAt`,
+      acked.length >= peers.length && all.every((d) => d.serviceStatus === 202 && d.alerts.some((x) => x.site === SITE_A && x.fingerprint === first.alerts[0].fingerprint && x.startsAt === first.alerts[0].startsAt)),
+      JSON.stringify(all.map((d) => [d.peer, d.serviceStatus, d.answered])));
   });
   await replay(a.first.raw, 3); // after the action finished, alert possibly still firing
   timings.push({ site: SITE_A, ...watchA.t, firingDelivered: a.first.at, resolvedDelivered: a.resolved.at });
@@ -301,10 +343,11 @@ try {
   await replay(a.first.raw, 3); // stale: the episode is resolved
   check(`A duplicates: ${replays} replayed deliveries accepted (202) by the service`, replayOk.length === replays && replayOk.every((s) => s === 202), JSON.stringify(replayOk));
   await sleep(1500);
-  const firingA = stack.deliveriesFor(SITE_A, 'firing').filter((d) => d.serviceStatus === 202).length + replays;
-  await exactlyOne('A duplicates', SITE_A, baseA, firingA);
+  const firingCountA = stack.deliveriesFor(SITE_A, 'firing').filter((d) => d.serviceStatus === 202).length + replays;
+  await exactlyOne('A duplicates', SITE_A, baseA, firingCountA);
   if (!TLS) await exactlyOne('B MCP faults', SITE_B, baseBNow, stack.deliveriesFor(SITE_B, 'firing').filter((d) => d.serviceStatus === 202).length);
   else await tlsAfter(SITE_A);
+  await perPeer();
   const episodes = TLS ? 1 : 2;
   const all = (await stack.api('/actions')).actions;
   const stats = await stack.mcpStats();

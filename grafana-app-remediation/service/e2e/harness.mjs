@@ -4,8 +4,10 @@
 //   optifiber-sim (kernel/build, through the exporter's supervisor)
 //     -> exporter (exporter/dist/cli.js: models loaded, control API on)
 //     -> Debian prometheus (1 s scrape/eval, the repo's rules read live)
-//     -> Debian alertmanager (the repo's routes; remediation receiver URL
-//        pointed at the webhook tap below)
+//     -> three Debian alertmanager peers clustered over loopback gossip
+//        (issue 13; Prometheus sends every alert to each; the repo's routes;
+//        remediation receiver URL pointed at the webhook tap below, which
+//        tells the peers apart by the payload's externalURL)
 //     -> webhook tap (records every Alertmanager delivery, forwards it
 //        byte-for-byte to the service; can drop the ack to force a real
 //        Alertmanager re-delivery)
@@ -127,6 +129,8 @@ async function startTap(targetUrl, tls) {
         raw,
         body,
         authorization: req.headers.authorization ?? '',
+        /** The Alertmanager peer that sent it: its --web.external-url, which Alertmanager puts in the payload. */
+        peer: typeof body?.externalURL === 'string' ? body.externalURL : '',
         /** Alertmanager reached the tap over TLS (the --tls run checks this on every delivery). */
         tls: !!(/** @type {any} */ (req.socket).encrypted),
         alerts: (body?.alerts ?? []).map((a) => ({ site: a.labels?.site, alertname: a.labels?.alertname, status: a.status, fingerprint: a.fingerprint, startsAt: a.startsAt })),
@@ -170,7 +174,7 @@ export function makeTlsMaterial(dir) {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   run(['req', '-x509', ...ec, '-days', '2', '-subj', '/CN=OptiFiber e2e throwaway CA', '-keyout', f('ca.key'), '-out', f('ca.pem')]);
   run(['req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
-  writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
   run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('server.ext'), '-out', f('server.crt')]);
   return { dir, caFile: f('ca.pem'), certFile: f('server.crt'), keyFile: f('server.key') };
 }
@@ -182,7 +186,9 @@ function secretIn(file, prefix) {
 }
 
 /**
- * Starts everything. Options: nsites (24), service (extra service config),
+ * Starts everything. Options: nsites (24), alertmanagers (3: a cluster
+ * over loopback gossip, Prometheus sending to each; 1: one, no gossip),
+ * peerTimeout (Alertmanager --cluster.peer-timeout, '2s'), service (extra service config),
  * mcp (extra MCP simulator options), log(msg), tls (makeTlsMaterial's result:
  * HTTPS and a credential per identity on every hop, see the header).
  */
@@ -233,7 +239,11 @@ export async function startLoopStack(o = {}) {
     if (!o.keep) rmSync(work, { recursive: true, force: true });
   };
   try {
-    const [expPort, promPort, amPort, svcPort, mcpPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [expPort, promPort, svcPort, mcpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    // Three Alertmanager peers clustered over loopback gossip unless told otherwise (issue 13).
+    const nAm = o.alertmanagers ?? 3;
+    const amPorts = [];
+    for (let i = 0; i < 2 * nAm; i++) amPorts.push(await freePort());
     const exporterUrl = `${scheme}://127.0.0.1:${expPort}`;
     const expLog = join(work, 'exporter.log');
     const expOut = [];
@@ -290,7 +300,9 @@ export async function startLoopStack(o = {}) {
     log(`remediation service ${rem.service.url}, MCP simulator ${rem.mcp.url}`);
 
     const prom = await startPrometheusStack({
-      exporterUrl, varDir, prometheusPort: promPort, alertmanagerPort: amPort,
+      exporterUrl, varDir, prometheusPort: promPort, alertmanagerPorts: amPorts.slice(0, nAm), clusterPorts: amPorts.slice(nAm),
+      // 2 s between peers instead of 15 s: a peer whose predecessor failed delivers sooner (the runs stay short).
+      peerTimeout: o.peerTimeout ?? '2s',
       nocWebhookUrl: `${noc.url}/slack/noc`, remediationUrl: tap.url, timeoutMs: 60000, quiet: true, logLevel: 'warn', log,
       ...(tls && id ? { tls: {
         ...tls, scrapeUser: 'prometheus', scrapePasswordFile: id.scrapePasswordFile,
@@ -300,7 +312,7 @@ export async function startLoopStack(o = {}) {
     });
     if (!prom) throw new Error(`prometheus/alertmanager missing: ${INSTALL_HINT}`);
     cleanups.push(() => prom.stop());
-    log(`prometheus ${prom.prometheusUrl}, alertmanager ${prom.alertmanagerUrl} (started after ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+    log(`prometheus ${prom.prometheusUrl}, alertmanager ${prom.alertmanagerUrls.join(' ')} (started after ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
 
     const apiToken = readFileSync(rem.secrets.apiTokenFile, 'utf8').trim();
     const webhookToken = readFileSync(rem.secrets.webhookTokenFile, 'utf8').trim();
