@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Remediation replicas on one PostgreSQL, with crash and outage (issue 13,
 // item 3). Real parts: Debian's PostgreSQL (a throwaway cluster,
-// scripts/stack/postgres.mjs), Debian's Alertmanager (the peers of the closed-loop
-// harness), two service processes (dist/cli.js, --storage.url), the MCP
+// scripts/stack/postgres.mjs), Debian's Alertmanager (three peers gossiping over
+// loopback, as the closed loop runs them: startAlertmanagerCluster in
+// scripts/stack/prometheus.mjs), two service processes (dist/cli.js, --storage.url), the MCP
 // simulator and a simulated exporter (test/stub-exporter.mjs: the sites'
 // modules, cmd_add applied). This test posts the alerts to every Alertmanager
 // peer, as Prometheus does; every peer delivers every notification to BOTH
@@ -28,12 +29,12 @@
 // Prints PASS/FAIL lines and `N passed, N failed`; exit 1 on any failure.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startMcpSimulator } from '@optifiber/mcp-simulator';
-import { findBinaries, INSTALL_HINT } from '../../../scripts/stack/prometheus.mjs';
+import { findBinaries, INSTALL_HINT, startAlertmanagerCluster } from '../../../scripts/stack/prometheus.mjs';
 import { freePort } from '../../../alertmanager/tests/live.mjs';
 import { ROOT, sleep, until } from './harness.mjs';
 import { pgBinDir, startPgCluster } from '../../../scripts/stack/postgres.mjs';
@@ -157,27 +158,17 @@ function replica(name, port, o) {
   return r;
 }
 
-/** Alertmanager peers (clustered over loopback gossip when more than one), all with the same config. */
+/** The closed-loop harness' Alertmanager peers (clustered over loopback gossip when more than one), stopped at the end. */
 async function startAlertmanagers(n, config) {
-  const cfg = join(work, 'alertmanager.yml');
-  writeFileSync(cfg, config);
-  const ports = [];
-  for (let i = 0; i < n; i++) ports.push({ web: await freePort(), gossip: await freePort() });
-  const peers = ports.map((p, i) => {
-    const data = join(work, `alertmanager-${i + 1}`);
-    mkdirSync(data, { recursive: true });
-    const cluster = n > 1 ? [`--cluster.listen-address=127.0.0.1:${p.gossip}`, ...ports.filter((_, j) => j !== i).map((q) => `--cluster.peer=127.0.0.1:${q.gossip}`)] : ['--cluster.listen-address='];
-    const child = spawn(bins.alertmanager, [`--config.file=${cfg}`, `--storage.path=${data}`, `--web.listen-address=127.0.0.1:${p.web}`, ...cluster, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const exited = new Promise((r) => child.once('exit', r));
-    cleanups.push(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } });
-    return { url: `http://127.0.0.1:${p.web}`, child };
-  });
-  for (const p of peers)
-    await until(async () => {
-      const st = await (await fetch(`${p.url}/api/v2/status`, { signal: AbortSignal.timeout(1000) })).json();
-      return n === 1 || (st.cluster?.peers?.length === n && st.cluster?.status === 'ready');
-    }, 30_000, `alertmanager ${p.url} up${n > 1 ? ` with ${n} peers` : ''}`, 100);
-  return peers;
+  const webPorts = [];
+  const clusterPorts = [];
+  for (let i = 0; i < n; i++) {
+    webPorts.push(await freePort());
+    clusterPorts.push(await freePort());
+  }
+  const am = await startAlertmanagerCluster({ webPorts, clusterPorts, dir: join(work, 'alertmanager'), config, logLevel: 'warn', log: say });
+  cleanups.push(() => am.stop());
+  return am.peers;
 }
 
 const sites = Array.from({ length: 2 * BURST }, (_, i) => `site-${String(i + 1).padStart(3, '0')}`);
