@@ -219,20 +219,26 @@ try {
 
   // ---- phase 1: kill -9 replica A mid-burst, restart it ---------------------
   const p1 = { name: 'kill -9 replica A mid-burst', sites: sites.slice(0, BURST), from: Date.now() };
+  // Both replicas receive every delivery and race for it: from the middle of the
+  // burst on, A is killed at the first moment it runs an action of its own (on a
+  // loaded machine B can win several races in a row, so this is not one fixed point).
+  const ofA = async () => (await q("SELECT count(*)::int n FROM actions WHERE state != 'done' AND owner LIKE '%:' || $1 || ':%'", [String(A.child.pid)]))[0].n;
+  const killA = async () => {
+    p1.pidA = A.child.pid;
+    p1.killed = Date.now();
+    await A.kill9();
+    // counted once A is dead: its rows cannot change any more except by adoption
+    p1.inflightOnA = await ofA();
+    say(`replica A killed with ${p1.inflightOnA} of its actions in flight`);
+  };
   for (const [i, s] of p1.sites.entries()) {
     await fire(peers, s);
-    if (i === BURST / 2) {
-      // Both replicas receive every delivery and race for it: wait until A won some and runs them.
-      const ofA = async () => (await q("SELECT count(*)::int n FROM actions WHERE state != 'done' AND owner LIKE '%:' || $1 || ':%'", [String(A.child.pid)]))[0].n;
-      await until(ofA, 15_000, 'an action of replica A in flight', 50);
-      p1.pidA = A.child.pid;
-      p1.killed = Date.now();
-      await A.kill9();
-      // counted once A is dead: its rows cannot change any more except by adoption
-      p1.inflightOnA = await ofA();
-      say(`replica A killed with ${p1.inflightOnA} of its actions in flight`);
-    }
+    if (i >= BURST / 2 && p1.killed === undefined && (await ofA()) > 0) await killA();
     await sleep(150);
+  }
+  if (p1.killed === undefined) {
+    await until(ofA, 30_000, 'an action of replica A in flight', 50);
+    await killA();
   }
   await sleep(Math.max(0, 3000 - (Date.now() - p1.killed)));
   await A.start();
