@@ -309,7 +309,7 @@ try {
     const now = Math.floor(Date.now() / 1000);
     const { results } = await checkVictoriaMetrics({
       promUrl: stack.prometheusUrl, vmUrl: vm.url, times: [now - 50, now - 25, now - 10], externalLabels: ['monitor'],
-      csv: { from: Math.ceil(exporterStart / 1000) + 10, to: now - 10, step: '5s', dir: work },
+      csv: { from: Math.ceil(exporterStart / 1000) + 10, to: now - 10, step: '5s', dir: work, site: SITE },
     });
     for (const r of results) report(r.name, r.ok, r.why ?? '');
   }

@@ -86,6 +86,32 @@ export function reportCsv(url, from, to, step, out) {
   return readFileSync(out, 'utf8');
 }
 
+/** ISO 8601 week of a time (UTC), as `optifiber report pdf --week` takes it. @param {Date} d */
+export function isoWeek(d) {
+  const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+  const day = t.getUTCDay() || 7;
+  t.setUTCDate(t.getUTCDate() + 4 - day); // the Thursday of this week decides its year
+  const year = t.getUTCFullYear();
+  const week = Math.ceil(((t.getTime() - Date.UTC(year, 0, 1)) / 86400000 + 1) / 7);
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}
+
+/**
+ * `optifiber report pdf` for one ISO week from a URL: checks a PDF was written
+ * and returns the HTML it rendered, with the source URL and the generation
+ * time taken out (the only things that may differ between the two stores).
+ * @param {string} url @param {string} week @param {string} dir @param {string} name
+ */
+export function reportPdf(url, week, dir, name) {
+  const out = join(dir, `${name}.pdf`);
+  const html = join(dir, `${name}.html`);
+  const r = spawnSync(process.execPath, [join(ROOT, 'exporter', 'dist', 'cli.js'), 'report', 'pdf', '--week', week, '--out', out, '--html.out', html,
+    '--prometheus.url', url, '--remediation.db', join(dir, 'no-remediation.db')], { encoding: 'utf8', timeout: 120000 });
+  if (r.status !== 0) throw new Error(`optifiber report pdf --prometheus.url ${url}: exit ${r.status}: ${r.stderr || r.stdout}`);
+  if (readFileSync(out).subarray(0, 5).toString() !== '%PDF-') throw new Error(`${out} is not a PDF`);
+  return readFileSync(html, 'utf8').replaceAll(url, '<source>').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z?/g, '<time>');
+}
+
 /**
  * Cell-by-cell comparison of two CSVs of `optifiber report csv`; '' when the
  * header, the rows (timestamp, site, instance) and every value agree.
@@ -114,7 +140,7 @@ export function compareCsv(a, b) {
  * All checks against a Prometheus that remote_writes to VictoriaMetrics.
  * `times`: instants (s) at least one remote-write deadline plus the
  * VictoriaMetrics latency offset in the past, inside both stores' data.
- * @param {{promUrl: string, vmUrl: string, times: number[], externalLabels: string[], csv?: {from: number, to: number, step: string, dir: string}}} o
+ * @param {{promUrl: string, vmUrl: string, times: number[], externalLabels: string[], csv?: {from: number, to: number, step: string, dir: string, site?: string}}} o
  * @returns {Promise<{results: {name: string, ok: boolean, why?: string}[], info: string[]}>}
  */
 export async function checkVictoriaMetrics(o) {
@@ -146,6 +172,16 @@ export async function checkVictoriaMetrics(o) {
       results.push({ name: `optifiber report csv --prometheus.url <VictoriaMetrics> writes the same ${rows} rows as from Prometheus (step ${o.csv.step})`, ok: rows > 0 && !why, why: why || 'no rows' });
     } catch (e) {
       results.push({ name: 'optifiber report csv against VictoriaMetrics', ok: false, why: String(/** @type {Error} */ (e).message ?? e) });
+    }
+    try {
+      const week = isoWeek(new Date(o.csv.to * 1000));
+      const p = reportPdf(o.promUrl, week, o.csv.dir, 'prometheus');
+      const v = reportPdf(o.vmUrl, week, o.csv.dir, 'victoria');
+      const at = [...p].findIndex((c, i) => c !== v[i]);
+      results.push({ name: `optifiber report pdf --prometheus.url <VictoriaMetrics> renders the same report as from Prometheus (week ${week}, ${p.length} characters of HTML)`,
+        ok: p === v && (o.csv.site === undefined || p.includes(o.csv.site)), why: o.csv.site !== undefined && !p.includes(o.csv.site) ? `the report does not mention ${o.csv.site}` : at >= 0 ? `first difference at ${at}: ${JSON.stringify(p.slice(Math.max(0, at - 80), at + 80))} vs ${JSON.stringify(v.slice(Math.max(0, at - 80), at + 80))}` : 'empty' });
+    } catch (e) {
+      results.push({ name: 'optifiber report pdf against VictoriaMetrics', ok: false, why: String(/** @type {Error} */ (e).message ?? e) });
     }
   }
   return { results, info };

@@ -32,6 +32,7 @@ const secretsDir = join(varDir, 'secrets');
 const logDir = join(varDir, 'log');
 const EXPORTER_URL = 'http://127.0.0.1:9886';
 const PORTS = { exporter: 9886, remediation: 9887, noc: 9888, mcp: 9889 };
+const HA_PORTS = { 'remediation-b': 9890, postgresql: 9891 };
 
 // `npm start -- FLAGS`: exporter flags, e.g. `--replay FILE --speed 20` to
 // play a recording instead of the simulator (kernel/README.md, "Replaying a
@@ -43,8 +44,11 @@ const PORTS = { exporter: 9886, remediation: 9887, noc: 9888, mcp: 9889 };
 // loopback (web 9093/9095/9097, gossip 9094/9096/9098), Prometheus sending
 // every alert to each, as production runs it (docs/deploy-fleet.md), and
 // Debian's victoria-metrics on 127.0.0.1:8428 as the fleet metrics store
-// Prometheus remote_writes to, when installed. The default stays one
-// Alertmanager without gossip and no remote_write.
+// Prometheus remote_writes to, when installed, and the remediation service as
+// two replicas (9887 and 9890) on one PostgreSQL (a throwaway cluster on
+// 127.0.0.1:9891, state lost at stop), each Alertmanager peer delivering to
+// both. The default stays one Alertmanager without gossip, no remote_write,
+// and one remediation service on its SQLite file.
 const HA = process.argv.includes('--ha');
 const exporterArgs = process.argv.slice(2).filter((a) => a !== '--ha');
 const flagValue = (/** @type {string[]} */ names) => {
@@ -107,6 +111,15 @@ async function fileLogger(name) {
   return createLogger({ level: 'info', base: { service: name }, write: (line) => out.write(line) });
 }
 
+/** --ha: a throwaway PostgreSQL cluster on its fixed port, removed at stop. */
+async function startPostgres() {
+  const { startPgCluster, pgBinDir } = await import('./stack/postgres.mjs');
+  if (!pgBinDir()) throw new Error('PostgreSQL is not installed (apt-get install postgresql); the remediation service runs alone on SQLite');
+  const pg = await startPgCluster({ port: HA_PORTS.postgresql });
+  stops.push(() => pg.destroy());
+  return pg;
+}
+
 async function optional(name, start) {
   try {
     return await start();
@@ -134,7 +147,7 @@ process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
 try {
-  await assertPortsFree(Object.entries(PORTS).map(([name, port]) => ({ name, port })));
+  await assertPortsFree(Object.entries(HA ? { ...PORTS, ...HA_PORTS } : PORTS).map(([name, port]) => ({ name, port })));
   recordPid('launcher', process.pid);
   const exporterTokenFile = secret('exporter_control_token');
   await startPart('exporter', 'exporter/dist/cli.js', ['exporter', '--source.kind=auto', '--control.token-file', exporterTokenFile, ...exporterArgs], `${EXPORTER_URL}/-/ready`);
@@ -152,12 +165,20 @@ try {
     startPart('mcp', 'mcp-simulator/dist/cli.js', [`--listen=127.0.0.1:${PORTS.mcp}`, `--exporter-url=${EXPORTER_URL}`, `--exporter-token-file=${exporterTokenFile}`, `--client-secret-file=${mcpSecret}`], `${mcpUrl}/-/healthy`),
   );
   const remUrl = `http://127.0.0.1:${PORTS.remediation}`;
-  const remediation = await optional('remediation', () =>
-    startPart('remediation', 'grafana-app-remediation/service/dist/cli.js', [
-      `--web.listen-address=127.0.0.1:${PORTS.remediation}`, `--webhook.bearer-token-file=${webhookToken}`, `--api.proxy-token-file=${apiToken}`,
-      `--storage.path=${join(varDir, 'remediation', 'remediation.db')}`, `--mcp.url=${mcpUrl}`, `--mcp.client-secret-file=${mcpSecret}`, `--exporter.url=${EXPORTER_URL}`,
-    ], `${remUrl}/-/ready`),
-  );
+  const remArgs = (port, storage) => [
+    `--web.listen-address=127.0.0.1:${port}`, `--webhook.bearer-token-file=${webhookToken}`, `--api.proxy-token-file=${apiToken}`,
+    storage, `--mcp.url=${mcpUrl}`, `--mcp.client-secret-file=${mcpSecret}`, `--exporter.url=${EXPORTER_URL}`,
+  ];
+  // --ha: the replicas share one PostgreSQL (not supervised: a throwaway cluster for this run)
+  const pg = HA ? await optional('PostgreSQL', startPostgres) : null;
+  const storage = pg ? `--storage.url=${pg.url}` : `--storage.path=${join(varDir, 'remediation', 'remediation.db')}`;
+  const remediation = await optional('remediation', () => startPart('remediation', 'grafana-app-remediation/service/dist/cli.js', remArgs(PORTS.remediation, storage), `${remUrl}/-/ready`));
+  const remUrlB = `http://127.0.0.1:${HA_PORTS['remediation-b']}`;
+  const remediationB = pg
+    ? await optional('remediation-b', () => startPart('remediation-b', 'grafana-app-remediation/service/dist/cli.js', remArgs(HA_PORTS['remediation-b'], storage), `${remUrlB}/-/ready`))
+    : null;
+  const webhook = (base) => `${base}/api/v1/alertmanager/webhook`;
+  const remediationUrls = remediationB ? [webhook(remUrl), webhook(remUrlB)] : undefined;
 
   const reportModule = join(root, 'exporter/dist/report/scheduler.js');
   const reports = existsSync(reportModule)
@@ -173,7 +194,7 @@ try {
   if (HA && !findVictoriaMetrics()) say(`VictoriaMetrics not installed: no fleet metrics store (${VM_INSTALL_HINT})`);
   const vm = HA && findVictoriaMetrics() ? await optional('VictoriaMetrics', () => startVictoriaMetrics({ port: 8428, dir: join(varDir, 'victoria-metrics'), log: say, onStart: recordPid })) : null;
   if (vm) stops.push(() => vm.stop());
-  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid, ...(HA ? { alertmanagers: 3 } : {}), ...(vm ? { remoteWriteUrl: vm.writeUrl } : {}), ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
+  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid, ...(HA ? { alertmanagers: 3 } : {}), ...(remediationUrls ? { remediationUrls } : {}), ...(vm ? { remoteWriteUrl: vm.writeUrl } : {}), ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
   if (prom) stops.push(() => prom.stop());
 
   const snapshot = await (await fetch(`${EXPORTER_URL}/api/v1/snapshot`)).json();
@@ -183,6 +204,7 @@ try {
   say(`  source               ${what}: ${src.path}`);
   say(`  exporter             ${EXPORTER_URL}/metrics  ${EXPORTER_URL}/api/v1/snapshot`);
   if (noc) say(`  NOC receiver         http://127.0.0.1:${PORTS.noc}/messages`);
+  if (remediationB && pg) say(`  remediation replicas ${remUrl} and ${remUrlB} on PostgreSQL ${pg.url} (a throwaway cluster; every Alertmanager peer delivers to both)`);
   if (remediation) {
     say(`  remediation webhook  ${remUrl}/api/v1/alertmanager/webhook`);
     say(`  remediation API      ${remUrl}/api/v1/overview`);

@@ -101,7 +101,7 @@ async function topCase() {
     const ok = header.startsWith(`optifiber top  ${stack.source.path} `) && stack.source.path === snap.source.path
       && names.every((n) => out.includes(n)) && /showing the pages of the running stack/.test(err);
     line(ok, name, `header ${JSON.stringify(header)}, stack ${JSON.stringify(stack.source)}, exporter source ${snap.source.path}, stderr ${err}`);
-    await haCase();
+    await haCase(() => startOut);
   } catch (e) {
     line(false, name, `${e.message}; npm start said: ${startOut.slice(-600)}`);
   } finally {
@@ -111,8 +111,8 @@ async function topCase() {
   line(!existsSync(stackFile), 'npm start removes var/stack.json when it stops');
 }
 
-/** `npm start -- --ha`, already up: the Alertmanager cluster and the fleet metrics store. */
-async function haCase() {
+/** `npm start -- --ha`, already up: the Alertmanager cluster, the fleet metrics store, the remediation replicas. @param {() => string} said */
+async function haCase(said) {
   const get = async (url) => (await fetch(url, { signal: AbortSignal.timeout(3000) })).json();
   try {
     const peers = await waitFor(async () => {
@@ -127,8 +127,27 @@ async function haCase() {
       return r.length ? r : undefined;
     }, 30_000, 'fleet:optifiber_sites:count in VictoriaMetrics');
     line(Number(vm[0].value[1]) > 0 && vm[0].metric.monitor === 'optifiber', `npm start -- --ha: VictoriaMetrics on :8428 holds Prometheus' recorded series (fleet:optifiber_sites:count = ${vm[0].value[1]}, external label monitor=${vm[0].metric.monitor})`, JSON.stringify(vm));
+    await replicasCase(said, get);
   } catch (e) {
     line(false, 'npm start -- --ha: Alertmanager cluster and fleet metrics store', e.message);
+  }
+}
+
+/**
+ * --ha: two remediation replicas on one PostgreSQL, every Alertmanager peer delivering to both.
+ * (Two replicas both ready is itself the proof they are not on one SQLite file: the second would exit.)
+ * @param {() => string} said @param {(url: string) => Promise<any>} get
+ */
+async function replicasCase(said, get) {
+  const name = 'npm start -- --ha: two remediation replicas on PostgreSQL, each Alertmanager peer delivering to both';
+  try {
+    const ready = await Promise.all([9887, 9890].map(async (p) => (await fetch(`http://127.0.0.1:${p}/-/ready`, { signal: AbortSignal.timeout(3000) })).status));
+    const configs = await Promise.all([9093, 9095, 9097].map((p) => get(`http://127.0.0.1:${p}/api/v2/status`)));
+    const both = configs.every((c) => [9887, 9890].every((p) => c.config.original.includes(`http://127.0.0.1:${p}/api/v1/alertmanager/webhook`)));
+    const onPg = /remediation replicas .* on PostgreSQL postgres:\/\/postgres@127\.0\.0\.1:9891\//.test(said());
+    line(ready.every((c) => c === 200) && both && onPg, name, `ready ${ready}, both URLs in every peer's config ${both}, start output names PostgreSQL ${onPg}`);
+  } catch (e) {
+    line(false, name, e.message);
   }
 }
 

@@ -23,6 +23,8 @@ export interface PrometheusStackOptions {
   peerTimeout?: string;
   /** Remediation webhook URL. Default http://127.0.0.1:9887/api/v1/alertmanager/webhook. */
   remediationUrl?: string;
+  /** One webhook_config per remediation replica (npm start -- --ha). */
+  remediationUrls?: string[];
   /**
    * TLS on every hop (closed loop --tls): scrape the exporter over https with
    * basic auth, alerts and webhook over https verified against caFile, and
@@ -119,7 +121,7 @@ export function findBinaries(): { prometheus: string | null; alertmanager: strin
 export function renderPrometheusConfig(o: { exporterUrl: string; prometheusListen: string; alertmanagerListen: string | string[]; rulesGlob?: string }): string;
 export function startAlertmanagerCluster(o: AlertmanagerClusterOptions): Promise<AlertmanagerCluster>;
 export function withTls(promText: string, amText: string, t: { caFile: string; scrapeUser: string; scrapePasswordFile: string; apiUser: string; apiPasswordFile: string }): { prom: string; am: string };
-export function renderAlertmanagerConfig(o: { secretsDir: string; remediationUrl?: string }): string;
+export function renderAlertmanagerConfig(o: { secretsDir: string; remediationUrl?: string; remediationUrls?: string[] }): string;
 export function durationMs(d: string): number;
 export function scaleDurations(text: string, keys: string[], factor: number, minMs?: number): string;
 export function startPrometheusStack(opts?: PrometheusStackOptions): Promise<PrometheusStack | null>;

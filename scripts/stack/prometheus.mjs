@@ -70,7 +70,9 @@ export function renderPrometheusConfig(o) {
 
 /**
  * Runtime copy of alertmanager/alertmanager.yml.
- * @param {{secretsDir: string, remediationUrl?: string}} o
+ * remediationUrls: one webhook_config per remediation replica (npm start -- --ha),
+ * as production runs replicas behind an Alertmanager cluster.
+ * @param {{secretsDir: string, remediationUrl?: string, remediationUrls?: string[]}} o
  */
 export function renderAlertmanagerConfig(o) {
   const src = readFileSync(join(REPO_ROOT, 'alertmanager', 'alertmanager.yml'), 'utf8');
@@ -79,7 +81,17 @@ export function renderAlertmanagerConfig(o) {
     .replace(/^(\s+- )templates\/\*\.tmpl$/m, `$1${join(REPO_ROOT, 'alertmanager', 'templates', '*.tmpl')}`);
   // The checked-in webhook is compose's https one; the local service is plain http unless a TLS run says otherwise (withTls adds its own CA).
   out = out.replaceAll('https://127.0.0.1:9887/api/v1/alertmanager/webhook', o.remediationUrl ?? 'http://127.0.0.1:9887/api/v1/alertmanager/webhook');
-  return dropLines(out, /^ {10}tls_config:\n {12}ca_file: \S+service_tls_ca\n/m, 'the compose webhook tls_config');
+  out = dropLines(out, /^ {10}tls_config:\n {12}ca_file: \S+service_tls_ca\n/m, 'the compose webhook tls_config');
+  return o.remediationUrls?.length ? perReplica(out, o.remediationUrls) : out;
+}
+
+/** The remediation receiver's one webhook_config, repeated for each replica URL. @param {string} text @param {string[]} urls */
+function perReplica(text, urls) {
+  const head = /^ {2}- name: remediation\n {4}webhook_configs:\n/m.exec(text);
+  const at = head ? head.index + head[0].length : -1;
+  const item = head ? /^( {6}- url: )\S+(\n(?: {8}.*\n)+)/.exec(text.slice(at)) : null;
+  if (!item) throw new Error('renderAlertmanagerConfig: anchor not found (the remediation webhook_config)');
+  return text.slice(0, at) + urls.map((u) => `${item[1]}${u}${item[2]}`).join('') + text.slice(at + item[0].length);
 }
 
 /** text without the lines re matches; a missing anchor throws, so an edit of the checked-in file cannot pass unnoticed. @param {string} text @param {RegExp} re @param {string} what */
@@ -310,7 +322,7 @@ export async function startPrometheusStack(opts = {}) {
   if (opts.remoteWriteUrl) promText += remoteWriteBlock(opts.remoteWriteUrl);
   const promCfg = join(promDir, 'prometheus.yml');
   writeFileSync(promCfg, promText);
-  let amText = renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl });
+  let amText = renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl, remediationUrls: opts.remediationUrls });
   if (timeScale !== 1) amText = scaleDurations(amText, ['group_wait', 'group_interval', 'repeat_interval'], timeScale, 10);
   /** @type {string[]} */
   const webFlags = [];
