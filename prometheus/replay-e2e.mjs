@@ -142,6 +142,29 @@ const recAt = (ms) => {
   }
   return clock[clock.length - 1][1]; // after the end: the last sample stays
 };
+/**
+ * Every firing ALERTS series of a site over [from, to] at a 0.1 s step, in
+ * windows of 1,000 s (Prometheus answers at most 11,000 points a series; the
+ * x20 run lasts 25 min).
+ * @param {string} url @param {number} from @param {number} to
+ * @returns {Promise<{metric: Record<string, string>, values: [number, string][]}[]>}
+ */
+async function alertsRange(url, from, to) {
+  /** @type {Map<string, {metric: Record<string, string>, values: [number, string][]}>} */
+  const bySeries = new Map();
+  for (let a = from; a < to; a += 1000.1) {
+    const q = new URLSearchParams({ query: 'ALERTS{alertstate="firing",site!=""}', start: String(a), end: String(Math.min(to, a + 1000)), step: '0.1' });
+    const r = await (await fetch(`${url}/api/v1/query_range?${q}`)).json();
+    if (r.status !== 'success') throw new Error(`ALERTS query: ${JSON.stringify(r).slice(0, 300)}`);
+    for (const s of r.data.result) {
+      const key = JSON.stringify(s.metric);
+      if (!bySeries.has(key)) bySeries.set(key, { metric: s.metric, values: [] });
+      bySeries.get(key).values.push(...s.values);
+    }
+  }
+  return [...bySeries.values()];
+}
+
 /** Index of the failure period whose window [start, end + PIPE_S] holds recorded second r, or -1. @param {number} r */
 const periodOf = (r) => periods.findIndex((p) => r >= p.start && r <= p.end + PIPE_S);
 const fmt = (/** @type {number} */ r) => `+${((r - firstS) / 3600).toFixed(3)} h`;
@@ -195,12 +218,10 @@ try {
   const tEnd = Date.now();
 
   // Prometheus' view: every firing interval of every site alert
-  const q = new URLSearchParams({ query: 'ALERTS{alertstate="firing",site!=""}', start: String(t0 / 1000), end: String(tEnd / 1000), step: '0.1' });
-  const r = await (await fetch(`${stack.prometheusUrl}/api/v1/query_range?${q}`)).json();
-  if (r.status !== 'success') throw new Error(`ALERTS query: ${JSON.stringify(r).slice(0, 300)}`);
+  const series = await alertsRange(stack.prometheusUrl, t0 / 1000, tEnd / 1000);
   /** @type {{alert: string, site: string, rec: number, endRec: number}[]} */
   const starts = [];
-  for (const s of r.data.result) {
+  for (const s of series) {
     let prev = -Infinity;
     for (const [ts] of s.values) {
       if (ts - prev > 0.15) starts.push({ alert: s.metric.alertname, site: s.metric.site, rec: recAt(ts * 1000), endRec: NaN });
