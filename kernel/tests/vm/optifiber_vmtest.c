@@ -329,10 +329,38 @@ static const char *const default_names[] = { "MicrosoftDC", "Dallas", "Dobbins",
 
 /* ================================================================ cases */
 
+/* Module parameters a load must refuse, and the reason it must log. */
+struct refused {
+	const char *params;
+	const char *why;
+};
+
+/* Each refusal: EINVAL, nothing left in /proc, and the reason in the log. */
+static int check_refused(const struct refused *bad, unsigned int n)
+{
+	static char log[8192];
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		kmsg_mark();
+		rc = load_module(bad[i].params);
+		if (rc == 0)
+			unload_module();
+		CHECK(rc == -EINVAL, "insmod %s: got %s, want EINVAL", bad[i].params,
+		      rc ? strerror(-rc) : "loaded");
+		CHECK(!proc_exists(), "/proc/optifiber left behind by %s", bad[i].params);
+		kmsg_since_mark(log, sizeof(log));
+		CHECK(strstr(log, bad[i].why), "insmod %s refused, but the log lacks '%s': '%.200s'",
+		      bad[i].params, bad[i].why, log);
+	}
+	return 0;
+}
+
 /* Each refusal must log why: the pr_err (or the kernel's parameter parser). */
 static int invalid_params(void)
 {
-	static const struct { const char *params, *why; } bad[] = {
+	static const struct refused bad[] = {
 		{ "tick_ms=5", "tick_ms=5 out of range 10..60000" },
 		{ "tick_ms=60001", "tick_ms=60001 out of range" },
 		{ "tick_ms=abc", "invalid for parameter `tick_ms'" },
@@ -346,23 +374,7 @@ static int invalid_params(void)
 		{ "sites=,", "site name must be 1..31 chars" },
 		{ "sites=ThisSiteNameIsFarTooLongToFitIn31Bytes", "site name must be 1..31 chars" },
 	};
-	static char log[8192];
-	unsigned int i;
-	int rc;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		kmsg_mark();
-		rc = load_module(bad[i].params);
-		if (rc == 0)
-			unload_module();
-		CHECK(rc == -EINVAL, "insmod %s: got %s, want EINVAL", bad[i].params,
-		      rc ? strerror(-rc) : "loaded");
-		CHECK(!proc_exists(), "/proc/optifiber left behind by %s", bad[i].params);
-		kmsg_since_mark(log, sizeof(log));
-		CHECK(strstr(log, bad[i].why), "insmod %s refused, but the log lacks '%s': '%.200s'",
-		      bad[i].params, bad[i].why, log);
-	}
-	return 0;
+	return check_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /*
@@ -1536,7 +1548,7 @@ static int pred_absent(const struct optifiber_site *s, const void *arg)
 
 static int iface_params_refused(void)
 {
-	static const struct { const char *params, *why; } bad[] = {
+	static const struct refused bad[] = {
 		{ "ifaces=ofv0", "'ofv0' is not IFNAME:SITE" },
 		{ "ifaces=ofv0:Nowhere", "no site 'Nowhere'" },
 		{ "ifaces=ofv0:Dallas,ofv1:Dallas", "site 'Dallas' is mapped twice" },
@@ -1544,23 +1556,7 @@ static int iface_params_refused(void)
 		{ "ifaces=a/b:Dallas", "'a/b' is not a valid interface name" },
 		{ "ifaces=ofv0:Dallas time_scale=60", "ifaces needs time_scale=1" },
 	};
-	static char log[8192];
-	unsigned int i;
-	int rc;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		kmsg_mark();
-		rc = load_module(bad[i].params);
-		if (rc == 0)
-			unload_module();
-		CHECK(rc == -EINVAL, "insmod %s: got %s, want EINVAL", bad[i].params,
-		      rc ? strerror(-rc) : "loaded");
-		CHECK(!proc_exists(), "/proc/optifiber left behind by %s", bad[i].params);
-		kmsg_since_mark(log, sizeof(log));
-		CHECK(strstr(log, bad[i].why), "insmod %s refused, but the log lacks '%s': '%.200s'",
-		      bad[i].params, bad[i].why, log);
-	}
-	return 0;
+	return check_refused(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 static int iface_load(void)
