@@ -9,7 +9,9 @@
 //   tail      how often |z| exceeds U and how heavy the tail beyond it is
 //             (a Pareto peaks-over-threshold model, learned from every
 //             sample), so a channel whose residuals are heavy-tailed learns
-//             that a big |z| is ordinary for it.
+//             that a big |z| is ordinary for it;
+//   mean      a second test: a short mean of z (60 s) with its own scale and
+//             tail, for drifts and collective shifts no single sample shows.
 //
 // A sample's evidence is -ln p, p = P(|z| at least this large | this
 // channel's normal behaviour). The entity's evidence is the largest over
