@@ -95,9 +95,10 @@ static void sleep_ms(unsigned int ms)
 
 /* ------------------------------------------------------------ module */
 
-static int load_module(const char *params)
+/* finit_module of a .ko file; 0 or -errno (-EEXIST: already loaded) */
+static int insmod(const char *path, const char *params)
 {
-	int fd = open(ko_path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int rc, err;
 
 	if (fd < 0)
@@ -106,6 +107,11 @@ static int load_module(const char *params)
 	err = errno;
 	close(fd);
 	return rc ? -err : 0;
+}
+
+static int load_module(const char *params)
+{
+	return insmod(ko_path, params);
 }
 
 static int unload_module(void)
@@ -1329,17 +1335,12 @@ static void dump_json(void)
 
 static const char *veth_ko, *ofnic_ko;
 
+/* a helper module (veth, ofnic) another case may have loaded already */
 static int insmod_path(const char *path, const char *params)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc, err;
+	int rc = insmod(path, params);
 
-	if (fd < 0)
-		return -errno;
-	rc = syscall(SYS_finit_module, fd, params, 0);
-	err = errno;
-	close(fd);
-	return rc && err != EEXIST ? -err : 0;
+	return rc == -EEXIST ? 0 : rc;
 }
 
 /* rtnetlink: one request, its ACK's error */
