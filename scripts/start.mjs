@@ -111,7 +111,10 @@ async function fileLogger(name) {
   return createLogger({ level: 'info', base: { service: name }, write: (line) => out.write(line) });
 }
 
-/** --ha: a throwaway PostgreSQL cluster on its fixed port, removed at stop. */
+/**
+ * --ha: a throwaway PostgreSQL cluster on its fixed port, removed at stop. It trusts
+ * loopback connections (a local demonstration; docs/deploy-fleet.md says so).
+ */
 async function startPostgres() {
   const { startPgCluster, pgBinDir } = await import('./stack/postgres.mjs');
   if (!pgBinDir()) throw new Error('PostgreSQL is not installed (apt-get install postgresql); the remediation service runs alone on SQLite');
