@@ -271,17 +271,20 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
     );
   }
 
-  const onMove = (e: React.MouseEvent<HTMLCanvasElement>) => {
+  /** The cell under the pointer, from the event itself (a click need not follow a mousemove: touch, or a click before the hover re-render). */
+  const cellAt = (e: React.MouseEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();
     const x = e.clientX - rect.left;
     const y = e.clientY - rect.top;
     const row = Math.floor((y + top) / rowHeight);
     const col = Math.floor((x / plotW) * grid.buckets);
-    if (row < 0 || row >= rows || col < 0 || col >= grid.buckets) return setHover(null);
-    setHover({ row, col, x: x + LABEL_W, y: y + AXIS_H });
+    if (row < 0 || row >= rows || col < 0 || col >= grid.buckets) return null;
+    return { row, col, x: x + LABEL_W, y: y + AXIS_H };
   };
+  const onMove = (e: React.MouseEvent<HTMLCanvasElement>) => setHover(cellAt(e));
   const onClick = (e: React.MouseEvent<HTMLCanvasElement>) => {
-    const v = hover && views[hover.row];
+    const cell = cellAt(e);
+    const v = cell && views[cell.row];
     if (v) openLink(v.target);
     e.preventDefault();
   };
