@@ -16,7 +16,7 @@
 //   sampler stages: [ai.stage]; SIGHUP: ai.reload(); metrics: ai.status(),
 //   and pass observeDuration to feed optifiber_model_inference_duration_seconds.
 import type { SiteState, Tick, TickStage } from '../sampler/types.js';
-import type { Logger } from '../api/deps.js';
+import type { EventLogger as Logger } from '../log/logger.js';
 import { EntitySurprise, N_FORECAST_FEATURES, N_SITE_CHANNELS, N_SITE_COLUMNS, SITE_COLUMNS, siteValues } from './features.js';
 import { headScore } from './anomaly-head.js';
 import { ForecastTrack } from './forecast-track.js';

@@ -10,6 +10,7 @@
 //   history()  the per-site ring, points with takenAtMs in [fromMs, toMs],
 //              oldest first, at most one point per stepMs bucket (the last
 //              sample of each bucket), or undefined for an unknown site
+import type { EventLogger } from '../log/logger.js';
 import type { SiteState, Tick } from '../sampler/types.js';
 
 export interface HistoryPoint {
@@ -25,19 +26,6 @@ export interface SamplerView {
   onTick(fn: (t: Tick) => void): () => void;
   history(site: string, fromMs: number, toMs: number, stepMs: number): HistoryPoint[] | undefined;
 }
-
-/** pino-compatible subset: structured fields first, message second. */
-export interface Logger {
-  info(fields: Record<string, unknown>, msg: string): void;
-  warn(fields: Record<string, unknown>, msg: string): void;
-  error(fields: Record<string, unknown>, msg: string): void;
-}
-
-export const silentLogger: Logger = {
-  info() {},
-  warn() {},
-  error() {},
-};
 
 export interface ApiLimits {
   /** Max points one history response may hold (400 above). Default 11000. */
@@ -80,6 +68,6 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
 
 export interface ApiDeps {
   sampler: SamplerView;
-  logger?: Logger;
+  logger?: EventLogger;
   limits?: Partial<ApiLimits>;
 }

@@ -2,7 +2,7 @@
 // Stack traces and internal error text never reach the client; unexpected
 // errors are logged with their stack and answered with a generic 500.
 import type { ErrorRequestHandler, Response } from 'express';
-import type { Logger } from './deps.js';
+import type { EventLogger as Logger } from '../log/logger.js';
 
 export type ErrorCode =
   | 'bad_request'

@@ -11,17 +11,17 @@
 //     after apiRouter and controlRouter.
 import express from 'express';
 import type { Request, Response, NextFunction, RequestHandler } from 'express';
-import { DEFAULT_API_LIMITS, silentLogger } from './deps.js';
+import { DEFAULT_API_LIMITS } from './deps.js';
+import { silentLogger } from '../log/logger.js';
 import type { ApiDeps, ApiLimits } from './deps.js';
 import { ApiError, jsonErrorHandler, sendError } from './errors.js';
 import { siteJson, sitesJson } from './serialize.js';
 import { TickHub } from './stream.js';
 import { parseDuration, parseTime, rfc3339, truncate } from './time.js';
+import { SITE_NAME_RE, SITE_NAME_RULE } from '../abi/site-name.js';
 
 export type ApiRouter = express.Router & { close(): void; hub: TickHub };
 
-/** Same rule as the kernel (ofsim_init): 1..31 chars of [A-Za-z0-9_.-]. */
-export const SITE_NAME = /^[A-Za-z0-9_.-]{1,31}$/;
 
 const DEFAULT_HISTORY_RANGE_MS = 3600_000;
 
@@ -45,7 +45,7 @@ export function parseSitesFilter(raw: string | undefined, known: Set<string> | u
   if (names.length === 0) return null;
   if (names.length > 16384) throw new ApiError(400, 'sites: too many names');
   for (const n of names) {
-    if (!SITE_NAME.test(n)) throw new ApiError(400, `sites: "${truncate(n, 40)}" is not a site name (1..31 chars of A-Z a-z 0-9 _ . -)`);
+    if (!SITE_NAME_RE.test(n)) throw new ApiError(400, `sites: "${truncate(n, 40)}" is not a site name (${SITE_NAME_RULE})`);
   }
   if (known) {
     const unknown = names.filter((n) => !known.has(n));
@@ -113,7 +113,7 @@ export function apiRouter(deps: ApiDeps): ApiRouter {
       historyInFlight++;
       res.once('close', () => void historyInFlight--);
       const site = String(req.params.site);
-      if (!SITE_NAME.test(site)) throw new ApiError(400, `"${truncate(site, 40)}" is not a site name (1..31 chars of A-Z a-z 0-9 _ . -)`);
+      if (!SITE_NAME_RE.test(site)) throw new ApiError(400, `"${truncate(site, 40)}" is not a site name (${SITE_NAME_RULE})`);
       const t = latestOr503();
       if (!t.sites.some((s) => s.sample.name === site)) throw new ApiError(404, `unknown site: ${site}`);
       const fromRaw = queryString(req, 'from');

@@ -14,7 +14,8 @@
 // nothing is queued in user space.
 import type { Request, Response } from 'express';
 import type { Tick } from '../sampler/types.js';
-import type { ApiLimits, Logger, SamplerView } from './deps.js';
+import type { ApiLimits, SamplerView } from './deps.js';
+import type { EventLogger as Logger } from '../log/logger.js';
 import { ApiError, sendError } from './errors.js';
 import { siteJsonText, sourceJson } from './serialize.js';
 import { rfc3339 } from './time.js';

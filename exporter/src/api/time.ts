@@ -1,6 +1,7 @@
 // Query-parameter parsing for the API: timestamps (RFC 3339 or unix seconds)
 // and durations (seconds or Prometheus-style 1h2m3s500ms).
 import { ApiError } from './errors.js';
+import { parseDurationText } from '../config/duration.js';
 
 // RFC 3339 date-time: full-date "T" full-time, with a mandatory offset.
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -32,21 +33,17 @@ export function parseTime(name: string, raw: string): number {
   throw new ApiError(400, `${name}: expected RFC 3339 (2026-11-21T18:00:00Z) or unix seconds (1795370400), got "${truncate(raw)}"`);
 }
 
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 };
-const DURATION = /^((\d+)(ms|s|m|h|d))+$/;
-
-/** Parses seconds ("15", "0.5") or a Prometheus duration ("1m30s", "500ms") into ms. */
+/**
+ * Parses seconds ("15", "0.5") or a Prometheus duration ("1m30s", "500ms")
+ * into ms, with config/duration.ts's rules. Stricter than a configuration
+ * value on purpose: a query parameter must be > 0 and plain seconds are
+ * bounded (9 digits, 6 decimals), since any client may send one.
+ */
 export function parseDuration(name: string, raw: string): number {
   const s = raw.trim();
-  let ms: number;
-  if (/^\d{1,9}(\.\d{1,6})?$/.test(s)) {
-    ms = Number(s) * 1000;
-  } else if (DURATION.test(s)) {
-    ms = 0;
-    for (const part of s.matchAll(/(\d+)(ms|s|m|h|d)/g)) ms += Number(part[1]) * DURATION_UNIT_MS[part[2]!]!;
-  } else {
-    throw new ApiError(400, `${name}: expected seconds (15, 0.5) or a duration (30s, 1m, 500ms), got "${truncate(raw)}"`);
-  }
+  const tooLong = /^\d+(\.\d+)?$/.test(s) && !/^\d{1,9}(\.\d{1,6})?$/.test(s);
+  const ms = tooLong ? undefined : parseDurationText(s);
+  if (ms === undefined) throw new ApiError(400, `${name}: expected seconds (15, 0.5) or a duration (30s, 1m, 500ms), got "${truncate(raw)}"`);
   if (!Number.isFinite(ms) || ms <= 0) throw new ApiError(400, `${name}: must be > 0, got "${truncate(raw)}"`);
   return ms;
 }

@@ -3,23 +3,13 @@
 // first coerces the strings of flags and environment variables to the
 // leaf's type, then gives the precise reason a value is rejected.
 import { z } from 'zod';
+import { SITE_NAME_RE, SITE_NAME_RULE } from '../abi/site-name.js';
+import { parseDurationText } from './duration.js';
 
-/** Prometheus-style duration ("100ms", "1s", "1h30m") or a number of seconds; returns ms. */
+/** A duration (config/duration.ts) or a number of seconds; returns ms. */
 export function parseDurationMs(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v * 1000 : undefined;
-  if (typeof v !== 'string') return undefined;
-  const s = v.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    pos = re.lastIndex;
-  }
-  return pos === s.length && pos > 0 ? total : undefined;
+  return typeof v === 'string' ? parseDurationText(v) : undefined;
 }
 
 /** "host:port", "[v6]:port" or ":port" (all interfaces); undefined when malformed. */
@@ -68,7 +58,7 @@ export const list = (item: z.ZodTypeAny) =>
     z.array(item).min(1),
   );
 
-export const siteName = () => z.string().regex(/^[A-Za-z0-9_.-]{1,31}$/, 'site names are 1..31 chars of [A-Za-z0-9_.-]');
+export const siteName = () => z.string().regex(SITE_NAME_RE, `site names are ${SITE_NAME_RULE}`);
 
 /** host:port; `example` is shown in the error (the program's default address). */
 export const listenAddress = (example: string) =>

@@ -4,11 +4,11 @@
 // only place that line is built. Validation is complete before anything is
 // written, so the kernel's own check never sees a line we did not accept.
 import { ApiError } from '../api/errors.js';
+import { SITE_NAME_RE, SITE_NAME_RULE } from '../abi/site-name.js';
 
 export const CMD_MAX_MODULES = 64; // OFSIM_CMD_MAX_MODULES
 export const CMD_MAX_DURATION_S = 7 * 86400; // OFSIM_CMD_MAX_DURATION
 export const CMD_MAX_LINE = 256; // OFSIM_CMD_MAX_LINE, bytes including '\n'
-export const SITE_NAME_RE = /^[A-Za-z0-9_.-]{1,31}$/;
 export const CONTROL_FAULT_KINDS = ['fiber_cut', 'osnr_degrade', 'ber_creep', 'amp_failure', 'crc_burst', 'traffic_surge'] as const;
 export type ControlFaultKind = (typeof CONTROL_FAULT_KINDS)[number];
 
@@ -75,9 +75,14 @@ export function parseCommand(body: unknown): ControlCommand {
   }
 }
 
+/** A 400 unless `site` is a site name. */
+export function checkSiteName(site: string): void {
+  if (!SITE_NAME_RE.test(site)) throw new ApiError(400, `site: not a site name (${SITE_NAME_RULE})`);
+}
+
 /** The one place a cmd_control line is built. */
 export function buildLine(site: string, cmd: ControlCommand): string {
-  if (!SITE_NAME_RE.test(site)) throw new ApiError(400, 'site: not a site name (1..31 chars of A-Z a-z 0-9 _ . -)');
+  checkSiteName(site);
   let action: string;
   switch (cmd.op) {
     case 'cmd_add':

@@ -21,14 +21,14 @@ import express from 'express';
 import type { Request, Response } from 'express';
 import type { SiteSample } from '../source/types.js';
 import type { Tick } from '../sampler/types.js';
-import type { Logger, SamplerView } from '../api/deps.js';
-import { silentLogger } from '../api/deps.js';
+import type { SamplerView } from '../api/deps.js';
+import { silentLogger, type EventLogger as Logger } from '../log/logger.js';
 import { ApiError, errorBody, jsonErrorHandler, rateLimitedLog, sendError } from '../api/errors.js';
 import { Authenticator, type Identity } from '../http/credentials.js';
 import { ControlAudit } from './audit.js';
 import { ControlChannelError, statusForChannelError } from './channel.js';
 import type { ControlChannel } from './channel.js';
-import { buildLine, describeCommand, parseCommand, SITE_NAME_RE } from './grammar.js';
+import { buildLine, checkSiteName, describeCommand, parseCommand } from './grammar.js';
 import type { ControlCommand } from './grammar.js';
 import { TokenBucket } from './ratelimit.js';
 
@@ -203,7 +203,7 @@ export function controlRouter(deps: ControlDeps): express.Router {
 
   async function handle(req: Request, res: Response): Promise<void> {
     const site = String(req.params.site);
-    if (!SITE_NAME_RE.test(site)) throw new ApiError(400, 'site: not a site name (1..31 chars of A-Z a-z 0-9 _ . -)');
+    checkSiteName(site);
     if (req.body === undefined || req.get('Content-Length') === '0') throw new ApiError(400, 'empty body: send a JSON object such as {"cmd_add": 1}');
     const cmd = parseCommand(req.body);
     const what = describeCommand(cmd);

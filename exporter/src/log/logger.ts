@@ -1,6 +1,6 @@
-// Structured JSON logs, one object per line on stderr. pino-compatible call
-// shape (fields first, message second) so the API routers' Logger interface
-// is satisfied. Keys that look like secrets are redacted, whatever their depth.
+// The exporter's one logger: structured JSON, one object per line on
+// stderr, pino-compatible call shape (fields first, message second). Keys
+// that look like secrets are redacted, whatever their depth.
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET = /pass(word)?|secret|token|authorization|cookie|credential|private.?key/i;
@@ -12,6 +12,12 @@ export interface Logger {
   error(fields: Record<string, unknown>, msg: string): void;
   child(fields: Record<string, unknown>): Logger;
 }
+
+/**
+ * The part of a Logger that the API and control routers and the AI stage
+ * call: tests hand them a three-method recorder instead of a real logger.
+ */
+export type EventLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
 function redact(v: unknown, depth = 0): unknown {
   if (v instanceof Error) return { name: v.name, message: v.message };

@@ -100,13 +100,24 @@ export class Histogram {
     this.sum += v;
     this.count++;
   }
+  /** The family: header, then this histogram's series. */
   write(w: Writer): void {
     w.header(this.desc);
+    this.writeSeries(w);
+  }
+  /**
+   * The _bucket, _sum and _count series without the header, for a family
+   * holding several histograms; `labels` is a prebuilt `name="value",...`
+   * list (no braces) that tells them apart.
+   */
+  writeSeries(w: Writer, labels = ''): void {
     const b = this.desc.buckets!;
     const n = this.desc.name;
-    for (let i = 0; i < b.length; i++) w.sample(`${n}_bucket`, `{le="${formatValue(b[i]!)}"}`, this.counts[i]!);
-    w.sample(`${n}_bucket`, '{le="+Inf"}', this.count);
-    w.sample(`${n}_sum`, '', this.sum);
-    w.sample(`${n}_count`, '', this.count);
+    const pre = labels ? `${labels},` : '';
+    for (let i = 0; i < b.length; i++) w.sample(`${n}_bucket`, `{${pre}le="${formatValue(b[i]!)}"}`, this.counts[i]!);
+    w.sample(`${n}_bucket`, `{${pre}le="+Inf"}`, this.count);
+    const own = labels ? `{${labels}}` : '';
+    w.sample(`${n}_sum`, own, this.sum);
+    w.sample(`${n}_count`, own, this.count);
   }
 }

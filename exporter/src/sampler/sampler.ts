@@ -1,10 +1,10 @@
 // The sampler: every tick one consistent snapshot of all sites, rates from
 // the counters, utilization, the per-site history rings, the TickStage
 // hooks, then one published Tick (latest() and onTick()). Consumers never
-// touch the pages. When the source is gone it publishes up=false ticks and
-// keeps trying to reattach.
+// touch the pages. When the source is gone it publishes up=false ticks with
+// the reader's reason; noticing a stale or replaced file and re-attaching is
+// the page reader's job (source/page-reader.ts), not repeated here.
 import { EventEmitter } from 'node:events';
-import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Snapshot, SiteSample } from '../source/types.js';
 import type { Logger } from '../log/logger.js';
@@ -12,7 +12,11 @@ import { silentLogger } from '../log/logger.js';
 import { HistoryStore, HISTORY_BYTES_PER_ENTRY, type HistoryEntry } from './history.js';
 import type { SiteRates, SiteState, SourceKind, SourceStatus, Tick, TickStage } from './types.js';
 
-/** What the sampler needs from a page reader (PageReader implements it). */
+/**
+ * What the sampler needs from a page reader (PageReader implements it).
+ * snapshot() throws while the writer is gone, stale or detached, and
+ * re-attaches by itself when the file comes back or is replaced.
+ */
 export interface SnapshotSource {
   snapshot(): Snapshot;
   close(): void;
@@ -28,8 +32,6 @@ export interface SamplerOptions {
   historyMaxBytes?: number;
   /** Extra liveness check (the simulator supervisor): a reason string when the source is known dead. */
   deadReason?: () => string | undefined;
-  /** A source whose directory was not updated for this long is down. Default max(5 ticks of the writer, 5 s). */
-  staleAfterMs?: number;
   logger?: Logger;
   now?: () => number;
 }
@@ -87,7 +89,6 @@ export class Sampler {
   private readonly events = new EventEmitter();
   private readonly stages: TickStage[] = [];
   private reader: SnapshotSource | undefined;
-  private readerIno: string | undefined;
   private readonly prevState = new PrevSamples();
   private readonly store = new HistoryStore();
   private last: Tick | undefined;
@@ -181,16 +182,6 @@ export class Sampler {
       /* already gone */
     }
     this.reader = undefined;
-    this.readerIno = undefined;
-  }
-
-  private fileId(): string | undefined {
-    try {
-      const st = statSync(this.opts.path);
-      return `${st.dev}:${st.ino}`;
-    } catch {
-      return undefined;
-    }
   }
 
   /** Take one tick now (the loop calls this; tests may too). Concurrent calls share one tick. */
@@ -205,17 +196,7 @@ export class Sampler {
       this.closeReader();
       throw new Error(dead);
     }
-    // A new file at the path (the simulator restarted): map the new one.
-    const id = this.fileId();
-    if (id === undefined) {
-      this.closeReader();
-      throw new Error(`${this.opts.path}: not found`);
-    }
-    if (this.reader && id !== this.readerIno) this.closeReader();
-    if (!this.reader) {
-      this.reader = await this.opts.open(this.opts.path);
-      this.readerIno = id;
-    }
+    this.reader ??= await this.opts.open(this.opts.path);
     let snap = this.reader.snapshot();
     this.stats.tornReadsTotal += snap.retries;
     for (let attempt = 1; !snap.consistent && attempt < MAX_SNAPSHOT_ATTEMPTS; attempt++) {
@@ -223,11 +204,6 @@ export class Sampler {
       snap = this.reader.snapshot();
       this.stats.tornReadsTotal += snap.retries;
     }
-    if (!snap.dir.live) throw new Error(`${this.opts.path}: writer detached (directory LIVE flag clear)`);
-    const staleMs = this.opts.staleAfterMs ?? Math.max(5 * snap.dir.tickIntervalMs, 5000);
-    const age = this.now() - snap.dir.updateTimeMs;
-    if (snap.dir.tick > 0 && age > staleMs)
-      throw new Error(`${this.opts.path}: stale, last writer tick ${Math.round(age)} ms ago`);
     return snap;
   }
 

@@ -3,7 +3,7 @@
 // observeDuration callback; attach() connects them. Without an AI stage
 // attached (metricCatalogue(), unit tests) nothing is rendered.
 import type { ModelName, ModelStatus } from '../../ai/runtime.js';
-import { formatValue, labelString, type MetricDesc, type Writer } from '../format.js';
+import { Histogram, labelString, type MetricDesc, type Writer } from '../format.js';
 import type { CollectContext, Collector } from '../registry.js';
 
 const D = {
@@ -23,16 +23,10 @@ const D = {
 
 export const MODEL_NAMES: ModelName[] = ['anomaly', 'forecast'];
 
-class Hist {
-  readonly counts = new Float64Array(D.duration.buckets.length);
-  sum = 0;
-  count = 0;
-}
-
 export class ModelCollector implements Collector {
   readonly name = 'models';
   private status: (() => ModelStatus[]) | undefined;
-  private readonly hist = new Map<ModelName, Hist>(MODEL_NAMES.map((m) => [m, new Hist()]));
+  private readonly hist = new Map<ModelName, Histogram>(MODEL_NAMES.map((m) => [m, new Histogram(D.duration)]));
 
   /** Connect the AI stage's status (the server does this when it creates the stage). */
   attach(status: () => ModelStatus[]): void {
@@ -41,12 +35,7 @@ export class ModelCollector implements Collector {
 
   /** The AI stage's observeDuration callback. */
   observe(model: ModelName, seconds: number): void {
-    const h = this.hist.get(model);
-    if (!h) return;
-    const b = D.duration.buckets;
-    for (let i = 0; i < b.length; i++) if (seconds <= b[i]!) h.counts[i]!++;
-    h.sum += seconds;
-    h.count++;
+    this.hist.get(model)?.observe(seconds);
   }
 
   describe(): MetricDesc[] {
@@ -75,13 +64,6 @@ export class ModelCollector implements Collector {
     this.timestamps(w, D.load, st.map((s) => [s.model, s.lastLoadTimestampSeconds]));
     this.timestamps(w, D.inference, st.map((s) => [s.model, s.lastInferenceTimestampSeconds]));
     w.header(D.duration);
-    const b = D.duration.buckets;
-    const n = D.duration.name;
-    for (const [m, h] of this.hist) {
-      for (let i = 0; i < b.length; i++) w.sample(`${n}_bucket`, `{model="${m}",le="${formatValue(b[i]!)}"}`, h.counts[i]!);
-      w.sample(`${n}_bucket`, `{model="${m}",le="+Inf"}`, h.count);
-      w.sample(`${n}_sum`, `{model="${m}"}`, h.sum);
-      w.sample(`${n}_count`, `{model="${m}"}`, h.count);
-    }
+    for (const [m, h] of this.hist) h.writeSeries(w, `model="${m}"`);
   }
 }
