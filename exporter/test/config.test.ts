@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { keyCatalogue, parseDurationMs } from '../src/config/schema.js';
+import { configHelp } from '../src/config/load.js';
+import { COLLECTOR_NAMES, enabledCollectors } from '../src/metrics/collector-table.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'optifiber-config-test-'));
 function file(text: string): string {
@@ -134,7 +136,7 @@ describe('config: every error names the key path and where it came from', () => 
     const f = file('sampler:\n  intervall: 1s\nweb:\n  listen_address: 127.0.0.1:1\nsampling: {}\n');
     const p = problems(() => loadConfig({ argv: ['--config.file', f], env: {} }));
     expect(p).toContain(`${f}: sampler.intervall: unknown key (known: interval, history, history_max_bytes)`);
-    expect(p).toContain(`${f}: sampling: unknown key (known: web, source, sampler, simulator, replay, control, thresholds, models, log)`);
+    expect(p).toContain(`${f}: sampling: unknown key (known: web, source, sampler, simulator, replay, control, thresholds, models, collector, log)`);
     expect(p).toHaveLength(2);
   });
   test('bad type and range in the file', () => {
@@ -184,5 +186,39 @@ describe('config: every error names the key path and where it came from', () => 
     expect(problems(() => loadConfig({ argv: ['--simulator.sites=ok,not ok'], env: {} }))[0]).toMatch(
       /^--simulator\.sites\.1: site names are 1\.\.31 chars/,
     );
+  });
+});
+
+describe('config: --collector.<name> / --no-collector.<name>, as node_exporter spells them', () => {
+  const enabled = (argv: string[], env: NodeJS.ProcessEnv = {}) => enabledCollectors(loadConfig({ argv, env }).config.collector);
+
+  test('every collector is enabled by default; --no-collector.X disables it; the next argument is never taken as a value', () => {
+    expect(enabled([])).toEqual(COLLECTOR_NAMES);
+    expect(COLLECTOR_NAMES).toEqual(['site', 'thresholds', 'anomaly', 'forecast', 'source', 'models', 'exporter', 'process']);
+    expect(enabled(['--no-collector.process', '--collector.site'])).toEqual(COLLECTOR_NAMES.filter((n) => n !== 'process'));
+    expect(loadConfig({ argv: ['--collector.site', 'extra'], env: {} }).positional).toEqual(['extra']);
+    expect(enabled(['--collector.process=false'])).not.toContain('process');
+  });
+
+  test('--collector.disable-defaults, environment and file', () => {
+    expect(enabled(['--collector.disable-defaults', '--collector.site', '--collector.source'])).toEqual(['site', 'source']);
+    expect(enabled([], { OPTIFIBER_COLLECTOR_ANOMALY: 'false' })).not.toContain('anomaly');
+    const f = file('collector:\n  disable_defaults: true\n  models: true\n');
+    expect(enabled([`--config.file=${f}`])).toEqual(['models']);
+    // flags win over the file
+    expect(enabled([`--config.file=${f}`, '--no-collector.disable-defaults'])).toEqual(COLLECTOR_NAMES);
+  });
+
+  test('bad spellings are errors that name the flag', () => {
+    expect(problems(() => loadConfig({ argv: ['--no-collector.site=1'], env: {} }))).toEqual(['--no-collector.site: takes no value']);
+    expect(problems(() => loadConfig({ argv: ['--collector.site', '--no-collector.site'], env: {} }))).toEqual(['--no-collector.site: given more than once']);
+    expect(problems(() => loadConfig({ argv: ['--collector.sites'], env: {} }))[0]).toMatch(/^--collector.sites: unknown flag \(did you mean --collector.site\?\)/);
+    expect(problems(() => loadConfig({ argv: ['--collector.site=maybe'], env: {} }))).toEqual(['--collector.site: expected true or false']);
+  });
+
+  test('--help lists each collector with its default', () => {
+    const help = configHelp();
+    for (const n of COLLECTOR_NAMES) expect(help).toContain(`--[no-]collector.${n}  (OPTIFIBER_COLLECTOR_${n.toUpperCase()})  Enable the ${n} collector (default: enabled)`);
+    expect(help).toContain('--[no-]collector.disable-defaults');
   });
 });

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import http from 'node:http';
 import { loadConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log/logger.js';
-import { startExporter, type ExporterHandle } from '../src/http/server.js';
+import { startExporter, type ExporterHandle } from '../src/http/start.js';
 import { PageReader } from '../src/source/page-reader.js';
 import type { SiteSample, Snapshot } from '../src/source/types.js';
 

@@ -4,7 +4,9 @@ import type { CollectContext } from '../src/metrics/registry.js';
 import { Registry } from '../src/metrics/registry.js';
 import type { Format } from '../src/metrics/format.js';
 import { loadConfig } from '../src/config/load.js';
-import { negotiateFormat, acceptsGzip } from '../src/http/server.js';
+import { negotiateFormat, acceptsGzip } from '../src/http/negotiate.js';
+import { enabledCollectors } from '../src/metrics/collector-table.js';
+import { SiteCollector } from '../src/metrics/collectors/site.js';
 import type { Tick } from '../src/sampler/types.js';
 import { makeSample, makeTick } from './helpers/samples.js';
 
@@ -12,8 +14,8 @@ const thresholds = loadConfig({ argv: [], env: {} }).config.thresholds;
 const stats = { readRetriesTotal: 3, tornReadsTotal: 7, stageErrorsTotal: 0, lastSampleMs: 1_700_000_000_500, historyBytes: 0, historyCapacity: 0 };
 const build = { version: '0.1.0', revision: 'abc', nodejsVersion: 'v20.0.0' };
 
-function render(tick: Tick | undefined, format: Format = 'prometheus'): string {
-  const { registry, exporter } = standardRegistry();
+function render(tick: Tick | undefined, format: Format = 'prometheus', argv: string[] = []): string {
+  const { registry, exporter } = standardRegistry(undefined, enabledCollectors(loadConfig({ argv, env: {} }).config.collector));
   exporter.tickDuration.observe(0.002);
   exporter.scrapeDuration.observe(0.01);
   const ctx: CollectContext = { tick, thresholds, stats, build };
@@ -170,6 +172,33 @@ describe('promtool check metrics', () => {
       makeSample(i, { name: `site-${i}`, linkState: (['up', 'down', 'degraded'] as const)[i % 3], fault: i % 7 === 0 ? 'fiber_cut' : 'none', preFecBer: 1e-20 * (i + 1) }),
     );
     const t = render(makeTick(many, { invalid: [{ index: 99, reason: 'bad magic' }] }));
+    expect(promtool(t)).toEqual({ status: 0, out: '' });
+  });
+
+  test('--no-collector.X: its families and its scrape_collector series are gone, promtool still silent', () => {
+    const tick = makeTick([makeSample(0), makeSample(1, { name: 'site-1', fault: 'fiber_cut' })]);
+    const all = render(tick);
+    const cut = render(tick, 'prometheus', ['--no-collector.site', '--no-collector.process']);
+    const families = (t: string) => new Set(t.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]));
+    const site = new SiteCollector().describe();
+    expect(site.length).toBeGreaterThan(5);
+    for (const d of site) {
+      expect(families(all).has(d.name)).toBe(true);
+      expect(families(cut).has(d.name)).toBe(false);
+    }
+    expect(families(cut).has('process_cpu_seconds_total')).toBe(false);
+    expect(cut).not.toMatch(/^[a-z_]+\{collector="(site|process)"\}/m);
+    expect(cut).toMatch(/^optifiber_scrape_collector_success\{collector="thresholds"\} 1$/m);
+    expect(all).toMatch(/^optifiber_scrape_collector_success\{collector="site"\} 1$/m);
+    expect(promtool(cut)).toEqual({ status: 0, out: '' });
+  });
+
+  test('--collector.disable-defaults keeps only the collectors named', () => {
+    const t = render(makeTick([makeSample(0)]), 'prometheus', ['--collector.disable-defaults', '--collector.source']);
+    const lines = t.split('\n').filter((l) => l.startsWith('optifiber_scrape_collector_success'));
+    expect(lines).toEqual(['optifiber_scrape_collector_success{collector="source"} 1']);
+    expect(t).toContain('optifiber_source_up 1');
+    expect(t).not.toContain('optifiber_exporter_build_info');
     expect(promtool(t)).toEqual({ status: 0, out: '' });
   });
 

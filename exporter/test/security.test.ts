@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { loadConfig, configHelp, ConfigError } from '../src/config/load.js';
 import { loadWebConfig, parseWebConfig, WebConfigError } from '../src/http/web-config.js';
-import { openControlAudit } from '../src/http/server.js';
+import { openControlAudit } from '../src/http/start.js';
 import { Authenticator, BcryptVerifier, FailureLimiter } from '../src/http/credentials.js';
 import { ControlAudit } from '../src/control/audit.js';
 import { startFixture } from './api-fixture.js';

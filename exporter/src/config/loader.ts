@@ -26,6 +26,12 @@ export interface KeyDef {
   flag?: string;
   /** Other accepted spellings of the flag (the derived one stays accepted as an alias). */
   aliases?: string[];
+  /**
+   * A boolean spelled as node_exporter's (kingpin) flags: `--x` sets it,
+   * `--no-x` clears it, `--x=true|false` also works; it never takes the
+   * next argument as its value.
+   */
+  switch?: boolean;
 }
 
 /** Every configuration key: section -> key -> definition. */
@@ -47,6 +53,8 @@ export interface KeyInfo {
   env: string; // "OPTIFIBER_WEB_LISTEN_ADDRESS"
   /** Accepted alternative spellings of the flag. */
   aliases: string[];
+  /** A switch (KeyDef.switch): `--no-` + flag clears it. */
+  switch?: boolean;
   default?: unknown;
   help: string;
 }
@@ -66,6 +74,7 @@ export function keyCatalogue(keys: KeyTable, envPrefix: string): KeyInfo[] {
         help: d.help,
       };
       if ('default' in d) info.default = d.display ?? d.default;
+      if (d.switch) info.switch = true;
       out.push(info);
     }
   }
@@ -157,6 +166,8 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
   const { keys, envPrefix } = spec;
   const CATALOGUE = keyCatalogue(keys, envPrefix);
   const BY_FLAG = new Map(CATALOGUE.flatMap((k) => [k.flag, ...k.aliases].map((f) => [f, k] as const)));
+  // --no-collector.site: the negative spelling of each switch.
+  const NEGATED = new Map<string, KeyInfo>(CATALOGUE.filter((k) => k.switch).map((k) => [`--no-${k.flag.slice(2)}`, k] as const));
   const BY_PATH = new Map(CATALOGUE.map((k) => [k.path, k]));
   const BY_ENV = new Map(CATALOGUE.map((k) => [k.env, k]));
   const CONFIG_FILE_ENV = `${envPrefix}CONFIG_FILE`;
@@ -218,6 +229,11 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
     const positional: string[] = [];
     const origin = new Map<string, string>();
     let configFile: string | undefined;
+    const setFlag = (key: KeyInfo, flag: string, value: string): void => {
+      if (origin.has(key.path)) problems.push(`${flag}: given more than once`);
+      origin.set(key.path, flag);
+      setPath(layer, key.path, value);
+    };
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i]!;
       if (!arg.startsWith('--')) {
@@ -233,7 +249,14 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
         continue;
       }
       let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
+      const negated = NEGATED.get(flag);
+      if (negated) {
+        if (eq >= 0) problems.push(`${flag}: takes no value`);
+        else setFlag(negated, flag, 'false');
+        continue;
+      }
       const known = flag === '--config.file' ? undefined : BY_FLAG.get(flag);
+      if (known?.switch && value === undefined) value = 'true';
       if (flag !== '--config.file' && !known) {
         problems.push(`${flag}: unknown flag${suggest(flag, [...CATALOGUE.map((k) => k.flag), '--config.file', ...booleanFlags])}`);
         if (value === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) i++;
@@ -253,9 +276,7 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
         configFile = value;
         continue;
       }
-      if (origin.has(known!.path)) problems.push(`${flag}: given more than once`);
-      origin.set(known!.path, flag);
-      setPath(layer, known!.path, value);
+      setFlag(known!, flag, value);
     }
     const r: FlagParse = { layer, problems, switches, positional, origin };
     if (configFile !== undefined) r.configFile = configFile;
@@ -348,7 +369,8 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
     for (const k of CATALOGUE) {
       const def = k.default === undefined ? '' : ` [default ${JSON.stringify(k.default)}]`;
       const alias = k.aliases.length ? ` (alias ${k.aliases.join(', ')})` : '';
-      lines.push(`  ${k.flag}${alias}  (${k.env})  ${k.help}${def}`);
+      const flag = k.switch ? `--[no-]${k.flag.slice(2)}` : k.flag;
+      lines.push(`  ${flag}${alias}  (${k.env})  ${k.help}${def}`);
     }
     return lines.join('\n');
   }

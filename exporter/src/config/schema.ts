@@ -7,6 +7,7 @@
 // (config/validators.ts).
 import { z } from 'zod';
 import { keyCatalogue as catalogueOf, type ConfigOf, type KeyInfo, type KeyTable } from './loader.js';
+import { COLLECTORS, type CollectorName } from '../metrics/collector-table.js';
 import { bool, duration, int, list, listenAddress, num, siteName, str } from './validators.js';
 
 export { parseDurationMs, parseListenAddress } from './validators.js';
@@ -14,6 +15,23 @@ export type { KeyInfo } from './loader.js';
 
 export const DEFAULT_LISTEN_PORT = 9886;
 export const ENV_PREFIX = 'OPTIFIBER_';
+
+type Switch = { schema: ReturnType<typeof bool>; switch: true; help: string; default?: boolean };
+
+/**
+ * --collector.<name> / --no-collector.<name> for every collector, spelled
+ * and documented as node_exporter's; no default of their own, so that
+ * --collector.disable-defaults can turn off those not named.
+ */
+function collectorKeys(): Record<CollectorName | 'disable_defaults', Switch> {
+  const keys: Record<string, Switch> = {
+    disable_defaults: { schema: bool(), switch: true, default: false, help: 'Set all collectors to disabled by default; --collector.<name> enables one.' },
+  };
+  for (const [name, c] of Object.entries(COLLECTORS)) {
+    keys[name] = { schema: bool(), switch: true, help: `Enable the ${name} collector (default: ${c.enabled ? 'enabled' : 'disabled'}): ${c.help}.` };
+  }
+  return keys as Record<CollectorName | 'disable_defaults', Switch>;
+}
 
 /** Every configuration key: section -> key -> definition. */
 export const KEYS = {
@@ -75,6 +93,7 @@ export const KEYS = {
   models: {
     dir: { schema: str(), help: 'directory holding anomaly.onnx and forecast.onnx (default: the models/ folder of the exporter package); reloaded on SIGHUP' },
   },
+  collector: collectorKeys(),
   log: {
     level: { schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', help: 'log level' },
   },

@@ -12,6 +12,8 @@ import { ThresholdCollector } from './collectors/thresholds.js';
 import { AnomalyCollector } from './collectors/anomaly.js';
 import { ForecastCollector } from './collectors/forecast.js';
 import { ModelCollector } from './collectors/models.js';
+import { COLLECTOR_NAMES, type CollectorName } from './collector-table.js';
+import type { Collector } from './registry.js';
 
 export interface StandardRegistry {
   registry: Registry;
@@ -20,20 +22,28 @@ export interface StandardRegistry {
   models: ModelCollector;
 }
 
-/** The registry /metrics serves: every collector, in exposition order. */
-export function standardRegistry(log?: Logger): StandardRegistry {
+/**
+ * The registry /metrics serves: the `enabled` collectors (default: all), in
+ * exposition order. A disabled collector is not registered, so it is not
+ * run and has no optifiber_scrape_collector_* series; the exporter and
+ * models collectors are still returned, since the server and the AI stage
+ * feed them whether or not they are exposed.
+ */
+export function standardRegistry(log?: Logger, enabled: readonly CollectorName[] = COLLECTOR_NAMES): StandardRegistry {
   const registry = new Registry(log);
   const exporter = new ExporterCollector();
   const models = new ModelCollector();
-  registry
-    .register(new SiteCollector())
-    .register(new ThresholdCollector())
-    .register(new AnomalyCollector())
-    .register(new ForecastCollector())
-    .register(new SourceCollector())
-    .register(models)
-    .register(exporter)
-    .register(new ProcessCollector());
+  const all: Record<CollectorName, Collector> = {
+    site: new SiteCollector(),
+    thresholds: new ThresholdCollector(),
+    anomaly: new AnomalyCollector(),
+    forecast: new ForecastCollector(),
+    source: new SourceCollector(),
+    models,
+    exporter,
+    process: new ProcessCollector(),
+  };
+  for (const name of COLLECTOR_NAMES) if (enabled.includes(name)) registry.register(all[name]);
   return { registry, exporter, models };
 }
 
