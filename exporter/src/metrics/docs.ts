@@ -1,6 +1,7 @@
 // docs/metrics.md from the metric catalogue: scripts/gen-metrics-docs.mjs
 // writes it (importing exporter/dist), exporter/test/metrics-docs.test.ts
 // fails when the committed file differs (importing the sources).
+import { COLLECTORS } from './collector-table.js';
 import type { MetricDesc } from './format.js';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -29,6 +30,19 @@ export function metricsMarkdown(catalogue: MetricDesc[]): string {
     '`optifiber_forecast_*`) have no series while the model is down or warming up (the forecast',
     'needs about an hour of the site clock); `optifiber_model_up{model}` says which. The forecast',
     'families are gauges with a `percentile` label (10, 50, 90); `quantile` is reserved for summaries.',
+    '',
+    '## Collectors',
+    '',
+    'Each collector has a flag as node_exporter spells it: `--collector.<name>` enables it,',
+    '`--no-collector.<name>` disables it (environment `OPTIFIBER_COLLECTOR_<NAME>=true|false`, YAML',
+    '`collector: {<name>: false}`); `--collector.disable-defaults` starts from all disabled. A',
+    'disabled collector is not run: its families and its `optifiber_scrape_collector_*` series are absent.',
+    '',
+    '| Collector | Flag | Default | What it exposes |',
+    '|---|---|---|---|',
+    ...Object.entries(COLLECTORS).map(([n, c]) => `| \`${n}\` | \`--[no-]collector.${n}\` | ${c.enabled ? 'enabled' : 'disabled'} | ${cell(c.help)} |`),
+    '',
+    '## Families',
     '',
     `${catalogue.length} families.`,
     '',
