@@ -280,8 +280,21 @@ int ofsim_cmd_parse(const struct ofsim *sim, const char *buf, size_t len,
 int ofsim_cmd_apply(struct ofsim *sim, const struct ofsim_cmd *cmds, int n,
 		    const char **err);
 
-/* Names for OPTIFIBER_FAULT_* and OPTIFIBER_LINK_*, for logs and summaries. */
+/**
+ * ofsim_fault_name() - the name of a fault, for logs and summaries
+ * @fault: OPTIFIBER_FAULT_*
+ *
+ * Return: a static string: "none", or the KIND cmd_control's fault= takes
+ * ("fiber_cut", ...), or "unknown" for a value outside OPTIFIBER_FAULT_*.
+ */
 const char *ofsim_fault_name(u32 fault);
+
+/**
+ * ofsim_link_name() - the name of a link state, for logs and summaries
+ * @link_state: OPTIFIBER_LINK_*
+ *
+ * Return: a static string: "down", "up", "degraded", or "unknown".
+ */
 const char *ofsim_link_name(u32 link_state);
 
 #endif /* _OFSIM_H */
