@@ -667,6 +667,7 @@ function testInitramfs(b, parityParams) {
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
   if (b.veth) t.hostFile('veth.ko', b.veth);
   if (b.ofnic) t.hostFile('ofnic.ko', b.ofnic);
+  t.hostFile('app/kernel/tests/vm/check.mjs', path.join(here, 'vm', 'check.mjs'));
   t.hostFile('app/kernel/tests/vm/reader-check.mjs', path.join(here, 'vm', 'reader-check.mjs'));
   t.hostFile('app/kernel/tests/vm/exporter-check.mjs', path.join(here, 'vm', 'exporter-check.mjs'));
   if (WITH_MODELS) {
