@@ -602,7 +602,6 @@ fi
 stage_end parity
 if [ -x /bin/abi-reader-example ]; then
   /bin/abi-reader-example | sed -e 's/^PASS /RESULT PASS /' -e 's/^FAIL /RESULT FAIL /'
-  s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader_example $s"
 elif [ -f /app/exporter/dist/source/page-reader.js ]; then
   node_check "tick_ms=50 seed=7" kernel/tests/vm/reader-check.mjs
 else
