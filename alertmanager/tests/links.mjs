@@ -5,14 +5,15 @@
 //   - the local stack's runtime copy (localLinks(), what `npm start` writes),
 //   - a runtime copy with other bases, as a deployment would set them.
 // Every alert's runbook and dashboard link must be absolute and built from the
-// bases in use, so changing a base changes every link.
+// bases in use, so changing a base changes every link. A base that is not an
+// absolute http(s)/file URL is refused.
 // Used by prometheus/test.mjs; returns [{name, ok, why}].
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkedInLinks, localLinks, REPO_ROOT, writeAlertmanagerTemplates } from '../../scripts/stack/prometheus.mjs';
+import { checkedInLinks, localLinks, renderLinksTemplate, REPO_ROOT, writeAlertmanagerTemplates } from '../../scripts/stack/prometheus.mjs';
 
 const CHECKED_IN = join(REPO_ROOT, 'alertmanager', 'templates');
 const OTHER = { grafanaUrl: 'https://grafana.example.net/noc/', runbookUrl: 'https://wiki.example.net/optifiber/runbooks/' };
@@ -95,5 +96,19 @@ export async function runLinkTemplateCases(alerts) {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+  results.push(badBasesCase());
   return results;
+}
+
+/** A base that is not an absolute http(s)/file URL is refused by name; template syntax cannot get in. */
+function badBasesCase() {
+  const why = [];
+  for (const [key, url] of [['grafanaUrl', '127.0.0.1:3000'], ['grafanaUrl', 'localhost:3000'], ['runbookUrl', 'docs/runbooks'], ['runbookUrl', 'https://wiki/?page=1'], ['grafanaUrl', 'https://user:pw@grafana']]) {
+    try { renderLinksTemplate({ [key]: url }); why.push(`${key} ${url} accepted`); } catch (e) {
+      if (!/link base: /.test(String(/** @type {any} */ (e).message))) why.push(`${key} ${url}: ${String(e)}`);
+    }
+  }
+  const injected = renderLinksTemplate({ grafanaUrl: 'https://grafana/{{ .ExternalURL }}' });
+  if (injected.includes('{{ .ExternalURL }}')) why.push('template syntax reached links.tmpl');
+  return { name: 'links: a base that is not an absolute http(s)/file URL without query or credentials is refused', ok: why.length === 0, why: why.join('; ') };
 }
