@@ -238,6 +238,7 @@ try {
   if (mcp) say(`  MCP simulator        ${mcpUrl}/api/v1/provisioning/jobs`);
   if (reports) for (const [k, v] of Object.entries(reports.urls ?? {})) say(`  ${k.padEnd(20)} ${v}`);
   if (prom) for (const [k, v] of Object.entries(prom.urls)) say(`  ${k.padEnd(20)} ${v}`);
+  if (prom) say(`  alert links          ${prom.links.grafanaUrl}/d/<uid>, ${prom.links.runbookUrl}/<alert>.md (--links.grafana-url, --links.runbook-url)`);
   if (vm) say(`  fleet metrics        ${vm.url} (VictoriaMetrics; Prometheus remote_writes every series; PromQL at ${vm.url}/api/v1/query)`);
   if (prom && HA) say(`  alertmanager gossip  ${prom.alertmanagers.map((p) => p.clusterAddress).join(' ')} (a cluster of ${prom.alertmanagers.length}; Prometheus sends to each)`);
   say(`  control token        ${exporterTokenFile} (POST ${EXPORTER_URL}/api/v1/sites/{site}/commands)`);

@@ -109,6 +109,8 @@ export interface PrometheusStack {
   urls: Record<string, string>;
   varDir: string;
   secretsDir: string;
+  /** The bases the notifications' links are built from (effectiveLinks(opts.links)). */
+  links: Required<LinkBases>;
   /** Headers for the returned URLs: the basic-auth user under `tls`, {} otherwise. */
   authHeaders: Record<string, string>;
   logs: { prometheus: string; alertmanager: string; alertmanagers: string[] };
@@ -130,6 +132,7 @@ export function localLinks(): Required<LinkBases>;
 export function checkedInLinks(): Required<LinkBases>;
 export function linkBase(what: string, url: string): string;
 export function renderLinksTemplate(o?: LinkBases): string;
+export function effectiveLinks(o: LinkBases): Required<LinkBases>;
 export function writeAlertmanagerTemplates(dir: string, links?: LinkBases): string;
 export function durationMs(d: string): number;
 export function scaleDurations(text: string, keys: string[], factor: number, minMs?: number): string;

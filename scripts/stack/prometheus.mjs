@@ -113,10 +113,16 @@ export function linkBase(what, url) {
  * @param {{grafanaUrl?: string, runbookUrl?: string}} [o] default localLinks()
  */
 export function renderLinksTemplate(o = {}) {
-  const set = (/** @type {string} */ text, /** @type {'grafana' | 'runbook'} */ which, /** @type {string} */ url) =>
-    text.replace(baseLine(which), (_, head, _old, end) => `${head}${linkBase(`${which} link base`, url)}${end}`);
+  const links = effectiveLinks(o);
+  const set = (/** @type {string} */ text, /** @type {'grafana' | 'runbook'} */ which) =>
+    text.replace(baseLine(which), (_, head, _old, end) => `${head}${links[`${which}Url`]}${end}`);
+  return set(set(linksTemplate(), 'grafana'), 'runbook');
+}
+
+/** The bases o sets, else localLinks(), checked and without trailing slash. @param {{grafanaUrl?: string, runbookUrl?: string}} o */
+export function effectiveLinks(o) {
   const local = localLinks(); // throws when a base line is missing
-  return set(set(linksTemplate(), 'grafana', o.grafanaUrl ?? local.grafanaUrl), 'runbook', o.runbookUrl ?? local.runbookUrl);
+  return { grafanaUrl: linkBase('grafana link base', o.grafanaUrl ?? local.grafanaUrl), runbookUrl: linkBase('runbook link base', o.runbookUrl ?? local.runbookUrl) };
 }
 
 /**
@@ -470,7 +476,7 @@ export async function startPrometheusStack(opts = {}) {
   };
   if (!opts.quiet) for (const [k, v] of Object.entries(urls)) log(`${k}: ${v}`);
   return {
-    prometheusUrl, alertmanagerUrl, alertmanagerUrls: am.urls, alertmanagers: am.peers, urls, varDir, secretsDir, authHeaders,
+    prometheusUrl, alertmanagerUrl, alertmanagerUrls: am.urls, alertmanagers: am.peers, urls, varDir, secretsDir, authHeaders, links: effectiveLinks(opts.links ?? {}),
     logs: { prometheus: promLog, alertmanager: am.peers[0].logFile, alertmanagers: am.peers.map((p) => p.logFile) },
     get pids() { return { prometheus: prom.pid, ...Object.fromEntries(am.peers.map((p) => [p.name, p.pid])) }; },
     stop,
