@@ -808,8 +808,8 @@ tests:
             exp_annotations:
               summary: "DWDM link at ${site} is down"
               description: "The ${site} link has reported state down (loss of signal or frame) for at least 5 s. Anomaly, BER, OSNR and optical-power alerts of this site are inhibited while it lasts."
-              runbook_url: docs/runbooks/OptiFiberLinkDown.md
-              dashboard_url: "http://127.0.0.1:3000/d/optifiber-site?var-site=${site}"
+              runbook_path: OptiFiberLinkDown.md
+              dashboard_path: "d/optifiber-site?var-site=${site}"
 `;
   const file = path.join(dir, 'linkdown.test.yml');
   fs.writeFileSync(file, test);
