@@ -64,6 +64,41 @@ const wrap =
     }
   };
 
+/** from, to and step of a history request: defaults, order, and the point limit. */
+function historyRange(req: Request, tickMs: number, maxPoints: number): { fromMs: number; toMs: number; stepMs: number } {
+  const fromRaw = queryString(req, 'from');
+  const toRaw = queryString(req, 'to');
+  const stepRaw = queryString(req, 'step');
+  const toMs = toRaw !== undefined ? parseTime('to', toRaw) : Date.now();
+  const fromMs = fromRaw !== undefined ? parseTime('from', fromRaw) : toMs - DEFAULT_HISTORY_RANGE_MS;
+  if (fromMs > toMs) throw new ApiError(400, `from (${rfc3339(fromMs)}) is after to (${rfc3339(toMs)})`);
+  const stepMs = stepRaw !== undefined ? parseDuration('step', stepRaw) : Math.max(tickMs, Math.ceil((toMs - fromMs) / (maxPoints - 1)));
+  const points = Math.floor((toMs - fromMs) / stepMs) + 1;
+  if (points > maxPoints) {
+    throw new ApiError(400, `range ${(toMs - fromMs) / 1000} s at step ${stepMs / 1000} s would give ${points} points (max ${maxPoints}); increase step or narrow from/to`);
+  }
+  return { fromMs, toMs, stepMs };
+}
+
+/** ?after= (a tick seq) and ?timeout= (seconds, default 20) of a long poll. */
+function pollParams(req: Request, maxTimeoutS: number): { after: number | undefined; timeoutMs: number } {
+  const afterRaw = queryString(req, 'after');
+  let after: number | undefined;
+  if (afterRaw !== undefined && afterRaw !== '') {
+    if (!/^\d{1,15}$/.test(afterRaw)) throw new ApiError(400, `after: expected a tick seq (integer >= 0), got "${truncate(afterRaw)}"`);
+    after = Number(afterRaw);
+  }
+  const timeoutRaw = queryString(req, 'timeout');
+  let timeoutMs = Math.min(20, maxTimeoutS) * 1000;
+  if (timeoutRaw !== undefined) {
+    if (!/^\d{1,6}(\.\d{1,3})?$/.test(timeoutRaw)) throw new ApiError(400, `timeout: expected seconds (0..${maxTimeoutS}), got "${truncate(timeoutRaw)}"`);
+    const s = Number(timeoutRaw);
+    if (s > maxTimeoutS) throw new ApiError(400, `timeout: ${s} s is above the maximum of ${maxTimeoutS} s`);
+    timeoutMs = s * 1000;
+  }
+  return { after, timeoutMs };
+}
+
 export function apiRouter(deps: ApiDeps): ApiRouter {
   const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...deps.limits };
   const logger = deps.logger ?? silentLogger;
@@ -116,26 +151,7 @@ export function apiRouter(deps: ApiDeps): ApiRouter {
       if (!SITE_NAME_RE.test(site)) throw new ApiError(400, `"${truncate(site, 40)}" is not a site name (${SITE_NAME_RULE})`);
       const t = latestOr503();
       if (!t.sites.some((s) => s.sample.name === site)) throw new ApiError(404, `unknown site: ${site}`);
-      const fromRaw = queryString(req, 'from');
-      const toRaw = queryString(req, 'to');
-      const stepRaw = queryString(req, 'step');
-      const toMs = toRaw !== undefined ? parseTime('to', toRaw) : Date.now();
-      const fromMs = fromRaw !== undefined ? parseTime('from', fromRaw) : toMs - DEFAULT_HISTORY_RANGE_MS;
-      if (fromMs > toMs) throw new ApiError(400, `from (${rfc3339(fromMs)}) is after to (${rfc3339(toMs)})`);
-      const tickMs = t.source.dir?.tickIntervalMs || 1000;
-      let stepMs: number;
-      if (stepRaw !== undefined) {
-        stepMs = parseDuration('step', stepRaw);
-      } else {
-        stepMs = Math.max(tickMs, Math.ceil((toMs - fromMs) / (limits.maxHistoryPoints - 1)));
-      }
-      const points = Math.floor((toMs - fromMs) / stepMs) + 1;
-      if (points > limits.maxHistoryPoints) {
-        throw new ApiError(
-          400,
-          `range ${(toMs - fromMs) / 1000} s at step ${stepMs / 1000} s would give ${points} points (max ${limits.maxHistoryPoints}); increase step or narrow from/to`,
-        );
-      }
+      const { fromMs, toMs, stepMs } = historyRange(req, t.source.dir?.tickIntervalMs || 1000, limits.maxHistoryPoints);
       const pts = sampler.history(site, fromMs, toMs, stepMs);
       if (!pts) throw new ApiError(404, `unknown site: ${site}`);
       // Defensive bound in case a sampler ignores stepMs.
@@ -164,20 +180,7 @@ export function apiRouter(deps: ApiDeps): ApiRouter {
     '/api/v1/poll',
     wrap((req, res) => {
       noUnknownParams(req, ['after', 'timeout', 'sites']);
-      const afterRaw = queryString(req, 'after');
-      let after: number | undefined;
-      if (afterRaw !== undefined && afterRaw !== '') {
-        if (!/^\d{1,15}$/.test(afterRaw)) throw new ApiError(400, `after: expected a tick seq (integer >= 0), got "${truncate(afterRaw)}"`);
-        after = Number(afterRaw);
-      }
-      const timeoutRaw = queryString(req, 'timeout');
-      let timeoutMs = Math.min(20, limits.maxPollTimeoutS) * 1000;
-      if (timeoutRaw !== undefined) {
-        if (!/^\d{1,6}(\.\d{1,3})?$/.test(timeoutRaw)) throw new ApiError(400, `timeout: expected seconds (0..${limits.maxPollTimeoutS}), got "${truncate(timeoutRaw)}"`);
-        const s = Number(timeoutRaw);
-        if (s > limits.maxPollTimeoutS) throw new ApiError(400, `timeout: ${s} s is above the maximum of ${limits.maxPollTimeoutS} s`);
-        timeoutMs = s * 1000;
-      }
+      const { after, timeoutMs } = pollParams(req, limits.maxPollTimeoutS);
       const filter = parseSitesFilter(queryString(req, 'sites'), knownSites());
       hub.poll(res, after, timeoutMs, filter);
     }),

@@ -162,67 +162,104 @@ export interface ConfigLoader<T extends KeyTable> {
   help(): string;
 }
 
-export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): ConfigLoader<T> {
-  const { keys, envPrefix } = spec;
-  const CATALOGUE = keyCatalogue(keys, envPrefix);
-  const BY_FLAG = new Map(CATALOGUE.flatMap((k) => [k.flag, ...k.aliases].map((f) => [f, k] as const)));
-  // --no-collector.site: the negative spelling of each switch.
-  const NEGATED = new Map<string, KeyInfo>(CATALOGUE.filter((k) => k.switch).map((k) => [`--no-${k.flag.slice(2)}`, k] as const));
-  const BY_PATH = new Map(CATALOGUE.map((k) => [k.path, k]));
-  const BY_ENV = new Map(CATALOGUE.map((k) => [k.env, k]));
+/** zod's issues as messages that name the flag, variable or file key (`name`). */
+function issueMessages(keys: KeyTable, issues: ZodIssue[], name: (path: string) => string): string[] {
+  const out: string[] = [];
+  for (const i of issues) {
+    const path = i.path.join('.');
+    if (i.code === 'unrecognized_keys') {
+      for (const k of i.keys) {
+        const full = path ? `${path}.${k}` : k;
+        const known = i.path.length === 0 ? Object.keys(keys) : Object.keys(keys[String(i.path[0])] ?? {});
+        out.push(`${name(full)}: unknown key (known: ${known.join(', ')})`);
+      }
+    } else if (i.code === 'invalid_type' && i.received === 'undefined') {
+      out.push(`${name(path)}: missing value`);
+    } else if (i.code === 'invalid_enum_value') {
+      out.push(`${name(path)}: must be one of ${i.options.join(', ')}, got ${JSON.stringify(i.received)}`);
+    } else if (i.code === 'invalid_type' && i.path.length <= 1) {
+      out.push(`${name(path)}: expected a mapping, got ${i.received}`);
+    } else {
+      out.push(`${name(path)}: ${i.message}`);
+    }
+  }
+  return out;
+}
+
+/** Help text: one line per key with its flag, env variable and default. */
+function helpText(catalogue: KeyInfo[], envPrefix: string): string {
   const CONFIG_FILE_ENV = `${envPrefix}CONFIG_FILE`;
+  const lines = [`Flags (env ${envPrefix}<SECTION>_<KEY>, YAML file section.key; flags > env > file > defaults):`, ''];
+  lines.push(`  --config.file=PATH  (${CONFIG_FILE_ENV})  YAML configuration file`);
+  for (const k of catalogue) {
+    const def = k.default === undefined ? '' : ` [default ${JSON.stringify(k.default)}]`;
+    const alias = k.aliases.length ? ` (alias ${k.aliases.join(', ')})` : '';
+    const flag = k.switch ? `--[no-]${k.flag.slice(2)}` : k.flag;
+    lines.push(`  ${flag}${alias}  (${k.env})  ${k.help}${def}`);
+  }
+  return lines.join('\n');
+}
 
+/** The loader of one key table (createConfigLoader). */
+class Loader<T extends KeyTable> implements ConfigLoader<T> {
+  readonly keys: T;
+  private readonly envPrefix: string;
+  private readonly CATALOGUE: KeyInfo[];
+  private readonly BY_FLAG: Map<string, KeyInfo>;
+  /** --no-collector.site: the negative spelling of each switch. */
+  private readonly NEGATED: Map<string, KeyInfo>;
+  private readonly BY_PATH: Map<string, KeyInfo>;
+  private readonly BY_ENV: Map<string, KeyInfo>;
+  private readonly CONFIG_FILE_ENV: string;
   /** Strict schema of a partial config (one layer: file, env, flags or overrides). */
-  const layerSchema = z
-    .object(
-      Object.fromEntries(
-        Object.entries(keys).map(([section, defs]) => [
-          section,
-          z
-            .object(Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, d.schema.optional()])))
-            .strict()
-            .optional(),
-        ]),
-      ),
-    )
-    .strict();
+  private readonly layerSchema: z.ZodTypeAny;
 
-  function setPath(layer: Layer, path: string, v: unknown): void {
+  constructor(private readonly spec: ConfigSpec<T>) {
+    const { keys, envPrefix } = spec;
+    this.keys = keys;
+    this.envPrefix = envPrefix;
+    this.CATALOGUE = keyCatalogue(keys, envPrefix);
+    this.BY_FLAG = new Map(this.CATALOGUE.flatMap((k) => [k.flag, ...k.aliases].map((f) => [f, k] as const)));
+    this.NEGATED = new Map<string, KeyInfo>(this.CATALOGUE.filter((k) => k.switch).map((k) => [`--no-${k.flag.slice(2)}`, k] as const));
+    this.BY_PATH = new Map(this.CATALOGUE.map((k) => [k.path, k]));
+    this.BY_ENV = new Map(this.CATALOGUE.map((k) => [k.env, k]));
+    this.CONFIG_FILE_ENV = `${envPrefix}CONFIG_FILE`;
+    this.layerSchema = z
+      .object(
+        Object.fromEntries(
+          Object.entries(keys).map(([section, defs]) => [
+            section,
+            z
+              .object(Object.fromEntries(Object.entries(defs).map(([k, d]) => [k, d.schema.optional()])))
+              .strict()
+              .optional(),
+          ]),
+        ),
+      )
+      .strict();
+  }
+
+  catalogue(): KeyInfo[] {
+    return keyCatalogue(this.keys, this.envPrefix);
+  }
+
+  help(): string {
+    return helpText(this.CATALOGUE, this.envPrefix);
+  }
+
+  private setPath(layer: Layer, path: string, v: unknown): void {
     const [section, key] = path.split('.') as [string, string];
     (layer[section] ??= {})[key] = v;
   }
 
-  function issueMessages(issues: ZodIssue[], name: (path: string) => string): string[] {
-    const out: string[] = [];
-    for (const i of issues) {
-      const path = i.path.join('.');
-      if (i.code === 'unrecognized_keys') {
-        for (const k of i.keys) {
-          const full = path ? `${path}.${k}` : k;
-          const known = i.path.length === 0 ? Object.keys(keys) : Object.keys(keys[String(i.path[0])] ?? {});
-          out.push(`${name(full)}: unknown key (known: ${known.join(', ')})`);
-        }
-      } else if (i.code === 'invalid_type' && i.received === 'undefined') {
-        out.push(`${name(path)}: missing value`);
-      } else if (i.code === 'invalid_enum_value') {
-        out.push(`${name(path)}: must be one of ${i.options.join(', ')}, got ${JSON.stringify(i.received)}`);
-      } else if (i.code === 'invalid_type' && i.path.length <= 1) {
-        out.push(`${name(path)}: expected a mapping, got ${i.received}`);
-      } else {
-        out.push(`${name(path)}: ${i.message}`);
-      }
-    }
-    return out;
-  }
-
   /** Validate one layer; returns the parsed (typed) layer and error messages. */
-  function validate(layer: Layer, name: (path: string) => string): { value: Layer; problems: string[] } {
-    const r = layerSchema.safeParse(layer);
+  private validate(layer: Layer, name: (path: string) => string): { value: Layer; problems: string[] } {
+    const r = this.layerSchema.safeParse(layer);
     if (r.success) return { value: r.data as Layer, problems: [] };
-    return { value: {}, problems: issueMessages(r.error.issues, name) };
+    return { value: {}, problems: issueMessages(this.keys, r.error.issues, name) };
   }
 
-  function parseFlags(argv: string[], booleanFlags: string[] = []): FlagParse {
+  parseFlags(argv: string[], booleanFlags: string[] = []): FlagParse {
     const layer: Layer = {};
     const problems: string[] = [];
     const switches = new Set<string>();
@@ -232,12 +269,12 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
     const setFlag = (key: KeyInfo, flag: string, value: string): void => {
       if (origin.has(key.path)) problems.push(`${flag}: given more than once`);
       origin.set(key.path, flag);
-      setPath(layer, key.path, value);
+      this.setPath(layer, key.path, value);
     };
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i]!;
       if (!arg.startsWith('--')) {
-        if (spec.positional === false) problems.push(`unexpected argument ${JSON.stringify(arg)}`);
+        if (this.spec.positional === false) problems.push(`unexpected argument ${JSON.stringify(arg)}`);
         else positional.push(arg);
         continue;
       }
@@ -249,16 +286,16 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
         continue;
       }
       let value: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
-      const negated = NEGATED.get(flag);
+      const negated = this.NEGATED.get(flag);
       if (negated) {
         if (eq >= 0) problems.push(`${flag}: takes no value`);
         else setFlag(negated, flag, 'false');
         continue;
       }
-      const known = flag === '--config.file' ? undefined : BY_FLAG.get(flag);
+      const known = flag === '--config.file' ? undefined : this.BY_FLAG.get(flag);
       if (known?.switch && value === undefined) value = 'true';
       if (flag !== '--config.file' && !known) {
-        problems.push(`${flag}: unknown flag${suggest(flag, [...CATALOGUE.map((k) => k.flag), '--config.file', ...booleanFlags])}`);
+        problems.push(`${flag}: unknown flag${suggest(flag, [...this.CATALOGUE.map((k) => k.flag), '--config.file', ...booleanFlags])}`);
         if (value === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) i++;
         continue;
       }
@@ -283,7 +320,7 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
     return r;
   }
 
-  function readFileLayer(configFile: string, problems: string[]): Layer {
+  private readFileLayer(configFile: string, problems: string[]): Layer {
     let text: string;
     try {
       text = readFileSync(configFile, 'utf8');
@@ -298,52 +335,52 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
     }
     const raw: unknown = doc.toJS() ?? {};
     if (typeof raw !== 'object' || Array.isArray(raw)) {
-      problems.push(`${configFile}: top level must be a mapping of sections (${Object.keys(keys).join(', ')})`);
+      problems.push(`${configFile}: top level must be a mapping of sections (${Object.keys(this.keys).join(', ')})`);
       return {};
     }
-    const r = validate(raw as Layer, (p) => `${configFile}: ${p || '(top level)'}`);
+    const r = this.validate(raw as Layer, (p) => `${configFile}: ${p || '(top level)'}`);
     problems.push(...r.problems);
     return r.value;
   }
 
-  function load(opts: LoadOptions<T> = {}): LoadResult<ConfigOf<T>> {
+  load(opts: LoadOptions<T> = {}): LoadResult<ConfigOf<T>> {
     const env = opts.env ?? process.env;
     const problems: string[] = [];
     const warnings: string[] = [];
 
-    const flags = parseFlags(opts.argv ?? [], opts.booleanFlags);
+    const flags = this.parseFlags(opts.argv ?? [], opts.booleanFlags);
     problems.push(...flags.problems);
-    const flagLayer = validate(flags.layer, (p) => flags.origin.get(p) ?? BY_PATH.get(p)?.flag ?? `--${p}`);
+    const flagLayer = this.validate(flags.layer, (p) => flags.origin.get(p) ?? this.BY_PATH.get(p)?.flag ?? `--${p}`);
     problems.push(...flagLayer.problems);
 
     const envRaw: Layer = {};
     let envConfigFile: string | undefined;
     for (const [k, v] of Object.entries(env)) {
-      if (!k.startsWith(envPrefix) || v === undefined) continue;
-      if (k === CONFIG_FILE_ENV) {
+      if (!k.startsWith(this.envPrefix) || v === undefined) continue;
+      if (k === this.CONFIG_FILE_ENV) {
         envConfigFile = v;
         continue;
       }
-      const known = BY_ENV.get(k);
+      const known = this.BY_ENV.get(k);
       if (!known) {
         // Other OptiFiber tools share the prefix; not fatal, but said.
-        warnings.push(`${k}: not a configuration variable, ignored${suggest(k, BY_ENV.keys())}`);
+        warnings.push(`${k}: not a configuration variable, ignored${suggest(k, this.BY_ENV.keys())}`);
         continue;
       }
-      setPath(envRaw, known.path, v);
+      this.setPath(envRaw, known.path, v);
     }
-    const envLayer = validate(envRaw, (p) => `${envPrefix}${p.replace('.', '_').toUpperCase()}`);
+    const envLayer = this.validate(envRaw, (p) => `${this.envPrefix}${p.replace('.', '_').toUpperCase()}`);
     problems.push(...envLayer.problems);
 
     const configFile = flags.configFile ?? envConfigFile;
-    const fileLayer = configFile === undefined ? {} : readFileLayer(configFile, problems);
+    const fileLayer = configFile === undefined ? {} : this.readFileLayer(configFile, problems);
 
-    const overrideLayer = validate((opts.overrides ?? {}) as Layer, (p) => `option ${p}`);
+    const overrideLayer = this.validate((opts.overrides ?? {}) as Layer, (p) => `option ${p}`);
     problems.push(...overrideLayer.problems);
 
     // Merge: key defaults < program defaults < file < env < flags < overrides.
     const config: Layer = {};
-    for (const [section, defs] of Object.entries(keys)) {
+    for (const [section, defs] of Object.entries(this.keys)) {
       const out: Record<string, unknown> = {};
       for (const [k, d] of Object.entries(defs)) {
         if ('default' in d) out[k] = d.default;
@@ -355,25 +392,15 @@ export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): Con
     const c = config as ConfigOf<T>;
     // A layer with a problem is left out of the merge; cross-field checks on
     // that partial result could blame values the user did set.
-    if (problems.length === 0 && spec.check) problems.push(...spec.check(c));
+    if (problems.length === 0 && this.spec.check) problems.push(...this.spec.check(c));
 
     if (problems.length > 0) throw new ConfigError(problems);
     const result: LoadResult<ConfigOf<T>> = { config: c, warnings, switches: flags.switches, positional: flags.positional };
     if (configFile !== undefined) result.configFile = configFile;
     return result;
   }
+}
 
-  function help(): string {
-    const lines = [`Flags (env ${envPrefix}<SECTION>_<KEY>, YAML file section.key; flags > env > file > defaults):`, ''];
-    lines.push(`  --config.file=PATH  (${CONFIG_FILE_ENV})  YAML configuration file`);
-    for (const k of CATALOGUE) {
-      const def = k.default === undefined ? '' : ` [default ${JSON.stringify(k.default)}]`;
-      const alias = k.aliases.length ? ` (alias ${k.aliases.join(', ')})` : '';
-      const flag = k.switch ? `--[no-]${k.flag.slice(2)}` : k.flag;
-      lines.push(`  ${flag}${alias}  (${k.env})  ${k.help}${def}`);
-    }
-    return lines.join('\n');
-  }
-
-  return { keys, catalogue: () => keyCatalogue(keys, envPrefix), parseFlags, load, help };
+export function createConfigLoader<T extends KeyTable>(spec: ConfigSpec<T>): ConfigLoader<T> {
+  return new Loader(spec);
 }
