@@ -119,214 +119,229 @@ export function loadWebConfig(file: string): WebConfig {
 }
 
 export function parseWebConfig(text: string, baseDir: string, source = '<web config>'): WebConfig {
-  const fail = (key: string, msg: string): never => {
-    throw new WebConfigError(`web config ${source}: ${key}: ${msg}`);
-  };
   let doc: unknown;
   try {
     doc = YAML.parse(text, { uniqueKeys: true, maxAliasCount: 16 });
   } catch (e) {
     throw new WebConfigError(`web config ${source}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
+  const p = new WebConfigParser(source, baseDir);
   if (doc === null || doc === undefined) doc = {};
-  if (!isObj(doc)) fail('(top level)', 'expected a mapping');
+  if (!isObj(doc)) p.fail('(top level)', 'expected a mapping');
   const top = doc as Obj;
-  const onlyKeys = (o: Obj, where: string, allowed: string[]) => {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(where ? `${where}.${k}` : k, `unknown key (allowed: ${allowed.join(', ')})`);
-  };
-  onlyKeys(top, '', ['tls_server_config', 'http_server_config', 'basic_auth_users', 'basic_auth_scopes', 'bearer_tokens', 'rate_limit']);
-  const warnings: string[] = [];
-  const cfg: WebConfig = { source, clientAuth: 'NoClientCert', basicAuthUsers: new Map(), basicAuthScopes: new Map(), bearerTokens: [], headers: {}, warnings, files: [] };
-  const readFile = (key: string, p: unknown): Buffer => {
-    if (typeof p !== 'string' || p === '') fail(key, 'expected a file path');
-    const full = path.resolve(baseDir, p as string);
-    cfg.files.push(full);
+  p.onlyKeys(top, '', ['tls_server_config', 'http_server_config', 'basic_auth_users', 'basic_auth_scopes', 'bearer_tokens', 'rate_limit']);
+  const present = (v: unknown): v is NonNullable<unknown> => v !== undefined && v !== null;
+  if (present(top.tls_server_config)) p.tls(p.mapping('tls_server_config', top.tls_server_config, 'expected a mapping'));
+  if (present(top.http_server_config)) p.http(p.mapping('http_server_config', top.http_server_config, 'expected a mapping'));
+  if (present(top.basic_auth_users)) p.basicAuthUsers(p.mapping('basic_auth_users', top.basic_auth_users, 'expected a mapping of username to bcrypt hash'));
+  if (present(top.basic_auth_scopes)) p.basicAuthScopes(p.mapping('basic_auth_scopes', top.basic_auth_scopes, 'expected a mapping of username to a list of scopes'));
+  if (present(top.bearer_tokens)) p.bearerTokens(p.mapping('bearer_tokens', top.bearer_tokens, 'expected a mapping of name to {token_file, scopes}'));
+  const cfg = p.cfg;
+  // --- rate_limit (exporter-toolkit >= 0.14) ---------------------------------
+  if (present(top.rate_limit)) {
+    cfg.warnings.push('rate_limit: not implemented by this exporter; ignored (the control API has its own limit)');
+  }
+  if (!cfg.tls && (cfg.basicAuthUsers.size > 0 || cfg.bearerTokens.length > 0)) cfg.warnings.push('credentials without tls_server_config: passwords and tokens travel in clear text');
+  return cfg;
+}
+
+/** One parse of a web config: the result being built and the checks every section uses, each error naming its key. */
+class WebConfigParser {
+  readonly cfg: WebConfig;
+  constructor(
+    private readonly source: string,
+    private readonly baseDir: string,
+  ) {
+    this.cfg = { source, clientAuth: 'NoClientCert', basicAuthUsers: new Map(), basicAuthScopes: new Map(), bearerTokens: [], headers: {}, warnings: [], files: [] };
+  }
+
+  fail(key: string, msg: string): never {
+    throw new WebConfigError(`web config ${this.source}: ${key}: ${msg}`);
+  }
+
+  mapping(key: string, v: unknown, msg: string): Obj {
+    if (!isObj(v)) this.fail(key, msg);
+    return v as Obj;
+  }
+
+  onlyKeys(o: Obj, where: string, allowed: string[]): void {
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) this.fail(where ? `${where}.${k}` : k, `unknown key (allowed: ${allowed.join(', ')})`);
+  }
+
+  readFile(key: string, p: unknown): Buffer {
+    if (typeof p !== 'string' || p === '') this.fail(key, 'expected a file path');
+    const full = path.resolve(this.baseDir, p as string);
+    this.cfg.files.push(full);
     try {
       return readFileSync(full);
     } catch (e) {
-      return fail(key, `cannot read ${full} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      return this.fail(key, `cannot read ${full} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-  };
-  const str = (key: string, v: unknown): string => (typeof v === 'string' ? v : fail(key, `expected a string, got ${v === null ? 'null' : typeof v}`));
+  }
 
-  // --- tls_server_config ---------------------------------------------------
-  const t = top.tls_server_config;
-  if (t !== undefined && t !== null) {
-    if (!isObj(t)) fail('tls_server_config', 'expected a mapping');
-    const tc = t as Obj;
-    onlyKeys(tc, 'tls_server_config', [
+  str(key: string, v: unknown): string {
+    return typeof v === 'string' ? v : this.fail(key, `expected a string, got ${v === null ? 'null' : typeof v}`);
+  }
+
+  scopeList(key: string, v: unknown): Scope[] {
+    if (!Array.isArray(v) || v.length === 0) this.fail(key, `expected a non-empty list of scopes (${SCOPES.join(', ')})`);
+    const out = new Set<Scope>();
+    (v as unknown[]).forEach((x, i) => {
+      const s = this.str(`${key}[${i}]`, x);
+      if (!(SCOPES as readonly string[]).includes(s)) this.fail(`${key}[${i}]`, `unknown scope "${s.slice(0, 32)}" (${SCOPES.join(', ')})`);
+      out.add(s as Scope);
+    });
+    return [...out];
+  }
+
+  /** tls_server_config. */
+  tls(tc: Obj): void {
+    this.onlyKeys(tc, 'tls_server_config', [
       'cert_file', 'key_file', 'cert', 'key', 'client_auth_type', 'client_ca_file', 'client_ca', 'client_allowed_sans',
       'min_version', 'max_version', 'cipher_suites', 'prefer_server_cipher_suites', 'curve_preferences',
     ]);
-    for (const k of ['client_allowed_sans', 'client_ca']) if (tc[k] !== undefined) fail(`tls_server_config.${k}`, 'not supported by this exporter; use client_ca_file');
+    for (const k of ['client_allowed_sans', 'client_ca']) if (tc[k] !== undefined) this.fail(`tls_server_config.${k}`, 'not supported by this exporter; use client_ca_file');
     const hasFile = tc.cert_file !== undefined || tc.key_file !== undefined;
     const hasInline = tc.cert !== undefined || tc.key !== undefined;
-    if (hasFile && hasInline) fail('tls_server_config', 'give cert_file/key_file or cert/key, not both');
+    if (hasFile && hasInline) this.fail('tls_server_config', 'give cert_file/key_file or cert/key, not both');
     let cert: Buffer;
     let key: Buffer;
     if (hasInline) {
-      if (tc.cert === undefined || tc.key === undefined) fail('tls_server_config', 'cert and key must both be set');
-      cert = Buffer.from(str('tls_server_config.cert', tc.cert));
-      key = Buffer.from(str('tls_server_config.key', tc.key));
+      if (tc.cert === undefined || tc.key === undefined) this.fail('tls_server_config', 'cert and key must both be set');
+      cert = Buffer.from(this.str('tls_server_config.cert', tc.cert));
+      key = Buffer.from(this.str('tls_server_config.key', tc.key));
     } else {
-      if (tc.cert_file === undefined) fail('tls_server_config.cert_file', 'required when tls_server_config is present');
-      if (tc.key_file === undefined) fail('tls_server_config.key_file', 'required when tls_server_config is present');
-      cert = readFile('tls_server_config.cert_file', tc.cert_file);
-      key = readFile('tls_server_config.key_file', tc.key_file);
+      if (tc.cert_file === undefined) this.fail('tls_server_config.cert_file', 'required when tls_server_config is present');
+      if (tc.key_file === undefined) this.fail('tls_server_config.key_file', 'required when tls_server_config is present');
+      cert = this.readFile('tls_server_config.cert_file', tc.cert_file);
+      key = this.readFile('tls_server_config.key_file', tc.key_file);
     }
     const version = (k: string, dflt: tls.SecureVersion): tls.SecureVersion => {
       const v = tc[k];
       if (v === undefined || v === null || v === '') return dflt;
-      const s = str(`tls_server_config.${k}`, v);
-      if (!(s in TLS_VERSIONS)) fail(`tls_server_config.${k}`, `unknown TLS version "${s}" (TLS12 or TLS13)`);
+      const s = this.str(`tls_server_config.${k}`, v);
+      if (!(s in TLS_VERSIONS)) this.fail(`tls_server_config.${k}`, `unknown TLS version "${s}" (TLS12 or TLS13)`);
       const mapped = TLS_VERSIONS[s];
-      if (!mapped) fail(`tls_server_config.${k}`, `${s} is not allowed: this exporter requires TLS 1.2 or later (TLS12 or TLS13)`);
+      if (!mapped) this.fail(`tls_server_config.${k}`, `${s} is not allowed: this exporter requires TLS 1.2 or later (TLS12 or TLS13)`);
       return mapped!;
     };
     const minVersion = version('min_version', 'TLSv1.2');
     const maxVersion = version('max_version', 'TLSv1.3');
-    if (minVersion === 'TLSv1.3' && maxVersion === 'TLSv1.2') fail('tls_server_config', 'min_version TLS13 is above max_version TLS12');
+    if (minVersion === 'TLSv1.3' && maxVersion === 'TLSv1.2') this.fail('tls_server_config', 'min_version TLS13 is above max_version TLS12');
     const opts: https.ServerOptions = { cert, key, minVersion, maxVersion };
     if (tc.cipher_suites !== undefined && tc.cipher_suites !== null) {
-      if (!Array.isArray(tc.cipher_suites) || tc.cipher_suites.length === 0) fail('tls_server_config.cipher_suites', 'expected a non-empty list');
+      if (!Array.isArray(tc.cipher_suites) || tc.cipher_suites.length === 0) this.fail('tls_server_config.cipher_suites', 'expected a non-empty list');
       opts.ciphers = (tc.cipher_suites as unknown[])
         .map((c, i) => {
-          const s = str(`tls_server_config.cipher_suites[${i}]`, c);
-          return CIPHERS[s] ?? fail(`tls_server_config.cipher_suites[${i}]`, `unsupported cipher suite "${s}" (supported: ${Object.keys(CIPHERS).join(', ')})`);
+          const s = this.str(`tls_server_config.cipher_suites[${i}]`, c);
+          return CIPHERS[s] ?? this.fail(`tls_server_config.cipher_suites[${i}]`, `unsupported cipher suite "${s}" (supported: ${Object.keys(CIPHERS).join(', ')})`);
         })
         .join(':');
     }
     if (tc.prefer_server_cipher_suites !== undefined) {
-      if (typeof tc.prefer_server_cipher_suites !== 'boolean') fail('tls_server_config.prefer_server_cipher_suites', 'expected true or false');
+      if (typeof tc.prefer_server_cipher_suites !== 'boolean') this.fail('tls_server_config.prefer_server_cipher_suites', 'expected true or false');
       opts.honorCipherOrder = tc.prefer_server_cipher_suites as boolean;
     }
     if (tc.curve_preferences !== undefined && tc.curve_preferences !== null) {
-      if (!Array.isArray(tc.curve_preferences) || tc.curve_preferences.length === 0) fail('tls_server_config.curve_preferences', 'expected a non-empty list');
+      if (!Array.isArray(tc.curve_preferences) || tc.curve_preferences.length === 0) this.fail('tls_server_config.curve_preferences', 'expected a non-empty list');
       opts.ecdhCurve = (tc.curve_preferences as unknown[])
         .map((c, i) => {
-          const s = str(`tls_server_config.curve_preferences[${i}]`, c);
-          return CURVES[s] ?? fail(`tls_server_config.curve_preferences[${i}]`, `unknown curve "${s}" (${Object.keys(CURVES).join(', ')})`);
+          const s = this.str(`tls_server_config.curve_preferences[${i}]`, c);
+          return CURVES[s] ?? this.fail(`tls_server_config.curve_preferences[${i}]`, `unknown curve "${s}" (${Object.keys(CURVES).join(', ')})`);
         })
         .join(':');
     }
-    const cat = tc.client_auth_type === undefined || tc.client_auth_type === null || tc.client_auth_type === '' ? undefined : str('tls_server_config.client_auth_type', tc.client_auth_type);
-    if (cat !== undefined && !CLIENT_AUTH.includes(cat as ClientAuthType)) fail('tls_server_config.client_auth_type', `unknown value "${cat}" (${CLIENT_AUTH.join(', ')})`);
+    const cat = tc.client_auth_type === undefined || tc.client_auth_type === null || tc.client_auth_type === '' ? undefined : this.str('tls_server_config.client_auth_type', tc.client_auth_type);
+    if (cat !== undefined && !CLIENT_AUTH.includes(cat as ClientAuthType)) this.fail('tls_server_config.client_auth_type', `unknown value "${cat}" (${CLIENT_AUTH.join(', ')})`);
     const caFile = tc.client_ca_file === undefined || tc.client_ca_file === null || tc.client_ca_file === '' ? undefined : tc.client_ca_file;
     // exporter-toolkit: a CA without a policy means RequireAndVerifyClientCert.
     const clientAuth: ClientAuthType = (cat as ClientAuthType | undefined) ?? (caFile !== undefined ? 'RequireAndVerifyClientCert' : 'NoClientCert');
     const verifies = clientAuth === 'VerifyClientCertIfGiven' || clientAuth === 'RequireAndVerifyClientCert';
-    if (verifies && caFile === undefined) fail('tls_server_config.client_ca_file', `required with client_auth_type ${clientAuth}`);
-    if (!verifies && caFile !== undefined) fail('tls_server_config.client_ca_file', `set, but client_auth_type ${clientAuth} does not verify client certificates`);
-    if (caFile !== undefined) opts.ca = readFile('tls_server_config.client_ca_file', caFile);
+    if (verifies && caFile === undefined) this.fail('tls_server_config.client_ca_file', `required with client_auth_type ${clientAuth}`);
+    if (!verifies && caFile !== undefined) this.fail('tls_server_config.client_ca_file', `set, but client_auth_type ${clientAuth} does not verify client certificates`);
+    if (caFile !== undefined) opts.ca = this.readFile('tls_server_config.client_ca_file', caFile);
     if (clientAuth !== 'NoClientCert') {
       opts.requestCert = true;
       // Node can only reject unverified certs outright; the "if given"/"any" policies are enforced per request.
       opts.rejectUnauthorized = clientAuth === 'RequireAndVerifyClientCert';
     }
-    cfg.clientAuth = clientAuth;
+    this.cfg.clientAuth = clientAuth;
     try {
       tls.createSecureContext({ cert: opts.cert, key: opts.key, ca: opts.ca, minVersion, maxVersion, ciphers: opts.ciphers, ecdhCurve: opts.ecdhCurve });
     } catch (e) {
-      fail('tls_server_config', `certificate/key/CA rejected by OpenSSL: ${(e as Error).message}`);
+      this.fail('tls_server_config', `certificate/key/CA rejected by OpenSSL: ${(e as Error).message}`);
     }
-    cfg.tls = opts;
+    this.cfg.tls = opts;
   }
 
-  // --- http_server_config ----------------------------------------------------
-  const h = top.http_server_config;
-  if (h !== undefined && h !== null) {
-    if (!isObj(h)) fail('http_server_config', 'expected a mapping');
-    const hc = h as Obj;
-    onlyKeys(hc, 'http_server_config', ['http2', 'headers']);
+  /** http_server_config. */
+  http(hc: Obj): void {
+    this.onlyKeys(hc, 'http_server_config', ['http2', 'headers']);
     if (hc.http2 !== undefined) {
-      if (typeof hc.http2 !== 'boolean') fail('http_server_config.http2', 'expected true or false');
-      if (hc.http2 === true) warnings.push('http_server_config.http2: HTTP/2 is not served by this exporter; HTTP/1.1 is used');
+      if (typeof hc.http2 !== 'boolean') this.fail('http_server_config.http2', 'expected true or false');
+      if (hc.http2 === true) this.cfg.warnings.push('http_server_config.http2: HTTP/2 is not served by this exporter; HTTP/1.1 is used');
     }
     if (hc.headers !== undefined && hc.headers !== null) {
-      if (!isObj(hc.headers)) fail('http_server_config.headers', 'expected a mapping');
+      if (!isObj(hc.headers)) this.fail('http_server_config.headers', 'expected a mapping');
       for (const [k, v] of Object.entries(hc.headers as Obj)) {
         const check = HEADERS[k];
-        if (!check) fail(`http_server_config.headers.${k}`, `header not allowed (allowed: ${Object.keys(HEADERS).join(', ')})`);
-        const s = str(`http_server_config.headers.${k}`, v);
-        if (/[\r\n]/.test(s)) fail(`http_server_config.headers.${k}`, 'value contains a line break');
+        if (!check) this.fail(`http_server_config.headers.${k}`, `header not allowed (allowed: ${Object.keys(HEADERS).join(', ')})`);
+        const s = this.str(`http_server_config.headers.${k}`, v);
+        if (/[\r\n]/.test(s)) this.fail(`http_server_config.headers.${k}`, 'value contains a line break');
         const err = check!(s);
-        if (err) fail(`http_server_config.headers.${k}`, err);
-        cfg.headers[k] = s;
+        if (err) this.fail(`http_server_config.headers.${k}`, err);
+        this.cfg.headers[k] = s;
       }
     }
   }
 
-  // --- basic_auth_users -------------------------------------------------------
-  const b = top.basic_auth_users;
-  if (b !== undefined && b !== null) {
-    if (!isObj(b)) fail('basic_auth_users', 'expected a mapping of username to bcrypt hash');
+  /** basic_auth_users. */
+  basicAuthUsers(b: Obj): void {
     for (const [user, hash] of Object.entries(b as Obj)) {
-      if (user === '' || user.includes(':') || /[\x00-\x1f]/.test(user)) fail(`basic_auth_users.${user}`, 'usernames must be non-empty without ":" or control characters');
+      if (user === '' || user.includes(':') || /[\x00-\x1f]/.test(user)) this.fail(`basic_auth_users.${user}`, 'usernames must be non-empty without ":" or control characters');
       // Never echo the hash (it is a secret-equivalent for offline cracking).
-      if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) fail(`basic_auth_users.${user}`, 'expected a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters), e.g. from `htpasswd -nBC 10 "" | tr -d \':\\n\'`');
+      if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) this.fail(`basic_auth_users.${user}`, 'expected a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters), e.g. from `htpasswd -nBC 10 "" | tr -d \':\\n\'`');
       const cost = Number(BCRYPT_HASH.exec(hash as string)![1]);
-      if (cost < 4 || cost > BCRYPT_MAX_COST) fail(`basic_auth_users.${user}`, `bcrypt cost ${cost} outside 4..${BCRYPT_MAX_COST} (higher costs let a stream of wrong passwords occupy a core; docs/security.md)`);
-      if (cost < 10) warnings.push(`basic_auth_users.${user}: bcrypt cost ${cost} is low; use 10 or more`);
-      cfg.basicAuthUsers.set(user, hash as string);
+      if (cost < 4 || cost > BCRYPT_MAX_COST) this.fail(`basic_auth_users.${user}`, `bcrypt cost ${cost} outside 4..${BCRYPT_MAX_COST} (higher costs let a stream of wrong passwords occupy a core; docs/security.md)`);
+      if (cost < 10) this.cfg.warnings.push(`basic_auth_users.${user}: bcrypt cost ${cost} is low; use 10 or more`);
+      this.cfg.basicAuthUsers.set(user, hash as string);
     }
   }
 
-  const scopeList = (key: string, v: unknown): Scope[] => {
-    if (!Array.isArray(v) || v.length === 0) fail(key, `expected a non-empty list of scopes (${SCOPES.join(', ')})`);
-    const out = new Set<Scope>();
-    (v as unknown[]).forEach((x, i) => {
-      const s = str(`${key}[${i}]`, x);
-      if (!(SCOPES as readonly string[]).includes(s)) fail(`${key}[${i}]`, `unknown scope "${s.slice(0, 32)}" (${SCOPES.join(', ')})`);
-      out.add(s as Scope);
-    });
-    return [...out];
-  };
-
-  // --- basic_auth_scopes (OptiFiber) -------------------------------------------
-  const bs = top.basic_auth_scopes;
-  if (bs !== undefined && bs !== null) {
-    if (!isObj(bs)) fail('basic_auth_scopes', 'expected a mapping of username to a list of scopes');
+  /** basic_auth_scopes (OptiFiber). */
+  basicAuthScopes(bs: Obj): void {
     for (const [user, v] of Object.entries(bs as Obj)) {
-      if (!cfg.basicAuthUsers.has(user)) fail(`basic_auth_scopes.${user}`, 'not a user of basic_auth_users');
-      cfg.basicAuthScopes.set(user, scopeList(`basic_auth_scopes.${user}`, v));
+      if (!this.cfg.basicAuthUsers.has(user)) this.fail(`basic_auth_scopes.${user}`, 'not a user of basic_auth_users');
+      this.cfg.basicAuthScopes.set(user, this.scopeList(`basic_auth_scopes.${user}`, v));
     }
   }
 
-  // --- bearer_tokens (OptiFiber) -----------------------------------------------
-  const bt = top.bearer_tokens;
-  if (bt !== undefined && bt !== null) {
-    if (!isObj(bt)) fail('bearer_tokens', 'expected a mapping of name to {token_file, scopes}');
+  /** bearer_tokens (OptiFiber). */
+  bearerTokens(bt: Obj): void {
     const seen = new Set<string>();
     for (const [name, v] of Object.entries(bt as Obj)) {
       const key = `bearer_tokens.${name}`;
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) fail(key, 'names are 1..64 characters of A-Z a-z 0-9 _ . -');
-      if (cfg.basicAuthUsers.has(name)) fail(key, 'the same name is a basic_auth_users user: identities must be unique in the audit trail');
-      if (!isObj(v)) fail(key, 'expected a mapping with token_file and scopes');
-      onlyKeys(v as Obj, key, ['token_file', 'scopes']);
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) this.fail(key, 'names are 1..64 characters of A-Z a-z 0-9 _ . -');
+      if (this.cfg.basicAuthUsers.has(name)) this.fail(key, 'the same name is a basic_auth_users user: identities must be unique in the audit trail');
+      if (!isObj(v)) this.fail(key, 'expected a mapping with token_file and scopes');
+      this.onlyKeys(v as Obj, key, ['token_file', 'scopes']);
       const tf = (v as Obj).token_file;
-      if (typeof tf !== 'string' || tf === '') fail(`${key}.token_file`, 'expected a file path');
-      const full = path.resolve(baseDir, tf as string);
-      cfg.files.push(full);
+      if (typeof tf !== 'string' || tf === '') this.fail(`${key}.token_file`, 'expected a file path');
+      const full = path.resolve(this.baseDir, tf as string);
+      this.cfg.files.push(full);
       let token: string;
       try {
         const r = readSecretFile(full, `${key}.token_file`, 16);
         token = r.secret;
-        warnings.push(...r.warnings);
+        this.cfg.warnings.push(...r.warnings);
       } catch (e) {
-        return fail(`${key}.token_file`, e instanceof ConfigError ? e.problems.join('; ') : (e as Error).message);
+        return this.fail(`${key}.token_file`, e instanceof ConfigError ? e.problems.join('; ') : (e as Error).message);
       }
-      if (seen.has(token)) fail(key, 'the same token is given to another name');
+      if (seen.has(token)) this.fail(key, 'the same token is given to another name');
       seen.add(token);
-      cfg.bearerTokens.push({ name, token, scopes: scopeList(`${key}.scopes`, (v as Obj).scopes) });
+      this.cfg.bearerTokens.push({ name, token, scopes: this.scopeList(`${key}.scopes`, (v as Obj).scopes) });
     }
   }
-
-  // --- rate_limit (exporter-toolkit >= 0.14) ---------------------------------
-  if (top.rate_limit !== undefined && top.rate_limit !== null) {
-    warnings.push('rate_limit: not implemented by this exporter; ignored (the control API has its own limit)');
-  }
-  if (!cfg.tls && (cfg.basicAuthUsers.size > 0 || cfg.bearerTokens.length > 0)) warnings.push('credentials without tls_server_config: passwords and tokens travel in clear text');
-  return cfg;
 }
 
 export interface BasicAuthOptions {
