@@ -95,38 +95,48 @@ function findSite(t: Tick | undefined, site: string): SiteSample | undefined {
 
 const refusal = (status: number, message: string, headers: Record<string, string> = {}): Reply => ({ status, body: errorBody(status, message), headers, result: 'refused' });
 
-export function controlRouter(deps: ControlDeps): express.Router {
-  const logger = deps.logger ?? silentLogger;
-  const fixedAuth = deps.authenticator ? undefined : new Authenticator({ bearer: deps.token ? [{ name: 'control-token', token: deps.token, scopes: ['read', 'control'] }] : [] });
-  const currentAuth = deps.authenticator ?? (() => fixedAuth!);
-  const audit = deps.audit ?? new ControlAudit(undefined);
-  const rl = deps.rateLimit ?? { burst: 10, perSecond: 1 };
-  const buckets = new Map<string, TokenBucket>();
-  const readbackMs = deps.readbackTimeoutMs ?? 5000;
-  const siteLocks = new Map<string, Promise<unknown>>();
-  const router = express.Router();
-  const route = '/api/v1/sites/:site/commands';
+const who = (req: Request, res: Response) => ({
+  remote: req.socket.remoteAddress,
+  user: identityOf(res)?.name,
+  userAgent: req.get('User-Agent')?.slice(0, 100),
+});
+const identityOf = (res: Response): Identity | undefined => res.locals.controlIdentity as Identity | undefined;
+const siteOf = (req: Request) => String(req.params.site ?? '').slice(0, 40);
 
-  const identityOf = (res: Response): Identity | undefined => res.locals.controlIdentity as Identity | undefined;
-  const who = (req: Request, res: Response) => ({
-    remote: req.socket.remoteAddress,
-    user: identityOf(res)?.name,
-    userAgent: req.get('User-Agent')?.slice(0, 100),
-  });
-  const siteOf = (req: Request) => String(req.params.site ?? '').slice(0, 40);
+/** The control route's state (rate-limit buckets, per-site locks, audit) and its steps. */
+class ControlRoutes {
+  private readonly logger: Logger;
+  private readonly currentAuth: () => Authenticator;
+  private readonly audit: ControlAudit;
+  private readonly rl: { burst: number; perSecond: number };
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly readbackMs: number;
+  private readonly siteLocks = new Map<string, Promise<unknown>>();
   // Refusals of callers without an identity are anyone's to trigger: at most one log line per 10 s.
-  const anonymousRefusal = rateLimitedLog(logger, 10_000);
+  private readonly anonymousRefusal: ReturnType<typeof rateLimitedLog>;
+  private readonly jsonErrors: ReturnType<typeof jsonErrorHandler>;
+
+  constructor(private readonly deps: ControlDeps) {
+    this.logger = deps.logger ?? silentLogger;
+    const fixedAuth = deps.authenticator ? undefined : new Authenticator({ bearer: deps.token ? [{ name: 'control-token', token: deps.token, scopes: ['read', 'control'] }] : [] });
+    this.currentAuth = deps.authenticator ?? (() => fixedAuth!);
+    this.audit = deps.audit ?? new ControlAudit(undefined);
+    this.rl = deps.rateLimit ?? { burst: 10, perSecond: 1 };
+    this.readbackMs = deps.readbackTimeoutMs ?? 5000;
+    this.anonymousRefusal = rateLimitedLog(this.logger, 10_000);
+    this.jsonErrors = jsonErrorHandler(this.logger);
+  }
 
   /** Answers, logs and (for an authenticated identity) audits. */
-  const answer = (req: Request, res: Response, r: Reply, extra: { command?: string; idempotencyKey?: string; event?: 'done' | 'refused' | 'replayed' } = {}) => {
+  answer(req: Request, res: Response, r: Reply, extra: { command?: string; idempotencyKey?: string; event?: 'done' | 'refused' | 'replayed' } = {}): void {
     const id = identityOf(res);
     const fields = { ...who(req, res), site: siteOf(req), command: extra.command, status: r.status, result: r.result, ...(r.seq !== undefined ? { seq: r.seq } : {}) };
-    if (r.status === 200) logger.info(fields, 'control command applied');
-    else if (!id) anonymousRefusal({ ...fields, reason: (r.body as { message?: string }).message }, 'control command refused (no identity)');
-    else if (r.result === 'refused') logger.warn({ ...fields, reason: (r.body as { message?: string }).message }, 'control command refused');
-    else logger.warn({ ...fields, reason: (r.body as { message?: string }).message }, `control command ${r.result}`);
+    if (r.status === 200) this.logger.info(fields, 'control command applied');
+    else if (!id) this.anonymousRefusal({ ...fields, reason: (r.body as { message?: string }).message }, 'control command refused (no identity)');
+    else if (r.result === 'refused') this.logger.warn({ ...fields, reason: (r.body as { message?: string }).message }, 'control command refused');
+    else this.logger.warn({ ...fields, reason: (r.body as { message?: string }).message }, `control command ${r.result}`);
     if (id) {
-      audit.append({
+      this.audit.append({
         event: extra.event ?? (r.result === 'refused' ? 'refused' : 'done'),
         identity: id.name,
         ...(req.socket.remoteAddress ? { remote: req.socket.remoteAddress } : {}),
@@ -143,65 +153,58 @@ export function controlRouter(deps: ControlDeps): express.Router {
     for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
     res.setHeader('Cache-Control', 'no-store');
     res.status(r.status).json(r.body);
-  };
+  }
 
-  // Gate: enabled, authenticated with the control scope, within the identity's rate limit. Runs before the body is read.
-  router.post(route, (req, res, next) => {
-    const auth = currentAuth();
-    if (!deps.channel || !auth.grants('control')) {
-      answer(req, res, refusal(403, deps.enableHint ?? CONTROL_ENABLE_HINT));
+  /** Gate: enabled, authenticated with the control scope, within the identity's rate limit. Runs before the body is read. */
+  gate(req: Request, res: Response, next: express.NextFunction): void {
+    const auth = this.currentAuth();
+    if (!this.deps.channel || !auth.grants('control')) {
+      this.answer(req, res, refusal(403, this.deps.enableHint ?? CONTROL_ENABLE_HINT));
       return;
     }
     auth.authenticate(req, 'control').then((r) => {
       if (!r.ok) {
         // An identity without the control scope is named in the audit trail: it tried to change the network.
         if (r.identity) res.locals.controlIdentity = r.identity;
-        answer(req, res, refusal(r.status, r.message, r.headers));
+        this.answer(req, res, refusal(r.status, r.message, r.headers));
         return;
       }
       res.locals.controlIdentity = r.identity;
-      let bucket = buckets.get(r.identity.name);
-      if (!bucket) buckets.set(r.identity.name, (bucket = new TokenBucket(rl.burst, rl.perSecond)));
+      let bucket = this.buckets.get(r.identity.name);
+      if (!bucket) this.buckets.set(r.identity.name, (bucket = new TokenBucket(this.rl.burst, this.rl.perSecond)));
       const wait = bucket.take();
       if (wait > 0) {
-        answer(req, res, refusal(429, `rate limit of identity "${r.identity.name}" exceeded (${rl.burst} commands, refilled at ${rl.perSecond}/s); retry after ${Math.ceil(wait / 1000)} s`, { 'Retry-After': String(Math.ceil(wait / 1000)) }));
+        this.answer(req, res, refusal(429, `rate limit of identity "${r.identity.name}" exceeded (${this.rl.burst} commands, refilled at ${this.rl.perSecond}/s); retry after ${Math.ceil(wait / 1000)} s`, { 'Retry-After': String(Math.ceil(wait / 1000)) }));
         return;
       }
       if (!req.is('application/json')) {
-        answer(req, res, refusal(415, 'Content-Type must be application/json'));
+        this.answer(req, res, refusal(415, 'Content-Type must be application/json'));
         return;
       }
       next();
     }, next);
-  });
-  router.post(route, express.json({ limit: deps.bodyLimit ?? CONTROL_BODY_LIMIT, strict: false, type: 'application/json' }));
-  router.post(route, (req, res, next) => {
-    handle(req, res).catch(next);
-  });
-  router.all(route, (req, res) => {
-    res.setHeader('Allow', 'POST');
-    sendError(res, 405, `method ${req.method} not allowed; use POST`);
-  });
-  const jsonErrors = jsonErrorHandler(logger);
-  router.use(route, (err: unknown, req: Request, res: Response, next: express.NextFunction) => {
+  }
+
+  /** Errors of the route (the gate, the body parser, handle) answered, logged and audited as refusals. */
+  onError(err: unknown, req: Request, res: Response, next: express.NextFunction): void {
     if (err instanceof ApiError) {
-      answer(req, res, refusal(err.status, err.message, err.headers));
+      this.answer(req, res, refusal(err.status, err.message, err.headers));
       return;
     }
     const e = err as { type?: string; limit?: number };
     if (e?.type === 'entity.too.large') {
-      answer(req, res, refusal(413, `request body larger than ${e.limit ?? CONTROL_BODY_LIMIT} bytes (control bodies are at most 1 KiB)`));
+      this.answer(req, res, refusal(413, `request body larger than ${e.limit ?? CONTROL_BODY_LIMIT} bytes (control bodies are at most 1 KiB)`));
       return;
     }
     if (e?.type === 'entity.parse.failed') {
-      answer(req, res, refusal(400, 'request body is not valid JSON'));
+      this.answer(req, res, refusal(400, 'request body is not valid JSON'));
       return;
     }
-    logger.warn({ ...who(req, res), site: siteOf(req), result: 'refused', reason: e?.type ?? 'error' }, 'control command refused');
-    jsonErrors(err, req, res, next);
-  });
+    this.logger.warn({ ...who(req, res), site: siteOf(req), result: 'refused', reason: e?.type ?? 'error' }, 'control command refused');
+    this.jsonErrors(err, req, res, next);
+  }
 
-  async function handle(req: Request, res: Response): Promise<void> {
+  async handle(req: Request, res: Response): Promise<void> {
     const site = String(req.params.site);
     checkSiteName(site);
     if (req.body === undefined || req.get('Content-Length') === '0') throw new ApiError(400, 'empty body: send a JSON object such as {"cmd_add": 1}');
@@ -213,63 +216,63 @@ export function controlRouter(deps: ControlDeps): express.Router {
     const identity = identityOf(res)!;
     const ctx = { command: what, ...(keyRaw !== undefined ? { idempotencyKey: keyRaw } : {}) };
     if (keyRaw !== undefined) {
-      const prior = audit.lookup(identity.name, keyRaw);
+      const prior = this.audit.lookup(identity.name, keyRaw);
       if (prior) {
         if (prior.site !== site || prior.command !== what) {
-          answer(req, res, refusal(422, `Idempotency-Key "${keyRaw.slice(0, 40)}" was used for "${prior.command}" on ${prior.site}; use a new key for a different command`), ctx);
+          this.answer(req, res, refusal(422, `Idempotency-Key "${keyRaw.slice(0, 40)}" was used for "${prior.command}" on ${prior.site}; use a new key for a different command`), ctx);
           return;
         }
         if (prior.state === 'pending') {
           const msg = prior.live
             ? 'a command with this Idempotency-Key is being applied; retry after it has answered'
             : 'the exporter stopped while the command with this Idempotency-Key was being written; it may have taken effect: check GET /api/v1/sites, and use a new key to send it again';
-          answer(req, res, refusal(409, msg, prior.live ? { 'Retry-After': '1' } : {}), ctx);
+          this.answer(req, res, refusal(409, msg, prior.live ? { 'Retry-After': '1' } : {}), ctx);
           return;
         }
-        answer(req, res, { status: prior.status ?? 200, body: prior.body, headers: { 'Idempotent-Replayed': 'true' }, result: 'replayed' }, { ...ctx, event: 'replayed' });
+        this.answer(req, res, { status: prior.status ?? 200, body: prior.body, headers: { 'Idempotent-Replayed': 'true' }, result: 'replayed' }, { ...ctx, event: 'replayed' });
         return;
       }
     }
-    const latest = deps.sampler.latest();
+    const latest = this.deps.sampler.latest();
     if (!latest) throw new ApiError(503, 'no sample yet: the sampler has not completed its first tick', { 'Retry-After': '1' });
     if (!findSite(latest, site)) {
-      answer(req, res, refusal(404, `unknown site: ${site}`), ctx);
+      this.answer(req, res, refusal(404, `unknown site: ${site}`), ctx);
       return;
     }
-    if (keyRaw !== undefined) audit.append({ event: 'pending', identity: identity.name, site, command: what, idempotencyKey: keyRaw });
+    if (keyRaw !== undefined) this.audit.append({ event: 'pending', identity: identity.name, site, command: what, idempotencyKey: keyRaw });
     let reply: Reply;
     try {
-      reply = await apply(site, cmd, what, line);
+      reply = await this.apply(site, cmd, what, line);
     } catch (e) {
-      logger.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), site, command: what }, 'control command failed');
+      this.logger.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e), site, command: what }, 'control command failed');
       reply = { ...refusal(500, 'internal error (see the exporter log)'), result: 'error' };
     }
-    answer(req, res, reply, ctx);
+    this.answer(req, res, reply, ctx);
   }
 
   /** Serialised per site: write the line, then wait for its effect in the pages. */
-  async function apply(site: string, cmd: ControlCommand, what: string, line: string): Promise<Reply> {
+  private async apply(site: string, cmd: ControlCommand, what: string, line: string): Promise<Reply> {
     const started = performance.now();
-    const prev = siteLocks.get(site) ?? Promise.resolve();
+    const prev = this.siteLocks.get(site) ?? Promise.resolve();
     let release!: () => void;
     const mine = new Promise<void>((r) => (release = r));
     const chained = prev.then(() => mine);
-    siteLocks.set(site, chained);
+    this.siteLocks.set(site, chained);
     await prev;
     try {
-      const before = findSite(deps.sampler.latest(), site);
+      const before = findSite(this.deps.sampler.latest(), site);
       if (!before) return refusal(404, `unknown site: ${site}`);
       let result: ReadBack | undefined;
       let resolveSeen!: (r: ReadBack | undefined) => void;
       const seen = new Promise<ReadBack | undefined>((r) => (resolveSeen = r));
-      const unsubscribe = deps.sampler.onTick((t) => {
+      const unsubscribe = this.deps.sampler.onTick((t) => {
         const now = findSite(t, site);
         if (now && commandVisible(cmd, before, now)) resolveSeen({ before, after: now, seq: t.seq });
       });
-      const timer = setTimeout(() => resolveSeen(undefined), readbackMs);
+      const timer = setTimeout(() => resolveSeen(undefined), this.readbackMs);
       try {
         try {
-          await deps.channel!.write(line);
+          await this.deps.channel!.write(line);
         } catch (e) {
           if (!(e instanceof ControlChannelError)) throw e;
           const status = statusForChannelError(e.code);
@@ -282,7 +285,7 @@ export function controlRouter(deps: ControlDeps): express.Router {
       }
       const elapsedMs = Math.round(performance.now() - started);
       if (!result) {
-        const msg = `command "${what}" was written to ${deps.channel!.describe} but is not yet visible in the pages after ${readbackMs / 1000} s; it may still take effect: check GET /api/v1/sites before retrying (a retry with the same Idempotency-Key is never applied twice)`;
+        const msg = `command "${what}" was written to ${this.deps.channel!.describe} but is not yet visible in the pages after ${this.readbackMs / 1000} s; it may still take effect: check GET /api/v1/sites before retrying (a retry with the same Idempotency-Key is never applied twice)`;
         return { status: 504, body: errorBody(504, msg), result: 'written, not visible' };
       }
       return {
@@ -292,7 +295,7 @@ export function controlRouter(deps: ControlDeps): express.Router {
         body: {
           site,
           command: what,
-          channel: deps.channel!.describe,
+          channel: this.deps.channel!.describe,
           result: 'applied',
           seq: result.seq,
           elapsedMs,
@@ -302,9 +305,24 @@ export function controlRouter(deps: ControlDeps): express.Router {
       };
     } finally {
       release();
-      if (siteLocks.get(site) === chained) siteLocks.delete(site);
+      if (this.siteLocks.get(site) === chained) this.siteLocks.delete(site);
     }
   }
+}
 
+export function controlRouter(deps: ControlDeps): express.Router {
+  const c = new ControlRoutes(deps);
+  const router = express.Router();
+  const route = '/api/v1/sites/:site/commands';
+  router.post(route, (req, res, next) => c.gate(req, res, next));
+  router.post(route, express.json({ limit: deps.bodyLimit ?? CONTROL_BODY_LIMIT, strict: false, type: 'application/json' }));
+  router.post(route, (req, res, next) => {
+    c.handle(req, res).catch(next);
+  });
+  router.all(route, (req, res) => {
+    res.setHeader('Allow', 'POST');
+    sendError(res, 405, `method ${req.method} not allowed; use POST`);
+  });
+  router.use(route, (err: unknown, req: Request, res: Response, next: express.NextFunction) => c.onError(err, req, res, next));
   return router;
 }
