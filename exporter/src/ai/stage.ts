@@ -56,6 +56,65 @@ function newStatus(model: ModelName, path: string): ModelStatus {
   return { model, up: false, version: '', sha256: '', path, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0, lastReloadSuccessful: false };
 }
 
+/** Per-site state and the batch inputs of this tick. */
+function featurize(tick: Tick, sites: Map<string, SiteAi>, vals: Float64Array) {
+  const list = tick.sites;
+  const n = list.length;
+  const C = N_SITE_COLUMNS;
+  const E = new Float32Array(n * C);
+  const lnR = new Float32Array(n);
+  const FX = new Float32Array(n * N_FORECAST_FEATURES);
+  const lnLevel = new Float32Array(n);
+  const fIdx: number[] = [];
+  const tracks: ForecastTrack[] = [];
+  list.forEach((s: SiteState, i) => {
+    let a = sites.get(s.sample.name);
+    if (!a) sites.set(s.sample.name, (a = { anomaly: EntitySurprise.site(), forecast: new ForecastTrack(), lastSeq: 0 }));
+    a.lastSeq = tick.seq;
+    lnR[i] = a.anomaly.push(s.sample.simTimeS, siteValues(s.sample, s.rates, vals), E, i * C);
+    const l0 = a.forecast.push(s.sample.simTimeS, s.sample.throughputBps, FX, fIdx.length * N_FORECAST_FEATURES);
+    if (Number.isFinite(l0)) {
+      lnLevel[fIdx.length] = l0;
+      fIdx.push(i);
+      tracks.push(a.forecast);
+    }
+  });
+  if (sites.size > 2 * n + 16) for (const [k, v] of sites) if (v.lastSeq !== tick.seq) sites.delete(k);
+  return { E, lnR, FX, lnLevel, fIdx, tracks };
+}
+
+/** Top channels of the hottest sites: the score each channel reaches on its own. */
+function contributions(list: SiteState[], scores: Float32Array, E: Float32Array, lnR: Float32Array, am: AnomalyModel, lim: { minScore: number; maxSites: number; topK: number }): void {
+  const C = N_SITE_COLUMNS;
+  const hot = list
+    .map((_, i) => i)
+    .filter((i) => scores[i]! >= lim.minScore)
+    .sort((p, q) => scores[q]! - scores[p]!)
+    .slice(0, lim.maxSites);
+  for (const i of hot) {
+    const base = headScore(am.head, 0, lnR[i]!);
+    list[i]!.inference.contributions = SITE_COLUMNS.map((feature, j) => ({ feature, value: headScore(am.head, E[i * C + j]!, lnR[i]!) - base }))
+      .filter((x) => x.value > 1e-4)
+      .sort((p, q) => q.value - p.value)
+      .slice(0, lim.topK);
+  }
+}
+
+/** The forecast rows of this tick's batch onto their sites: each track's calibrated band, and utilization of capacity. */
+function applyForecast(list: SiteState[], fIdx: number[], tracks: ForecastTrack[], lnLevel: Float32Array, out: Float32Array, horizonSeconds: number): void {
+  fIdx.forEach((i, r) => {
+    const s = list[i]!;
+    const cap = s.sample.capacityBps;
+    const band = tracks[r]!.serve(lnLevel[r]!, out[r * 3]!, out[r * 3 + 1]!, out[r * 3 + 2]!);
+    const u = (v: number): number => (cap > 0 ? Math.min(1, Math.max(0, v / cap)) : 0);
+    s.inference.forecast = {
+      horizonSeconds,
+      throughputBps: band,
+      utilization: { p10: u(band.p10), p50: u(band.p50), p90: u(band.p90) },
+    };
+  });
+}
+
 export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage> {
   const dir = opts.modelDir ?? defaultModelDir();
   const paths = defaultModelPaths(dir);
@@ -113,77 +172,23 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
   const C = N_SITE_COLUMNS; // evidence columns: the site channels and the joint one
   const vals = new Float64Array(N_SITE_CHANNELS);
 
-  /** Per-site state and the batch inputs of this tick. */
-  function featurize(tick: Tick) {
-    const list = tick.sites;
-    const n = list.length;
-    const E = new Float32Array(n * C);
-    const lnR = new Float32Array(n);
-    const FX = new Float32Array(n * N_FORECAST_FEATURES);
-    const lnLevel = new Float32Array(n);
-    const fIdx: number[] = [];
-    const tracks: ForecastTrack[] = [];
-    list.forEach((s: SiteState, i) => {
-      let a = sites.get(s.sample.name);
-      if (!a) sites.set(s.sample.name, (a = { anomaly: EntitySurprise.site(), forecast: new ForecastTrack(), lastSeq: 0 }));
-      a.lastSeq = tick.seq;
-      lnR[i] = a.anomaly.push(s.sample.simTimeS, siteValues(s.sample, s.rates, vals), E, i * C);
-      const l0 = a.forecast.push(s.sample.simTimeS, s.sample.throughputBps, FX, fIdx.length * N_FORECAST_FEATURES);
-      if (Number.isFinite(l0)) {
-        lnLevel[fIdx.length] = l0;
-        fIdx.push(i);
-        tracks.push(a.forecast);
-      }
-    });
-    if (sites.size > 2 * n + 16) for (const [k, v] of sites) if (v.lastSeq !== tick.seq) sites.delete(k);
-    return { E, lnR, FX, lnLevel, fIdx, tracks };
-  }
-
-  /** Top channels of the hottest sites: the score each channel reaches on its own. */
-  function contributions(list: SiteState[], scores: Float32Array, E: Float32Array, lnR: Float32Array, am: AnomalyModel): void {
-    const hot = list
-      .map((_, i) => i)
-      .filter((i) => scores[i]! >= minContrib)
-      .sort((p, q) => scores[q]! - scores[p]!)
-      .slice(0, maxContrib);
-    for (const i of hot) {
-      const base = headScore(am.head, 0, lnR[i]!);
-      list[i]!.inference.contributions = SITE_COLUMNS.map((feature, j) => ({ feature, value: headScore(am.head, E[i * C + j]!, lnR[i]!) - base }))
-        .filter((x) => x.value > 1e-4)
-        .sort((p, q) => q.value - p.value)
-        .slice(0, topK);
-    }
-  }
-
   const stage: TickStage = async (tick: Tick) => {
     const list = tick.sites;
     if (!list.length) return;
-    const { E, lnR, FX, lnLevel, fIdx, tracks } = featurize(tick);
+    const { E, lnR, FX, lnLevel, fIdx, tracks } = featurize(tick, sites, vals);
     const am = models.anomaly;
     if (am) {
       const scores = await timed('anomaly', () => am.score(E, C, lnR));
       if (scores) {
         list.forEach((s, i) => (s.inference.anomalyScore = scores[i]!));
-        contributions(list, scores, E, lnR, am);
+        contributions(list, scores, E, lnR, am, { minScore: minContrib, maxSites: maxContrib, topK });
       }
     }
     const fm = models.forecast;
     if (fm && fIdx.length) {
       const k = fIdx.length;
       const out = await timed('forecast', () => fm.predict(FX.subarray(0, k * N_FORECAST_FEATURES), lnLevel.subarray(0, k)));
-      if (out) {
-        fIdx.forEach((i, r) => {
-          const s = list[i]!;
-          const cap = s.sample.capacityBps;
-          const band = tracks[r]!.serve(lnLevel[r]!, out[r * 3]!, out[r * 3 + 1]!, out[r * 3 + 2]!);
-          const u = (v: number): number => (cap > 0 ? Math.min(1, Math.max(0, v / cap)) : 0);
-          s.inference.forecast = {
-            horizonSeconds: fm.horizonSeconds,
-            throughputBps: band,
-            utilization: { p10: u(band.p10), p50: u(band.p50), p90: u(band.p90) },
-          };
-        });
-      }
+      if (out) applyForecast(list, fIdx, tracks, lnLevel, out, fm.horizonSeconds);
     }
   };
 
