@@ -8,26 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAiStage } from '../src/ai/stage.js';
 import { defaultModelDir } from '../src/ai/model-dir.js';
-import { runSim } from '../src/sim/trace.js';
+import { simTicks as simSiteTicks } from './helpers/samples.js';
 import type { Tick } from '../src/sampler/types.js';
 
 const logs: string[] = [];
 const log = { info: (_f: Record<string, unknown>, m: string) => logs.push(m), warn: (_f: Record<string, unknown>, m: string) => logs.push(m), error: (_f: Record<string, unknown>, m: string) => logs.push(m) };
 
-function simTicks(ticks: number, faultRate = 0): Tick[] {
-  const out: Tick[] = [];
-  runSim({ seed: 3, nsites: 3, ticks, timeScale: 60, faultRate }, (t, pts) => {
-    out.push({
-      seq: t + 1,
-      takenAtMs: t * 1000,
-      durationSeconds: 0.001,
-      source: { kind: 'file', path: 'x', up: true },
-      invalid: [],
-      sites: pts.map((p) => ({ sample: p.sample, rates: p.rates, utilization: p.sample.throughputBps / p.sample.capacityBps, inference: {} })),
-    });
-  });
-  return out;
-}
+const simTicks = (ticks: number, faultRate = 0): Tick[] => simSiteTicks(ticks, 3, faultRate);
 
 describe('AI stage', () => {
   test('serves scores and forecasts with the committed models', async () => {

@@ -2,8 +2,7 @@
 // in flight, stops the simulator it started, exits 0.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { createInterface } from 'node:readline';
-import { buildCli, simBinary } from './helpers/build-cli.js';
+import { buildCli, startCli } from './helpers/build-cli.js';
 
 function alive(pid: number): boolean {
   try {
@@ -22,31 +21,10 @@ describe('optifiber exporter process', () => {
 
   test('SIGTERM: in-flight request finished, new connections refused, simulator stopped, exit 0', async () => {
     const cli = buildCli();
-    child = spawn(
-      process.execPath,
-      [cli, 'start', '--web.listen-address=127.0.0.1:0', '--simulator.nsites=10000', `--simulator.binary=${simBinary}`, '--sampler.interval=1s', '--log.level=info'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const logs: Record<string, unknown>[] = [];
-    createInterface({ input: child.stderr! }).on('line', (l) => {
-      try {
-        logs.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        logs.push({ raw: l });
-      }
-    });
+    const started = await startCli(cli, ['--simulator.nsites=10000', '--sampler.interval=1s', '--log.level=info']);
+    child = started.child;
+    const { base, logs } = started;
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
-    // `start` prints the URLs on stdout
-    const base = await new Promise<string>((ok, fail) => {
-      const t = setTimeout(() => fail(new Error(`no URL printed; logs: ${JSON.stringify(logs)}`)), 20_000);
-      createInterface({ input: child!.stdout! }).on('line', (l) => {
-        const m = /metrics\s+(http:\/\/[^/]+)\/metrics/.exec(l);
-        if (m) {
-          clearTimeout(t);
-          ok(m[1]!);
-        }
-      });
-    });
     // wait for the first tick with all sites
     for (let i = 0; i < 100; i++) {
       const body = await new Promise<string>((ok, fail) => http.get(`${base}/metrics`, (r) => { let s = ''; r.on('data', (c) => (s += c)); r.on('end', () => ok(s)); }).on('error', fail));

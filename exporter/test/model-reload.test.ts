@@ -9,24 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAiStage } from '../src/ai/stage.js';
 import { defaultModelDir } from '../src/ai/model-dir.js';
-import { runSim } from '../src/sim/trace.js';
+import { simTicks as simSiteTicks } from './helpers/samples.js';
 import { ModelCollector } from '../src/metrics/collectors/models.js';
 import type { Tick } from '../src/sampler/types.js';
 
-function simTicks(ticks: number): Tick[] {
-  const out: Tick[] = [];
-  runSim({ seed: 3, nsites: 2, ticks, timeScale: 60, faultRate: 0 }, (t, pts) => {
-    out.push({
-      seq: t + 1,
-      takenAtMs: t * 1000,
-      durationSeconds: 0.001,
-      source: { kind: 'file', path: 'x', up: true },
-      invalid: [],
-      sites: pts.map((p) => ({ sample: p.sample, rates: p.rates, utilization: p.sample.throughputBps / p.sample.capacityBps, inference: {} })),
-    });
-  });
-  return out;
-}
+const simTicks = (ticks: number): Tick[] => simSiteTicks(ticks, 2);
 
 function render(c: ModelCollector): string {
   const lines: string[] = [];

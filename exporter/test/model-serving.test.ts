@@ -3,13 +3,12 @@
 // the failure modes: an empty models.dir and a corrupt file keep the raw
 // metrics flowing with optifiber_model_up 0 and one clear log line each;
 // SIGHUP after fixing the directory brings the models up.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { buildCli, repoRoot, simBinary } from './helpers/build-cli.js';
+import { buildCli, repoRoot, startCli, type StartedCli } from './helpers/build-cli.js';
 
 const MODELS = join(repoRoot, 'exporter', 'models');
 
@@ -26,36 +25,7 @@ function get(url: string): Promise<string> {
   });
 }
 
-interface Proc {
-  child: ChildProcess;
-  base: string;
-  logs: Record<string, unknown>[];
-}
-
-async function startCli(cli: string, args: string[]): Promise<Proc> {
-  const child = spawn(process.execPath, [cli, 'start', '--web.listen-address=127.0.0.1:0', `--simulator.binary=${simBinary}`, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Record<string, unknown>[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => {
-    try {
-      logs.push(JSON.parse(l) as Record<string, unknown>);
-    } catch {
-      logs.push({ raw: l });
-    }
-  });
-  const base = await new Promise<string>((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`no URL printed; logs: ${JSON.stringify(logs)}`)), 20_000);
-    createInterface({ input: child.stdout! }).on('line', (l) => {
-      const m = /metrics\s+(http:\/\/[^/]+)\/metrics/.exec(l);
-      if (m) {
-        clearTimeout(t);
-        ok(m[1]!);
-      }
-    });
-  });
-  return { child, base, logs };
-}
+type Proc = StartedCli;
 
 async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;

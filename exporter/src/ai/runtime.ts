@@ -32,6 +32,17 @@ const SESSION_OPTS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
 };
 
+/**
+ * One model file: read once, parsed by `parse` (which throws on a file this
+ * exporter cannot serve) before onnxruntime opens it, and its sha256.
+ */
+async function openModel<P>(path: string, parse: (bytes: Buffer) => P): Promise<{ parsed: P; session: ort.InferenceSession; sha256: string }> {
+  const bytes = readFileSync(path);
+  const parsed = parse(bytes);
+  const session = await ort.InferenceSession.create(bytes, SESSION_OPTS);
+  return { parsed, session, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
 export class AnomalyModel {
   private constructor(
     readonly session: ort.InferenceSession,
@@ -41,10 +52,8 @@ export class AnomalyModel {
   ) {}
 
   static async load(path: string): Promise<AnomalyModel> {
-    const bytes = readFileSync(path);
-    const { params, metadata } = headFromOnnx(bytes);
-    const session = await ort.InferenceSession.create(bytes, SESSION_OPTS);
-    return new AnomalyModel(session, params, metadata, createHash('sha256').update(bytes).digest('hex'));
+    const f = await openModel(path, headFromOnnx);
+    return new AnomalyModel(f.session, f.parsed.params, f.parsed.metadata, f.sha256);
   }
 
   /**
@@ -82,11 +91,12 @@ export class ForecastModel {
   ) {}
 
   static async load(path: string): Promise<ForecastModel> {
-    const bytes = readFileSync(path);
-    const { model, metadata } = forecasterFromOnnx(bytes);
-    if (model.w.length !== N_FORECAST_FEATURES) throw new Error(`forecast model has ${model.w.length} features, this exporter computes ${N_FORECAST_FEATURES}`);
-    const session = await ort.InferenceSession.create(bytes, SESSION_OPTS);
-    return new ForecastModel(session, model, metadata, createHash('sha256').update(bytes).digest('hex'));
+    const f = await openModel(path, (bytes) => {
+      const r = forecasterFromOnnx(bytes);
+      if (r.model.w.length !== N_FORECAST_FEATURES) throw new Error(`forecast model has ${r.model.w.length} features, this exporter computes ${N_FORECAST_FEATURES}`);
+      return r;
+    });
+    return new ForecastModel(f.session, f.parsed.model, f.parsed.metadata, f.sha256);
   }
 
   get horizonSeconds(): number {

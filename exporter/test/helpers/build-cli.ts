@@ -5,6 +5,8 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import * as swc from '@swc/core';
 
 const exporterDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,4 +39,38 @@ export function buildCli(): string {
   cpSync(join(exporterDir, 'package.json'), join(out, 'package.json'));
   symlinkSync(join(repoRoot, 'node_modules'), join(out, 'node_modules'));
   return join(out, 'dist', 'cli.js');
+}
+
+export interface StartedCli {
+  child: ChildProcess;
+  /** http://127.0.0.1:PORT, as `optifiber start` printed it. */
+  base: string;
+  /** The JSON log lines on stderr so far ({raw} for others). */
+  logs: Record<string, unknown>[];
+}
+
+/** Spawns `cli start` on a free port with the simulator and `args`; resolves once it printed its URLs. */
+export async function startCli(cli: string, args: string[]): Promise<StartedCli> {
+  const child = spawn(process.execPath, [cli, 'start', '--web.listen-address=127.0.0.1:0', `--simulator.binary=${simBinary}`, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  createInterface({ input: child.stderr! }).on('line', (l) => {
+    try {
+      logs.push(JSON.parse(l) as Record<string, unknown>);
+    } catch {
+      logs.push({ raw: l });
+    }
+  });
+  const base = await new Promise<string>((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`no URL printed; logs: ${JSON.stringify(logs)}`)), 20_000);
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      const m = /metrics\s+(http:\/\/[^/]+)\/metrics/.exec(l);
+      if (m) {
+        clearTimeout(t);
+        ok(m[1]!);
+      }
+    });
+  });
+  return { child, base, logs };
 }

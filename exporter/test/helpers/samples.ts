@@ -1,6 +1,7 @@
 // Synthetic decoded snapshots for sampler and metrics unit tests.
 import type { DirectoryInfo, SiteSample, Snapshot } from '../../src/source/types.js';
 import type { SiteState, Tick } from '../../src/sampler/types.js';
+import { runSim } from '../../src/sim/trace.js';
 
 export function makeSample(index: number, over: Partial<SiteSample> = {}): SiteSample {
   return {
@@ -86,4 +87,20 @@ export function makeTick(sites: SiteSample[], over: Partial<Tick> = {}): Tick {
     invalid: [],
     ...over,
   };
+}
+
+/** Ticks of the embedded simulator (seed 3, 60 simulated seconds per tick), as the sampler would publish them. */
+export function simTicks(ticks: number, nsites: number, faultRate = 0): Tick[] {
+  const out: Tick[] = [];
+  runSim({ seed: 3, nsites, ticks, timeScale: 60, faultRate }, (t, pts) => {
+    out.push({
+      seq: t + 1,
+      takenAtMs: t * 1000,
+      durationSeconds: 0.001,
+      source: { kind: 'file', path: 'x', up: true },
+      invalid: [],
+      sites: pts.map((p) => ({ sample: p.sample, rates: p.rates, utilization: p.sample.throughputBps / p.sample.capacityBps, inference: {} })),
+    });
+  });
+  return out;
 }
