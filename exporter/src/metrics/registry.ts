@@ -31,20 +31,21 @@ export interface Collector {
   collect(w: Writer, ctx: CollectContext): void;
 }
 
-export const SCRAPE_COLLECTOR_DESCS: MetricDesc[] = [
-  {
+/** The per-collector self-metrics (node_exporter's scrapeDurationDesc and scrapeSuccessDesc); only registered, so enabled, collectors appear. */
+export const SCRAPE_COLLECTOR = {
+  duration: {
     name: 'optifiber_scrape_collector_duration_seconds',
     type: 'gauge',
     help: 'Seconds a collector took to render the last exposition.',
     labels: ['collector'],
   },
-  {
+  success: {
     name: 'optifiber_scrape_collector_success',
     type: 'gauge',
     help: 'Whether a collector succeeded in the last exposition (1 yes, 0 no).',
     labels: ['collector'],
   },
-];
+} satisfies Record<string, MetricDesc>;
 
 export class Registry {
   private readonly collectors: Collector[] = [];
@@ -59,7 +60,7 @@ export class Registry {
   }
 
   catalogue(): MetricDesc[] {
-    return [...this.collectors.flatMap((c) => c.describe()), ...SCRAPE_COLLECTOR_DESCS];
+    return [...this.collectors.flatMap((c) => c.describe()), SCRAPE_COLLECTOR.duration, SCRAPE_COLLECTOR.success];
   }
 
   render(format: Format, ctx: CollectContext): string {
@@ -95,10 +96,11 @@ export class Registry {
       dur.push([c.name, (performance.now() - t0) / 1000, ok]);
     }
     const w = new Writer(format);
-    w.header(SCRAPE_COLLECTOR_DESCS[0]!);
-    for (const [n, d] of dur) w.sample(SCRAPE_COLLECTOR_DESCS[0]!.name, `{collector="${n}"}`, d);
-    w.header(SCRAPE_COLLECTOR_DESCS[1]!);
-    for (const [n, , ok] of dur) w.sample(SCRAPE_COLLECTOR_DESCS[1]!.name, `{collector="${n}"}`, ok);
+    const { duration, success } = SCRAPE_COLLECTOR;
+    w.header(duration);
+    for (const [n, d] of dur) w.sample(duration.name, `{collector="${n}"}`, d);
+    w.header(success);
+    for (const [n, , ok] of dur) w.sample(success.name, `{collector="${n}"}`, ok);
     emit(w.text());
     if (format === 'openmetrics') emit('# EOF\n');
   }
