@@ -1331,7 +1331,9 @@ static void dump_json(void)
 #define NIC_SITE	"Stone"
 #define NIC_DEV		"ofnic0"
 #define IF_TICK_MS	100
-#define IF_PARAMS	"tick_ms=100 ifaces=" IF_DEV ":" IF_SITE "," NIC_DEV ":" NIC_SITE
+#define IF_EEPROM_S	1
+#define IF_PARAMS	"tick_ms=100 eeprom_interval_s=1 ifaces=" IF_DEV ":" IF_SITE "," \
+			NIC_DEV ":" NIC_SITE
 
 static const char *veth_ko, *ofnic_ko;
 
@@ -1818,6 +1820,59 @@ static int iface_rmmod(void)
 	return 0;
 }
 
+static long ofnic_eeprom_reads(void)
+{
+	char *txt = read_file("/sys/module/ofnic/parameters/eeprom_reads", NULL);
+	long n = txt ? strtol(txt, NULL, 10) : -1;
+
+	free(txt);
+	return n;
+}
+
+/*
+ * ofnic cmis=1: a coherent CMIS module; its VDM gives pre-FEC BER and OSNR,
+ * its CD observable sits on a page the driver reads short (absent).  The
+ * EEPROM is read at most every eeprom_interval_s, counted by ofnic.
+ */
+static int iface_nic_cmis_vdm(void)
+{
+	struct optifiber_site s;
+	uint64_t want = ABSENT_NOT_A_NIC & ~(OPTIFIBER_ABSENT_PRE_FEC_BER | OPTIFIBER_ABSENT_OSNR);
+	uint64_t t0, t1;
+	long r0, r1;
+	int rc;
+
+	rc = insmod_path(ofnic_ko, "cmis=1");
+	CHECK(rc == 0, "insmod ofnic cmis=1: %s", strerror(-rc));
+	CHECK(link_set(NIC_DEV, 1) == 0, "%s up: %s", NIC_DEV, strerror(errno));
+	CHECK(wait_site(nic_site, pred_absent, &want, 30, &s) == 0,
+	      "%s absent 0x%llx, want 0x%llx", NIC_SITE, (unsigned long long)s.absent,
+	      (unsigned long long)want);
+	CHECK(s.pre_fec_ber_e18 == 1500000000000000ULL && s.osnr_cdb == 2450 &&
+	      !s.chromatic_dispersion_ps_nm,
+	      "VDM: BER*1e18 %llu OSNR %d CD %d, want 1.5e15 2450 absent",
+	      (unsigned long long)s.pre_fec_ber_e18, s.osnr_cdb, s.chromatic_dispersion_ps_nm);
+	CHECK(s.temperature_mc == 45000 && s.laser_bias_ua == 8000 && s.tx_power_cdbm == 0 &&
+	      s.rx_power_cdbm == -1000,
+	      "CMIS DOM: temp %d bias %u tx %d rx %d, want 45000 8000 0 -1000",
+	      s.temperature_mc, s.laser_bias_ua, s.tx_power_cdbm, s.rx_power_cdbm);
+	/* the rate: about one read per eeprom_interval_s, not one per tick */
+	t0 = dir_tick(&M);
+	r0 = ofnic_eeprom_reads();
+	CHECK(wait_tick(&M, t0 + 30, 15000) == 0, "not ticking");
+	t1 = dir_tick(&M);
+	r1 = ofnic_eeprom_reads();
+	printf("INFO iface_nic_cmis_vdm: %ld EEPROM reads in %llu ticks of %d ms "
+	       "(eeprom_interval_s=%d)\n", r1 - r0, (unsigned long long)(t1 - t0), IF_TICK_MS,
+	       IF_EEPROM_S);
+	CHECK(r0 >= 1 && r1 > r0, "EEPROM not re-read: %ld -> %ld", r0, r1);
+	CHECK((uint64_t)(r1 - r0) * 3 <= t1 - t0, "%ld reads in %llu ticks: not rate-limited",
+	      r1 - r0, (unsigned long long)(t1 - t0));
+	rc = bounded(do_rmmod_ofnic, NULL, 10000);
+	CHECK(rc == 0, "rmmod ofnic cmis=1: %s", rc < 0 ? "blocked" : "failed");
+	return 0;
+}
+
 /* IPv6 would send its own packets on a new link: the counters must be ours */
 static void quiet_ipv6(void)
 {
@@ -1860,6 +1915,7 @@ static int run_iface(void)
 	RUN(iface_unregister);
 	RUN(iface_nic_fec_eeprom);
 	RUN(iface_nic_unregister);
+	RUN(iface_nic_cmis_vdm);
 	RUN(iface_rmmod);
 	return nfail ? 1 : 0;
 }
