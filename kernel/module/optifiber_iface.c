@@ -497,6 +497,7 @@ void of_ifaces_publish(struct of_ifaces *x, struct ofsim *sim, u64 now_ns,
 		f->smp.sample_seq = sim->tick;
 		f->smp.update_time_ns = now_ns;
 		f->smp.sim_time_s = sim_time_s;
+		f->smp.site_flags = OPTIFIBER_SITE_F_INTERFACE;
 		ofsim_page_publish(ofsim_site_page(sim, f->site), &f->smp);
 	}
 }

@@ -1584,11 +1584,15 @@ static int iface_load(void)
 	CHECK(wait_site(if_site, pred_link, &up, 20, &s) == 0,
 	      "%s (%s, carrier on) not UP: link_state %u absent 0x%llx", IF_SITE, IF_DEV,
 	      s.link_state, (unsigned long long)s.absent);
+	CHECK(s.flags == (OPTIFIBER_SITE_F_VALID | OPTIFIBER_SITE_F_INTERFACE),
+	      "%s site flags 0x%x, want VALID|INTERFACE", IF_SITE, s.flags);
 	/* the other sites are simulated as before */
 	read_site(&M, find_site(&M, "MicrosoftDC"), &s);
 	CHECK(s.absent == 0 && s.cmd_modules > 0 && s.osnr_cdb > 0,
 	      "MicrosoftDC: absent 0x%llx cmd_modules %u osnr %d", (unsigned long long)s.absent,
 	      s.cmd_modules, s.osnr_cdb);
+	CHECK(s.flags == OPTIFIBER_SITE_F_VALID, "MicrosoftDC site flags 0x%x, want VALID",
+	      s.flags);
 	txt = read_file(INFO_PATH, NULL);
 	CHECK(txt && strstr(txt, " interface") && strstr(txt, "ifaces\t\t" IF_DEV),
 	      "summary lacks the interface flag or the ifaces line");
