@@ -1332,8 +1332,12 @@ static void dump_json(void)
 #define NIC_DEV		"ofnic0"
 #define IF_TICK_MS	100
 #define IF_EEPROM_S	1
+/* x86-64: QEMU's virtio-net NIC, its link flipped by the host's monitor */
+#define QEMU_SITE	"Dobbins"
+#define QEMU_DEV	"eth0"
+#define QEMU_MODULES	"/virtio"
 #define IF_PARAMS	"tick_ms=100 eeprom_interval_s=1 ifaces=" IF_DEV ":" IF_SITE "," \
-			NIC_DEV ":" NIC_SITE
+			NIC_DEV ":" NIC_SITE "," QEMU_DEV ":" QEMU_SITE
 
 static const char *veth_ko, *ofnic_ko;
 
@@ -1877,6 +1881,68 @@ static int iface_nic_cmis_vdm(void)
 	return 0;
 }
 
+/*
+ * The virtio stack from Debian's image package, 0.ko .. in dependency order
+ * (run-qemu.mjs); "loaded already" counts.
+ */
+static int load_virtio_net(void)
+{
+	char path[64];
+	int i, rc;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), QEMU_MODULES "/%d.ko", i);
+		if (access(path, R_OK))
+			break;
+		rc = insmod_path(path, "");
+		if (rc) {
+			FAILMSG("insmod %s: %s", path, strerror(-rc));
+			return rc;
+		}
+	}
+	if (!i)
+		FAILMSG("no %s/0.ko", QEMU_MODULES);
+	return i ? 0 : -ENOENT;
+}
+
+/* asks the host (run-qemu.mjs) for QMP set_link on the NIC; it watches the console */
+static void qemu_set_link(int up)
+{
+	printf("VMTEST SETLINK %s\n", up ? "on" : "off");
+	fflush(stdout);
+}
+
+/*
+ * The NIC's link, flipped outside the guest through the QEMU monitor, as a
+ * cable pulled: carrier and operstate follow in the virtio-net driver, the
+ * page's link_state and its carrier-down counter (los_events) follow them.
+ */
+static int iface_qemu_set_link(void)
+{
+	struct optifiber_site s0, s;
+	uint32_t down = OPTIFIBER_LINK_DOWN, up = OPTIFIBER_LINK_UP;
+	int site = find_site(&M, QEMU_SITE), rc;
+
+	rc = load_virtio_net();
+	if (rc)
+		return -1;	/* failmsg names the module */
+	CHECK(link_set(QEMU_DEV, 1) == 0, "%s up: %s", QEMU_DEV, strerror(errno));
+	CHECK(wait_site(site, pred_link, &up, 100, &s0) == 0, "%s (%s) not UP: link %u",
+	      QEMU_SITE, QEMU_DEV, s0.link_state);
+	qemu_set_link(0);
+	CHECK(wait_site(site, pred_link, &down, 100, &s) == 0,
+	      "set_link off: %s still link_state %u", QEMU_SITE, s.link_state);
+	CHECK(s.los_events == s0.los_events + 1, "los_events %llu -> %llu, want +1",
+	      (unsigned long long)s0.los_events, (unsigned long long)s.los_events);
+	CHECK(!(s.absent & OPTIFIBER_ABSENT_BYTES), "bytes absent while the NIC exists");
+	qemu_set_link(1);
+	CHECK(wait_site(site, pred_link, &up, 100, &s) == 0,
+	      "set_link on: %s still link_state %u", QEMU_SITE, s.link_state);
+	CHECK(s.los_events == s0.los_events + 1, "los_events %llu after up, want %llu",
+	      (unsigned long long)s.los_events, (unsigned long long)s0.los_events + 1);
+	return 0;
+}
+
 /* IPv6 would send its own packets on a new link: the counters must be ours */
 static void quiet_ipv6(void)
 {
@@ -1920,6 +1986,8 @@ static int run_iface(void)
 	RUN(iface_nic_fec_eeprom);
 	RUN(iface_nic_unregister);
 	RUN(iface_nic_cmis_vdm);
+	if (!access(QEMU_MODULES, F_OK))
+		RUN(iface_qemu_set_link);
 	RUN(iface_rmmod);
 	return nfail ? 1 : 0;
 }
