@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as abi from '../src/abi/layout.js';
 import { buildPages } from '../src/abi/page-encoder.js';
+import { sitesJson } from '../src/api/serialize.js';
 import { replayAliases } from '../src/cli.js';
 import { loadConfig } from '../src/config/load.js';
 import { standardRegistry } from '../src/metrics/catalogue.js';
@@ -88,4 +89,24 @@ test('the simulator runs the recording, with only the tick taken from the simula
   const a = p.args();
   expect(a.slice(a.indexOf('--replay'))).toEqual(['--replay', 'x.csv', '--speed', '200', '--loop', '--replay-delay-ms', '3000', '--tick-ms', '50']);
   expect(a).not.toContain('--sites');
+});
+
+test('a site fed by a network interface (OPTIFIBER_SITE_F_INTERFACE) is flagged, and /api/v1/sites says it is not remediable', () => {
+  const path = join(dir, 'iface-pages');
+  writeFileSync(path, buildPages({ flags: abi.OPTIFIBER_DIR_F_LIVE | abi.OPTIFIBER_DIR_F_SIMULATED | abi.OPTIFIBER_DIR_F_INTERFACE }, [
+    { name: 'Dallas', flags: abi.OPTIFIBER_SITE_F_VALID | abi.OPTIFIBER_SITE_F_INTERFACE, link_state: abi.OPTIFIBER_LINK_UP, absent: BigInt(abi.OPTIFIBER_ABSENT_CMD_MODULES | abi.OPTIFIBER_ABSENT_FAULT) },
+    { name: 'Stone', link_state: abi.OPTIFIBER_LINK_UP },
+  ]));
+  const reader = PageReader.open(path);
+  try {
+    const [nic, sim] = reader.snapshot().sites;
+    expect(nic!.interface).toBe(true);
+    expect(sim!.interface).toBeUndefined();
+    const body = sitesJson(makeTick([makeSample(0, { ...nic! }), makeSample(1, { ...sim! })])) as { sites: Record<string, unknown>[] };
+    expect(body.sites[0]).toMatchObject({ name: 'Dallas', interface: true, remediable: false, cmdModules: NaN });
+    expect(body.sites[1]!.interface).toBeUndefined();
+    expect(body.sites[1]!.remediable).toBeUndefined();
+  } finally {
+    reader.close();
+  }
 });

@@ -15,6 +15,17 @@
  *     temperature), byte 160 lane monitors (bit 0 Tx bias, 1 Tx power, 2 Rx
  *     power, bits 4-3 bias multiplier x1/x2/x4); page 11h bytes 154-169 Tx
  *     power lanes 1-8, 170-185 Tx bias, 186-201 Rx power.
+ * CMIS 5.0 VDM (versatile diagnostics monitoring, section 8.14 / table
+ *   8-119) with the C-CMIS 1.1 (OIF-C-CMIS-01.1) coherent observables, as
+ *   SONiC's sonic-platform-common (sonic_xcvr cmisVDM.py, the C-CMIS support
+ *   design doc) reads them: page 01h byte 142 bit 6 VDM supported; page 2Fh
+ *   byte 128 bits 1-0 groups - 1; group g's descriptors at page 20h+g bytes
+ *   128 + 2i (even byte: bits 7-4 threshold set, bits 3-0 lane - 1; odd
+ *   byte: observable type, 0 unused) and its samples at page 24h+g bytes
+ *   128 + 2i.  Observable types used: 15 pre-FEC BER current value, media
+ *   input (F16: bits 15-11 exponent e, 10-0 mantissa m, m * 10^(e - 24));
+ *   134 CD high granularity, short link (S16, ps/nm); 135 CD low
+ *   granularity, long link (S16, 20 ps/nm); 139 OSNR (U16, 0.1 dB).
  * All multi-byte values are big-endian.
  */
 #include "sfp_dom.h"
@@ -200,4 +211,115 @@ u32 sfp_dom_decode(const struct sfp_dom_raw *raw, u32 max_lanes,
 		break;
 	}
 	return out->spec;
+}
+
+/* ------------------------------------------------------------- CMIS VDM */
+
+#define VDM_PRE_FEC_BER_MEDIA	15
+#define VDM_CD_SHORT		134
+#define VDM_CD_LONG		135
+#define VDM_OSNR		139
+#define VDM_ALL			(OPTIFIBER_ABSENT_PRE_FEC_BER | \
+				 OPTIFIBER_ABSENT_OSNR | OPTIFIBER_ABSENT_CD)
+#define E18			1000000000000000000ULL
+
+/*
+ * F16 (m * 10^(e - 24)) as BER * 1e18 = m * 10^(e - 6).  -ERANGE when it
+ * is not a ratio (above 1): a malformed sample, not a measurement.
+ */
+static int f16_ber_e18(u16 v, u64 *out)
+{
+	u32 e = v >> 11, i;
+	u64 x = v & 0x7ff, div = 1;
+
+	if (e < 6) {
+		for (i = e; i < 6; i++)
+			div *= 10;
+		*out = (x + div / 2) / div;
+		return 0;
+	}
+	for (i = 6; i < e; i++) {
+		x *= 10;
+		if (x > E18)
+			return -ERANGE;
+	}
+	*out = x;
+	return 0;
+}
+
+/* What the observables seen so far gave. */
+struct vdm_acc {
+	struct sfp_vdm	*d;
+	u8		cd_type;	/* the CD observable kept, 0: none */
+};
+
+static void vdm_take(struct vdm_acc *a, u8 type, u16 v)
+{
+	struct sfp_vdm *d = a->d;
+	u64 ber;
+
+	switch (type) {
+	case VDM_PRE_FEC_BER_MEDIA:
+		if (f16_ber_e18(v, &ber))
+			break;
+		if ((d->absent & OPTIFIBER_ABSENT_PRE_FEC_BER) ||
+		    ber > d->pre_fec_ber_e18)
+			d->pre_fec_ber_e18 = ber;
+		d->absent &= ~OPTIFIBER_ABSENT_PRE_FEC_BER;
+		break;
+	case VDM_OSNR:
+		if ((d->absent & OPTIFIBER_ABSENT_OSNR) ||
+		    (s32)v * 10 < d->osnr_cdb)
+			d->osnr_cdb = (s32)v * 10;
+		d->absent &= ~OPTIFIBER_ABSENT_OSNR;
+		break;
+	case VDM_CD_SHORT:
+	case VDM_CD_LONG:
+		/* the first lane's; the finer (short-link) observable wins */
+		if (a->cd_type == VDM_CD_SHORT ||
+		    (a->cd_type == VDM_CD_LONG && type == VDM_CD_LONG))
+			break;
+		d->cd_ps_nm = (s32)(s16)v * (type == VDM_CD_LONG ? 20 : 1);
+		d->absent &= ~OPTIFIBER_ABSENT_CD;
+		a->cd_type = type;
+		break;
+	}
+}
+
+static void vdm_group(struct vdm_acc *a, const u8 *desc, const u8 *smp,
+		      u32 lanes)
+{
+	u32 i;
+
+	for (i = 0; i < SFP_DOM_PAGE_LEN; i += 2) {
+		if (!desc[i + 1] || (desc[i] & 0x0f) >= lanes)
+			continue;
+		vdm_take(a, desc[i + 1], be16(smp + i));
+	}
+}
+
+u32 sfp_dom_decode_vdm(const struct sfp_dom_raw *raw, u32 max_lanes,
+		       struct sfp_vdm *out)
+{
+	struct vdm_acc a = { .d = out };
+	u32 g, lanes = max_lanes ? max_lanes : 16;
+
+	*out = (struct sfp_vdm){ .absent = VDM_ALL };
+	if (!raw->lower || !raw->upper01 || !raw->upper2f)
+		return 0;
+	switch (raw->lower[0]) {
+	case 0x18: case 0x19: case 0x1e:	/* CMIS */
+		break;
+	default:
+		return 0;
+	}
+	if ((raw->lower[2] & 0x80) || !(raw->upper01[142 - 128] & 0x40))
+		return 0;
+	out->groups = (raw->upper2f[128 - 128] & 0x03) + 1;
+	/* a group whose pages could not be read gives nothing */
+	for (g = 0; g < out->groups; g++)
+		if (raw->vdm_desc[g] && raw->vdm_samples[g])
+			vdm_group(&a, raw->vdm_desc[g], raw->vdm_samples[g],
+				  lanes);
+	return out->groups;
 }

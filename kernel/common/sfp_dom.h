@@ -11,6 +11,8 @@
 #include "../sim/ofsim_compat.h"
 
 #define SFP_DOM_PAGE_LEN	128
+/* CMIS VDM: up to four groups of 64 observables (a descriptor page each) */
+#define SFP_VDM_GROUPS		4
 
 /*
  * What the collector read.  Each buffer is 128 bytes or NULL when the driver
@@ -27,6 +29,10 @@ struct sfp_dom_raw {
 	const u8	*upper00;
 	const u8	*upper01;
 	const u8	*upper11;
+	/* CMIS VDM (see sfp_dom_decode_vdm()), each NULL if not read */
+	const u8	*upper2f;
+	const u8	*vdm_desc[SFP_VDM_GROUPS];	/* pages 20h..23h */
+	const u8	*vdm_samples[SFP_VDM_GROUPS];	/* pages 24h..27h */
 };
 
 enum sfp_dom_spec {
@@ -48,6 +54,16 @@ struct sfp_dom {
 	u64	absent;
 };
 
+/* Coherent monitors from the CMIS VDM, in the units of struct optifiber_site. */
+struct sfp_vdm {
+	u32	groups;			/* VDM groups the module advertises */
+	u64	pre_fec_ber_e18;	/* worst media lane, BER * 1e18 */
+	s32	osnr_cdb;		/* lowest media lane, 0.01 dB */
+	s32	cd_ps_nm;		/* first media lane, ps/nm */
+	/* OPTIFIBER_ABSENT_{PRE_FEC_BER,OSNR,CD} */
+	u64	absent;
+};
+
 /* Power of 0 (below the monitor's range) reads as this: -40 dBm. */
 #define SFP_DOM_POWER_FLOOR_CDBM	(-4000)
 
@@ -58,6 +74,15 @@ struct sfp_dom {
  */
 u32 sfp_dom_decode(const struct sfp_dom_raw *raw, u32 max_lanes,
 		   struct sfp_dom *out);
+
+/*
+ * Coherent monitors of a CMIS module from its VDM (pages 20h-27h, 2Fh).
+ * What the module does not advertise, or a page the collector could not
+ * read, is marked absent in @out->absent.  Returns the advertised groups
+ * (0: no VDM).
+ */
+u32 sfp_dom_decode_vdm(const struct sfp_dom_raw *raw, u32 max_lanes,
+		       struct sfp_vdm *out);
 
 /* 0.1 uW units -> 0.01 dBm (10 * log10(mW) * 100), floor for 0. */
 s32 sfp_dom_power_cdbm(u16 tenth_uw);

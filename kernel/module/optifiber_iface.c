@@ -21,6 +21,14 @@
  *                         module EEPROM (the SFP bus, get_module_eeprom_by_page
  *                         or the legacy get_module_info/get_module_eeprom),
  *                         decoded by ../common/sfp_dom.c
+ *   pre_fec_ber_e18, osnr_cdb, chromatic_dispersion_ps_nm
+ *                         a CMIS module's VDM pages (coherent modules,
+ *                         C-CMIS observables), decoded by ../common/sfp_dom.c
+ * The module EEPROM is read at most every eeprom_interval_s seconds (an
+ * I2C transfer per page is slow on real hardware); in between, the page
+ * repeats the last decoded values, so they are at most that old.  A read
+ * that fails marks its fields absent at once, and a newly bound device
+ * starts with none.
  * Counters count from load: each is kept as the sum of the device
  * counter's increments, so a device replaced under the same name (or one
  * that resets its counters) does not make the page counter go back.
@@ -57,6 +65,13 @@
 #define OF_DOM_ABSENT	(OPTIFIBER_ABSENT_TEMPERATURE | \
 			 OPTIFIBER_ABSENT_LASER_BIAS | \
 			 OPTIFIBER_ABSENT_TX_POWER | OPTIFIBER_ABSENT_RX_POWER)
+#define OF_VDM_ABSENT	(OPTIFIBER_ABSENT_PRE_FEC_BER | OPTIFIBER_ABSENT_OSNR | \
+			 OPTIFIBER_ABSENT_CD)
+
+static unsigned int eeprom_interval_s = 10;
+module_param(eeprom_interval_s, uint, 0444);
+MODULE_PARM_DESC(eeprom_interval_s,
+		 "ifaces=: read module EEPROM at most every N seconds (0: every tick; default 10)");
 
 /* I2C addresses of SFF-8472: A0h (identity, the only one of other specs), A2h */
 #define OF_EEPROM_A0	0x50
@@ -69,7 +84,12 @@ struct of_ctr {
 	bool	have;		/* last is from the bound device */
 };
 
-enum { OF_PG_LOWER, OF_PG_A2, OF_PG_00, OF_PG_01, OF_PG_11, OF_PG_N };
+enum {
+	OF_PG_LOWER, OF_PG_A2, OF_PG_00, OF_PG_01, OF_PG_11, OF_PG_2F,
+	OF_PG_VDM_DESC,					/* pages 20h.. */
+	OF_PG_VDM_SMP = OF_PG_VDM_DESC + SFP_VDM_GROUPS,	/* pages 24h.. */
+	OF_PG_N = OF_PG_VDM_SMP + SFP_VDM_GROUPS
+};
 
 struct of_iface {
 	/* from ifaces=, immutable */
@@ -85,6 +105,10 @@ struct of_iface {
 	u64			tx_last;
 	struct of_ctr		bytes, crc, los, fec_bits, fec_blocks;
 	u8			eeprom[OF_PG_N][SFP_DOM_PAGE_LEN];
+	bool			dom_have;	/* dom, vdm, dom_ns valid */
+	u64			dom_ns;		/* when the EEPROM was read */
+	struct sfp_dom		dom;
+	struct sfp_vdm		vdm;
 	/* the tick work: of_ifaces_collect() writes, of_ifaces_publish() reads */
 	struct ofsim_sample	smp;
 };
@@ -119,6 +143,7 @@ static void of_bind(struct of_iface *f, struct net_device *dev)
 	f->los.have = false;
 	f->fec_bits.have = false;
 	f->fec_blocks.have = false;
+	f->dom_have = false;
 	pr_info("ifaces: site %s follows %s (ifindex %d)\n",
 		f->site_name, dev->name, dev->ifindex);
 }
@@ -345,15 +370,36 @@ static int of_eeprom_read(struct net_device *dev, u8 addr, u8 page, u32 offset,
 	return ret == SFP_DOM_PAGE_LEN ? 0 : -EIO;
 }
 
-static void of_read_dom(struct of_iface *f, struct net_device *dev,
-			struct ofsim_sample *s, u32 lanes)
+/* CMIS VDM: page 2Fh, then the descriptor and sample pages it advertises */
+static void of_read_vdm(struct net_device *dev, u8 (*pg)[SFP_DOM_PAGE_LEN],
+			struct sfp_dom_raw *raw)
+{
+	u32 g, groups;
+
+	if (!(raw->upper01[142 - 128] & 0x40) ||
+	    of_eeprom_read(dev, OF_EEPROM_A0, 0x2f, 128, pg[OF_PG_2F]))
+		return;
+	raw->upper2f = pg[OF_PG_2F];
+	groups = (raw->upper2f[0] & 0x03) + 1;
+	for (g = 0; g < groups; g++) {
+		if (!of_eeprom_read(dev, OF_EEPROM_A0, 0x20 + g, 128,
+				    pg[OF_PG_VDM_DESC + g]))
+			raw->vdm_desc[g] = pg[OF_PG_VDM_DESC + g];
+		if (!of_eeprom_read(dev, OF_EEPROM_A0, 0x24 + g, 128,
+				    pg[OF_PG_VDM_SMP + g]))
+			raw->vdm_samples[g] = pg[OF_PG_VDM_SMP + g];
+	}
+}
+
+/* Reads the module EEPROM into f->dom and f->vdm. */
+static void of_read_eeprom(struct of_iface *f, struct net_device *dev,
+			   u32 lanes)
 {
 	u8 (*pg)[SFP_DOM_PAGE_LEN] = f->eeprom;
 	struct sfp_dom_raw raw = {};
-	struct sfp_dom d;
 
 	if (of_eeprom_read(dev, OF_EEPROM_A0, 0, 0, pg[OF_PG_LOWER]))
-		return;		/* no module EEPROM: all absent */
+		goto decode;	/* no module EEPROM: all absent */
 	raw.lower = pg[OF_PG_LOWER];
 	switch (raw.lower[0]) {
 	case 0x03:	/* SFP: diagnostics at A2h */
@@ -368,21 +414,41 @@ static void of_read_dom(struct of_iface *f, struct net_device *dev,
 		break;
 	case 0x18:
 	case 0x19:
-	case 0x1e:	/* CMIS: pages 01h and 11h, unless flat memory */
+	case 0x1e:	/* CMIS: pages 01h and 11h and VDM, unless flat memory */
 		if (raw.lower[2] & 0x80)
 			break;
 		if (!of_eeprom_read(dev, OF_EEPROM_A0, 0x01, 128, pg[OF_PG_01]))
 			raw.upper01 = pg[OF_PG_01];
 		if (!of_eeprom_read(dev, OF_EEPROM_A0, 0x11, 128, pg[OF_PG_11]))
 			raw.upper11 = pg[OF_PG_11];
+		if (raw.upper01)
+			of_read_vdm(dev, pg, &raw);
 		break;
 	}
-	sfp_dom_decode(&raw, lanes, &d);
-	s->temperature_mc = d.temperature_mc;
-	s->laser_bias_ua = d.laser_bias_ua;
-	s->tx_power_cdbm = d.tx_power_cdbm;
-	s->rx_power_cdbm = d.rx_power_cdbm;
-	s->absent = (s->absent & ~OF_DOM_ABSENT) | (d.absent & OF_DOM_ABSENT);
+decode:
+	sfp_dom_decode(&raw, lanes, &f->dom);
+	sfp_dom_decode_vdm(&raw, lanes, &f->vdm);
+}
+
+static void of_read_dom(struct of_iface *f, struct net_device *dev,
+			struct ofsim_sample *s, u32 lanes, u64 now)
+{
+	if (!f->dom_have ||
+	    now - f->dom_ns >= (u64)eeprom_interval_s * NSEC_PER_SEC) {
+		of_read_eeprom(f, dev, lanes);
+		f->dom_ns = now;
+		f->dom_have = true;
+	}
+	s->temperature_mc = f->dom.temperature_mc;
+	s->laser_bias_ua = f->dom.laser_bias_ua;
+	s->tx_power_cdbm = f->dom.tx_power_cdbm;
+	s->rx_power_cdbm = f->dom.rx_power_cdbm;
+	s->pre_fec_ber_e18 = f->vdm.pre_fec_ber_e18;
+	s->osnr_cdb = f->vdm.osnr_cdb;
+	s->chromatic_dispersion_ps_nm = f->vdm.cd_ps_nm;
+	s->absent = (s->absent & ~(OF_DOM_ABSENT | OF_VDM_ABSENT)) |
+		    (f->dom.absent & OF_DOM_ABSENT) |
+		    (f->vdm.absent & OF_VDM_ABSENT);
 }
 
 static void of_iface_sample(struct of_iface *f, u64 now)
@@ -404,7 +470,7 @@ static void of_iface_sample(struct of_iface *f, u64 now)
 		return;
 	lanes = of_read_speed(dev, s);
 	of_read_fec(f, dev, s);
-	of_read_dom(f, dev, s, lanes);
+	of_read_dom(f, dev, s, lanes, now);
 	of_ethtool_complete(dev);
 }
 
@@ -431,6 +497,7 @@ void of_ifaces_publish(struct of_ifaces *x, struct ofsim *sim, u64 now_ns,
 		f->smp.sample_seq = sim->tick;
 		f->smp.update_time_ns = now_ns;
 		f->smp.sim_time_s = sim_time_s;
+		f->smp.site_flags = OPTIFIBER_SITE_F_INTERFACE;
 		ofsim_page_publish(ofsim_site_page(sim, f->site), &f->smp);
 	}
 }

@@ -905,7 +905,7 @@ void ofsim_page_publish(struct optifiber_site *pg,
 	u64 a = s->absent & OPTIFIBER_ABSENT_ALL;
 
 	ofsim_seq_write_begin(&pg->seq);
-	pg->flags = OPTIFIBER_SITE_F_VALID;
+	pg->flags = OPTIFIBER_SITE_F_VALID | s->site_flags;
 	pg->sample_seq = s->sample_seq;
 	pg->update_time_ns = s->update_time_ns;
 	pg->sim_time_s = s->sim_time_s;

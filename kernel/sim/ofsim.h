@@ -164,6 +164,7 @@ struct ofsim_sample {
 	u64	fault_end_sim_s;
 	u64	faults_total;
 	u64	absent;
+	u32	site_flags;	/* OPTIFIBER_SITE_F_* besides VALID */
 };
 
 /**

@@ -33,6 +33,8 @@
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -97,9 +99,23 @@ const VM_CASES = [
 // The interface source (ifaces=): veth pair + the test NIC tests/ofnic (not on
 // the debug kernel, whose tinyconfig has no veth).
 const IFACE = !DEBUG;
+// x86-64: a virtio-net NIC (eth0, mapped to Dobbins) whose link the host
+// flips through the QEMU monitor (QMP set_link) when the VM asks for it on
+// the console ("VMTEST SETLINK off|on"): iface_qemu_set_link.
+const SET_LINK = IFACE && !ARM;
+const SET_LINK_NIC = 'ofq0n';
+// x86-64 6.1: optifiber.ko built as for a kernel without networking (the
+// ifaces= stubs), compile only: module_builds_without_net
+const NONET = !ARM && !DEBUG && KSERIES === '6.1';
+let nonetResult = 'not built';
+const VIRTIO_NET_MODULES = ['drivers/virtio/virtio_ring.ko', 'drivers/virtio/virtio.ko',
+  'drivers/virtio/virtio_pci_legacy_dev.ko', 'drivers/virtio/virtio_pci_modern_dev.ko',
+  'drivers/virtio/virtio_pci.ko', 'net/core/failover.ko', 'drivers/net/net_failover.ko',
+  'drivers/net/virtio_net.ko'];
 const IFACE_CASES = ['net_setup', 'iface_params_refused', 'iface_load', 'iface_veth_fields',
   'iface_counters_match_sysfs', 'iface_carrier_down', 'iface_cmd_refused', 'iface_rename',
-  'iface_unregister', 'iface_nic_fec_eeprom', 'iface_nic_unregister', 'iface_rmmod', 'dmesg_clean_after_iface'];
+  'iface_unregister', 'iface_nic_fec_eeprom', 'iface_nic_unregister', 'iface_nic_cmis_vdm',
+  ...(SET_LINK ? ['iface_qemu_set_link'] : []), 'iface_rmmod', 'dmesg_clean_after_iface'];
 const READER_CASES = ['ts_reader_open', 'ts_reader_matches_pages', 'ts_reader_samples_advance',
   'ts_reader_source_gone', 'dmesg_clean_after_reader'];
 // The real exporter in the VM (kernel/tests/vm/exporter-check.mjs), plus
@@ -322,6 +338,11 @@ function build(ver, arm) {
   } else {
     log(`make -C kernel module KVER=${ver}`);
     run('make', ['-s', '-C', kernelDir, 'module', `KVER=${ver}`]);
+    if (NONET) {
+      log(`make -C kernel module-nonet KVER=${ver} (the CONFIG_NET=n build, compile only)`);
+      const r = run('make', ['-s', '-C', kernelDir, 'module-nonet', `KVER=${ver}`], { allowFail: true });
+      nonetResult = r.status === 0 ? null : `make module-nonet: ${(r.stdout + r.stderr).trim().split('\n').slice(-3).join(' | ')}`;
+    }
   }
   const ko = path.join(kernelDir, 'optifiber.ko');
   if (!fs.existsSync(ko)) throw new Error('make module produced no kernel/optifiber.ko');
@@ -368,26 +389,43 @@ function build(ver, arm) {
 // package (6.12 ships it xz-compressed: unpacked here, busybox cannot), and
 // the test NIC tests/ofnic built against the same headers as optifiber.ko.
 function netModules(ver, arm) {
+  const veth = distroModule(ver, arm, 'drivers/net/veth.ko');
+  // 6.12 builds virtio and virtio_pci in: only what the package ships is loaded
+  const virtio = SET_LINK ? VIRTIO_NET_MODULES.map((m) => distroModule(ver, arm, m, true)).filter(Boolean) : [];
+  const ofnic = buildOfnic(ver, arm);
+  return { veth, ofnic, virtio };
+}
+
+// A module of Debian's image package, unpacked once into the cache
+// (veth-NAME.ko for drivers/net/veth.ko, as before); null when the package
+// lacks it and it is @optional (built into the kernel).
+function distroModule(ver, arm, relInKernel, optional = false) {
   const name = arm ? arm.name : ver;
-  const veth = path.join(cache, `veth-${name}.ko`);
-  if (!fs.existsSync(veth)) {
-    const rel = `lib/modules/${name}/kernel/drivers/net/veth.ko`;
+  const ko = path.join(cache, `${path.basename(relInKernel, '.ko')}-${name}.ko`);
+  if (!fs.existsSync(ko)) {
+    const rel = `lib/modules/${name}/kernel/${relInKernel}`;
     let data;
     if (arm) {
       const base = path.join(path.dirname(arm.kdir), '..', '..', rel);
       data = fs.existsSync(base) ? fs.readFileSync(base) : run('xz', ['-dc', `${base}.xz`], { encoding: 'buffer' }).stdout;
     } else {
       const deb = fs.readdirSync(cache).find((f) => f.startsWith(`linux-image-${ver}-unsigned_`) && f.endsWith('.deb'));
-      if (!deb) throw new Error(`linux-image-${ver}-unsigned .deb missing from ${cache} (needed for veth.ko)`);
+      if (!deb) throw new Error(`linux-image-${ver}-unsigned .deb missing from ${cache} (needed for ${relInKernel})`);
       const list = run('dpkg-deb', ['-c', path.join(cache, deb)]).stdout.split('\n').map((l) => l.split(/\s+/).at(-1));
       const member = list.find((l) => l === `./${rel}` || l === `./${rel}.xz`);
+      if (!member && optional) return null;
       if (!member) throw new Error(`no ${rel} in ${deb}`);
       data = run('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -xO "$2"', 'sh', path.join(cache, deb), member], { encoding: 'buffer' }).stdout;
       if (member.endsWith('.xz')) data = run('xz', ['-dc'], { input: data, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'buffer' }).stdout;
     }
-    fs.writeFileSync(`${veth}.tmp`, data);
-    fs.renameSync(`${veth}.tmp`, veth);
+    fs.writeFileSync(`${ko}.tmp`, data);
+    fs.renameSync(`${ko}.tmp`, ko);
   }
+  return ko;
+}
+
+function buildOfnic(ver, arm) {
+  const name = arm ? arm.name : ver;
   const dir = path.join(buildDir, `ofnic-${name}`);
   fs.mkdirSync(dir, { recursive: true });
   // copied only when changed: kbuild then skips an up-to-date ofnic.ko
@@ -401,7 +439,7 @@ function netModules(ver, arm) {
   const ko = path.join(dir, 'ofnic.ko');
   const stale = !fs.existsSync(ko) || ['Kbuild', 'ofnic.c'].some((f) => fs.statSync(path.join(dir, f)).mtimeMs > fs.statSync(ko).mtimeMs);
   if (stale) run('make', ['-s', '-C', kdir, `M=${dir}`, 'W=1', ...(arm ? arm.kbuildArgs.split(' ') : []), 'modules']);
-  return { veth, ofnic: ko };
+  return ko;
 }
 
 // -------------------------------------------------------------- 3. initramfs
@@ -653,6 +691,7 @@ echo "VMTEST END"`)
   if (b.kunit) t.hostFile('optifiber_kunit.ko', b.kunit);
   if (b.veth) t.hostFile('veth.ko', b.veth);
   if (b.ofnic) t.hostFile('ofnic.ko', b.ofnic);
+  (b.virtio ?? []).forEach((ko, i) => t.hostFile(`virtio/${i}.ko`, ko)); // load order
   const file = path.join(cache, 'initramfs.cpio.gz');
   fs.writeFileSync(file, t.gz());
   return file;
@@ -666,6 +705,7 @@ function testInitramfs(b, parityParams) {
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
   if (b.veth) t.hostFile('veth.ko', b.veth);
   if (b.ofnic) t.hostFile('ofnic.ko', b.ofnic);
+  (b.virtio ?? []).forEach((ko, i) => t.hostFile(`virtio/${i}.ko`, ko)); // load order
   t.hostFile('app/kernel/tests/vm/check.mjs', path.join(here, 'vm', 'check.mjs'));
   t.hostFile('app/kernel/tests/vm/reader-check.mjs', path.join(here, 'vm', 'reader-check.mjs'));
   t.hostFile('app/kernel/tests/vm/exporter-check.mjs', path.join(here, 'vm', 'exporter-check.mjs'));
@@ -703,19 +743,58 @@ function boot(vmlinux, initrd) {
     const args = ['-accel', 'tcg,thread=multi', ...machine, '-smp', '2', '-m', '1024',
       '-kernel', vmlinux, '-initrd', initrd, '-nographic', '-no-reboot', '-nodefaults',
       '-serial', 'stdio', '-append', `console=${ARM ? 'ttyAMA0' : 'ttyS0'} panic=-1 quiet ${BOOT_CHECKS}`];
+    const qmp = SET_LINK ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'of-qmp-')), 'qmp.sock') : null;
+    // the NIC's only peer is an empty hub port: no traffic leaves QEMU
+    if (qmp) args.push('-netdev', 'hubport,id=ofq0,hubid=0', '-device', `virtio-net-pci,netdev=ofq0,id=${SET_LINK_NIC},romfile=`,
+      '-qmp', `unix:${qmp},server=on,wait=off`);
     const q = spawn(ARM ? 'qemu-system-aarch64' : 'qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let line = '';
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; q.kill('SIGKILL'); }, TIMEOUT_S * 1000);
     q.stdout.on('data', (d) => {
       const s = d.toString('utf8');
       out += s;
       if (VERBOSE) process.stderr.write(s);
+      if (!qmp) return;
+      const lines = (line + s).split('\n');
+      line = lines.pop();
+      for (const l of lines) {
+        const m = /VMTEST SETLINK (on|off)/.exec(l);
+        if (m) qmpSetLink(qmp, m[1] === 'on').then((r) => { out += `[host] QMP set_link ${SET_LINK_NIC} ${m[1]}: ${r}\n`; });
+      }
     });
     q.stderr.on('data', (d) => { out += d.toString('utf8'); });
     q.on('close', (code) => {
       clearTimeout(timer);
+      if (qmp) fs.rmSync(path.dirname(qmp), { recursive: true, force: true });
       resolve({ out: out.replace(/\r/g, ''), code, timedOut });
+    });
+  });
+}
+
+// The monitor command the VM asked for: a fresh QMP session per command
+// (greeting, qmp_capabilities, set_link); resolves with QEMU's answer.
+function qmpSetLink(sock, up) {
+  return new Promise((resolve) => {
+    const c = net.createConnection(sock);
+    let buf = '';
+    let sent = false;
+    const done = (r) => { c.destroy(); resolve(r); };
+    c.setTimeout(10000, () => done('timeout'));
+    c.on('error', (e) => done(`error ${e.message}`));
+    c.on('data', (d) => {
+      buf += d.toString('utf8');
+      const msgs = buf.split('\r\n');
+      buf = msgs.pop();
+      for (const msg of msgs) {
+        const j = JSON.parse(msg);
+        if (j.QMP) c.write('{"execute":"qmp_capabilities"}\r\n');
+        else if (j.return !== undefined && !sent) {
+          sent = true;
+          c.write(JSON.stringify({ execute: 'set_link', arguments: { name: SET_LINK_NIC, up } }) + '\r\n');
+        } else if (j.return !== undefined || j.error) return done(j.error ? `error ${j.error.desc}` : 'ok');
+      }
     });
   });
 }
@@ -926,6 +1005,8 @@ async function main() {
     results.set('exporter_metrics_lint', `could not decode the VM's scrape: ${vmMetrics.error}`);
   }
 
+  if (NONET) results.set('module_builds_without_net', nonetResult);
+
   if (IFACE && !C_ONLY) {
     const r = linkDownAlert(vmMetrics, vmLinkDown, IFACE_EXPORTER_SITE);
     if (r !== undefined) results.set('exporter_link_down_alert', r);
@@ -944,7 +1025,7 @@ async function main() {
   let pass = 0;
   let fail = 0;
   const why = vm.timedOut ? `VM timed out after ${TIMEOUT_S} s` : ended ? 'never reported' : `VM stopped early (qemu exit ${vm.code})`;
-  const ALL = [...VM_CASES, ...(IFACE ? IFACE_CASES : []), 'parity', 'dmesg_clean_after_parity',
+  const ALL = [...VM_CASES, ...(IFACE ? IFACE_CASES : []), ...(NONET ? ['module_builds_without_net'] : []), 'parity', 'dmesg_clean_after_parity',
     ...(DEBUG ? ['kunit', 'dmesg_clean_after_kunit'] : []),
     ...(C_ONLY ? ['reader_example_waits_for_writer', 'reader_example_no_torn_copy', 'dmesg_clean_after_reader_example'] : [...READER_CASES, ...EXPORTER_CASES, ...(IFACE ? IFACE_EXPORTER_CASES : [])])];
   if (!results.has('exporter_metrics_lint') && results.get('exporter_metrics_match_pages') !== undefined) {

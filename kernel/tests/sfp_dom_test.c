@@ -173,6 +173,157 @@ static int t_unknown(void)
 	return 1;
 }
 
+/* ---------------------------------------------------- CMIS VDM tests */
+
+#define VDM_ALL	(OPTIFIBER_ABSENT_PRE_FEC_BER | OPTIFIBER_ABSENT_OSNR | \
+		 OPTIFIBER_ABSENT_CD)
+
+/* A CMIS module with VDM: lower page, page 01h, 2Fh, groups 20h/24h.. */
+struct vdm_img {
+	u8 lo[128], p1[128], p2f[128];
+	u8 desc[SFP_VDM_GROUPS][128], smp[SFP_VDM_GROUPS][128];
+	struct sfp_dom_raw raw;
+};
+
+static void vdm_img_init(struct vdm_img *m, unsigned int groups)
+{
+	unsigned int g;
+
+	memset(m, 0, sizeof(*m));
+	m->lo[0] = 0x18;		/* QSFP-DD, paged */
+	m->p1[142 - 128] = 0x40;	/* VDM supported */
+	m->p2f[0] = (u8)(groups - 1);
+	m->raw.lower = m->lo;
+	m->raw.upper01 = m->p1;
+	m->raw.upper2f = m->p2f;
+	for (g = 0; g < SFP_VDM_GROUPS; g++) {
+		m->raw.vdm_desc[g] = m->desc[g];
+		m->raw.vdm_samples[g] = m->smp[g];
+	}
+}
+
+/* Observable @i of group @g: @type on @lane (1-based), sample @v. */
+static void vdm_put(struct vdm_img *m, int g, int i, u8 type, int lane,
+		    unsigned int v)
+{
+	m->desc[g][2 * i] = (u8)(0x10 | (lane - 1));	/* threshold set 1 */
+	m->desc[g][2 * i + 1] = type;
+	put16(m->smp[g] + 2 * i, v);
+}
+
+static unsigned int f16(unsigned int e, unsigned int m)
+{
+	return e << 11 | m;
+}
+
+static int t_vdm_coherent(void)
+{
+	struct vdm_img m;
+	struct sfp_vdm v;
+
+	vdm_img_init(&m, 2);
+	vdm_put(&m, 0, 0, 15, 1, f16(18, 1500));	/* 1.5e-3 */
+	vdm_put(&m, 0, 1, 15, 2, f16(18, 200));		/* 2e-4 */
+	vdm_put(&m, 0, 2, 139, 1, 245);			/* 24.5 dB */
+	vdm_put(&m, 0, 3, 135, 1, (u16)-100);		/* -2000 ps/nm */
+	vdm_put(&m, 0, 4, 5, 1, 1000);			/* eSNR: not used */
+	vdm_put(&m, 0, 6, 15, 10, f16(20, 500));	/* lane 10: 0.05 */
+	vdm_put(&m, 1, 0, 139, 2, 300);			/* 30.0 dB */
+	vdm_put(&m, 1, 5, 134, 1, 1234);		/* short link: wins */
+	vdm_put(&m, 1, 9, 15, 1, f16(31, 2047));	/* > 1: malformed */
+	CHECK(sfp_dom_decode_vdm(&m.raw, 8, &v) == 2, "groups %u", v.groups);
+	CHECK(v.absent == 0, "absent %#llx", (unsigned long long)v.absent);
+	CHECK(v.pre_fec_ber_e18 == 1500000000000000ULL,
+	      "worst lane 1.5e-3, lane 10 and the malformed sample ignored: %llu",
+	      (unsigned long long)v.pre_fec_ber_e18);
+	CHECK(v.osnr_cdb == 2450, "lowest OSNR %d", v.osnr_cdb);
+	CHECK(v.cd_ps_nm == 1234, "short-link CD wins over the long one: %d",
+	      v.cd_ps_nm);
+	sfp_dom_decode_vdm(&m.raw, 0, &v);
+	CHECK(v.pre_fec_ber_e18 == 50000000000000000ULL,
+	      "all 16 lanes: lane 10's 0.05 is the worst: %llu",
+	      (unsigned long long)v.pre_fec_ber_e18);
+
+	m.p2f[0] = 0;			/* one group advertised: 21h unread */
+	sfp_dom_decode_vdm(&m.raw, 8, &v);
+	CHECK(v.groups == 1 && v.absent == 0 && v.osnr_cdb == 2450 &&
+	      v.cd_ps_nm == -2000, "one group: long-link CD %d", v.cd_ps_nm);
+	return 1;
+}
+
+/* F16 -> BER * 1e18 against double precision, every 16-bit pattern. */
+static int t_vdm_f16(void)
+{
+	struct vdm_img m;
+	struct sfp_vdm v;
+	unsigned int x;
+
+	vdm_img_init(&m, 1);
+	for (x = 0; x <= 0xffff; x++) {
+		double want = (x & 0x7ff) * pow(10, (double)(x >> 11) - 6);
+
+		vdm_put(&m, 0, 0, 15, 1, x);
+		sfp_dom_decode_vdm(&m.raw, 1, &v);
+		if (want > 1e18) {
+			CHECK(v.absent & OPTIFIBER_ABSENT_PRE_FEC_BER,
+			      "%#x is %g > 1: absent", x, want / 1e18);
+			continue;
+		}
+		CHECK(!(v.absent & OPTIFIBER_ABSENT_PRE_FEC_BER),
+		      "%#x present", x);
+		CHECK(fabs((double)v.pre_fec_ber_e18 - want) <= 0.5 + want * 1e-15,
+		      "%#x: %llu, want %.1f", x,
+		      (unsigned long long)v.pre_fec_ber_e18, want);
+	}
+	return 1;
+}
+
+static int t_vdm_absent(void)
+{
+	struct vdm_img m;
+	struct sfp_vdm v;
+
+	vdm_img_init(&m, 2);
+	vdm_put(&m, 0, 0, 15, 1, f16(18, 1500));
+	vdm_put(&m, 1, 0, 139, 1, 245);
+	sfp_dom_decode_vdm(&m.raw, 8, &v);
+	CHECK(v.absent == OPTIFIBER_ABSENT_CD, "no CD observable: %#llx",
+	      (unsigned long long)v.absent);
+	m.raw.vdm_samples[1] = NULL;	/* 25h: failed or short read */
+	sfp_dom_decode_vdm(&m.raw, 8, &v);
+	CHECK(v.groups == 2 && v.absent == (OPTIFIBER_ABSENT_OSNR |
+					    OPTIFIBER_ABSENT_CD),
+	      "unread 25h: its OSNR absent, %#llx",
+	      (unsigned long long)v.absent);
+	m.raw.vdm_desc[0] = NULL;	/* 20h unread */
+	sfp_dom_decode_vdm(&m.raw, 8, &v);
+	CHECK(v.absent == VDM_ALL, "no readable group: all absent");
+	vdm_img_init(&m, 1);
+	vdm_put(&m, 0, 0, 15, 1, f16(18, 1500));
+	m.p1[142 - 128] = 0;		/* VDM not supported */
+	CHECK(sfp_dom_decode_vdm(&m.raw, 8, &v) == 0 && v.absent == VDM_ALL,
+	      "VDM not advertised");
+	m.p1[142 - 128] = 0x40;
+	m.lo[2] = 0x80;			/* flat memory */
+	CHECK(sfp_dom_decode_vdm(&m.raw, 8, &v) == 0 && v.absent == VDM_ALL,
+	      "flat memory");
+	m.lo[2] = 0;
+	m.raw.upper2f = NULL;		/* 2Fh unread */
+	CHECK(sfp_dom_decode_vdm(&m.raw, 8, &v) == 0 && v.absent == VDM_ALL,
+	      "no page 2Fh");
+	m.raw.upper2f = m.p2f;
+	m.lo[0] = 0x11;			/* QSFP28 (SFF-8636): no VDM */
+	CHECK(sfp_dom_decode_vdm(&m.raw, 8, &v) == 0 && v.absent == VDM_ALL,
+	      "SFF-8636 identifier");
+	m.lo[0] = 0x0b;			/* unsupported identifier */
+	CHECK(sfp_dom_decode_vdm(&m.raw, 8, &v) == 0 && v.absent == VDM_ALL,
+	      "unsupported identifier");
+	m.raw.lower = NULL;
+	CHECK(sfp_dom_decode_vdm(&m.raw, 8, &v) == 0 && v.absent == VDM_ALL,
+	      "no EEPROM");
+	return 1;
+}
+
 int main(void)
 {
 	run("sfp_dom_power_conversion_within_0.01_dB", t_power);
@@ -180,6 +331,9 @@ int main(void)
 	run("sfp_dom_sff8636_lanes", t_sff8636);
 	run("sfp_dom_cmis_page_11h", t_cmis);
 	run("sfp_dom_unknown_or_missing_eeprom", t_unknown);
+	run("sfp_dom_cmis_vdm_coherent_osnr_ber_cd", t_vdm_coherent);
+	run("sfp_dom_cmis_vdm_f16_every_pattern", t_vdm_f16);
+	run("sfp_dom_cmis_vdm_absent_unread_unadvertised", t_vdm_absent);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -18,6 +18,7 @@ export const OPTIFIBER_DIR_F_REPLAY = 1 << 2;
 export const OPTIFIBER_DIR_F_INTERFACE = 1 << 3;
 
 export const OPTIFIBER_SITE_F_VALID = 1 << 0;
+export const OPTIFIBER_SITE_F_INTERFACE = 1 << 1; // fed by a network interface: commands refused
 
 export const OPTIFIBER_LINK_DOWN = 0;
 export const OPTIFIBER_LINK_UP = 1;
@@ -72,6 +73,7 @@ export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
   OPTIFIBER_DIR_F_REPLAY,
   OPTIFIBER_DIR_F_INTERFACE,
   OPTIFIBER_SITE_F_VALID,
+  OPTIFIBER_SITE_F_INTERFACE,
   OPTIFIBER_LINK_DOWN,
   OPTIFIBER_LINK_UP,
   OPTIFIBER_LINK_DEGRADED,

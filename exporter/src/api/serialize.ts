@@ -89,6 +89,8 @@ export function sitesJson(t: Tick): Record<string, unknown> {
     cmdModulesMax: s.sample.cmdModulesMax,
     linkState: s.sample.linkState,
     fault: s.sample.fault,
+    // a real link: no command can apply to it (the module answers EOPNOTSUPP)
+    ...(s.sample.interface ? { interface: true, remediable: false } : {}),
   }));
   for (const i of t.invalid) sites.push({ index: i.index, valid: false, reason: i.reason });
   sites.sort((a, b) => (a.index as number) - (b.index as number));

@@ -315,7 +315,8 @@ export class PageReader {
     if (abiMajor !== OPTIFIBER_ABI_MAJOR) return `abi_major ${abiMajor} (expected ${OPTIFIBER_ABI_MAJOR})`;
     const siteIndex = view.getUint32(base + S_SITE_INDEX, true);
     if (siteIndex !== index) return `site_index ${siteIndex} (expected ${index})`;
-    if ((view.getUint32(base + S_FLAGS, true) & OPTIFIBER_SITE_F_VALID) === 0) return 'no sample yet';
+    const flags = view.getUint32(base + S_FLAGS, true);
+    if ((flags & OPTIFIBER_SITE_F_VALID) === 0) return 'no sample yet';
     // bits 0..20 of a u64: the low word holds them all
     const absent = view.getUint32(base + S_ABSENT, true) & abi.OPTIFIBER_ABSENT_ALL;
     const linkState = absent & abi.OPTIFIBER_ABSENT_LINK_STATE ? -1 : view.getUint32(base + S_LINK_STATE, true);
@@ -357,6 +358,7 @@ export class PageReader {
       faultsTotal: u64(view, base + S_FAULTS_TOTAL),
       absent,
     };
+    if (flags & abi.OPTIFIBER_SITE_F_INTERFACE) sample.interface = true;
     if (absent !== 0) markAbsent(sample, absent);
     return sample;
   }

@@ -78,6 +78,8 @@ export interface SiteSample {
    * a made-up zero; 0 = every field measured (the simulation).
    */
   absent?: number;
+  /** OPTIFIBER_SITE_F_INTERFACE: fed by a network interface (ifaces=), commands refused. */
+  interface?: true;
 }
 
 /** A site page that failed validation; the other sites are unaffected. */

@@ -66,20 +66,23 @@ export class ExporterClient {
   private async fetchSites(): Promise<{ sites: Map<string, SiteState>; seq?: number; takenAtMs?: number }> {
     const r = await this.http.request('GET', '/api/v1/sites', { timeoutMs: this.timeoutMs, headers: { Accept: 'application/json', ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) } });
     if (r.status !== 200) throw new Error(`exporter GET /api/v1/sites answered ${r.status}`);
-    const body = JSON.parse(r.text) as { seq?: number; takenAt?: string; source?: { replay?: boolean }; sites?: { name?: string; valid?: boolean; cmdModules?: number; cmdModulesMax?: number; capacityBps?: number; moduleCapacityBps?: number; linkState?: string; fault?: string }[] };
+    const body = JSON.parse(r.text) as { seq?: number; takenAt?: string; source?: { replay?: boolean }; sites?: { name?: string; valid?: boolean; cmdModules?: number; cmdModulesMax?: number; capacityBps?: number; moduleCapacityBps?: number; linkState?: string; fault?: string; interface?: boolean }[] };
     const out = new Map<string, SiteState>();
     // A replay may lack the module fields (null): the site is still known, and only dry-runs.
     const replay = body.source?.replay === true;
     const n = (v: number | null | undefined) => (typeof v === 'number' ? v : NaN);
     for (const s of body.sites ?? []) {
       if (!s.valid || typeof s.name !== 'string') continue;
-      if (!replay && (typeof s.cmdModules !== 'number' || typeof s.capacityBps !== 'number')) continue;
+      // A site fed by a network interface has no module fields either: known, never provisioned.
+      const iface = s.interface === true;
+      if (!replay && !iface && (typeof s.cmdModules !== 'number' || typeof s.capacityBps !== 'number')) continue;
       out.set(s.name, {
         name: s.name,
         cmdModules: n(s.cmdModules),
-        cmdModulesMax: s.cmdModulesMax ?? (replay ? NaN : 64),
+        cmdModulesMax: s.cmdModulesMax ?? (replay || iface ? NaN : 64),
         capacityBps: n(s.capacityBps),
         ...(replay ? { replay: true } : {}),
+        ...(iface ? { interface: true } : {}),
         ...(s.moduleCapacityBps !== undefined ? { moduleCapacityBps: s.moduleCapacityBps } : {}),
         ...(s.linkState !== undefined ? { linkState: s.linkState } : {}),
         ...(s.fault !== undefined ? { fault: s.fault } : {}),

@@ -16,6 +16,7 @@
 //  10. site_unknown      the exporter does not report the site
 //  11. max_modules       the site would exceed min(max_cmd_modules, the site's own maximum)
 // A replayed recording (exporter --replay) is never provisioned: dry_run, reason replay (before 11).
+// Nor is a site fed by a network interface (kernel ifaces=): dry_run, reason interface.
 // then: dry_run (recorded, never sent), await_approval, or act.
 // Rules 6..11 (checkLimits) are checked again, atomically, when an Admin approves.
 // Skips 6..11 are transient: the episode stays open, so a later delivery of
@@ -59,6 +60,8 @@ export interface SiteFacts {
   moduleCapacityBps?: number;
   /** The exporter replays a recording: nothing can be provisioned (NaN counts when absent). */
   replay?: boolean;
+  /** The site is fed by a network interface (kernel ifaces=): commands are refused there. */
+  interface?: boolean;
 }
 
 export interface Facts {
@@ -175,6 +178,10 @@ export function checkLimits(site: string, count: number, p: Policy, ks: KillSwit
   if (f.site.replay) {
     const n = p.modules_per_action;
     return { decision: 'dry_run', reason: 'replay', detail: `dry run: the exporter replays a recording, cmd_add cannot apply to it (would add ${n} CMD module(s) to ${site})`, count: n };
+  }
+  if (f.site.interface) {
+    const n = p.modules_per_action;
+    return { decision: 'dry_run', reason: 'interface', detail: `dry run: ${site} is fed by a network interface, cmd_add cannot apply to it (would add ${n} CMD module(s))`, count: n };
   }
   const cap = Math.min(eff.max_cmd_modules, f.site.cmdModulesMax);
   if (f.site.cmdModules + count > cap)

@@ -29,3 +29,10 @@ test('rules before it still win: kill switch, not remediable', () => {
   const plain = { ...alert, labels: { ...alert.labels, remediation: 'none' } };
   expect(decide(plain, DEFAULT_POLICY, { enabled: false }, facts({ cmdModules: 1, cmdModulesMax: 16, capacityBps: 1, replay: true }))).toMatchObject({ decision: 'skip', reason: 'not_remediable' });
 });
+
+test('a site fed by a network interface dry-runs with reason interface, module fields absent (NaN)', () => {
+  const d = decide(alert, DEFAULT_POLICY, { enabled: false }, facts({ cmdModules: NaN, cmdModulesMax: NaN, capacityBps: NaN, interface: true }));
+  expect(d).toMatchObject({ decision: 'dry_run', reason: 'interface', count: 1 });
+  expect(d.detail).toMatch(/network interface/);
+  expect(decide(alert, DEFAULT_POLICY, { enabled: true }, facts({ cmdModules: NaN, cmdModulesMax: NaN, capacityBps: NaN, interface: true }))).toMatchObject({ decision: 'skip', reason: 'kill_switch' });
+});

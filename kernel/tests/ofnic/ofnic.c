@@ -12,7 +12,14 @@
  *   get_module_eeprom_by_page  an SFP (SFF-8472): A0h identifier 03h,
  *                              diagnostics implemented and internally
  *                              calibrated; A2h 35.5 degC, bias 6 mA,
- *                              tx 0.5012 mW, rx 0.1 mW
+ *                              tx 0.5012 mW, rx 0.1 mW;
+ *                              with cmis=1 a coherent QSFP-DD (CMIS):
+ *                              45 degC, 4 lanes bias 8 mA, tx 1 mW, rx
+ *                              0.5012 mW .. 0.1 mW; VDM group 1: pre-FEC
+ *                              BER 1.5e-3 and OSNR 24.5 dB on media lane
+ *                              1; group 2 (page 25h) a short read, so its
+ *                              CD observable is unreadable
+ * Lower-page reads are counted in the read-only parameter eeprom_reads.
  * Transmitted frames are counted and dropped.  The carrier follows
  * open/stop.
  */
@@ -31,6 +38,15 @@ struct ofnic_priv {
 };
 
 static struct net_device *ofnic_dev;
+
+static bool cmis;
+module_param(cmis, bool, 0444);
+MODULE_PARM_DESC(cmis, "present a coherent CMIS module instead of an SFP");
+
+/* RTNL (ethtool callers); read by the VM test through sysfs */
+static unsigned int eeprom_reads;
+module_param(eeprom_reads, uint, 0444);
+MODULE_PARM_DESC(eeprom_reads, "module EEPROM lower-page reads so far");
 
 static netdev_tx_t ofnic_xmit(struct sk_buff *skb, struct net_device *dev)
 {
@@ -109,13 +125,10 @@ static void ofnic_put_be16(u8 *p, u16 v)
 	p[1] = v & 0xff;
 }
 
-static int ofnic_get_module_eeprom_by_page(struct net_device *dev,
-					   const struct ethtool_module_eeprom *req,
-					   struct netlink_ext_ack *extack)
+/* SFF-8472 A0h and A2h */
+static int ofnic_sfp_page(const struct ethtool_module_eeprom *req, u8 *page)
 {
-	u8 page[256] = {};
-
-	if (req->page || req->bank || req->offset + req->length > 256)
+	if (req->page || req->bank)
 		return -EINVAL;
 	if (req->i2c_address == 0x50) {
 		page[0] = OFNIC_SFP_ID;
@@ -128,8 +141,84 @@ static int ofnic_get_module_eeprom_by_page(struct net_device *dev,
 	} else {
 		return -EINVAL;
 	}
-	memcpy(req->data, page + req->offset, req->length);
-	return req->length;
+	return 256;
+}
+
+/*
+ * CMIS (offsets in kernel/common/sfp_dom.c): lower page, pages 01h, 11h,
+ * 2Fh and VDM groups 1-2 (20h/24h, 21h/25h); 25h is read short.
+ */
+static int ofnic_cmis_page(const struct ethtool_module_eeprom *req, u8 *page)
+{
+	static const u16 rx[4] = { 5012, 3162, 1995, 1000 };
+	int i;
+
+	if (req->i2c_address != 0x50 || req->bank)
+		return -EINVAL;
+	switch (req->page) {
+	case 0x00:
+		page[0] = 0x18;				/* QSFP-DD, paged */
+		ofnic_put_be16(page + 14, 45 * 256);	/* 45 degC */
+		break;
+	case 0x01:
+		page[142] = 0x40;			/* VDM supported */
+		page[159] = 0x01;			/* temperature monitor */
+		page[160] = 0x07;			/* bias x1, tx, rx power */
+		break;
+	case 0x11:
+		for (i = 0; i < 4; i++) {
+			ofnic_put_be16(page + 154 + 2 * i, 10000);	/* 0 dBm */
+			ofnic_put_be16(page + 170 + 2 * i, 4000);	/* 8 mA */
+			ofnic_put_be16(page + 186 + 2 * i, rx[i]);
+		}
+		break;
+	case 0x2f:
+		page[128] = 0x01;			/* groups 1-2 */
+		break;
+	case 0x20:					/* media lane 1 */
+		page[128] = 0x10;
+		page[129] = 15;				/* pre-FEC BER, current */
+		page[130] = 0x10;
+		page[131] = 139;			/* OSNR */
+		break;
+	case 0x24:
+		ofnic_put_be16(page + 128, 18 << 11 | 1500);	/* 1.5e-3 */
+		ofnic_put_be16(page + 130, 245);		/* 24.5 dB */
+		break;
+	case 0x21:
+		page[128] = 0x10;
+		page[129] = 134;			/* CD, short link */
+		break;
+	case 0x25:
+		return 128 + 64;			/* a short read */
+	default:
+		return -EINVAL;
+	}
+	return 256;
+}
+
+static int ofnic_get_module_eeprom_by_page(struct net_device *dev,
+					   const struct ethtool_module_eeprom *req,
+					   struct netlink_ext_ack *extack)
+{
+	u8 page[256] = {};
+	int end;
+
+	if (req->offset + req->length > 256)
+		return -EINVAL;
+	if (!req->page && !req->offset && req->i2c_address == 0x50)
+		eeprom_reads++;
+	end = cmis ? ofnic_cmis_page(req, page) : ofnic_sfp_page(req, page);
+	if (end < 0)
+		return end;
+	if (req->offset + req->length <= end) {
+		memcpy(req->data, page + req->offset, req->length);
+		return req->length;
+	}
+	if (req->offset >= end)
+		return -EINVAL;
+	memcpy(req->data, page + req->offset, end - req->offset);
+	return end - req->offset;
 }
 
 static const struct ethtool_ops ofnic_ethtool_ops = {

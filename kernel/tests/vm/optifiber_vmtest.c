@@ -1327,7 +1327,13 @@ static void dump_json(void)
 #define NIC_SITE	"Stone"
 #define NIC_DEV		"ofnic0"
 #define IF_TICK_MS	100
-#define IF_PARAMS	"tick_ms=100 ifaces=" IF_DEV ":" IF_SITE "," NIC_DEV ":" NIC_SITE
+#define IF_EEPROM_S	1
+/* x86-64: QEMU's virtio-net NIC, its link flipped by the host's monitor */
+#define QEMU_SITE	"Dobbins"
+#define QEMU_DEV	"eth0"
+#define QEMU_MODULES	"/virtio"
+#define IF_PARAMS	"tick_ms=100 eeprom_interval_s=1 ifaces=" IF_DEV ":" IF_SITE "," \
+			NIC_DEV ":" NIC_SITE "," QEMU_DEV ":" QEMU_SITE
 
 static const char *veth_ko, *ofnic_ko;
 
@@ -1578,11 +1584,15 @@ static int iface_load(void)
 	CHECK(wait_site(if_site, pred_link, &up, 20, &s) == 0,
 	      "%s (%s, carrier on) not UP: link_state %u absent 0x%llx", IF_SITE, IF_DEV,
 	      s.link_state, (unsigned long long)s.absent);
+	CHECK(s.flags == (OPTIFIBER_SITE_F_VALID | OPTIFIBER_SITE_F_INTERFACE),
+	      "%s site flags 0x%x, want VALID|INTERFACE", IF_SITE, s.flags);
 	/* the other sites are simulated as before */
 	read_site(&M, find_site(&M, "MicrosoftDC"), &s);
 	CHECK(s.absent == 0 && s.cmd_modules > 0 && s.osnr_cdb > 0,
 	      "MicrosoftDC: absent 0x%llx cmd_modules %u osnr %d", (unsigned long long)s.absent,
 	      s.cmd_modules, s.osnr_cdb);
+	CHECK(s.flags == OPTIFIBER_SITE_F_VALID, "MicrosoftDC site flags 0x%x, want VALID",
+	      s.flags);
 	txt = read_file(INFO_PATH, NULL);
 	CHECK(txt && strstr(txt, " interface") && strstr(txt, "ifaces\t\t" IF_DEV),
 	      "summary lacks the interface flag or the ifaces line");
@@ -1814,6 +1824,121 @@ static int iface_rmmod(void)
 	return 0;
 }
 
+static long ofnic_eeprom_reads(void)
+{
+	char *txt = read_file("/sys/module/ofnic/parameters/eeprom_reads", NULL);
+	long n = txt ? strtol(txt, NULL, 10) : -1;
+
+	free(txt);
+	return n;
+}
+
+/*
+ * ofnic cmis=1: a coherent CMIS module; its VDM gives pre-FEC BER and OSNR,
+ * its CD observable sits on a page the driver reads short (absent).  The
+ * EEPROM is read at most every eeprom_interval_s, counted by ofnic.
+ */
+static int iface_nic_cmis_vdm(void)
+{
+	struct optifiber_site s;
+	uint64_t want = ABSENT_NOT_A_NIC & ~(OPTIFIBER_ABSENT_PRE_FEC_BER | OPTIFIBER_ABSENT_OSNR);
+	uint64_t t0, t1;
+	long r0, r1;
+	int rc;
+
+	rc = insmod_path(ofnic_ko, "cmis=1");
+	CHECK(rc == 0, "insmod ofnic cmis=1: %s", strerror(-rc));
+	CHECK(link_set(NIC_DEV, 1) == 0, "%s up: %s", NIC_DEV, strerror(errno));
+	CHECK(wait_site(nic_site, pred_absent, &want, 30, &s) == 0,
+	      "%s absent 0x%llx, want 0x%llx", NIC_SITE, (unsigned long long)s.absent,
+	      (unsigned long long)want);
+	CHECK(s.pre_fec_ber_e18 == 1500000000000000ULL && s.osnr_cdb == 2450 &&
+	      !s.chromatic_dispersion_ps_nm,
+	      "VDM: BER*1e18 %llu OSNR %d CD %d, want 1.5e15 2450 absent",
+	      (unsigned long long)s.pre_fec_ber_e18, s.osnr_cdb, s.chromatic_dispersion_ps_nm);
+	CHECK(s.temperature_mc == 45000 && s.laser_bias_ua == 8000 && s.tx_power_cdbm == 0 &&
+	      s.rx_power_cdbm == -1000,
+	      "CMIS DOM: temp %d bias %u tx %d rx %d, want 45000 8000 0 -1000",
+	      s.temperature_mc, s.laser_bias_ua, s.tx_power_cdbm, s.rx_power_cdbm);
+	/* the rate: about one read per eeprom_interval_s, not one per tick */
+	t0 = dir_tick(&M);
+	r0 = ofnic_eeprom_reads();
+	CHECK(wait_tick(&M, t0 + 30, 15000) == 0, "not ticking");
+	t1 = dir_tick(&M);
+	r1 = ofnic_eeprom_reads();
+	printf("INFO iface_nic_cmis_vdm: %ld EEPROM reads in %llu ticks of %d ms "
+	       "(eeprom_interval_s=%d)\n", r1 - r0, (unsigned long long)(t1 - t0), IF_TICK_MS,
+	       IF_EEPROM_S);
+	CHECK(r0 >= 1 && r1 > r0, "EEPROM not re-read: %ld -> %ld", r0, r1);
+	CHECK((uint64_t)(r1 - r0) * 3 <= t1 - t0, "%ld reads in %llu ticks: not rate-limited",
+	      r1 - r0, (unsigned long long)(t1 - t0));
+	rc = bounded(do_rmmod_ofnic, NULL, 10000);
+	CHECK(rc == 0, "rmmod ofnic cmis=1: %s", rc < 0 ? "blocked" : "failed");
+	return 0;
+}
+
+/*
+ * The virtio stack from Debian's image package, 0.ko .. in dependency order
+ * (run-qemu.mjs); "loaded already" counts.
+ */
+static int load_virtio_net(void)
+{
+	char path[64];
+	int i, rc;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(path, sizeof(path), QEMU_MODULES "/%d.ko", i);
+		if (access(path, R_OK))
+			break;
+		rc = insmod_path(path, "");
+		if (rc) {
+			FAILMSG("insmod %s: %s", path, strerror(-rc));
+			return rc;
+		}
+	}
+	if (!i)
+		FAILMSG("no %s/0.ko", QEMU_MODULES);
+	return i ? 0 : -ENOENT;
+}
+
+/* asks the host (run-qemu.mjs) for QMP set_link on the NIC; it watches the console */
+static void qemu_set_link(int up)
+{
+	printf("VMTEST SETLINK %s\n", up ? "on" : "off");
+	fflush(stdout);
+}
+
+/*
+ * The NIC's link, flipped outside the guest through the QEMU monitor, as a
+ * cable pulled: carrier and operstate follow in the virtio-net driver, the
+ * page's link_state and its carrier-down counter (los_events) follow them.
+ */
+static int iface_qemu_set_link(void)
+{
+	struct optifiber_site s0, s;
+	uint32_t down = OPTIFIBER_LINK_DOWN, up = OPTIFIBER_LINK_UP;
+	int site = find_site(&M, QEMU_SITE), rc;
+
+	rc = load_virtio_net();
+	if (rc)
+		return -1;	/* failmsg names the module */
+	CHECK(link_set(QEMU_DEV, 1) == 0, "%s up: %s", QEMU_DEV, strerror(errno));
+	CHECK(wait_site(site, pred_link, &up, 100, &s0) == 0, "%s (%s) not UP: link %u",
+	      QEMU_SITE, QEMU_DEV, s0.link_state);
+	qemu_set_link(0);
+	CHECK(wait_site(site, pred_link, &down, 100, &s) == 0,
+	      "set_link off: %s still link_state %u", QEMU_SITE, s.link_state);
+	CHECK(s.los_events == s0.los_events + 1, "los_events %llu -> %llu, want +1",
+	      (unsigned long long)s0.los_events, (unsigned long long)s.los_events);
+	CHECK(!(s.absent & OPTIFIBER_ABSENT_BYTES), "bytes absent while the NIC exists");
+	qemu_set_link(1);
+	CHECK(wait_site(site, pred_link, &up, 100, &s) == 0,
+	      "set_link on: %s still link_state %u", QEMU_SITE, s.link_state);
+	CHECK(s.los_events == s0.los_events + 1, "los_events %llu after up, want %llu",
+	      (unsigned long long)s.los_events, (unsigned long long)s0.los_events + 1);
+	return 0;
+}
+
 /* IPv6 would send its own packets on a new link: the counters must be ours */
 static void quiet_ipv6(void)
 {
@@ -1856,6 +1981,9 @@ static int run_iface(void)
 	RUN(iface_unregister);
 	RUN(iface_nic_fec_eeprom);
 	RUN(iface_nic_unregister);
+	RUN(iface_nic_cmis_vdm);
+	if (!access(QEMU_MODULES, F_OK))
+		RUN(iface_qemu_set_link);
 	RUN(iface_rmmod);
 	return nfail ? 1 : 0;
 }

@@ -84,6 +84,8 @@
 
 /* optifiber_site.flags */
 #define OPTIFIBER_SITE_F_VALID		(1U << 0) /* at least one sample written */
+/* values come from a network interface (ifaces=): commands are refused */
+#define OPTIFIBER_SITE_F_INTERFACE	(1U << 1)
 
 /*
  * optifiber_site.absent: one bit per measurement the writer does not have
