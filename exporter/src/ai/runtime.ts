@@ -43,17 +43,23 @@ async function openModel<P>(path: string, parse: (bytes: Buffer) => P): Promise<
   return { parsed, session, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 
-export class AnomalyModel {
-  private constructor(
+/** What every served model carries: its onnxruntime session, the file's ONNX metadata and sha256. */
+abstract class ServedModel {
+  constructor(
     readonly session: ort.InferenceSession,
-    readonly head: HeadParams,
     readonly metadata: Record<string, string>,
     readonly sha256: string,
   ) {}
+}
 
+export class AnomalyModel extends ServedModel {
   static async load(path: string): Promise<AnomalyModel> {
     const f = await openModel(path, headFromOnnx);
-    return new AnomalyModel(f.session, f.parsed.params, f.parsed.metadata, f.sha256);
+    return new AnomalyModel(f.session, f.parsed.metadata, f.sha256, f.parsed.params);
+  }
+
+  private constructor(session: ort.InferenceSession, metadata: Record<string, string>, sha256: string, readonly head: HeadParams) {
+    super(session, metadata, sha256);
   }
 
   /**
@@ -82,13 +88,10 @@ export class AnomalyModel {
   }
 }
 
-export class ForecastModel {
-  private constructor(
-    readonly session: ort.InferenceSession,
-    readonly linear: LinearForecaster,
-    readonly metadata: Record<string, string>,
-    readonly sha256: string,
-  ) {}
+export class ForecastModel extends ServedModel {
+  private constructor(session: ort.InferenceSession, metadata: Record<string, string>, sha256: string, readonly linear: LinearForecaster) {
+    super(session, metadata, sha256);
+  }
 
   static async load(path: string): Promise<ForecastModel> {
     const f = await openModel(path, (bytes) => {
@@ -96,7 +99,7 @@ export class ForecastModel {
       if (r.model.w.length !== N_FORECAST_FEATURES) throw new Error(`forecast model has ${r.model.w.length} features, this exporter computes ${N_FORECAST_FEATURES}`);
       return r;
     });
-    return new ForecastModel(f.session, f.parsed.model, f.parsed.metadata, f.sha256);
+    return new ForecastModel(f.session, f.parsed.metadata, f.sha256, f.parsed.model);
   }
 
   get horizonSeconds(): number {
