@@ -69,6 +69,33 @@ export const ALERT = 'OptiFiberCapacityForecastHigh';
 
 export const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The PASS/FAIL lines every e2e script prints (scripts/test-all.mjs counts
+ * them) and its exit: `finish()` runs the cleanups (last registered first),
+ * prints `N passed, N failed` and exits 1 on any failure.
+ */
+export function reporter({ verbose = false, digits = 0 } = {}) {
+  let passed = 0;
+  let failed = 0;
+  const t0 = Date.now();
+  const el = () => `${((Date.now() - t0) / 1000).toFixed(digits)} s`;
+  const say = (m) => verbose && console.log(`# [${el()}] ${m}`);
+  const check = (name, ok, why = '') => {
+    if (ok) { passed++; console.log(`PASS ${name}`); } else { failed++; console.log(`FAIL ${name}: ${why}`); }
+    return ok;
+  };
+  /** @type {(() => unknown)[]} */
+  const cleanups = [];
+  async function finish(code) {
+    for (const c of cleanups.reverse()) {
+      try { await c(); } catch (e) { say(`cleanup: ${e.message ?? e}`); }
+    }
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(code ?? (failed ? 1 : 0));
+  }
+  return { el, say, check, cleanups, finish };
+}
+
 /** Missing prerequisites as text, or '' when everything is there. */
 export function prerequisites() {
   const b = findBinaries();
