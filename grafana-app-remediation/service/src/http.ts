@@ -3,7 +3,8 @@
 //   /api/v1/...                           REST API for the Grafana app plugin (proxy token + role header)
 //   GET /docs/...                         API explorer (same auth as the REST API; exporter/src/http/docs.ts)
 //   GET /metrics, /-/healthy, /-/ready    unauthenticated (loopback)
-// See docs/remediation-api.md and docs/remediation-openapi.yaml.
+// See docs/remediation-api.md and docs/remediation-openapi.yaml. Each group of
+// routes is one module in src/http/; buildApp puts them in order.
 import express from 'express';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
