@@ -112,24 +112,28 @@ const get = (path: string, headers?: Record<string, string>): Req => ({ path, me
 const post = (path: string, body: string, headers?: Record<string, string>): Req => ({ path, body, ...(headers ? { headers } : {}) });
 const put = (path: string, body: string, headers?: Record<string, string>): Req => ({ path, method: 'PUT', body, ...(headers ? { headers } : {}) });
 const API_HEADERS = { Authorization: `Bearer ${s.apiToken}`, 'X-OptiFiber-Role': 'Admin', 'X-Grafana-User': 'alice', 'Content-Type': 'application/json' };
+/** GETs refused with 400: one bad path or query parameter each. */
+const BAD_QUERIES: [string, string][] = [
+  ['unknown query parameter', '/api/v1/actions?sort=id'],
+  ['limit=0', '/api/v1/actions?limit=0'],
+  ['limit not a number', '/api/v1/actions?limit=ten'],
+  ['limit above 1000', '/api/v1/audit?limit=100000'],
+  ['since not a time', '/api/v1/actions?since=yesterday'],
+  ['site not a site name', '/api/v1/actions?site=..%2Fetc'],
+  ['result not a result', '/api/v1/actions?result=won'],
+  ['repeated parameter', '/api/v1/actions?state=done&state=unknown'],
+  ['before_id negative', '/api/v1/audit?before_id=-1'],
+  ['action id not a number', '/api/v1/actions/abc'],
+  ['action id 0', '/api/v1/actions/0'],
+  ['action id %FF', '/api/v1/actions/%FF'],
+];
 const API: Row[] = [
   ['no bearer token', get('/api/v1/overview', { Authorization: '' }), 401],
   ['wrong bearer token', get('/api/v1/overview', { Authorization: 'Bearer wrong-token-0123456789abc' }), 401],
   ['no role header', get('/api/v1/overview', { 'X-OptiFiber-Role': '' }), 403],
   ['role Root', get('/api/v1/overview', { 'X-OptiFiber-Role': 'Root' }), 403],
   ['role in lower case', get('/api/v1/overview', { 'X-OptiFiber-Role': 'admin' }), 403],
-  ['unknown query parameter', get('/api/v1/actions?sort=id'), 400],
-  ['limit=0', get('/api/v1/actions?limit=0'), 400],
-  ['limit not a number', get('/api/v1/actions?limit=ten'), 400],
-  ['limit above 1000', get('/api/v1/audit?limit=100000'), 400],
-  ['since not a time', get('/api/v1/actions?since=yesterday'), 400],
-  ['site not a site name', get('/api/v1/actions?site=..%2Fetc'), 400],
-  ['result not a result', get('/api/v1/actions?result=won'), 400],
-  ['repeated parameter', get('/api/v1/actions?state=done&state=unknown'), 400],
-  ['before_id negative', get('/api/v1/audit?before_id=-1'), 400],
-  ['action id not a number', get('/api/v1/actions/abc'), 400],
-  ['action id 0', get('/api/v1/actions/0'), 400],
-  ['action id %FF', get('/api/v1/actions/%FF'), 400],
+  ...BAD_QUERIES.map(([name, path]): Row => [name, get(path), 400]),
   ['approve a missing action', post('/api/v1/actions/99999/approve', '{}'), 404],
   ['approve as Viewer', post('/api/v1/actions/1/approve', '{}', { 'X-OptiFiber-Role': 'Viewer' }), 403],
   ['approve without a user', post('/api/v1/actions/1/approve', '{}', { 'X-Grafana-User': '' }), 403],
