@@ -8,7 +8,7 @@
 //   remediation service    node grafana-app-remediation/service/dist/cli.js
 //   NOC receiver           node alertmanager/noc-receiver.mjs (Slack-compatible recorder)
 //   Prometheus, Alertmanager  Debian's binaries, when installed (scripts/stack/prometheus.mjs)
-//   report scheduler       exporter/dist/report (in this process), when built
+//   report scheduler       reports/dist/scheduler.js (in this process), when built
 //
 // Every part is its own supervised process (scripts/stack/supervise.mjs):
 // restarted with backoff when it dies, logging straight into var/log/<part>.log
@@ -205,7 +205,7 @@ try {
   const webhook = (base) => `${base}/api/v1/alertmanager/webhook`;
   const remediationUrls = remediationB ? [webhook(remUrl), webhook(remUrlB)] : undefined;
 
-  const reportModule = join(root, 'exporter/dist/report/scheduler.js');
+  const reportModule = join(root, 'reports/dist/scheduler.js');
   const reports = existsSync(reportModule)
     ? await optional('report scheduler', async () => {
         const { startReportScheduler } = await import(pathToFileURL(reportModule).href);

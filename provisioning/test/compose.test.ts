@@ -106,7 +106,7 @@ describe('services and network', () => {
     expect(listen.remediation).toBe(REMEDIATION_KEYS.web.listen_address.default);
     expect(readText('mcp-simulator', 'src', 'cli.ts')).toContain(`'${listen['mcp-simulator']}'`);
     expect(readText('alertmanager', 'noc-receiver.mjs')).toContain(`opts.port ?? ${port('noc-receiver')}`);
-    expect(readText('exporter', 'src', 'report', 'cli.ts')).toContain(`'${listen.reporter}'`);
+    expect(readText('reports', 'src', 'cli.ts')).toContain(`'${listen.reporter}'`);
     expect(port('prometheus')).toBe(9090);
     expect(port('alertmanager')).toBe(9093);
   });
