@@ -38,7 +38,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALERT, ONE_MODULE_SITES, makeTlsMaterial, prerequisites, sleep, startLoopStack, until, watchSite } from './harness.mjs';
+import { ALERT, ONE_MODULE_SITES, makeTlsMaterial, prerequisites, reporter, sleep, startLoopStack, until, watchSite } from './harness.mjs';
 
 const TLS = process.argv.includes('--tls');
 if (TLS && !process.env.OPTIFIBER_LOOP_TLS_DIR) {
@@ -68,19 +68,7 @@ const TOTAL_MS = 6 * 60_000;
 const SITE_A = ONE_MODULE_SITES[0];
 const SITE_B = ONE_MODULE_SITES[1];
 const THRESHOLD = 0.9;
-let passed = 0;
-let failed = 0;
-const t0 = Date.now();
-const el = () => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
-const say = (m) => VERBOSE && console.log(`# [${el()}] ${m}`);
-const check = (name, ok, why = '') => {
-  if (ok) { passed++; console.log(`PASS ${name}`); } else { failed++; console.log(`FAIL ${name}: ${why}`); }
-  return ok;
-};
-const finish = (code) => {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(code ?? (failed ? 1 : 0));
-};
+const { el, say, check, finish } = reporter({ verbose: VERBOSE });
 
 const missing = prerequisites();
 if (missing) {

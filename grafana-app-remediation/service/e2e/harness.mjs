@@ -69,6 +69,33 @@ export const ALERT = 'OptiFiberCapacityForecastHigh';
 
 export const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The PASS/FAIL lines every e2e script prints (scripts/test-all.mjs counts
+ * them) and its exit: `finish()` runs the cleanups (last registered first),
+ * prints `N passed, N failed` and exits 1 on any failure.
+ */
+export function reporter({ verbose = false, digits = 0 } = {}) {
+  let passed = 0;
+  let failed = 0;
+  const t0 = Date.now();
+  const el = () => `${((Date.now() - t0) / 1000).toFixed(digits)} s`;
+  const say = (m) => verbose && console.log(`# [${el()}] ${m}`);
+  const check = (name, ok, why = '') => {
+    if (ok) { passed++; console.log(`PASS ${name}`); } else { failed++; console.log(`FAIL ${name}: ${why}`); }
+    return ok;
+  };
+  /** @type {(() => unknown)[]} */
+  const cleanups = [];
+  async function finish(code) {
+    for (const c of cleanups.reverse()) {
+      try { await c(); } catch (e) { say(`cleanup: ${e.message ?? e}`); }
+    }
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(code ?? (failed ? 1 : 0));
+  }
+  return { el, say, check, cleanups, finish };
+}
+
 /** Missing prerequisites as text, or '' when everything is there. */
 export function prerequisites() {
   const b = findBinaries();
@@ -194,43 +221,8 @@ function secretIn(file, prefix) {
  */
 export async function startLoopStack(o = {}) {
   const log = o.log ?? (() => {});
-  const work = mkdtempSync(join(tmpdir(), 'optifiber-loop-'));
-  const simDir = join(work, 'sim');
-  const varDir = join(work, 'var');
-  mkdirSync(simDir);
-  mkdirSync(join(varDir, 'secrets'), { recursive: true, mode: 0o700 });
-  // The exporter's supervisor runs `<binary> run --dir ...`; pin the simulated start.
-  const wrapper = join(work, 'optifiber-sim-pinned');
-  writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = run ]; then shift; exec '${SIM}' run --sim-start ${SIM_START} "$@"; fi\nexec '${SIM}' "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  const controlTokenFile = join(varDir, 'secrets', 'exporter_control_token');
-  writeFileSync(controlTokenFile, `loop-control-${Math.random().toString(36).slice(2)}-0123456789\n`, { mode: 0o600 });
-  // --tls: the exporter's identities (web config) and the service's own https listener.
-  const tls = o.tls;
-  const id = tls ? {
-    readTokenFile: secretIn(join(varDir, 'secrets', 'exporter_read_token'), 'loop-read'),
-    mcpTokenFile: secretIn(join(varDir, 'secrets', 'exporter_mcp_token'), 'loop-mcp'),
-    scrapePasswordFile: secretIn(join(varDir, 'secrets', 'exporter_scrape_password'), 'loop-scrape'),
-    promApiPasswordFile: secretIn(join(varDir, 'secrets', 'prometheus_api_password'), 'loop-api'),
-    exporterWebConfig: join(work, 'exporter-web.yml'),
-    serviceWebConfig: join(work, 'service-web.yml'),
-  } : undefined;
-  if (tls && id) {
-    const hash = bcrypt.hashSync(readFileSync(id.scrapePasswordFile, 'utf8').trim(), 4);
-    writeFileSync(id.exporterWebConfig, [
-      `tls_server_config: {cert_file: '${tls.certFile}', key_file: '${tls.keyFile}'}`,
-      `basic_auth_users: {prometheus: '${hash}'}`,
-      'bearer_tokens:',
-      `  remediation: {token_file: '${id.readTokenFile}', scopes: [read]}`,
-      `  mcp: {token_file: '${id.mcpTokenFile}', scopes: [control]}`,
-      '',
-    ].join('\n'));
-    writeFileSync(id.serviceWebConfig, `tls_server_config: {cert_file: '${tls.certFile}', key_file: '${tls.keyFile}'}\n`);
-  }
-  const scheme = tls ? 'https' : 'http';
-  /** Headers of this harness' own exporter reads (the [read] token under --tls). */
-  const expAuth = id ? { Authorization: `Bearer ${readFileSync(id.readTokenFile, 'utf8').trim()}` } : {};
-
+  const w = prepareWork(o.tls);
+  const { work, varDir, id, tls } = w;
   const cleanups = [];
   const stop = async () => {
     for (const c of cleanups.reverse()) {
@@ -244,38 +236,14 @@ export async function startLoopStack(o = {}) {
     const nAm = o.alertmanagers ?? 3;
     const amPorts = [];
     for (let i = 0; i < 2 * nAm; i++) amPorts.push(await freePort());
-    const exporterUrl = `${scheme}://127.0.0.1:${expPort}`;
-    const expLog = join(work, 'exporter.log');
-    const expOut = [];
-    const exporter = spawn(process.execPath, [CLI, 'exporter', `--web.listen-address=127.0.0.1:${expPort}`, '--source.kind=userspace',
-      `--simulator.binary=${wrapper}`, `--simulator.nsites=${o.nsites ?? 24}`, `--simulator.seed=${SEED}`, '--simulator.time-scale=60', '--simulator.tick-ms=1000',
-      '--sampler.interval=1s', '--simulator.fault-rate=0', `--simulator.dir=${simDir}`, `--control.token-file=${controlTokenFile}`, '--log.level=warn',
-      ...(id ? [`--web.config.file=${id.exporterWebConfig}`] : [])],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-    const keepOut = (c) => { expOut.push(c.toString()); if (expOut.length > 200) expOut.shift(); };
-    exporter.stdout.on('data', keepOut);
-    exporter.stderr.on('data', keepOut);
-    const exporterExit = new Promise((r) => exporter.once('exit', (code, sig) => r(sig ?? code)));
-    cleanups.push(async () => {
-      writeFileSync(expLog, expOut.join(''));
-      if (exporter.exitCode === null && exporter.signalCode === null) {
-        exporter.kill('SIGTERM');
-        const t = setTimeout(() => exporter.kill('SIGKILL'), 5000);
-        await exporterExit;
-        clearTimeout(t);
-      }
-    });
     const startedAt = Date.now();
-    await until(async () => {
-      if (exporter.exitCode !== null) throw new Error(`exporter exited ${exporter.exitCode}: ${expOut.join('').slice(-800)}`);
-      const j = await getJson(`${exporterUrl}/api/v1/sites`, { timeoutMs: 1000, headers: expAuth });
-      return j.sites.filter((s) => s.valid).length === (o.nsites ?? 24);
-    }, 30000, 'the exporter to serve every simulated site');
-    log(`exporter up on ${exporterUrl} (sim ${simDir})`);
+    const exp = await startExporter(w, expPort, o.nsites ?? 24, cleanups);
+    const exporterUrl = exp.url;
+    log(`exporter up on ${exporterUrl} (sim ${w.simDir})`);
 
     const noc = await startNocReceiver({ port: 0 });
     cleanups.push(() => noc.close());
-    const serviceWebhook = `${scheme}://127.0.0.1:${svcPort}/api/v1/alertmanager/webhook`;
+    const serviceWebhook = `${w.scheme}://127.0.0.1:${svcPort}/api/v1/alertmanager/webhook`;
     const tap = await startTap(serviceWebhook, tls);
     cleanups.push(() => tap.close());
 
@@ -283,7 +251,7 @@ export async function startLoopStack(o = {}) {
       varDir,
       exporterUrl,
       // --tls: the MCP holds the [control]-only `mcp` token, not the all-scopes control token.
-      exporterTokenFile: id ? id.mcpTokenFile : controlTokenFile,
+      exporterTokenFile: id ? id.mcpTokenFile : w.controlTokenFile,
       servicePort: svcPort,
       mcpPort,
       quiet: true,
@@ -313,60 +281,136 @@ export async function startLoopStack(o = {}) {
     if (!prom) throw new Error(`prometheus/alertmanager missing: ${INSTALL_HINT}`);
     cleanups.push(() => prom.stop());
     log(`prometheus ${prom.prometheusUrl}, alertmanager ${prom.alertmanagerUrls.join(' ')} (started after ${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
-
-    const apiToken = readFileSync(rem.secrets.apiTokenFile, 'utf8').trim();
-    const webhookToken = readFileSync(rem.secrets.webhookTokenFile, 'utf8').trim();
-    const amToken = readFileSync(join(prom.secretsDir, 'remediation_token'), 'utf8').trim();
-
-    const stack = {
-      work, simDir, exporterUrl, startedAt, tls, id, expAuth,
-      /** The exporter's control audit trail (JSON lines, one identity per line). */
-      controlAuditFile: join(varDir, 'secrets', 'control-audit.jsonl'), noc, tap, rem, prom, apiToken, webhookToken, amToken, stop,
-      exporterLog: () => expOut.join(''),
-      /** optifiber-sim ctl (the cmd_control socket of the simulator). */
-      ctl(cmd) {
-        const r = spawnSync(SIM, ['ctl', '--dir', simDir, cmd], { encoding: 'utf8' });
-        if (r.status !== 0) throw new Error(`optifiber-sim ctl '${cmd}': ${r.stderr || r.stdout}`);
-        return r.stdout;
-      },
-      /** Exporter snapshot: name -> {cmdModules, capacityBps, utilization, offered, p50, fault, simTimeS}. */
-      async sites() {
-        const j = await getJson(`${exporterUrl}/api/v1/snapshot`, { timeoutMs: 3000, headers: expAuth });
-        const m = new Map();
-        for (const s of j.sites) m.set(s.name, {
-          cmdModules: s.cmdModules, capacityBps: s.capacityBps, utilization: s.utilization, offered: s.offeredBps / s.capacityBps,
-          p50: s.inference?.forecast?.utilization?.p50, fault: s.fault, simTimeS: s.simTimeS, takenAtMs: j.takenAtMs,
-        });
-        return m;
-      },
-      async promQuery(expr) {
-        const j = await getJson(`${prom.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`, { headers: prom.authHeaders });
-        return j.data.result;
-      },
-      /** Service REST API (as Grafana's plugin proxy would call it). */
-      api(path) {
-        return getJson(`${rem.service.url}/api/v1${path}`, { headers: { Authorization: `Bearer ${apiToken}`, 'X-OptiFiber-Role': 'Viewer' } });
-      },
-      /** POSTs a raw webhook body straight to the service (a replayed delivery). */
-      async postWebhook(raw) {
-        const r = await fetch(serviceWebhook, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${webhookToken}` }, body: raw, signal: AbortSignal.timeout(10000) });
-        await r.text();
-        return r.status;
-      },
-      mcpStats: () => getJson(`${rem.mcp.url}/sim/stats`),
-      async mcpFaultsNext(next) {
-        return getJson(`${rem.mcp.url}/sim/faults/next`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(next) });
-      },
-      /** MCP jobs created for a site (the simulator's own job table). */
-      jobsFor: (site) => [...rem.mcp.jobs.values()].filter((j) => j.site === site),
-      /** Deliveries that carry an alert of `site` with `status`. */
-      deliveriesFor: (site, status) => tap.deliveries.filter((d) => d.alerts.some((a) => a.site === site && a.alertname === ALERT && a.status === status)),
-    };
-    return stack;
+    return loopStackApi({ w, exp, startedAt, noc, tap, rem, prom, serviceWebhook, stop });
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/**
+ * The run's directory: the simulator pinned to SIM_START, the exporter's
+ * control token and, with `tls`, a secret and a web config per identity.
+ */
+function prepareWork(tls) {
+  const work = mkdtempSync(join(tmpdir(), 'optifiber-loop-'));
+  const simDir = join(work, 'sim');
+  const varDir = join(work, 'var');
+  mkdirSync(simDir);
+  mkdirSync(join(varDir, 'secrets'), { recursive: true, mode: 0o700 });
+  // The exporter's supervisor runs `<binary> run --dir ...`; pin the simulated start.
+  const wrapper = join(work, 'optifiber-sim-pinned');
+  writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = run ]; then shift; exec '${SIM}' run --sim-start ${SIM_START} "$@"; fi\nexec '${SIM}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const controlTokenFile = join(varDir, 'secrets', 'exporter_control_token');
+  writeFileSync(controlTokenFile, `loop-control-${Math.random().toString(36).slice(2)}-0123456789\n`, { mode: 0o600 });
+  // --tls: the exporter's identities (web config) and the service's own https listener.
+  const id = tls ? {
+    readTokenFile: secretIn(join(varDir, 'secrets', 'exporter_read_token'), 'loop-read'),
+    mcpTokenFile: secretIn(join(varDir, 'secrets', 'exporter_mcp_token'), 'loop-mcp'),
+    scrapePasswordFile: secretIn(join(varDir, 'secrets', 'exporter_scrape_password'), 'loop-scrape'),
+    promApiPasswordFile: secretIn(join(varDir, 'secrets', 'prometheus_api_password'), 'loop-api'),
+    exporterWebConfig: join(work, 'exporter-web.yml'),
+    serviceWebConfig: join(work, 'service-web.yml'),
+  } : undefined;
+  if (tls && id) {
+    const hash = bcrypt.hashSync(readFileSync(id.scrapePasswordFile, 'utf8').trim(), 4);
+    writeFileSync(id.exporterWebConfig, [
+      `tls_server_config: {cert_file: '${tls.certFile}', key_file: '${tls.keyFile}'}`,
+      `basic_auth_users: {prometheus: '${hash}'}`,
+      'bearer_tokens:',
+      `  remediation: {token_file: '${id.readTokenFile}', scopes: [read]}`,
+      `  mcp: {token_file: '${id.mcpTokenFile}', scopes: [control]}`,
+      '',
+    ].join('\n'));
+    writeFileSync(id.serviceWebConfig, `tls_server_config: {cert_file: '${tls.certFile}', key_file: '${tls.keyFile}'}\n`);
+  }
+  /** Headers of this harness' own exporter reads (the [read] token under --tls). */
+  const expAuth = id ? { Authorization: `Bearer ${readFileSync(id.readTokenFile, 'utf8').trim()}` } : {};
+  return { work, simDir, varDir, wrapper, controlTokenFile, tls, id, scheme: tls ? 'https' : 'http', expAuth };
+}
+
+/** The real exporter on the simulator (x60); resolves when it serves every site. Its stop (and log file) go to `cleanups`. */
+async function startExporter(w, port, nsites, cleanups) {
+  const url = `${w.scheme}://127.0.0.1:${port}`;
+  const out = [];
+  const exporter = spawn(process.execPath, [CLI, 'exporter', `--web.listen-address=127.0.0.1:${port}`, '--source.kind=userspace',
+    `--simulator.binary=${w.wrapper}`, `--simulator.nsites=${nsites}`, `--simulator.seed=${SEED}`, '--simulator.time-scale=60', '--simulator.tick-ms=1000',
+    '--sampler.interval=1s', '--simulator.fault-rate=0', `--simulator.dir=${w.simDir}`, `--control.token-file=${w.controlTokenFile}`, '--log.level=warn',
+    ...(w.id ? [`--web.config.file=${w.id.exporterWebConfig}`] : [])],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  const keepOut = (c) => { out.push(c.toString()); if (out.length > 200) out.shift(); };
+  exporter.stdout.on('data', keepOut);
+  exporter.stderr.on('data', keepOut);
+  const exited = new Promise((r) => exporter.once('exit', (code, sig) => r(sig ?? code)));
+  cleanups.push(async () => {
+    writeFileSync(join(w.work, 'exporter.log'), out.join(''));
+    if (exporter.exitCode === null && exporter.signalCode === null) {
+      exporter.kill('SIGTERM');
+      const t = setTimeout(() => exporter.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    }
+  });
+  await until(async () => {
+    if (exporter.exitCode !== null) throw new Error(`exporter exited ${exporter.exitCode}: ${out.join('').slice(-800)}`);
+    const j = await getJson(`${url}/api/v1/sites`, { timeoutMs: 1000, headers: w.expAuth });
+    return j.sites.filter((s) => s.valid).length === nsites;
+  }, 30000, 'the exporter to serve every simulated site');
+  return { url, log: () => out.join('') };
+}
+
+/** What the scenarios use of a running stack: its parts, and reads and writes on each. */
+function loopStackApi({ w, exp, startedAt, noc, tap, rem, prom, serviceWebhook, stop }) {
+  const { work, simDir, varDir, tls, id, expAuth } = w;
+  const exporterUrl = exp.url;
+  const apiToken = readFileSync(rem.secrets.apiTokenFile, 'utf8').trim();
+  const webhookToken = readFileSync(rem.secrets.webhookTokenFile, 'utf8').trim();
+  const amToken = readFileSync(join(prom.secretsDir, 'remediation_token'), 'utf8').trim();
+  return {
+    work, simDir, exporterUrl, startedAt, tls, id, expAuth,
+    /** The exporter's control audit trail (JSON lines, one identity per line). */
+    controlAuditFile: join(varDir, 'secrets', 'control-audit.jsonl'), noc, tap, rem, prom, apiToken, webhookToken, amToken, stop,
+    exporterLog: exp.log,
+    /** optifiber-sim ctl (the cmd_control socket of the simulator). */
+    ctl(cmd) {
+      const r = spawnSync(SIM, ['ctl', '--dir', simDir, cmd], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`optifiber-sim ctl '${cmd}': ${r.stderr || r.stdout}`);
+      return r.stdout;
+    },
+    /** Exporter snapshot: name -> {cmdModules, capacityBps, utilization, offered, p50, fault, simTimeS}. */
+    async sites() {
+      const j = await getJson(`${exporterUrl}/api/v1/snapshot`, { timeoutMs: 3000, headers: expAuth });
+      const m = new Map();
+      for (const s of j.sites) m.set(s.name, {
+        cmdModules: s.cmdModules, capacityBps: s.capacityBps, utilization: s.utilization, offered: s.offeredBps / s.capacityBps,
+        p50: s.inference?.forecast?.utilization?.p50, fault: s.fault, simTimeS: s.simTimeS, takenAtMs: j.takenAtMs,
+      });
+      return m;
+    },
+    async promQuery(expr) {
+      const j = await getJson(`${prom.prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`, { headers: prom.authHeaders });
+      return j.data.result;
+    },
+    /** Service REST API (as Grafana's plugin proxy would call it). */
+    api(path) {
+      return getJson(`${rem.service.url}/api/v1${path}`, { headers: { Authorization: `Bearer ${apiToken}`, 'X-OptiFiber-Role': 'Viewer' } });
+    },
+    /** POSTs a raw webhook body straight to the service (a replayed delivery). */
+    async postWebhook(raw) {
+      const r = await fetch(serviceWebhook, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${webhookToken}` }, body: raw, signal: AbortSignal.timeout(10000) });
+      await r.text();
+      return r.status;
+    },
+    mcpStats: () => getJson(`${rem.mcp.url}/sim/stats`),
+    async mcpFaultsNext(next) {
+      return getJson(`${rem.mcp.url}/sim/faults/next`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(next) });
+    },
+    /** MCP jobs created for a site (the simulator's own job table). */
+    jobsFor: (site) => [...rem.mcp.jobs.values()].filter((j) => j.site === site),
+    /** Deliveries that carry an alert of `site` with `status`. */
+    deliveriesFor: (site, status) => tap.deliveries.filter((d) => d.alerts.some((a) => a.site === site && a.alertname === ALERT && a.status === status)),
+  };
 }
 
 /**

@@ -36,7 +36,7 @@ import pg from 'pg';
 import { startMcpSimulator } from '@optifiber/mcp-simulator';
 import { findBinaries, INSTALL_HINT, startAlertmanagerCluster } from '../../../scripts/stack/prometheus.mjs';
 import { freePort } from '../../../alertmanager/tests/live.mjs';
-import { ROOT, sleep, until } from './harness.mjs';
+import { ALERT, reporter, ROOT, sleep, until } from './harness.mjs';
 import { pgBinDir, startPgCluster } from '../../../scripts/stack/postgres.mjs';
 import { startStubExporter } from '../test/stub-exporter.mjs';
 
@@ -52,26 +52,8 @@ const BURST = 12; // episodes per phase
 const LEASE = '3s';
 const TOTAL_MS = 4 * 60_000;
 const SERVICE_CLI = join(ROOT, 'grafana-app-remediation', 'service', 'dist', 'cli.js');
-const ALERT = 'OptiFiberCapacityForecastHigh';
 
-let passed = 0;
-let failed = 0;
-const t0 = Date.now();
-const el = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-const say = (m) => VERBOSE && console.log(`# [${el()}] ${m}`);
-const check = (name, ok, why = '') => {
-  if (ok) { passed++; console.log(`PASS ${name}`); } else { failed++; console.log(`FAIL ${name}: ${why}`); }
-  return ok;
-};
-
-const cleanups = [];
-async function finish(code) {
-  for (const c of cleanups.reverse()) {
-    try { await c(); } catch (e) { say(`cleanup: ${e.message ?? e}`); }
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(code ?? (failed ? 1 : 0));
-}
+const { el, say, check, cleanups, finish } = reporter({ verbose: VERBOSE, digits: 1 });
 
 const bins = findBinaries();
 if (!bins.alertmanager || !pgBinDir() || !existsSync(SERVICE_CLI)) {

@@ -548,24 +548,36 @@ export class Engine {
     }
   }
 
-  /** Performs the step of the action's current state. Returns false when there is nothing more to do. */
+  /**
+   * The state machine: performs the one step of the action's stored state
+   * (each step ends in a durable commit, so a restart resumes here). Returns
+   * false when this runner has nothing more to do.
+   */
   private async advance(id: number): Promise<boolean> {
     const a = await this.store.action(id);
     if (!a) return false;
     // Adopted by another replica while this one stalled past its lease.
     if (a.owner !== null && a.owner !== this.owner) return false;
     switch (a.state) {
+      // Final: the result and its audit row are committed.
       case 'done':
+        return false;
+      // Waits for a person (approve/reject over HTTP) or its expiry timer, not for a runner.
       case 'pending_approval':
         return false;
+      // Approved by an older version: waits for the limits to be re-checked, as approve() does now.
       case 'ready':
         return this.advanceReady(a);
+      // Baseline stored: waits for the MCP to create the job (the Idempotency-Key makes a re-POST safe).
       case 'baseline':
         return this.advanceBaseline(a);
+      // Job created: waits for the MCP to finish it (job_timeout).
       case 'submitted':
         return this.advanceSubmitted(a);
+      // Job succeeded: waits for the pages to show the capacity (verify_timeout); the MCP's word is not enough.
       case 'job_succeeded':
         return this.advanceJobSucceeded(a);
+      // A request may have reached the MCP: waits for the MCP to say which job this key made, else the pages decide.
       case 'unknown':
         return this.advanceUnknown(a);
     }
@@ -631,6 +643,7 @@ export class Engine {
     return undefined;
   }
 
+  /** Sends the create request (retrying within submit_deadline) and records the job, or why there is none. */
   private async advanceBaseline(a: ActionRow): Promise<boolean> {
     const deadline = Date.parse(a.submitted_at ?? a.created_at) + this.o.config.mcp.submit_deadline;
     const id = a.id;
@@ -654,31 +667,42 @@ export class Engine {
         this.step(tx, a, { state: 'submitted', job_id: r.job.id, job_state: r.job.state, mcp_attempts: a.mcp_attempts + r.attempts }, 'MCP job created', { job: r.job.id, attempts: r.attempts, idempotencyKey: a.idempotency_key }),
       LAZY);
       this.crash('submitted');
+      return true;
     } catch (e) {
-      if (e instanceof McpStoppedError) {
-        if (this.stopped) return false; // a restart resumes it
-        const why = (await this.stopReason(a, e.ambiguous)) ?? { result: 'aborted' as const, reason: 'stopped' };
-        const attempts = { mcp_attempts: a.mcp_attempts + e.attempts };
-        await this.store.write(async (tx) => {
-          if (e.ambiguous) await this.toUnknown(tx, a, `${why.reason}, but an earlier attempt may have reached the MCP`, why.result, attempts);
-          else await this.finish(tx, a, why.result, `${why.reason}; never sent to the MCP`, 'engine', attempts);
-        }, LAZY);
-        return true;
-      }
-      if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
-      this.health.mcp.lastError = `${iso()} ${e.message}`;
-      const detail = e.message + (e instanceof McpDeadlineError && e.lastError ? ` (last error: ${e.lastError})` : '');
-      const attempts = { mcp_attempts: a.mcp_attempts + (e instanceof McpDeadlineError ? e.attempts : 1) };
-      await this.store.write(async (tx) => {
-        if (e instanceof McpDeadlineError && e.ambiguous) await this.toUnknown(tx, a, detail, 'failed', attempts);
-        else await this.finish(tx, a, 'failed', detail, 'engine', attempts);
-      }, LAZY);
+      return await this.createFailed(a, e);
     } finally {
       this.wake.delete(id);
     }
+  }
+
+  /**
+   * The create request ended without a job: stopped (kill switch, resolved
+   * alert, shutdown), refused for good, or out of time. Where an attempt may
+   * have reached the MCP the outcome is unknown, never failed.
+   */
+  private async createFailed(a: ActionRow, e: unknown): Promise<boolean> {
+    if (e instanceof McpStoppedError) {
+      if (this.stopped) return false; // a restart resumes it
+      const why = (await this.stopReason(a, e.ambiguous)) ?? { result: 'aborted' as const, reason: 'stopped' };
+      const attempts = { mcp_attempts: a.mcp_attempts + e.attempts };
+      await this.store.write(async (tx) => {
+        if (e.ambiguous) await this.toUnknown(tx, a, `${why.reason}, but an earlier attempt may have reached the MCP`, why.result, attempts);
+        else await this.finish(tx, a, why.result, `${why.reason}; never sent to the MCP`, 'engine', attempts);
+      }, LAZY);
+      return true;
+    }
+    if (!(e instanceof McpPermanentError || e instanceof McpDeadlineError)) throw e;
+    this.health.mcp.lastError = `${iso()} ${e.message}`;
+    const detail = e.message + (e instanceof McpDeadlineError && e.lastError ? ` (last error: ${e.lastError})` : '');
+    const attempts = { mcp_attempts: a.mcp_attempts + (e instanceof McpDeadlineError ? e.attempts : 1) };
+    await this.store.write(async (tx) => {
+      if (e instanceof McpDeadlineError && e.ambiguous) await this.toUnknown(tx, a, detail, 'failed', attempts);
+      else await this.finish(tx, a, 'failed', detail, 'engine', attempts);
+    }, LAZY);
     return true;
   }
 
+  /** Polls the job until it finishes; a job the MCP no longer knows (or one that outlives job_timeout) makes the outcome unknown. */
   private async advanceSubmitted(a: ActionRow): Promise<boolean> {
     const deadline = Date.parse(a.updated_at) + this.o.config.mcp.job_timeout;
     try {
@@ -729,6 +753,7 @@ export class Engine {
     return `capacity verified: ${base.cmdModules} -> ${last.cmdModules} CMD modules, ${gbps(base.capacityBps)} -> ${gbps(last.capacityBps)} Gbit/s`;
   }
 
+  /** Succeeded when the pages show the capacity over the stored baseline; unverified when they do not in time. */
   private async advanceJobSucceeded(a: ActionRow): Promise<boolean> {
     const cfg = this.o.config;
     const v = await this.capacityVisible(a, cfg.exporter.verify_timeout);

@@ -432,16 +432,7 @@ export class Queries {
 
   /** Actions matching every given filter, newest first. Values are bound, never spliced. */
   findActions(f: { site?: string; result?: string; state?: string; mode?: string; since?: string; until?: string; beforeId?: number }, limit: number): Promise<ActionRow[]> {
-    const w = filters([
-      ['site = @site', f.site],
-      ['result = @result', f.result],
-      ['state = @state', f.state],
-      ['mode = @mode', f.mode],
-      ['created_at >= @since', f.since],
-      ['created_at < @until', f.until],
-      ['id < @beforeId', f.beforeId],
-    ]);
-    return this.x.all(`SELECT * FROM actions ${w} ORDER BY id DESC LIMIT @limit`, { ...f, limit });
+    return this.newestFirst('actions', [...equal(f, ['site', 'result', 'state', 'mode']), ...windowConds('created_at', f)], f, limit);
   }
 
   auditOfAction(id: number): Promise<AuditRow[]> {
@@ -450,17 +441,11 @@ export class Queries {
 
   /** Audit rows matching every given filter, newest first. */
   findAudit(f: { site?: string; kind?: string; decision?: string; reason?: string; actionId?: number; since?: string; until?: string; beforeId?: number }, limit: number): Promise<AuditRow[]> {
-    const w = filters([
-      ['site = @site', f.site],
-      ['kind = @kind', f.kind],
-      ['decision = @decision', f.decision],
-      ['reason = @reason', f.reason],
-      ['action_id = @actionId', f.actionId],
-      ['ts >= @since', f.since],
-      ['ts < @until', f.until],
-      ['id < @beforeId', f.beforeId],
-    ]);
-    return this.x.all(`SELECT * FROM audit ${w} ORDER BY id DESC LIMIT @limit`, { ...f, limit });
+    return this.newestFirst('audit', [...equal(f, ['site', 'kind', 'decision', 'reason']), ['action_id = @actionId', f.actionId], ...windowConds('ts', f)], f, limit);
+  }
+
+  private newestFirst<T>(table: 'actions' | 'audit', conds: [string, unknown][], f: object, limit: number): Promise<T[]> {
+    return this.x.all(`SELECT * FROM ${table} ${filters(conds)} ORDER BY id DESC LIMIT @limit`, { ...f, limit });
   }
 
   // ---- health and retention ---------------------------------------------
@@ -547,6 +532,20 @@ export const INBOX_KEEP = Queries.INBOX_KEEP;
 /** The schema's DDL for a dialect. */
 export function schemaFor(idColumn: string): string {
   return SCHEMA.replaceAll('{{ID}}', idColumn);
+}
+
+/** Equality filters on the columns of these names (`@name` bound from f). */
+function equal<F extends object>(f: F, cols: (keyof F & string)[]): [string, unknown][] {
+  return cols.map((c) => [`${c} = @${c}`, f[c]]);
+}
+
+/** A history list's time window (on column `t`) and keyset page (rows older than beforeId). */
+function windowConds(t: 'created_at' | 'ts', f: { since?: string; until?: string; beforeId?: number }): [string, unknown][] {
+  return [
+    [`${t} >= @since`, f.since],
+    [`${t} < @until`, f.until],
+    ['id < @beforeId', f.beforeId],
+  ];
 }
 
 /** WHERE clause of the conditions whose value is given (the SQL text comes only from the callers' constants). */
