@@ -84,143 +84,186 @@ export const weeklyFile = (dir: string, week: string) => join(dir, 'weekly', `op
 const DAILY_RE = /^optifiber-sites-(\d{4}-\d{2}-\d{2})\.csv$/;
 const WEEKLY_RE = /^optifiber-capacity-(\d{4})-W(\d{2})\.pdf$/;
 
-export async function startReportScheduler(o: ReportSchedulerOptions): Promise<ReportScheduler> {
-  const varDir = resolve(o.varDir ?? 'var');
-  const dir = resolve(o.dir ?? join(varDir, 'reports'));
-  const remediationDb = o.remediationDb ?? join(varDir, 'remediation', 'remediation.db');
-  const log = o.log ?? o.logger ?? createLogger({ base: { component: 'reporter' } });
-  const now = o.now ?? Date.now;
-  const prom = new PromClient({ url: o.prometheusUrl });
-  const step = o.dailyStep ?? 300;
-  const retentionDays = o.retentionDays ?? 35;
-  const retentionWeeks = o.retentionWeeks ?? 26;
-  const dailyDue = (o.dailyDueMinutes ?? 10) * 60;
-  const weeklyDue = (o.weeklyDueMinutes ?? 30) * 60;
-  const retryAfter = o.retryAfterS ?? 900;
-  mkdirSync(join(dir, 'daily'), { recursive: true });
-  mkdirSync(join(dir, 'weekly'), { recursive: true });
+/** The options with their defaults applied. */
+interface Settings {
+  dir: string;
+  remediationDb: string;
+  log: Logger;
+  now: () => number;
+  prom: PromClient;
+  step: number;
+  retentionDays: number;
+  retentionWeeks: number;
+  dailyDue: number; // seconds after midnight UTC
+  weeklyDue: number; // seconds after Monday 00:00 UTC
+  retryAfter: number;
+  chromium?: string;
+}
 
-  const st: Record<ReportKind, KindState> = {
-    daily_csv: { lastSuccess: 0, failures: 0, lastAttempt: 0, lastDuration: 0, skipped: 0, files: 0 },
-    weekly_pdf: { lastSuccess: 0, failures: 0, lastAttempt: 0, lastDuration: 0, skipped: 0, files: 0 },
+function settings(o: ReportSchedulerOptions): Settings {
+  const varDir = resolve(o.varDir ?? 'var');
+  return {
+    dir: resolve(o.dir ?? join(varDir, 'reports')),
+    remediationDb: o.remediationDb ?? join(varDir, 'remediation', 'remediation.db'),
+    log: o.log ?? o.logger ?? createLogger({ base: { component: 'reporter' } }),
+    now: o.now ?? Date.now,
+    prom: new PromClient({ url: o.prometheusUrl }),
+    step: o.dailyStep ?? 300,
+    retentionDays: o.retentionDays ?? 35,
+    retentionWeeks: o.retentionWeeks ?? 26,
+    dailyDue: (o.dailyDueMinutes ?? 10) * 60,
+    weeklyDue: (o.weeklyDueMinutes ?? 30) * 60,
+    retryAfter: o.retryAfterS ?? 900,
+    ...(o.chromium ? { chromium: o.chromium } : {}),
   };
-  const failedAt = new Map<string, number>();
+}
+
+const freshKindState = (): KindState => ({ lastSuccess: 0, failures: 0, lastAttempt: 0, lastDuration: 0, skipped: 0, files: 0 });
+
+/** After a restart: the newest existing report is the last success. */
+function scan(dir: string, st: Record<ReportKind, KindState>): void {
+  for (const [kind, sub, re] of [['daily_csv', 'daily', DAILY_RE], ['weekly_pdf', 'weekly', WEEKLY_RE]] as const) {
+    const files = readdirSync(join(dir, sub)).filter((f) => re.test(f));
+    st[kind].files = files.length;
+    for (const f of files) st[kind].lastSuccess = Math.max(st[kind].lastSuccess, statSync(join(dir, sub, f)).mtimeMs / 1000);
+  }
+}
+
+/** Remove reports older than the retention and stale temp files; recount the files kept. */
+function retention(s: Settings, st: Record<ReportKind, KindState>, nowS: number): void {
+  const { dir, log } = s;
+  const dayCut = new Date((nowS - s.retentionDays * 86400) * 1000).toISOString().slice(0, 10);
+  const weekCut = isoWeekOf(nowS - s.retentionWeeks * 604800).label;
+  for (const [sub, re, keep] of [
+    ['daily', DAILY_RE, (m: RegExpExecArray) => m[1]! >= dayCut],
+    ['weekly', WEEKLY_RE, (m: RegExpExecArray) => `${m[1]}-W${m[2]}` >= weekCut],
+  ] as const) {
+    for (const f of readdirSync(join(dir, sub))) {
+      const p = join(dir, sub, f);
+      const m = re.exec(f);
+      if (m && !keep(m)) {
+        rmSync(p, { force: true });
+        log.info({ file: p }, 'report retention: removed');
+      } else if (f.startsWith('.') && f.endsWith('.tmp') && nowS - statSync(p).mtimeMs / 1000 > 86400) {
+        rmSync(p, { force: true }); // left by a crash mid-write
+      }
+    }
+  }
+  st.daily_csv.files = readdirSync(join(dir, 'daily')).filter((f) => DAILY_RE.test(f)).length;
+  st.weekly_pdf.files = readdirSync(join(dir, 'weekly')).filter((f) => WEEKLY_RE.test(f)).length;
+}
+
+function renderMetrics(st: Record<ReportKind, KindState>): string {
+  const out: string[] = [];
+  const fam = (name: string, type: string, help: string, get: (s: KindState) => number) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const k of REPORT_KINDS) out.push(`${name}{report="${k}"} ${get(st[k])}`);
+  };
+  fam('optifiber_report_last_success_timestamp_seconds', 'gauge', 'Time of the last successful report run, seconds since the epoch (0: none yet).', (s) => s.lastSuccess);
+  fam('optifiber_report_last_attempt_timestamp_seconds', 'gauge', 'Time the last report run started, seconds since the epoch (0: none yet).', (s) => s.lastAttempt);
+  fam('optifiber_report_last_duration_seconds', 'gauge', 'Duration of the last report run, seconds.', (s) => s.lastDuration);
+  fam('optifiber_report_failures_total', 'counter', 'Report runs that failed since the scheduler started.', (s) => s.failures);
+  fam('optifiber_report_skipped_total', 'counter', 'Report runs skipped because Prometheus had no site data for the period.', (s) => s.skipped);
+  fam('optifiber_report_files', 'gauge', 'Report files kept in the reports folder after retention.', (s) => s.files);
+  return out.join('\n') + '\n';
+}
+
+/** Produces the reports, one job at a time, and keeps the state /metrics shows. */
+class ReportRunner {
+  readonly st: Record<ReportKind, KindState> = { daily_csv: freshKindState(), weekly_pdf: freshKindState() };
+  private readonly failedAt = new Map<string, number>();
   // Targets with no data at all (e.g. the day before a fresh stack started):
   // nothing to report, not a failure, not retried. A Prometheus that lost a
   // whole day still trips OptiFiberReportStale through the success timestamp.
-  const skippedTargets = new Set<string>();
+  private readonly skippedTargets = new Set<string>();
+  chain: Promise<unknown> = Promise.resolve();
+  private checking: Promise<void> | undefined;
 
-  // After a restart: the newest existing report is the last success.
-  function scan(): void {
-    for (const [kind, sub, re] of [['daily_csv', 'daily', DAILY_RE], ['weekly_pdf', 'weekly', WEEKLY_RE]] as const) {
-      const files = readdirSync(join(dir, sub)).filter((f) => re.test(f));
-      st[kind].files = files.length;
-      for (const f of files) st[kind].lastSuccess = Math.max(st[kind].lastSuccess, statSync(join(dir, sub, f)).mtimeMs / 1000);
-    }
-  }
-  scan();
-
-  function retention(nowS: number): void {
-    const dayCut = new Date((nowS - retentionDays * 86400) * 1000).toISOString().slice(0, 10);
-    const weekCut = isoWeekOf(nowS - retentionWeeks * 604800).label;
-    for (const [sub, re, keep] of [
-      ['daily', DAILY_RE, (m: RegExpExecArray) => m[1]! >= dayCut],
-      ['weekly', WEEKLY_RE, (m: RegExpExecArray) => `${m[1]}-W${m[2]}` >= weekCut],
-    ] as const) {
-      for (const f of readdirSync(join(dir, sub))) {
-        const p = join(dir, sub, f);
-        const m = re.exec(f);
-        if (m && !keep(m)) {
-          rmSync(p, { force: true });
-          log.info({ file: p }, 'report retention: removed');
-        } else if (f.startsWith('.') && f.endsWith('.tmp') && nowS - statSync(p).mtimeMs / 1000 > 86400) {
-          rmSync(p, { force: true }); // left by a crash mid-write
-        }
-      }
-    }
-    st.daily_csv.files = readdirSync(join(dir, 'daily')).filter((f) => DAILY_RE.test(f)).length;
-    st.weekly_pdf.files = readdirSync(join(dir, 'weekly')).filter((f) => WEEKLY_RE.test(f)).length;
+  constructor(private readonly s: Settings) {
+    scan(s.dir, this.st);
   }
 
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const p = chain.then(fn, fn);
-    chain = p.catch(() => {});
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn, fn);
+    this.chain = p.catch(() => {});
     return p;
-  };
+  }
 
-  async function job(kind: ReportKind, target: string, fn: () => Promise<string>): Promise<string> {
+  private async job(kind: ReportKind, target: string, fn: () => Promise<string>): Promise<string> {
+    const { now, log } = this.s;
+    const st = this.st[kind];
     const t0 = now();
-    st[kind].lastAttempt = t0 / 1000;
+    st.lastAttempt = t0 / 1000;
     try {
       const path = await fn();
-      st[kind].lastSuccess = now() / 1000;
-      st[kind].lastDuration = (now() - t0) / 1000;
-      failedAt.delete(`${kind}:${target}`);
-      log.info({ report: kind, target, file: path, seconds: st[kind].lastDuration }, 'report written');
-      retention(now() / 1000);
+      st.lastSuccess = now() / 1000;
+      st.lastDuration = (now() - t0) / 1000;
+      this.failedAt.delete(`${kind}:${target}`);
+      log.info({ report: kind, target, file: path, seconds: st.lastDuration }, 'report written');
+      retention(this.s, this.st, now() / 1000);
       return path;
     } catch (e) {
-      if (e instanceof EmptyRangeError) {
-        st[kind].skipped++;
-        st[kind].lastDuration = (now() - t0) / 1000;
-        skippedTargets.add(`${kind}:${target}`);
-        log.warn({ report: kind, target }, `report ${kind} for ${target} skipped: ${e.message}`);
-        throw e;
-      }
-      st[kind].failures++;
-      st[kind].lastDuration = (now() - t0) / 1000;
-      failedAt.set(`${kind}:${target}`, now() / 1000);
-      log.error({ report: kind, target, err: e }, `report ${kind} for ${target} failed: ${(e as Error).message}`);
+      this.recordFailure(kind, target, t0, e);
       throw e;
     }
   }
 
-  const runDaily = (day?: string) =>
-    serial(() => {
+  /** An empty range is a skip (not retried); anything else a failure retried after retryAfter. */
+  private recordFailure(kind: ReportKind, target: string, t0: number, e: unknown): void {
+    const { now, log } = this.s;
+    const st = this.st[kind];
+    if (e instanceof EmptyRangeError) {
+      st.skipped++;
+      st.lastDuration = (now() - t0) / 1000;
+      this.skippedTargets.add(`${kind}:${target}`);
+      log.warn({ report: kind, target }, `report ${kind} for ${target} skipped: ${e.message}`);
+      return;
+    }
+    st.failures++;
+    st.lastDuration = (now() - t0) / 1000;
+    this.failedAt.set(`${kind}:${target}`, now() / 1000);
+    log.error({ report: kind, target, err: e }, `report ${kind} for ${target} failed: ${(e as Error).message}`);
+  }
+
+  runDaily(day?: string): Promise<string> {
+    const { now, prom, step, dir } = this.s;
+    return this.serial(() => {
       const d = day ?? new Date((now() / 1000 - 86400) * 1000).toISOString().slice(0, 10);
       const from = Date.parse(`${d}T00:00:00Z`) / 1000;
-      return job('daily_csv', d, async () => (await exportCsv({ prom, from, to: from + 86400, step, out: dailyFile(dir, d) })).path);
+      return this.job('daily_csv', d, async () => (await exportCsv({ prom, from, to: from + 86400, step, out: dailyFile(dir, d) })).path);
     });
+  }
 
-  const runWeekly = (label?: string) =>
-    serial(() => {
+  runWeekly(label?: string): Promise<string> {
+    const { now, prom, dir, remediationDb, chromium } = this.s;
+    return this.serial(() => {
       const week = label ? parseIsoWeek(label) : lastCompleteWeek(now() / 1000);
-      return job('weekly_pdf', week.label, async () => {
+      return this.job('weekly_pdf', week.label, async () => {
         const data = await gatherWeekly({ prom, week, nowS: Math.floor(now() / 1000), remediationDb });
-        return htmlToPdf({ html: renderWeeklyHtml(data), out: weeklyFile(dir, week.label), title: `OptiFiber weekly capacity report ${week.label}`, ...(o.chromium ? { chromium: o.chromium } : {}) });
+        return htmlToPdf({ html: renderWeeklyHtml(data), out: weeklyFile(dir, week.label), title: `OptiFiber weekly capacity report ${week.label}`, ...(chromium ? { chromium } : {}) });
       });
     });
-
-  let checking: Promise<void> | undefined;
-  function check(): Promise<void> {
-    if (!checking) checking = doCheck().finally(() => (checking = undefined));
-    return checking;
   }
-  async function doCheck(): Promise<void> {
+
+  /** One check at a time: a call during a running check shares it. */
+  check(): Promise<void> {
+    if (!this.checking) this.checking = this.doCheck().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async doCheck(): Promise<void> {
+    const { now, dailyDue, weeklyDue, retryAfter, dir } = this.s;
     const nowS = now() / 1000;
     const day = new Date((nowS - dailyDue - 86400) * 1000).toISOString().slice(0, 10); // newest due day
     const week = isoWeekOf(nowS - weeklyDue - 604800); // newest due week
-    const retryOk = (k: string) => !skippedTargets.has(k) && nowS - (failedAt.get(k) ?? -Infinity) >= retryAfter;
-    if (!existsSync(dailyFile(dir, day)) && retryOk(`daily_csv:${day}`)) await runDaily(day).catch(() => {});
-    if (!existsSync(weeklyFile(dir, week.label)) && retryOk(`weekly_pdf:${week.label}`)) await runWeekly(week.label).catch(() => {});
+    const retryOk = (k: string) => !this.skippedTargets.has(k) && nowS - (this.failedAt.get(k) ?? -Infinity) >= retryAfter;
+    if (!existsSync(dailyFile(dir, day)) && retryOk(`daily_csv:${day}`)) await this.runDaily(day).catch(() => {});
+    if (!existsSync(weeklyFile(dir, week.label)) && retryOk(`weekly_pdf:${week.label}`)) await this.runWeekly(week.label).catch(() => {});
   }
+}
 
-  function metrics(): string {
-    const out: string[] = [];
-    const fam = (name: string, type: string, help: string, get: (s: KindState) => number) => {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-      for (const k of REPORT_KINDS) out.push(`${name}{report="${k}"} ${get(st[k])}`);
-    };
-    fam('optifiber_report_last_success_timestamp_seconds', 'gauge', 'Time of the last successful report run, seconds since the epoch (0: none yet).', (s) => s.lastSuccess);
-    fam('optifiber_report_last_attempt_timestamp_seconds', 'gauge', 'Time the last report run started, seconds since the epoch (0: none yet).', (s) => s.lastAttempt);
-    fam('optifiber_report_last_duration_seconds', 'gauge', 'Duration of the last report run, seconds.', (s) => s.lastDuration);
-    fam('optifiber_report_failures_total', 'counter', 'Report runs that failed since the scheduler started.', (s) => s.failures);
-    fam('optifiber_report_skipped_total', 'counter', 'Report runs skipped because Prometheus had no site data for the period.', (s) => s.skipped);
-    fam('optifiber_report_files', 'gauge', 'Report files kept in the reports folder after retention.', (s) => s.files);
-    return out.join('\n') + '\n';
-  }
-
+/** /metrics, /-/healthy and /-/ready, GET or HEAD only. */
+async function serveMetrics(o: ReportSchedulerOptions, metrics: () => string): Promise<{ server: Server; port: number; url: string }> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -238,10 +281,21 @@ export async function startReportScheduler(o: ReportSchedulerOptions): Promise<R
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 9890);
-  const url = `http://${host}:${port}`;
-  log.info({ dir, url, prometheus: prom.base, dailyDueUtc: `${Math.floor(dailyDue / 3600)}:${String((dailyDue / 60) % 60).padStart(2, '0')}`, retentionDays, retentionWeeks }, 'report scheduler started');
+  return { server, port, url: `http://${host}:${port}` };
+}
+
+export async function startReportScheduler(o: ReportSchedulerOptions): Promise<ReportScheduler> {
+  const s = settings(o);
+  const { dir, log, dailyDue } = s;
+  mkdirSync(join(dir, 'daily'), { recursive: true });
+  mkdirSync(join(dir, 'weekly'), { recursive: true });
+  const runner = new ReportRunner(s);
+  const metrics = () => renderMetrics(runner.st);
+  const { server, port, url } = await serveMetrics(o, metrics);
+  log.info({ dir, url, prometheus: s.prom.base, dailyDueUtc: `${Math.floor(dailyDue / 3600)}:${String((dailyDue / 60) % 60).padStart(2, '0')}`, retentionDays: s.retentionDays, retentionWeeks: s.retentionWeeks }, 'report scheduler started');
 
   let stopped = false;
+  const check = () => runner.check();
   const timer = setInterval(() => {
     if (!stopped) void check();
   }, o.checkIntervalMs ?? 60000);
@@ -253,14 +307,14 @@ export async function startReportScheduler(o: ReportSchedulerOptions): Promise<R
     port,
     dir,
     check,
-    runDaily,
-    runWeekly,
+    runDaily: (day?: string) => runner.runDaily(day),
+    runWeekly: (week?: string) => runner.runWeekly(week),
     metrics,
     async stop() {
       stopped = true;
       clearInterval(timer);
       await first.catch(() => {});
-      await chain.catch(() => {});
+      await runner.chain.catch(() => {});
       await new Promise<void>((r) => server.close(() => r()));
     },
   };

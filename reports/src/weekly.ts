@@ -96,18 +96,12 @@ export function linearFit(xs: number[], ys: number[]): { a: number; b: number; r
 
 const pct = (v: number | undefined, d = 0) => (v === undefined ? 'n/a' : `${(v * 100).toFixed(d)} %`);
 
-export async function gatherWeekly(o: WeeklyOptions): Promise<WeeklyData> {
-  const { prom, week } = o;
-  if (week.start >= o.nowS) throw new ReportError(`--week ${week.label} starts ${isoTime(week.start)}, in the future: there is no data yet (the last complete week is the default)`, 2);
-  const partial = week.end > o.nowS;
-  const to = partial ? Math.floor(o.nowS / 60) * 60 : week.end;
-  const from = week.start;
-  const R = `${to - from}s`;
-  const at = to;
+type ByKey = Map<string, number>;
+type Instant = Record<'peak' | 'p95' | 'over90' | 'anomaly' | 'down' | 'cmd' | 'cmdMax' | 'cap' | 'osnrMin' | 'osnrAvg' | 'berMax' | 'fcP90', ByKey>;
+type Daily = Record<'offAvg' | 'offPeak' | 'osnrDaily', Map<string, Sample[]>>;
 
-  const known = await prom.labelValues('site', INVENTORY_METRIC, from, to);
-  if (known.length === 0) throw new EmptyRangeError(`no site data in Prometheus for ${week.label} (${isoTime(from)} .. ${isoTime(to)}): empty range, nothing was scraped then or it is outside retention`);
-
+/** The week's per-site figures at its end, one instant query each, keyed by site and instance. */
+async function instantFigures(prom: PromClient, R: string, at: number): Promise<Instant> {
   const inst = async (q: string) => new Map((await prom.query(q, at)).map((s) => [key(s.metric), s.v] as const));
   const [peak, p95, over90, anomaly, down, cmd, cmdMax, cap, osnrMin, osnrAvg, berMax, fcP90] = await Promise.all([
     inst(`max_over_time(site:optifiber_utilization:ratio[${R}])`),
@@ -123,7 +117,11 @@ export async function gatherWeekly(o: WeeklyOptions): Promise<WeeklyData> {
     inst(`max_over_time(${UP('optifiber_pre_fec_bit_error_ratio')}[${R}:1m])`),
     inst(`max_over_time(site:optifiber_forecast_utilization_p90:ratio[1d])`),
   ]);
-  // Daily series (one point per day, at each day's end).
+  return { peak, p95, over90, anomaly, down, cmd, cmdMax, cap, osnrMin, osnrAvg, berMax, fcP90 };
+}
+
+/** Daily series (one point per day, at each day's end). */
+async function dailyFigures(prom: PromClient, from: number, to: number): Promise<Daily> {
   const dayStep = 86400;
   const firstDayEnd = Math.min(to, from + dayStep);
   const daily = async (q: string) => {
@@ -136,59 +134,68 @@ export async function gatherWeekly(o: WeeklyOptions): Promise<WeeklyData> {
     daily('max_over_time(optifiber_offered_load_bytes_per_second[1d])'),
     daily(`avg_over_time(${UP('optifiber_osnr_db')}[1d:1m])`),
   ]);
+  return { offAvg, offPeak, osnrDaily };
+}
 
-  const keys = new Set<string>([...peak.keys(), ...cap.keys()]);
-  const sites: SiteWeek[] = [...keys].map((k) => {
-    const [site, instance] = k.split('\0') as [string, string];
-    const avg = (offAvg.get(k) ?? []).map((s) => s.v);
-    const pk = (offPeak.get(k) ?? []).map((s) => s.v);
-    const od = (osnrDaily.get(k) ?? []).map((s) => s.v);
-    const sw: SiteWeek = {
-      site, instance,
-      peak: peak.get(k), p95: p95.get(k),
-      minutesOver90: over90.get(k) ?? 0, anomalyMinutes: anomaly.get(k) ?? 0, linkDownMinutes: down.get(k) ?? 0,
-      cmdModules: cmd.get(k), cmdModulesMax: cmdMax.get(k), capacityBps: cap.get(k),
-      osnrMin: osnrMin.get(k), osnrAvg: osnrAvg.get(k), osnrFirstDay: od[0], osnrLastDay: od[od.length - 1],
-      berMax: berMax.get(k), forecastP90MaxLastDay: fcP90.get(k),
-      dailyOfferedAvg: avg, dailyOfferedPeak: pk,
-    };
-    // Growth: log-linear fit of the daily mean offered load (demand, not
-    // carried traffic, so congestion does not hide it).
-    const pos = avg.map((v, i) => [i, v] as const).filter(([, v]) => v > 0);
-    const fit = linearFit(pos.map(([i]) => i), pos.map(([, v]) => Math.log(v)));
-    if (fit && sw.capacityBps && sw.capacityBps > 0 && pk.length > 0) {
-      sw.growthPerDay = Math.exp(fit.b) - 1;
-      sw.growthR2 = fit.r2;
-      const lastPeak = pk[pk.length - 1]!;
-      sw.projectedPeakNextWeek = (lastPeak * Math.exp(fit.b * 7)) / sw.capacityBps;
-    }
-    return sw;
-  });
-  sites.sort((a, b) => (b.peak ?? -1) - (a.peak ?? -1) || a.site.localeCompare(b.site));
+function siteWeek(k: string, i: Instant, d: Daily): SiteWeek {
+  const [site, instance] = k.split('\0') as [string, string];
+  const avg = (d.offAvg.get(k) ?? []).map((s) => s.v);
+  const pk = (d.offPeak.get(k) ?? []).map((s) => s.v);
+  const od = (d.osnrDaily.get(k) ?? []).map((s) => s.v);
+  const sw: SiteWeek = {
+    site, instance,
+    peak: i.peak.get(k), p95: i.p95.get(k),
+    minutesOver90: i.over90.get(k) ?? 0, anomalyMinutes: i.anomaly.get(k) ?? 0, linkDownMinutes: i.down.get(k) ?? 0,
+    cmdModules: i.cmd.get(k), cmdModulesMax: i.cmdMax.get(k), capacityBps: i.cap.get(k),
+    osnrMin: i.osnrMin.get(k), osnrAvg: i.osnrAvg.get(k), osnrFirstDay: od[0], osnrLastDay: od[od.length - 1],
+    berMax: i.berMax.get(k), forecastP90MaxLastDay: i.fcP90.get(k),
+    dailyOfferedAvg: avg, dailyOfferedPeak: pk,
+  };
+  addGrowth(sw, avg, pk);
+  return sw;
+}
 
-  for (const s of sites) {
-    const parts: string[] = [];
-    if (s.growthPerDay !== undefined) parts.push(`demand ${s.growthPerDay >= 0 ? 'grew' : 'fell'} ${(Math.abs(s.growthPerDay) * 100).toFixed(1)} %/day over the week (log-linear fit of daily mean offered load, R² ${s.growthR2!.toFixed(2)})`);
-    if (s.projectedPeakNextWeek !== undefined) parts.push(`at that rate next week's peak reaches ${pct(s.projectedPeakNextWeek)} of today's capacity`);
-    if (s.forecastP90MaxLastDay !== undefined) parts.push(`the 15-min forecast p90 reached ${pct(s.forecastP90MaxLastDay)} on the last day`);
-    if (s.cmdModules !== undefined && s.cmdModulesMax !== undefined) {
-      const free = s.cmdModulesMax - s.cmdModules;
-      parts.push(free > 0 ? `${free} of ${s.cmdModulesMax} CMD slots free (auto-remediation can add ${free === 1 ? 'one module' : 'modules'})` : `no free CMD slot: needs a chassis upgrade or a new span`);
-    }
-    s.reasoning = parts.join('; ') + '.';
+/** Growth: log-linear fit of the daily mean offered load (demand, not carried traffic, so congestion does not hide it). */
+function addGrowth(sw: SiteWeek, avg: number[], pk: number[]): void {
+  const pos = avg.map((v, i) => [i, v] as const).filter(([, v]) => v > 0);
+  const fit = linearFit(pos.map(([i]) => i), pos.map(([, v]) => Math.log(v)));
+  if (fit && sw.capacityBps && sw.capacityBps > 0 && pk.length > 0) {
+    sw.growthPerDay = Math.exp(fit.b) - 1;
+    sw.growthR2 = fit.r2;
+    const lastPeak = pk[pk.length - 1]!;
+    sw.projectedPeakNextWeek = (lastPeak * Math.exp(fit.b * 7)) / sw.capacityBps;
   }
-  const capacityNext = sites
+}
+
+function reasoning(s: SiteWeek): string {
+  const parts: string[] = [];
+  if (s.growthPerDay !== undefined) parts.push(`demand ${s.growthPerDay >= 0 ? 'grew' : 'fell'} ${(Math.abs(s.growthPerDay) * 100).toFixed(1)} %/day over the week (log-linear fit of daily mean offered load, R² ${s.growthR2!.toFixed(2)})`);
+  if (s.projectedPeakNextWeek !== undefined) parts.push(`at that rate next week's peak reaches ${pct(s.projectedPeakNextWeek)} of today's capacity`);
+  if (s.forecastP90MaxLastDay !== undefined) parts.push(`the 15-min forecast p90 reached ${pct(s.forecastP90MaxLastDay)} on the last day`);
+  if (s.cmdModules !== undefined && s.cmdModulesMax !== undefined) {
+    const free = s.cmdModulesMax - s.cmdModules;
+    parts.push(free > 0 ? `${free} of ${s.cmdModulesMax} CMD slots free (auto-remediation can add ${free === 1 ? 'one module' : 'modules'})` : `no free CMD slot: needs a chassis upgrade or a new span`);
+  }
+  return parts.join('; ') + '.';
+}
+
+/** The sites that need capacity next: top 5 by projected peak, plus any projected hot, at most 10. */
+function capacityNextOf(sites: SiteWeek[]): SiteWeek[] {
+  return sites
     .filter((s) => s.projectedPeakNextWeek !== undefined)
     .sort((a, b) => b.projectedPeakNextWeek! - a.projectedPeakNextWeek!)
     .filter((s, i) => i < 5 || s.projectedPeakNextWeek! >= HOT_PEAK)
     .slice(0, 10);
+}
 
-  // Charts of the hot sites, 30-minute resolution.
+const sel = (s: SiteWeek) => `{site="${s.site.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}",instance="${s.instance.replace(/"/g, '\\"')}"}`;
+const one = (r: RangeSeries[]) => r[0]?.values ?? [];
+
+/** Charts of the hot sites, 30-minute resolution. */
+async function hotCharts(prom: PromClient, sites: SiteWeek[], from: number, to: number, max: number): Promise<ChartData[]> {
   const step = 1800;
-  const hotSites = sites.filter((s) => (s.peak ?? 0) >= HOT_PEAK || (s.p95 ?? 0) >= HOT_P95).slice(0, o.maxHotCharts ?? 6);
+  const hotSites = sites.filter((s) => (s.peak ?? 0) >= HOT_PEAK || (s.p95 ?? 0) >= HOT_P95).slice(0, max);
   const hot: ChartData[] = [];
-  const sel = (s: SiteWeek) => `{site="${s.site.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}",instance="${s.instance.replace(/"/g, '\\"')}"}`;
-  const one = (r: RangeSeries[]) => r[0]?.values ?? [];
   for (const s of hotSites) {
     const m = sel(s);
     const fq = (q: string) => `optifiber_forecast_throughput_bytes_per_second{${m.slice(1, -1)},percentile="${q}"}`;
@@ -203,12 +210,15 @@ export async function gatherWeekly(o: WeeklyOptions): Promise<WeeklyData> {
     ]);
     hot.push({ site: s.site, throughput: one(tp), throughputPeak: one(tpk), capacity: one(c), fcLo: one(lo), fcMid: one(mid), fcHi: one(hi) });
   }
+  return hot;
+}
 
-  // Optical trends of the sites with the lowest OSNR, hourly.
+/** Optical trends of the sites with the lowest OSNR, hourly. */
+async function opticalTrends(prom: PromClient, sites: SiteWeek[], from: number, to: number, max: number): Promise<OpticalSeries[]> {
   const worst = sites
     .filter((s) => s.osnrMin !== undefined)
     .sort((a, b) => a.osnrMin! - b.osnrMin!)
-    .slice(0, o.maxOpticalSites ?? 6);
+    .slice(0, max);
   const optical: OpticalSeries[] = [];
   for (const s of worst) {
     const m = sel(s);
@@ -218,6 +228,28 @@ export async function gatherWeekly(o: WeeklyOptions): Promise<WeeklyData> {
     ]);
     optical.push({ site: s.site, osnr: one(osnr), ber: one(ber) });
   }
+  return optical;
+}
+
+export async function gatherWeekly(o: WeeklyOptions): Promise<WeeklyData> {
+  const { prom, week } = o;
+  if (week.start >= o.nowS) throw new ReportError(`--week ${week.label} starts ${isoTime(week.start)}, in the future: there is no data yet (the last complete week is the default)`, 2);
+  const partial = week.end > o.nowS;
+  const to = partial ? Math.floor(o.nowS / 60) * 60 : week.end;
+  const from = week.start;
+
+  const known = await prom.labelValues('site', INVENTORY_METRIC, from, to);
+  if (known.length === 0) throw new EmptyRangeError(`no site data in Prometheus for ${week.label} (${isoTime(from)} .. ${isoTime(to)}): empty range, nothing was scraped then or it is outside retention`);
+
+  const inst = await instantFigures(prom, `${to - from}s`, to);
+  const daily = await dailyFigures(prom, from, to);
+  const keys = new Set<string>([...inst.peak.keys(), ...inst.cap.keys()]);
+  const sites = [...keys].map((k) => siteWeek(k, inst, daily));
+  sites.sort((a, b) => (b.peak ?? -1) - (a.peak ?? -1) || a.site.localeCompare(b.site));
+  for (const s of sites) s.reasoning = reasoning(s);
+  const capacityNext = capacityNextOf(sites);
+  const hot = await hotCharts(prom, sites, from, to, o.maxHotCharts ?? 6);
+  const optical = await opticalTrends(prom, sites, from, to, o.maxOpticalSites ?? 6);
 
   const audit = readRemediationActions(o.remediationDb, new Date(from * 1000).toISOString(), new Date(to * 1000).toISOString());
   return { week, from, to, partial, generatedAt: o.nowS, prometheusUrl: prom.base, sites, hot, optical, capacityNext, audit };
