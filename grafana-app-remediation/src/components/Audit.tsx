@@ -9,6 +9,7 @@ import { useEnv, useLoad } from '../env.js';
 import { AUDIT_CSV, AUDIT_KINDS, EMPTY_AUDIT_FILTER, formatTime, siteProblem, TIME_RANGES, toAuditQuery, toCsv, type AuditFilterForm, type TimeRange } from '../logic.js';
 import type { AuditEntry } from '../types.js';
 import { CsvButton, ErrorAlert, SiteLink, tableStyles } from './common.js';
+import { testIds } from '../testIds.js';
 
 const KIND_OPTIONS: Array<SelectableValue<string>> = [{ label: 'any kind', value: '' }, ...AUDIT_KINDS.map((k) => ({ label: k.replace('_', ' '), value: k }))];
 
@@ -40,10 +41,10 @@ export function Audit({ filter, onFilterChange }: { filter: AuditFilterForm; onF
   };
 
   return (
-    <div data-testid="page-audit">
+    <div data-testid={testIds.app.page('audit')}>
       <Stack gap={1} wrap="wrap" alignItems="flex-end">
         <Field label="Site" invalid={!!sp} error={sp} className={s.field}>
-          <Input id="audit-site" data-testid="audit-filter-site" width={20} placeholder="all sites" value={siteText}
+          <Input id="audit-site" data-testid={testIds.audit.filterSite} width={20} placeholder="all sites" value={siteText}
             onChange={(e) => setSiteText(e.currentTarget.value)} onBlur={applySite} onKeyDown={(e) => e.key === 'Enter' && applySite()} />
         </Field>
         <Field label="Kind" className={s.field}>
@@ -54,14 +55,14 @@ export function Audit({ filter, onFilterChange }: { filter: AuditFilterForm; onF
             onChange={(v) => onFilterChange({ ...filter, range: v.value ?? EMPTY_AUDIT_FILTER.range })} />
         </Field>
         <Field label="Rows shown" className={s.field}>
-          <CsvButton testId="audit-csv" name="optifiber-remediation-audit.csv" csv={() => toCsv(rows, AUDIT_CSV)} />
+          <CsvButton testId={testIds.audit.csv} name="optifiber-remediation-audit.csv" csv={() => toCsv(rows, AUDIT_CSV)} />
         </Field>
       </Stack>
       {page.error && <ErrorAlert title="Could not load the audit log" error={page.error} />}
       {!page.data && page.loading && <LoadingPlaceholder text="Loading the audit log..." />}
-      {page.data && rows.length === 0 && <p className={t.muted} data-testid="audit-empty">No audit entry matches these filters.</p>}
+      {page.data && rows.length === 0 && <p className={t.muted} data-testid={testIds.audit.empty}>No audit entry matches these filters.</p>}
       {rows.length > 0 && (
-        <table className={t.table} data-testid="audit-table">
+        <table className={t.table} data-testid={testIds.audit.table}>
           <thead>
             <tr>
               <th scope="col">Time</th>
@@ -76,7 +77,7 @@ export function Audit({ filter, onFilterChange }: { filter: AuditFilterForm; onF
           </thead>
           <tbody>
             {rows.map((e) => (
-              <tr key={e.id} data-testid="audit-row" data-kind={e.kind} data-site={e.site ?? ''}>
+              <tr key={e.id} data-testid={testIds.audit.row} data-kind={e.kind} data-site={e.site ?? ''}>
                 <td className={t.mono}>{formatTime(e.ts)}</td>
                 <td>{e.kind.replace('_', ' ')}</td>
                 <td>{e.actionId ?? ''}</td>
@@ -92,7 +93,7 @@ export function Audit({ filter, onFilterChange }: { filter: AuditFilterForm; onF
       )}
       {extra.error && <ErrorAlert title="Could not load more" error={extra.error} />}
       {next !== null && (
-        <Button className={s.more} variant="secondary" data-testid="audit-load-more" disabled={extra.loading} onClick={more}>
+        <Button className={s.more} variant="secondary" data-testid={testIds.audit.loadMore} disabled={extra.loading} onClick={more}>
           {extra.loading ? 'Loading...' : 'Load older entries'}
         </Button>
       )}

@@ -9,6 +9,7 @@ import { useEnv, useLoad } from '../env.js';
 import { ACTION_CSV, capacityChange, EMPTY_FILTER, formatTime, siteProblem, TIME_RANGES, toActionFilter, toCsv, type HistoryFilter, type TimeRange } from '../logic.js';
 import { ACTION_MODES, ACTION_RESULTS, ACTION_STATES, type Action } from '../types.js';
 import { AlertLink, CsvButton, ErrorAlert, JobLink, OutcomeBadge, SiteLink, tableStyles } from './common.js';
+import { testIds } from '../testIds.js';
 
 const opts = <T extends string>(values: readonly T[], all: string): Array<SelectableValue<T | ''>> => [
   { label: all, value: '' },
@@ -48,12 +49,12 @@ export function History({ filter, onFilterChange }: { filter: HistoryFilter; onF
   };
 
   return (
-    <div data-testid="page-history">
+    <div data-testid={testIds.app.page('history')}>
       <Stack gap={1} wrap="wrap" alignItems="flex-end">
         <Field label="Site" invalid={!!sp} error={sp} className={s.field}>
           <Input
             id="history-site"
-            data-testid="filter-site"
+            data-testid={testIds.history.filterSite}
             width={20}
             placeholder="all sites"
             value={siteText}
@@ -81,24 +82,24 @@ export function History({ filter, onFilterChange }: { filter: HistoryFilter; onF
           />
         </Field>
         <Field label="Clear filters" className={s.field}>
-          <Button variant="secondary" icon="times" data-testid="filter-clear" onClick={() => onFilterChange(EMPTY_FILTER)}>
+          <Button variant="secondary" icon="times" data-testid={testIds.history.filterClear} onClick={() => onFilterChange(EMPTY_FILTER)}>
             Clear
           </Button>
         </Field>
         <Field label="Rows shown" className={s.field}>
-          <CsvButton testId="history-csv" name="optifiber-remediation-actions.csv" csv={() => toCsv(rows, ACTION_CSV)} />
+          <CsvButton testId={testIds.history.csv} name="optifiber-remediation-actions.csv" csv={() => toCsv(rows, ACTION_CSV)} />
         </Field>
       </Stack>
 
       {page.error && <ErrorAlert title="Could not load the history" error={page.error} />}
       {!page.data && page.loading && <LoadingPlaceholder text="Loading history..." />}
       {page.data && rows.length === 0 && (
-        <p className={t.muted} data-testid="history-empty">
+        <p className={t.muted} data-testid={testIds.history.empty}>
           No action matches these filters.
         </p>
       )}
       {rows.length > 0 && (
-        <table className={t.table} data-testid="history-table">
+        <table className={t.table} data-testid={testIds.history.table}>
           <thead>
             <tr>
               <th><span className={s.srOnly}>Audit trail</span></th>
@@ -117,12 +118,12 @@ export function History({ filter, onFilterChange }: { filter: HistoryFilter; onF
           <tbody>
             {rows.map((a) => (
               <React.Fragment key={a.id}>
-                <tr data-testid="history-row" data-id={a.id} data-site={a.site} data-result={a.result ?? ''} data-state={a.state}>
+                <tr data-testid={testIds.history.row} data-id={a.id} data-site={a.site} data-result={a.result ?? ''} data-state={a.state}>
                   <td>
                     <IconButton
                       name={open === a.id ? 'angle-down' : 'angle-right'}
                       aria-label={open === a.id ? `Hide the audit trail of action ${a.id}` : `Show the audit trail of action ${a.id}`}
-                      data-testid="expand"
+                      data-testid={testIds.history.expand}
                       onClick={() => setOpen(open === a.id ? null : a.id)}
                     />
                   </td>
@@ -160,7 +161,7 @@ export function History({ filter, onFilterChange }: { filter: HistoryFilter; onF
       )}
       {extra.error && <ErrorAlert title="Could not load more" error={extra.error} />}
       {next !== null && (
-        <Button className={s.more} variant="secondary" data-testid="load-more" disabled={extra.loading} onClick={more}>
+        <Button className={s.more} variant="secondary" data-testid={testIds.history.loadMore} disabled={extra.loading} onClick={more}>
           {extra.loading ? 'Loading...' : 'Load older actions'}
         </Button>
       )}
@@ -175,7 +176,7 @@ function AuditTrail({ id }: { id: number }) {
   if (r.error) return <ErrorAlert title="Could not load the audit trail" error={r.error} />;
   if (!r.data) return <LoadingPlaceholder text="Loading audit trail..." />;
   return (
-    <table className={t.table} data-testid="audit-trail">
+    <table className={t.table} data-testid={testIds.history.auditTrail}>
       <thead>
         <tr>
           <th>Time</th>
@@ -187,7 +188,7 @@ function AuditTrail({ id }: { id: number }) {
       </thead>
       <tbody>
         {r.data.audit.map((e) => (
-          <tr key={e.id} data-testid="audit-entry">
+          <tr key={e.id} data-testid={testIds.history.auditEntry}>
             <td className={t.mono}>{formatTime(e.ts)}</td>
             <td>{e.kind}</td>
             <td>{e.decision ?? ''}</td>

@@ -4,12 +4,14 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Alert, Badge, Button, ConfirmModal, Icon, Input, LinkButton, LoadingPlaceholder, Stack, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useState } from 'react';
-import { PROXY_BASE, ROUTE_FOR_ROLE } from '../api.js';
+import { ROUTE_FOR_ROLE } from '../api.js';
+import { PROXY_BASE } from '../constants.js';
 import { useEnv, useLoad } from '../env.js';
 import { capacityChange, formatAge, formatDuration, formatTime, splitHealthError } from '../logic.js';
 import { whyNot } from '../roles.js';
 import type { Action, DependencyHealth } from '../types.js';
 import { AlertLink, ErrorAlert, OutcomeBadge, SiteLink, tableStyles } from './common.js';
+import { testIds } from '../testIds.js';
 
 export function Overview() {
   const env = useEnv();
@@ -28,28 +30,28 @@ export function Overview() {
   const d = ov.data;
   const now = env.now();
   return (
-    <div data-testid="page-overview">
+    <div data-testid={testIds.app.page('overview')}>
       {ov.error && <ErrorAlert title="Refresh failed (showing the last answer)" error={ov.error} />}
       {d.killSwitch.enabled && (
-        <Alert data-testid="kill-switch-banner" severity="error" title="Kill switch is ON: no new remediation actions or approvals">
+        <Alert data-testid={testIds.overview.killSwitchBanner} severity="error" title="Kill switch is ON: no new remediation actions or approvals">
           {d.killSwitch.reason ? `Reason: ${d.killSwitch.reason}. ` : ''}
           {d.killSwitch.by ? `Engaged by ${d.killSwitch.by} ${formatAge(d.killSwitch.at, now)}.` : ''}
         </Alert>
       )}
       <div className={s.cards}>
-        <div className={s.card} data-testid="health-service">
+        <div className={s.card} data-testid={testIds.overview.healthService}>
           <div className={s.cardTitle}>Service</div>
           <Badge text={d.health.status === 'ok' ? 'healthy' : d.health.status} color={d.health.status === 'ok' ? 'green' : 'red'} icon="heart" />
           <div className={s.kv}>Up {formatDuration(d.health.uptimeSeconds)}</div>
-          <div className={s.kv} data-testid="queue-depth">Queue depth {d.health.queueDepth}</div>
+          <div className={s.kv} data-testid={testIds.overview.queueDepth}>Queue depth {d.health.queueDepth}</div>
           <div className={s.kv}>Actions in flight {d.health.actionsInFlight}</div>
         </div>
-        <DependencyCard name="WaveServer MCP" testId="health-mcp" h={d.health.mcp} now={now} />
-        <DependencyCard name="Exporter" testId="health-exporter" h={d.health.exporter} now={now} />
-        <div className={s.card} data-testid="health-policy">
+        <DependencyCard name="WaveServer MCP" testId={testIds.overview.healthMcp} h={d.health.mcp} now={now} />
+        <DependencyCard name="Exporter" testId={testIds.overview.healthExporter} h={d.health.exporter} now={now} />
+        <div className={s.card} data-testid={testIds.overview.healthPolicy}>
           <div className={s.cardTitle}>Mode</div>
           <Stack gap={0.5} wrap="wrap">
-            <Badge data-testid="kill-switch-state" text={d.killSwitch.enabled ? 'kill switch ON' : 'kill switch off'} color={d.killSwitch.enabled ? 'red' : 'green'} />
+            <Badge data-testid={testIds.overview.killSwitchState} text={d.killSwitch.enabled ? 'kill switch ON' : 'kill switch off'} color={d.killSwitch.enabled ? 'red' : 'green'} />
             {d.policy.dry_run && <Badge text="dry run" color="purple" />}
             <Badge text={d.policy.approval_required ? 'approval required' : 'automatic'} color={d.policy.approval_required ? 'orange' : 'blue'} />
           </Stack>
@@ -58,7 +60,7 @@ export function Overview() {
             {d.policy.rate_limit_actions} actions per {formatDuration(d.policy.rate_limit_window_seconds)}
           </div>
         </div>
-        <div className={s.card} data-testid="health-24h">
+        <div className={s.card} data-testid={testIds.overview.health24h}>
           <div className={s.cardTitle}>Last 24 hours</div>
           {Object.keys(d.last24h.actionsByResult).length === 0 && <div className={s.kv}>No finished actions</div>}
           {Object.entries(d.last24h.actionsByResult).map(([k, v]) => (
@@ -85,16 +87,16 @@ export function Overview() {
         <Stack justifyContent="space-between" alignItems="center">
           <h3 className={t.heading}>Recent actions</h3>
           <Stack gap={1}>
-            <LinkButton size="sm" variant="secondary" icon="apps" href={`${env.subUrl}/d/optifiber-remediation`} data-testid="remediation-dashboard">
+            <LinkButton size="sm" variant="secondary" icon="apps" href={`${env.subUrl}/d/optifiber-remediation`} data-testid={testIds.overview.remediationDashboard}>
               Remediation dashboard
             </LinkButton>
             {env.role && (
               // The service's API explorer, through the plugin proxy route of the user's role (the token never reaches the browser).
-              <LinkButton size="sm" variant="secondary" icon="book-open" href={`${env.subUrl}${PROXY_BASE}/${ROUTE_FOR_ROLE[env.role]}/docs/`} target="_blank" data-testid="api-explorer">
+              <LinkButton size="sm" variant="secondary" icon="book-open" href={`${env.subUrl}${PROXY_BASE}/${ROUTE_FOR_ROLE[env.role]}/docs/`} target="_blank" data-testid={testIds.overview.apiExplorer}>
                 API explorer
               </LinkButton>
             )}
-            <Button size="sm" variant="secondary" icon="sync" onClick={ov.reload} data-testid="refresh">
+            <Button size="sm" variant="secondary" icon="sync" onClick={ov.reload} data-testid={testIds.overview.refresh}>
               Refresh
             </Button>
           </Stack>
@@ -102,7 +104,7 @@ export function Overview() {
         {d.recentActions.length === 0 ? (
           <p className={t.muted}>No actions yet.</p>
         ) : (
-          <table className={t.table} data-testid="recent-actions">
+          <table className={t.table} data-testid={testIds.overview.recentActions}>
             <thead>
               <tr>
                 <th>#</th>
@@ -116,7 +118,7 @@ export function Overview() {
             </thead>
             <tbody>
               {d.recentActions.map((a) => (
-                <tr key={a.id} data-testid="recent-action" data-id={a.id}>
+                <tr key={a.id} data-testid={testIds.overview.recentAction} data-id={a.id}>
                   <td>{a.id}</td>
                   <td title={formatTime(a.createdAt)}>{formatAge(a.createdAt, now)}</td>
                   <td>
@@ -172,8 +174,8 @@ function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onCh
   if (actions.length === 0)
     return (
       <>
-        {done && <Alert data-testid="approval-result" severity="success" title={done} />}
-        <p className={t.muted} data-testid="no-approvals">
+        {done && <Alert data-testid={testIds.overview.approvalResult} severity="success" title={done} />}
+        <p className={t.muted} data-testid={testIds.overview.noApprovals}>
           Nothing is waiting for approval.
         </p>
       </>
@@ -198,13 +200,13 @@ function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onCh
   return (
     <>
       {error && <ErrorAlert title="The service refused" error={error} />}
-      {done && <Alert data-testid="approval-result" severity="success" title={done} />}
+      {done && <Alert data-testid={testIds.overview.approvalResult} severity="success" title={done} />}
       {!canApprove && (
-        <p className={t.muted} data-testid="approve-hint">
+        <p className={t.muted} data-testid={testIds.overview.approveHint}>
           <Icon name="lock" /> Only Admins approve or reject actions (you are {env.role ?? 'not signed in'}).
         </p>
       )}
-      <table className={t.table} data-testid="pending-approvals">
+      <table className={t.table} data-testid={testIds.overview.pendingApprovals}>
         <thead>
           <tr>
             <th>#</th>
@@ -218,7 +220,7 @@ function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onCh
         </thead>
         <tbody>
           {actions.map((a) => (
-            <tr key={a.id} data-testid="approval" data-id={a.id} data-site={a.site}>
+            <tr key={a.id} data-testid={testIds.overview.approval} data-id={a.id} data-site={a.site}>
               <td>{a.id}</td>
               <td>
                 <SiteLink site={a.site} subUrl={env.subUrl} />
@@ -232,11 +234,11 @@ function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onCh
               <td>
                 <Stack gap={1}>
                   <span title={disabledWhy ?? 'Provision now'}>
-                    <Button size="sm" icon="check" data-testid="approve" disabled={!!disabledWhy} onClick={() => setPending({ action: a, verb: 'approve' })}>
+                    <Button size="sm" icon="check" data-testid={testIds.overview.approve} disabled={!!disabledWhy} onClick={() => setPending({ action: a, verb: 'approve' })}>
                       Approve
                     </Button>
                   </span>
-                  <Button title={canApprove ? 'Reject: it will not provision' : whyNot('Admin', env.role)} size="sm" variant="destructive" icon="times" data-testid="reject" disabled={!canApprove} onClick={() => setPending({ action: a, verb: 'reject' })}>
+                  <Button title={canApprove ? 'Reject: it will not provision' : whyNot('Admin', env.role)} size="sm" variant="destructive" icon="times" data-testid={testIds.overview.reject} disabled={!canApprove} onClick={() => setPending({ action: a, verb: 'reject' })}>
                     Reject
                   </Button>
                 </Stack>
@@ -256,7 +258,7 @@ function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onCh
                   ? `Add ${pending.action.count} CMD module(s) on ${pending.action.site} through the WaveServer MCP controller.`
                   : `Reject the action on ${pending.action.site}; it will not provision.`}
               </p>
-              <Input data-testid="approval-comment" placeholder="Comment for the audit log (optional)" value={comment} onChange={(e) => setComment(e.currentTarget.value)} />
+              <Input data-testid={testIds.overview.approvalComment} placeholder="Comment for the audit log (optional)" value={comment} onChange={(e) => setComment(e.currentTarget.value)} />
             </div>
           ) : null
         }

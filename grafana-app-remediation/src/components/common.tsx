@@ -6,17 +6,18 @@ import React from 'react';
 import { ApiError } from '../api.js';
 import { actionOutcome, mcpJobUrl, safeExternalUrl, siteDashboardUrl, type Tone } from '../logic.js';
 import type { Action } from '../types.js';
+import { testIds } from '../testIds.js';
 
 const BADGE: Record<Tone, BadgeColor> = { green: 'green', red: 'red', orange: 'orange', blue: 'blue', purple: 'purple', gray: 'darkgrey' };
 
 export function OutcomeBadge({ action }: { action: Pick<Action, 'state' | 'result'> }) {
   const o = actionOutcome(action);
-  return <Badge data-testid="outcome" text={o.text} color={BADGE[o.tone]} />;
+  return <Badge data-testid={testIds.common.outcome} text={o.text} color={BADGE[o.tone]} />;
 }
 
 export function SiteLink({ site, subUrl }: { site: string; subUrl: string }) {
   return (
-    <a data-testid="site-link" href={siteDashboardUrl(site, subUrl)} title={`Open the ${site} site dashboard`} className={useStyles2(linkStyle)}>
+    <a data-testid={testIds.common.siteLink} href={siteDashboardUrl(site, subUrl)} title={`Open the ${site} site dashboard`} className={useStyles2(linkStyle)}>
       {site}
     </a>
   );
@@ -27,7 +28,7 @@ export function AlertLink({ action }: { action: Pick<Action, 'alertname' | 'gene
   const name = action.alertname ?? 'alert';
   if (!url) return <span>{name}</span>;
   return (
-    <TextLink data-testid="alert-link" href={url} external inline={false} title="Open the alert's source (Prometheus generatorURL)">
+    <TextLink data-testid={testIds.common.alertLink} href={url} external inline={false} title="Open the alert's source (Prometheus generatorURL)">
       {name}
     </TextLink>
   );
@@ -39,7 +40,7 @@ export function JobLink({ jobId, mcpUrl, title }: { jobId: string | null; mcpUrl
   if (!jobId) return <span>-</span>;
   if (!href) return <span title={title}>{jobId}</span>;
   return (
-    <TextLink data-testid="job-link" href={href} external inline={false} title={title ?? 'Open the provisioning job at the MCP'}>
+    <TextLink data-testid={testIds.common.jobLink} href={href} external inline={false} title={title ?? 'Open the provisioning job at the MCP'}>
       {jobId}
     </TextLink>
   );
@@ -67,7 +68,7 @@ export function CsvButton({ name, csv, testId }: { name: string; csv: () => stri
 export function ErrorAlert({ error, title }: { error: Error; title: string }) {
   const problems = error instanceof ApiError ? error.problems : [];
   return (
-    <Alert data-testid="error" severity="error" title={title}>
+    <Alert data-testid={testIds.common.error} severity="error" title={title}>
       {error.message}
       {problems.length > 0 && (
         <ul>
