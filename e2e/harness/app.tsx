@@ -6,7 +6,7 @@
 // for the signed-in session. The plugin is used as Grafana loads it (module.ts
 // `plugin`: root page and config page) with a BackendSrv over window.fetch,
 // so every call goes to the stand-in's /api/plugin-proxy routes.
-import { createTheme, type AppPluginMeta, type PluginMeta } from '@grafana/data';
+import { createTheme, type AppPluginMeta } from '@grafana/data';
 import { config, locationService, setBackendSrv, type BackendSrv, type BackendSrvRequest, type FetchResponse } from '@grafana/runtime';
 import { GlobalStyles, ThemeContext } from '@grafana/ui';
 import React from 'react';
@@ -75,7 +75,7 @@ async function main() {
   const r = await fetch(SETTINGS_URL, { credentials: 'same-origin' });
   const meta = (await r.json()) as AppPluginMeta<AppSettings>;
   window.__pluginMeta = meta;
-  plugin.init(meta as unknown as PluginMeta<AppSettings>);
+  plugin.init(meta);
   plugin.meta = meta;
   const Root = plugin.root!;
   const Config = plugin.configPages![0]!.body;
@@ -87,7 +87,7 @@ async function main() {
         <div style={{ background: theme.colors.background.primary, border: `1px solid ${theme.colors.border.weak}`, borderRadius: 2, padding: 16, maxWidth: 1240 }}>
           <h2 style={{ marginTop: 0 }} data-testid={harnessIds.pageTitle}>{isConfig ? 'OptiFiber Remediation: configuration' : 'OptiFiber Remediation'} <small style={{ color: theme.colors.text.secondary, fontSize: 13 }}>signed in as {config.bootData.user.login} ({String(config.bootData.user.orgRole)})</small></h2>
           {!isConfig && <AppNav includes={(meta as unknown as { includes: Include[] }).includes ?? []} />}
-          {isConfig ? <Config plugin={plugin as never} query={{}} /> : <Root meta={meta} basename={PLUGIN_BASE_URL} onNavChanged={() => {}} query={{}} path={location.pathname} />}
+          {isConfig ? <Config plugin={plugin} query={{}} /> : <Root meta={meta} basename={PLUGIN_BASE_URL} onNavChanged={() => {}} query={{}} path={location.pathname} />}
         </div>
       </div>
     </ThemeContext.Provider>,

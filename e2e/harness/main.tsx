@@ -102,7 +102,7 @@ function VariableEditorDemo() {
 }
 
 function ConfigEditorDemo() {
-  const [options, setOptions] = useState({
+  const [options, setOptions] = useState<React.ComponentProps<typeof ConfigEditor>['options']>({
     id: 1, uid: 'optifiber', orgId: 1, name: 'OptiFiber', type: DATASOURCE_TYPE, typeName: 'OptiFiber Telemetry', typeLogoUrl: '',
     access: 'proxy', url: 'http://127.0.0.1:9886', user: '', database: '', basicAuth: false, basicAuthUser: '', isDefault: false, readOnly: false, withCredentials: false,
     jsonData: { url: 'http://127.0.0.1:9886', authType: 'bearer' as const, pollTimeoutSeconds: 20 },
@@ -112,7 +112,7 @@ function ConfigEditorDemo() {
   });
   return (
     <div>
-      <ConfigEditor options={options as never} onOptionsChange={(o) => setOptions(o as never)} />
+      <ConfigEditor options={options} onOptionsChange={setOptions} />
       <pre data-testid={harnessIds.optionsJson} style={{ marginTop: 12 }}>{JSON.stringify({ jsonData: options.jsonData, secureJsonFields: options.secureJsonFields, secureJsonData: options.secureJsonData })}</pre>
     </div>
   );
