@@ -446,11 +446,11 @@ export const tests = [
       }
     },
   },
-  {
-    name: 'app (Viewer, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
+  ...[['noc', 'Viewer'], ['devops', 'Editor'], ['admin', 'Admin']].map(([user, role]) => ({
+    name: `app (${role}, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean`,
     async run({ browser, base, shot }) {
       for (const theme of ['dark', 'light']) {
-        const { page, finish } = await openApp(browser, base, 'noc', `${APP}/audit`, { theme });
+        const { page, finish } = await openApp(browser, base, user, `${APP}/audit`, { theme });
         await page.getByTestId(appIds.audit.table).waitFor();
         const kinds = await page.getByTestId(appIds.audit.row).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
         for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
@@ -462,59 +462,13 @@ export const tests = [
         const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
         assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
         assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
-        await shot(page, `app-audit-viewer-${theme}`);
-        await axeCheck(page, `audit page, Viewer, ${theme}`);
+        await shot(page, `app-audit-${role.toLowerCase()}-${theme}`);
+        await axeCheck(page, `audit page, ${role}, ${theme}`);
         await finish();
         await page.close();
       }
     },
-  },
-  {
-    name: 'app (Editor, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
-    async run({ browser, base, shot }) {
-      for (const theme of ['dark', 'light']) {
-        const { page, finish } = await openApp(browser, base, 'devops', `${APP}/audit`, { theme });
-        await page.getByTestId(appIds.audit.table).waitFor();
-        const kinds = await page.getByTestId(appIds.audit.row).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
-        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
-        await pickSelect(page, 'audit-kind', 'policy');
-        await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].every((r) => r.getAttribute('data-kind') === 'policy'), tid(appIds.audit.row));
-        assert.match(page.url(), /kind=policy/);
-        assert.match(await page.getByTestId(appIds.audit.row).first().innerText(), /devops/, 'who changed the policy');
-        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(appIds.audit.csv).click()]);
-        const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-        assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
-        assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
-        await shot(page, `app-audit-editor-${theme}`);
-        await axeCheck(page, `audit page, Editor, ${theme}`);
-        await finish();
-        await page.close();
-      }
-    },
-  },
-  {
-    name: 'app (Admin, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
-    async run({ browser, base, shot }) {
-      for (const theme of ['dark', 'light']) {
-        const { page, finish } = await openApp(browser, base, 'admin', `${APP}/audit`, { theme });
-        await page.getByTestId(appIds.audit.table).waitFor();
-        const kinds = await page.getByTestId(appIds.audit.row).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
-        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
-        await pickSelect(page, 'audit-kind', 'policy');
-        await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].every((r) => r.getAttribute('data-kind') === 'policy'), tid(appIds.audit.row));
-        assert.match(page.url(), /kind=policy/);
-        assert.match(await page.getByTestId(appIds.audit.row).first().innerText(), /devops/, 'who changed the policy');
-        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(appIds.audit.csv).click()]);
-        const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-        assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
-        assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
-        await shot(page, `app-audit-admin-${theme}`);
-        await axeCheck(page, `audit page, Admin, ${theme}`);
-        await finish();
-        await page.close();
-      }
-    },
-  },
+  })),
   ...[['noc', 'Viewer'], ['devops', 'Editor'], ['admin', 'Admin']].flatMap(([user, role]) => ['dark', 'light'].map((theme) => ({
     name: `app (${role}, ${theme}): navigation comes from plugin.json includes (pages and the remediation dashboard); axe clean on every page`,
     async run({ browser, base }) {

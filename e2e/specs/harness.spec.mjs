@@ -15,6 +15,11 @@ async function noErrors(errors) {
   assert.deepEqual(errors, [], `page errors: ${errors.join(' | ')}`);
 }
 
+/** The end of most views' tests: a screenshot, axe clean, no page errors. */
+async function shotAxeNoErrors({ page, errors, shot }, name, what) {
+  await shotAxeNoErrors({ page, errors, shot }, name, what);
+}
+
 async function gaugesTest({ browser, base, shot }, theme) {
   const { page, errors } = await openView(browser, base, { view: 'panel', sites: '4', theme });
   const gauges = page.getByTestId(panelIds.gauges.gauge);
@@ -132,9 +137,7 @@ export const tests = [
       assert.ok(await nd.isVisible());
       assert.match(await nd.innerText(), /No data[\s\S]*labelled by site/);
       assert.equal(await page.getByTestId(panelIds.gauges.gauge).count(), 0);
-      await shot(page, 'panel-no-data');
-      await axeCheck(page, 'panel no data');
-      await noErrors(errors);
+      await shotAxeNoErrors({ page, errors, shot }, 'panel-no-data', 'panel no data');
     },
   },
   {
@@ -148,9 +151,7 @@ export const tests = [
       const tip = page.getByTestId(panelIds.tooltip.container);
       await tip.waitFor({ state: 'visible', timeout: 5000 });
       assert.match(await tip.innerText(), /Anomaly score: no data \(gap\)/);
-      await shot(page, 'panel-nan-gaps');
-      await axeCheck(page, 'panel NaN and gaps');
-      await noErrors(errors);
+      await shotAxeNoErrors({ page, errors, shot }, 'panel-nan-gaps', 'panel NaN and gaps');
     },
   },
   {
@@ -162,9 +163,7 @@ export const tests = [
       assert.equal(await page.locator(`${tid(panelIds.gauges.gauge)}[data-site="site-0003"]`).getAttribute('data-severity'), 'critical', 'optifiber_link_up = 0');
       assert.equal(await page.getByTestId(panelIds.gauges.forecastMarker).count(), 4, 'forecast quantile series');
       assert.equal(await page.getByTestId(panelIds.heatmap.rowLabel).count(), 4);
-      await shot(page, 'panel-prometheus');
-      await axeCheck(page, 'panel Prometheus frames');
-      await noErrors(errors);
+      await shotAxeNoErrors({ page, errors, shot }, 'panel-prometheus', 'panel Prometheus frames');
     },
   },
   {
@@ -268,9 +267,7 @@ export const tests = [
         assert.match(await page.locator(`${tid(panelIds.heatmap.tableRow)}[data-site="site-0003"]`).innerText(), /Critical \(link down\)[\s\S]*down/);
         assert.match(await page.locator(`${tid(panelIds.heatmap.tableRow)}[data-site="site-0002"]`).innerText(), /Peak anomaly|\d\.\d\d at \d\d:\d\d:\d\d/);
         assert.equal(await page.locator(`${tid(panelIds.heatmap.table)} th[scope=col]`).count(), 6);
-        await shot(page, `panel-table-${theme}`);
-        await axeCheck(page, `heat-map table ${theme}`);
-        await noErrors(errors);
+        await shotAxeNoErrors({ page, errors, shot }, `panel-table-${theme}`, `heat-map table ${theme}`);
         await page.close();
       }
     },

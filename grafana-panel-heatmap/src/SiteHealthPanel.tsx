@@ -260,17 +260,6 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
     if (typeof performance.mark === 'function') performance.mark('optifiber-heatmap-drawn');
   }, [offscreen, first, last, rowHeight, plotW, top, dpr, viewH, asTable]);
 
-  const labels: React.ReactNode[] = [];
-  for (let r = first; r < last; r++) {
-    const v = views[r]!;
-    labels.push(
-      <a key={v.name} href={v.target.href} onClick={(e) => follow(e, v.target)} className={styles.rowLabel}
-        style={{ top: r * rowHeight, height: rowHeight, lineHeight: `${rowHeight}px`, borderLeftColor: v.color }}
-        data-testid={testIds.heatmap.rowLabel} data-site={v.name} title={siteSummary(v, theme)}>
-        <StateIcon v={v} size="xs" /> {v.name}<StateText v={v} />
-      </a>,
-    );
-  }
 
   /** The cell under the pointer, from the event itself (a click need not follow a mousemove: touch, or a click before the hover re-render). */
   const cellAt = (e: React.MouseEvent<HTMLCanvasElement>) => {
@@ -302,64 +291,26 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
     e.preventDefault();
     setHover(null);
     setCursor(next);
-    // keep the cell's row in view
-    const el = scrollRef.current;
-    if (el) {
-      if (next.row * rowHeight < el.scrollTop) el.scrollTop = next.row * rowHeight;
-      else if ((next.row + 1) * rowHeight > el.scrollTop + viewH) el.scrollTop = (next.row + 1) * rowHeight - viewH;
-    }
+    if (scrollRef.current) scrollRowIntoView(scrollRef.current, next.row, rowHeight, viewH);
   };
 
-  const bucketMs = (grid.to - grid.from) / grid.buckets;
   const fmtTime = (t: number) => dateTimeFormat(t, { timeZone, format: 'HH:mm:ss' });
   const active = hover ?? (cursor ? { ...cursor, x: LABEL_W + (cursor.col + 1) * cellW, y: AXIS_H + (cursor.row + 1) * rowHeight - top } : null);
-  let tooltip: React.ReactNode = null;
-  let announcement = '';
-  if (active) {
-    const v = views[active.row]!;
-    const score = grid.values[active.row * grid.buckets + active.col]!;
-    const t0 = grid.from + active.col * bucketMs;
-    const contribs = topContributions(cellContributions(v, grid, active.row, active.col), topN);
-    const left = Math.min(active.x + 12, Math.max(0, width - 260));
-    const topPx = Math.min(active.y + 12, Math.max(0, height - 170));
-    const scoreText = Number.isNaN(score) ? 'no data (gap)' : formatValue(v.anomalyField, score, theme, 'none');
-    announcement = `${v.name}, ${fmtTime(t0)} to ${fmtTime(t0 + bucketMs)}: anomaly score ${scoreText}; ${SEVERITY_TEXT[v.state?.severity ?? Severity.unknown]}${v.state ? `, ${v.state.reason}` : ''}${contribs.length ? `; top features ${contribs.map((c) => `${c.feature} ${c.value.toFixed(3)}`).join(', ')}` : ''}.`;
-    tooltip = (
-      <div className={styles.tooltip} style={{ left, top: topPx }} data-testid={testIds.tooltip.container} role="tooltip" id="optifiber-heatmap-tooltip">
-        <div className={styles.tooltipTitle} style={{ borderLeftColor: v.color }}><StateIcon v={v} size="xs" /> {v.name}</div>
-        <div>{fmtTime(t0)} – {fmtTime(t0 + bucketMs)}</div>
-        <div>Anomaly score: <b>{scoreText}</b></div>
-        <div>Utilization now: <b>{formatValue(v.utilizationField, v.utilization, theme)}</b></div>
-        {v.forecast?.p50 != null && <div>Forecast p50: <b>{formatValue(v.utilizationField, v.forecast.p50, theme)}</b></div>}
-        <div>Link: <b>{v.link}</b>{v.state ? ` · state: ${v.state.reason}` : ''}</div>
-        {contribs.length > 0 && (
-          <div data-testid={testIds.tooltip.contributions}>
-            <div className={styles.muted}>Top contributing features</div>
-            {contribs.map((c) => (
-              <div key={c.feature} className={styles.contrib} data-testid={testIds.tooltip.contribution}><span>{c.feature}</span><span>{c.value.toFixed(3)}</span></div>
-            ))}
-          </div>
-        )}
-      </div>
-    );
-  }
+  const detail = active ? cellDetail(active, views, grid, topN, theme, fmtTime) : null;
+  const tooltip = active && detail && (
+    <CellTooltip d={detail} left={Math.min(active.x + 12, Math.max(0, width - 260))} top={Math.min(active.y + 12, Math.max(0, height - 170))} theme={theme} />
+  );
+  const announcement = detail?.announcement ?? '';
 
   return (
     <div className={styles.heat} style={{ height }} data-testid={testIds.heatmap.container}>
-      <div className={styles.axis} style={{ marginLeft: asTable ? 0 : LABEL_W, width: asTable ? width - 12 : plotW }}>
-        {!asTable && <span>{fmtTime(grid.from)}</span>}
-        <span className={styles.muted}>anomaly score · {grid.buckets} buckets · {rows} sites</span>
-        <button type="button" className={styles.toggle} aria-pressed={asTable} onClick={() => setAsTable(!asTable)} data-testid={testIds.heatmap.tableToggle}>
-          {asTable ? 'Show heat-map' : 'Show as table'}
-        </button>
-        {!asTable && <span>{fmtTime(grid.to)}</span>}
-      </div>
+      <HeatAxis grid={grid} rows={rows} asTable={asTable} onToggle={() => setAsTable(!asTable)} width={asTable ? width - 12 : plotW} fmtTime={fmtTime} />
       {asTable ? (
         <SiteTable views={views} grid={grid} height={viewH} theme={theme} fmtTime={fmtTime} />
       ) : (
         <div ref={scrollRef} className={styles.heatScroll} style={{ height: viewH }} onScroll={onScroll} data-testid={testIds.heatmap.scroll}>
           <div style={{ height: rows * rowHeight, position: 'relative' }}>
-            {labels}
+            <RowLabels views={views} first={first} last={last} rowHeight={rowHeight} theme={theme} />
             <canvas
               ref={canvasRef}
               className={styles.canvas}
@@ -388,6 +339,90 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
       )}
       <div id="optifiber-heatmap-live" className={styles.srOnly} aria-live="polite" data-testid={testIds.heatmap.announcement}>{cursor ? announcement : ''}</div>
       {!asTable && tooltip}
+    </div>
+  );
+}
+
+/** Scrolls just enough for the row to be fully visible (the keyboard cursor's row). */
+function scrollRowIntoView(el: HTMLElement, row: number, rowHeight: number, viewH: number) {
+  if (row * rowHeight < el.scrollTop) el.scrollTop = row * rowHeight;
+  else if ((row + 1) * rowHeight > el.scrollTop + viewH) el.scrollTop = (row + 1) * rowHeight - viewH;
+}
+
+/** Above the heat-map: its time range, what it shows, and the table toggle. */
+function HeatAxis({ grid, rows, asTable, onToggle, width, fmtTime }: { grid: HeatGrid; rows: number; asTable: boolean; onToggle: () => void; width: number; fmtTime: (t: number) => string }) {
+  const styles = useStyles2(getStyles);
+  return (
+    <div className={styles.axis} style={{ marginLeft: asTable ? 0 : LABEL_W, width }}>
+      {!asTable && <span>{fmtTime(grid.from)}</span>}
+      <span className={styles.muted}>anomaly score · {grid.buckets} buckets · {rows} sites</span>
+      <button type="button" className={styles.toggle} aria-pressed={asTable} onClick={onToggle} data-testid={testIds.heatmap.tableToggle}>
+        {asTable ? 'Show heat-map' : 'Show as table'}
+      </button>
+      {!asTable && <span>{fmtTime(grid.to)}</span>}
+    </div>
+  );
+}
+
+/** The site labels of the visible rows, each a link to its site. */
+function RowLabels({ views, first, last, rowHeight, theme }: { views: SiteView[]; first: number; last: number; rowHeight: number; theme: GrafanaTheme2 }) {
+  const styles = useStyles2(getStyles);
+  const labels: React.ReactNode[] = [];
+  for (let r = first; r < last; r++) {
+    const v = views[r]!;
+    labels.push(
+      <a key={v.name} href={v.target.href} onClick={(e) => follow(e, v.target)} className={styles.rowLabel}
+        style={{ top: r * rowHeight, height: rowHeight, lineHeight: `${rowHeight}px`, borderLeftColor: v.color }}
+        data-testid={testIds.heatmap.rowLabel} data-site={v.name} title={siteSummary(v, theme)}>
+        <StateIcon v={v} size="xs" /> {v.name}<StateText v={v} />
+      </a>,
+    );
+  }
+  return <>{labels}</>;
+}
+
+/** What one heat-map cell says: shown by the tooltip, read out by the live region. */
+interface CellDetail {
+  v: SiteView;
+  from: string;
+  to: string;
+  scoreText: string;
+  contribs: ReturnType<typeof topContributions>;
+  announcement: string;
+}
+
+function cellDetail(at: Cell, views: SiteView[], grid: HeatGrid, topN: number, theme: GrafanaTheme2, fmtTime: (t: number) => string): CellDetail {
+  const v = views[at.row]!;
+  const bucketMs = (grid.to - grid.from) / grid.buckets;
+  const score = grid.values[at.row * grid.buckets + at.col]!;
+  const t0 = grid.from + at.col * bucketMs;
+  const contribs = topContributions(cellContributions(v, grid, at.row, at.col), topN);
+  const scoreText = Number.isNaN(score) ? 'no data (gap)' : formatValue(v.anomalyField, score, theme, 'none');
+  const from = fmtTime(t0);
+  const to = fmtTime(t0 + bucketMs);
+  const announcement = `${v.name}, ${from} to ${to}: anomaly score ${scoreText}; ${SEVERITY_TEXT[v.state?.severity ?? Severity.unknown]}${v.state ? `, ${v.state.reason}` : ''}${contribs.length ? `; top features ${contribs.map((c) => `${c.feature} ${c.value.toFixed(3)}`).join(', ')}` : ''}.`;
+  return { v, from, to, scoreText, contribs, announcement };
+}
+
+function CellTooltip({ d, left, top, theme }: { d: CellDetail; left: number; top: number; theme: GrafanaTheme2 }) {
+  const styles = useStyles2(getStyles);
+  const { v, contribs } = d;
+  return (
+    <div className={styles.tooltip} style={{ left, top }} data-testid={testIds.tooltip.container} role="tooltip" id="optifiber-heatmap-tooltip">
+      <div className={styles.tooltipTitle} style={{ borderLeftColor: v.color }}><StateIcon v={v} size="xs" /> {v.name}</div>
+      <div>{d.from} – {d.to}</div>
+      <div>Anomaly score: <b>{d.scoreText}</b></div>
+      <div>Utilization now: <b>{formatValue(v.utilizationField, v.utilization, theme)}</b></div>
+      {v.forecast?.p50 != null && <div>Forecast p50: <b>{formatValue(v.utilizationField, v.forecast.p50, theme)}</b></div>}
+      <div>Link: <b>{v.link}</b>{v.state ? ` · state: ${v.state.reason}` : ''}</div>
+      {contribs.length > 0 && (
+        <div data-testid={testIds.tooltip.contributions}>
+          <div className={styles.muted}>Top contributing features</div>
+          {contribs.map((c) => (
+            <div key={c.feature} className={styles.contrib} data-testid={testIds.tooltip.contribution}><span>{c.feature}</span><span>{c.value.toFixed(3)}</span></div>
+          ))}
+        </div>
+      )}
     </div>
   );
 }

@@ -98,31 +98,7 @@ function PolicySection() {
           ))}
         </div>
       </FieldSet>
-      <FieldSet label="Per-site overrides">
-        {form.sites.length === 0 && <p className={t.muted}>None: every site uses the limits above.</p>}
-        {form.sites.map((row, i) => {
-          const upd = (r: Partial<typeof row>) => set({ sites: form.sites.map((x, j) => (j === i ? { ...x, ...r } : x)) });
-          return (
-            <Stack key={i} gap={1} alignItems="flex-start" data-testid={testIds.policies.siteOverride}>
-              <Field label={i === 0 ? 'Site' : undefined} invalid={!!p[`sites.${i}.site`]} error={p[`sites.${i}.site`]}>
-                <Input aria-label={`override ${i + 1} site`} width={20} disabled={!canEdit} value={row.site} onChange={(e) => upd({ site: e.currentTarget.value })} />
-              </Field>
-              <Field label={i === 0 ? 'Cooldown (s)' : undefined} invalid={!!p[`sites.${i}.cooldown_seconds`]} error={p[`sites.${i}.cooldown_seconds`]}>
-                <Input aria-label={`override ${i + 1} cooldown`} type="number" width={14} disabled={!canEdit} value={row.cooldown_seconds} placeholder="default" onChange={(e) => upd({ cooldown_seconds: e.currentTarget.value })} />
-              </Field>
-              <Field label={i === 0 ? 'Max CMD modules' : undefined} invalid={!!p[`sites.${i}.max_cmd_modules`]} error={p[`sites.${i}.max_cmd_modules`]}>
-                <Input aria-label={`override ${i + 1} max modules`} type="number" width={14} disabled={!canEdit} value={row.max_cmd_modules} placeholder="default" onChange={(e) => upd({ max_cmd_modules: e.currentTarget.value })} />
-              </Field>
-              {canEdit && <IconButton className={i === 0 ? s.removeFirst : undefined} name="trash-alt" aria-label={`Remove override ${i + 1}`} onClick={() => set({ sites: form.sites.filter((_, j) => j !== i) })} />}
-            </Stack>
-          );
-        })}
-        {canEdit && (
-          <Button size="sm" variant="secondary" icon="plus" data-testid={testIds.policies.addOverride} onClick={() => set({ sites: [...form.sites, { site: '', cooldown_seconds: '', max_cmd_modules: '' }] })}>
-            Add site override
-          </Button>
-        )}
-      </FieldSet>
+      <SiteOverrides form={form} set={set} canEdit={canEdit} problems={p} />
       {saveError && <ErrorAlert title="The service refused the policy" error={saveError} />}
       {saved && <Alert data-testid={testIds.policies.saved} severity="success" title={saved} />}
       <Stack gap={1}>
@@ -139,6 +115,39 @@ function PolicySection() {
         )}
       </Stack>
     </section>
+  );
+}
+
+/** Per-site cooldown and module limits, one row per site. */
+function SiteOverrides({ form, set, canEdit, problems: p }: { form: PolicyForm; set: (f: Partial<PolicyForm>) => void; canEdit: boolean; problems: Record<string, string> }) {
+  const s = useStyles2(styles);
+  const t = useStyles2(tableStyles);
+  return (
+    <FieldSet label="Per-site overrides">
+      {form.sites.length === 0 && <p className={t.muted}>None: every site uses the limits above.</p>}
+      {form.sites.map((row, i) => {
+        const upd = (r: Partial<typeof row>) => set({ sites: form.sites.map((x, j) => (j === i ? { ...x, ...r } : x)) });
+        return (
+          <Stack key={i} gap={1} alignItems="flex-start" data-testid={testIds.policies.siteOverride}>
+            <Field label={i === 0 ? 'Site' : undefined} invalid={!!p[`sites.${i}.site`]} error={p[`sites.${i}.site`]}>
+              <Input aria-label={`override ${i + 1} site`} width={20} disabled={!canEdit} value={row.site} onChange={(e) => upd({ site: e.currentTarget.value })} />
+            </Field>
+            <Field label={i === 0 ? 'Cooldown (s)' : undefined} invalid={!!p[`sites.${i}.cooldown_seconds`]} error={p[`sites.${i}.cooldown_seconds`]}>
+              <Input aria-label={`override ${i + 1} cooldown`} type="number" width={14} disabled={!canEdit} value={row.cooldown_seconds} placeholder="default" onChange={(e) => upd({ cooldown_seconds: e.currentTarget.value })} />
+            </Field>
+            <Field label={i === 0 ? 'Max CMD modules' : undefined} invalid={!!p[`sites.${i}.max_cmd_modules`]} error={p[`sites.${i}.max_cmd_modules`]}>
+              <Input aria-label={`override ${i + 1} max modules`} type="number" width={14} disabled={!canEdit} value={row.max_cmd_modules} placeholder="default" onChange={(e) => upd({ max_cmd_modules: e.currentTarget.value })} />
+            </Field>
+            {canEdit && <IconButton className={i === 0 ? s.removeFirst : undefined} name="trash-alt" aria-label={`Remove override ${i + 1}`} onClick={() => set({ sites: form.sites.filter((_, j) => j !== i) })} />}
+          </Stack>
+        );
+      })}
+      {canEdit && (
+        <Button size="sm" variant="secondary" icon="plus" data-testid={testIds.policies.addOverride} onClick={() => set({ sites: [...form.sites, { site: '', cooldown_seconds: '', max_cmd_modules: '' }] })}>
+          Add site override
+        </Button>
+      )}
+    </FieldSet>
   );
 }
 
