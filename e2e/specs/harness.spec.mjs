@@ -17,7 +17,9 @@ async function noErrors(errors) {
 
 /** The end of most views' tests: a screenshot, axe clean, no page errors. */
 async function shotAxeNoErrors({ page, errors, shot }, name, what) {
-  await shotAxeNoErrors({ page, errors, shot }, name, what);
+  await shot(page, name);
+  await axeCheck(page, what);
+  await noErrors(errors);
 }
 
 async function gaugesTest({ browser, base, shot }, theme) {

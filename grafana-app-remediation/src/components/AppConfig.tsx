@@ -32,6 +32,8 @@ export function AppConfigForm({ meta, fetcher, role }: { meta: AppPluginMeta<App
   const draft = { serviceUrl, token, tokenConfigured };
   const problems = settingsProblems(draft);
   const valid = Object.keys(problems).length === 0;
+  /** A required setting's Field: its problem is shown once the user has tried to save. */
+  const required = (key: keyof typeof problems, label: string, description: string) => ({ label, description, invalid: touched && !!problems[key], error: problems[key], required: true });
 
   const save = async () => {
     setTouched(true);
@@ -78,22 +80,10 @@ export function AppConfigForm({ meta, fetcher, role }: { meta: AppPluginMeta<App
         </Alert>
       )}
       <FieldSet label="Remediation service">
-        <Field
-          label="Service URL"
-          description="Base URL of the remediation service as Grafana's server reaches it (the plugin routes proxy /api/v1/... to it)."
-          invalid={touched && !!problems.serviceUrl}
-          error={problems.serviceUrl}
-          required
-        >
+        <Field {...required('serviceUrl', 'Service URL', "Base URL of the remediation service as Grafana's server reaches it (the plugin routes proxy /api/v1/... to it).")}>
           <Input id="remediation-url" data-testid={testIds.appConfig.url} width={48} placeholder="http://127.0.0.1:9887" value={serviceUrl} disabled={!isAdmin} onChange={(e) => setServiceUrl(e.currentTarget.value)} />
         </Field>
-        <Field
-          label="Service token"
-          description="The service's api.proxy_token_file. Stored encrypted in secureJsonData; Grafana's proxy adds it as Authorization: Bearer. It is never sent back to the browser."
-          invalid={touched && !!problems.token}
-          error={problems.token}
-          required
-        >
+        <Field {...required('token', 'Service token', "The service's api.proxy_token_file. Stored encrypted in secureJsonData; Grafana's proxy adds it as Authorization: Bearer. It is never sent back to the browser.")}>
           <SecretInput
             id="remediation-token"
             data-testid={testIds.appConfig.token}
