@@ -6,7 +6,7 @@ import { grafanaJestProject } from './grafana-common/jest.project.mjs';
 const node = {
   displayName: 'node',
   testEnvironment: 'node',
-  roots: ['<rootDir>/exporter', '<rootDir>/mcp-simulator', '<rootDir>/grafana-app-remediation/service', '<rootDir>/provisioning'],
+  roots: ['<rootDir>/exporter', '<rootDir>/reports', '<rootDir>/training', '<rootDir>/cli', '<rootDir>/mcp-simulator', '<rootDir>/grafana-app-remediation/service', '<rootDir>/provisioning'],
   testMatch: ['**/test/**/*.test.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

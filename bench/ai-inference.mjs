@@ -8,7 +8,7 @@
 //   head_onnx        the batched score-head run alone, and its TypeScript twin;
 //   v1_forest_onnx   the previous model's batched Isolation Forest run on the same
 //                    number of rows (the "before" baseline the target was set on).
-// Target: the whole stage <= 50 ms median at 10,000 sites. Needs tsc -b exporter.
+// Target: the whole stage <= 50 ms median at 10,000 sites. Needs tsc -b exporter training.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +18,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'exporter/dist/ai');
 const { AnomalyModel } = await import(join(dist, 'runtime.js'));
 const { createAiStage } = await import(join(dist, 'stage.js'));
-const { runSim } = await import(join(dist, 'sim-data.js'));
+const { runSim } = await import(join(root, 'exporter/dist/sim/trace.js'));
 const { N_SITE_COLUMNS } = await import(join(dist, 'features.js'));
-const { N_ANOMALY_FEATURES: V1_F, scoreV1 } = await import(join(dist, 'legacy', 'v1.js'));
+const { N_ANOMALY_FEATURES: V1_F, scoreV1 } = await import(join(root, 'training/dist/legacy/v1.js'));
 const anomaly = await AnomalyModel.load(join(root, 'exporter/models/anomaly.onnx'));
 
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];

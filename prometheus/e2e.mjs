@@ -19,7 +19,8 @@
 //    would measure the ramp, not the alerting path; rx stays far above the
 //    -30 dBm loss-of-signal level, so the link is degraded at worst, never down.
 // 2. link down: `fault=fiber_cut` on --site, wait for OptiFiberLinkDown
-//    (firing), check (run 1) that the site's OSNR/BER/power/anomaly alerts are
+//    (firing), check (run 1) that its message links the runbook and dashboard
+//    absolutely from the stack's link bases, that the site's OSNR/BER/power/anomaly alerts are
 //    inhibited (never delivered), clear, wait for the resolved notification.
 // Every wait is bounded and says on timeout what it last saw (the exporter's
 // anomaly scores for the site, Prometheus' ALERTS). Prints PASS/FAIL per case
@@ -80,6 +81,8 @@ const exporterStart = Date.now();
 const exporter = spawn(process.execPath, [CLI, 'exporter', `--web.listen-address=127.0.0.1:${expPort}`, '--source.kind=userspace',
   `--simulator.sites=${SITE},${ASITE}`, `--simulator.dir=${simDir}`, '--simulator.fault-rate=0', '--log.level=warn'],
 { stdio: ['ignore', 'inherit', 'inherit'] });
+/** Link bases other than the defaults, as a deployment sets them (alertmanager/templates/links.tmpl). */
+const LINKS = { grafanaUrl: 'https://grafana.noc.example.net', runbookUrl: 'https://wiki.example.net/optifiber/runbooks' };
 /** @type {Awaited<ReturnType<typeof startPrometheusStack>>} */
 let stack = null;
 const lat = {
@@ -252,6 +255,19 @@ async function anomalyScenario(run, normalFrom) {
 }
 
 /** Link-down + inhibition scenario on SITE. @param {number} run */
+/**
+ * The NOC message links the rule's runbook and dashboard absolutely from the
+ * stack's configured bases (LINKS), with the site Prometheus expanded.
+ * @param {any} m @param {string} alertname @param {string} site
+ */
+function linksCase(m, alertname, site) {
+  const att = m.body?.attachments?.[0] ?? {};
+  const dashboard = `${LINKS.grafanaUrl}/d/optifiber-site?var-site=${encodeURIComponent(site)}`;
+  report(`${alertname} message links ${LINKS.runbookUrl}/${alertname}.md and ${dashboard}`,
+    att.title_link === dashboard && String(att.text).includes(`runbook: ${LINKS.runbookUrl}/${alertname}.md · dashboard: ${dashboard}`),
+    `title_link ${att.title_link}; text ${att.text}`);
+}
+
 async function linkDownScenario(run) {
   const t0 = Date.now();
   ctl(`site=${SITE} fault=fiber_cut duration=600`);
@@ -259,6 +275,7 @@ async function linkDownScenario(run) {
     const m = await waitNoc(LINKDOWN, SITE, 'firing', t0);
     lat.linkDown.firingMs.push(m.receivedAt - t0);
     report(`run ${run}: ${LINKDOWN} firing for ${SITE} reached the NOC receiver after fiber_cut`, true);
+    if (run === 1) linksCase(m, LINKDOWN, SITE);
     info(`run ${run}: fiber_cut@${SITE}: ${LINKDOWN} firing at the NOC after ${secs(m.receivedAt - t0)} s`);
   } catch (e) { report(`run ${run}: ${LINKDOWN} firing for ${SITE} reached the NOC receiver after fiber_cut`, false, String(/** @type {any} */ (e).message ?? e)); ctl(`site=${SITE} fault=clear`); return; }
   if (run === 1) {
@@ -293,7 +310,7 @@ try {
   else vm = await startVictoriaMetrics({ port: await freePort(), dir: join(work, 'vm') });
   stack = await startPrometheusStack({
     exporterUrl: expUrl, varDir: join(work, 'var'), prometheusPort: promPort, alertmanagerPort: amPort, ...(vm ? { remoteWriteUrl: vm.writeUrl } : {}),
-    nocWebhookUrl: `${noc.url}/slack/noc`, remediationUrl: `http://127.0.0.1:${await freePort()}/api/v1/alertmanager/webhook`,
+    nocWebhookUrl: `${noc.url}/slack/noc`, links: LINKS, remediationUrl: `http://127.0.0.1:${await freePort()}/api/v1/alertmanager/webhook`,
     timeoutMs: 60000, quiet: true, logLevel: 'warn',
   });
   report('stack up: exporter target health "up" in /api/v1/targets', !!stack);

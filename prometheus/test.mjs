@@ -5,7 +5,8 @@
 // exits 1 on any failure. Cases: promtool check config / check rules, every
 // promtool test group (one case each), rule conventions (labels, annotations,
 // runbooks, coverage by unit tests and route tests), amtool check-config,
-// every amtool routes test, live Alertmanager cases (real binary, loopback),
+// every amtool routes test, amtool renders of every alert's links
+// (alertmanager/tests/links.mjs), live Alertmanager cases (real binary, loopback),
 // docs/alerts.md staleness.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { findBinaries, INSTALL_HINT } from '../scripts/stack/prometheus.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PROM = join(ROOT, 'prometheus');
 const AM = join(ROOT, 'alertmanager');
+const RUNBOOKS = join(ROOT, 'docs', 'runbooks');
 let passed = 0, failed = 0;
 /** @param {string} name @param {boolean} ok @param {string} [why] */
 function report(name, ok, why) {
@@ -97,14 +99,17 @@ for (const a of alerts) {
   /** @type {string[]} */
   const why = [];
   if (!['critical', 'warning'].includes(a.labels.severity)) why.push(`severity "${a.labels.severity}"`);
-  for (const k of ['summary', 'description', 'runbook_url', 'dashboard_url']) if (!a.annotations[k]) why.push(`no ${k}`);
-  if (a.annotations.runbook_url !== `docs/runbooks/${a.name}.md`) why.push(`runbook_url ${a.annotations.runbook_url}`);
-  else if (!existsSync(join(ROOT, a.annotations.runbook_url))) why.push(`missing ${a.annotations.runbook_url}`);
+  for (const k of ['summary', 'description', 'runbook_path', 'dashboard_path']) if (!a.annotations[k]) why.push(`no ${k}`);
+  if (a.annotations.runbook_path !== `${a.name}.md`) why.push(`runbook_path ${a.annotations.runbook_path}`);
+  else if (!existsSync(join(RUNBOOKS, a.annotations.runbook_path))) why.push(`missing docs/runbooks/${a.annotations.runbook_path}`);
   else {
-    const rb = readFileSync(join(ROOT, a.annotations.runbook_url), 'utf8');
+    const rb = readFileSync(join(RUNBOOKS, a.annotations.runbook_path), 'utf8');
     for (const h of ['## What it means', '## What to check', '## What to do', '## How to silence']) if (!rb.includes(h)) why.push(`runbook lacks "${h}"`);
   }
-  if (!/^http:\/\/127\.0\.0\.1:3000\/d\/optifiber-(fleet|site|remediation|exporter)\b/.test(a.annotations.dashboard_url ?? '')) why.push('dashboard_url not a provisioned Grafana uid');
+  // Relative to Grafana's root URL; provisioning/test/dashboards.test.ts checks the uid and variables.
+  if (!/^d\/optifiber-(fleet|site|remediation|exporter)(\?|$)/.test(a.annotations.dashboard_path ?? '')) why.push('dashboard_path not d/<provisioned Grafana uid>');
+  // The bases live in alertmanager/templates/links.tmpl only.
+  for (const [k, v] of Object.entries(a.annotations)) if (/:\/\/|127\.0\.0\.1/.test(v)) why.push(`annotation ${k} carries a base URL`);
   if (!new RegExp(`alertname: ${a.name}\\b`).test(testText)) why.push('no promtool alert_rule_test');
   if (!new RegExp(`alertname=${a.name}\\b`).test(routesText)) why.push('no amtool routes case');
   report(`convention: ${a.name} has severity, annotations, runbook, dashboard, unit and route tests`, why.length === 0, why.join('; '));
@@ -131,6 +136,11 @@ if (bins.amtool) {
     const r = /** @type {any} */ (await run('amtool', ['config', 'routes', 'test', `--config.file=${cfg}`, `--verify.receivers=${recv}`, ...labels]));
     report(`amtool routes: ${labels.join(' ')} -> ${recv}`, r.code === 0, r.out);
   });
+}
+
+if (bins.amtool) {
+  const { runLinkTemplateCases } = await import('../alertmanager/tests/links.mjs');
+  for (const r of await runLinkTemplateCases(alerts)) report(r.name, r.ok, r.why);
 }
 
 if (!process.argv.includes('--no-live') && bins.alertmanager) {

@@ -80,7 +80,7 @@ export async function compareExpr(promUrl, vmUrl, expr, times, externalLabels) {
  * @param {string} url @param {number} from @param {number} to @param {string} step @param {string} out
  */
 export function reportCsv(url, from, to, step, out) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'exporter', 'dist', 'cli.js'), 'report', 'csv', '--from', new Date(from * 1000).toISOString(), '--to', new Date(to * 1000).toISOString(),
+  const r = spawnSync(process.execPath, [join(ROOT, 'cli', 'bin', 'optifiber.mjs'), 'report', 'csv', '--from', new Date(from * 1000).toISOString(), '--to', new Date(to * 1000).toISOString(),
     '--step', step, '--out', out, '--prometheus.url', url], { encoding: 'utf8', timeout: 60000 });
   if (r.status !== 0) throw new Error(`optifiber report csv --prometheus.url ${url}: exit ${r.status}: ${r.stderr || r.stdout}`);
   return readFileSync(out, 'utf8');
@@ -105,7 +105,7 @@ export function isoWeek(d) {
 export function reportPdf(url, week, dir, name) {
   const out = join(dir, `${name}.pdf`);
   const html = join(dir, `${name}.html`);
-  const r = spawnSync(process.execPath, [join(ROOT, 'exporter', 'dist', 'cli.js'), 'report', 'pdf', '--week', week, '--out', out, '--html.out', html,
+  const r = spawnSync(process.execPath, [join(ROOT, 'cli', 'bin', 'optifiber.mjs'), 'report', 'pdf', '--week', week, '--out', out, '--html.out', html,
     '--prometheus.url', url, '--remediation.db', join(dir, 'no-remediation.db')], { encoding: 'utf8', timeout: 120000 });
   if (r.status !== 0) throw new Error(`optifiber report pdf --prometheus.url ${url}: exit ${r.status}: ${r.stderr || r.stdout}`);
   if (readFileSync(out).subarray(0, 5).toString() !== '%PDF-') throw new Error(`${out} is not a PDF`);

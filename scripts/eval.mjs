@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 // `npm run eval [-- --split dev|test|all] [--only optical,uk,skab,asd,smd,sim] [--out FILE]`:
 // the served models on every dataset in ../shared/datasets and the simulator,
-// with baselines measured in the same run (exporter/src/ai/eval/run.ts).
+// with baselines measured in the same run (training/src/eval/run.ts).
 // Writes bench/results/ai.json by default and prints a table.
-// Needs `tsc -b exporter` first (npm run eval does it). Absent datasets are
+// Needs `tsc -b training` first (npm run eval does it). Absent datasets are
 // named and skipped, never silently.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { runEval } = await import(join(root, 'exporter', 'dist', 'ai', 'eval', 'run.js'));
-const { formatTable } = await import(join(root, 'exporter', 'dist', 'ai', 'eval', 'table.js'));
+const { runEval } = await import(join(root, 'training', 'dist', 'eval', 'run.js'));
+const { formatTable } = await import(join(root, 'training', 'dist', 'eval', 'table.js'));
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

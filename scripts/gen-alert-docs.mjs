@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRules } from './lib/rules-yaml.mjs';
+import { checkedInLinks } from './stack/prometheus.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ALERTS_MD = join(ROOT, 'docs', 'alerts.md');
@@ -19,6 +20,7 @@ export function ruleFiles() {
 }
 
 export function generateAlertDocs() {
+  const links = checkedInLinks();
   const out = [
     '# OptiFiber alerts and recording rules',
     '',
@@ -27,9 +29,23 @@ export function generateAlertDocs() {
     '',
     'Thresholds come from the exporter\'s per-site `optifiber_*_threshold_*` gauges. Routing:',
     '`remediation="auto"` goes to the remediation service webhook, everything else to the NOC',
-    '(alertmanager/alertmanager.yml). Dashboard links point at Grafana on http://127.0.0.1:3000',
-    '(uids optifiber-fleet, optifiber-site, optifiber-remediation, optifiber-exporter); change',
-    'the base URL in the rule annotations for another Grafana.',
+    '(alertmanager/alertmanager.yml).',
+    '',
+    '## Links',
+    '',
+    'Each alert carries two relative paths: `runbook_path` (a file of `docs/runbooks/`) and',
+    '`dashboard_path` (`d/<uid>` of a provisioned dashboard, with `var-site` where the alert has a',
+    'site). Alertmanager\'s templates join them to one base each, so notifications carry absolute',
+    'links. The bases are set in one place, `alertmanager/templates/links.tmpl`:',
+    '',
+    '| Base | Template | Checked in (docker-compose) | `npm start` |',
+    '|---|---|---|---|',
+    `| Grafana root URL | \`optifiber.grafana.base\` | \`${links.grafanaUrl}\` | \`--links.grafana-url\` (default the same) |`,
+    `| published \`docs/runbooks\` | \`optifiber.runbook.base\` | \`${links.runbookUrl}\` | \`--links.runbook-url\` (default this checkout's \`docs/runbooks\`) |`,
+    '',
+    'A deployment edits those two lines (or renders them with `renderLinksTemplate()` of',
+    '`scripts/stack/prometheus.mjs`); no rule names a host. Prometheus\' and Grafana\'s alert lists show',
+    'the relative paths.',
     '',
   ];
   for (const file of ruleFiles()) {
@@ -41,15 +57,15 @@ export function generateAlertDocs() {
       out.push(`## Alerts (${rel})`, '');
       out.push('| Alert | Severity | For | Routing | Summary | Runbook |', '|---|---|---|---|---|---|');
       for (const a of alerts) {
-        out.push(`| [${a.name}](#${a.name.toLowerCase()}) | ${cell(a.labels.severity)} | ${cell(a.for ?? '0s')} | ${a.labels.remediation === 'auto' ? 'remediation' : 'noc'} | ${cell(a.annotations.summary)} | [runbook](${a.annotations.runbook_url?.replace(/^docs\//, '')}) |`);
+        out.push(`| [${a.name}](#${a.name.toLowerCase()}) | ${cell(a.labels.severity)} | ${cell(a.for ?? '0s')} | ${a.labels.remediation === 'auto' ? 'remediation' : 'noc'} | ${cell(a.annotations.summary)} | [runbook](runbooks/${a.annotations.runbook_path}) |`);
       }
       out.push('');
       for (const a of alerts) {
         out.push(`### ${a.name}`, '');
         out.push(`- group: \`${a.group}\``, `- for: \`${a.for ?? '0s'}\``);
         out.push(`- labels: ${Object.entries(a.labels).map(([k, v]) => `\`${k}="${v}"\``).join(', ')}`);
-        out.push(`- runbook: [${a.annotations.runbook_url}](${a.annotations.runbook_url?.replace(/^docs\//, '')})`);
-        out.push(`- dashboard: \`${a.annotations.dashboard_url}\``);
+        out.push(`- runbook: [docs/runbooks/${a.annotations.runbook_path}](runbooks/${a.annotations.runbook_path})`);
+        out.push(`- dashboard: \`<Grafana base>/${a.annotations.dashboard_path}\``);
         out.push(`- summary: ${a.annotations.summary}`, '');
         out.push('```promql', a.expr.trim(), '```', '');
       }

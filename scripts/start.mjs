@@ -8,7 +8,7 @@
 //   remediation service    node grafana-app-remediation/service/dist/cli.js
 //   NOC receiver           node alertmanager/noc-receiver.mjs (Slack-compatible recorder)
 //   Prometheus, Alertmanager  Debian's binaries, when installed (scripts/stack/prometheus.mjs)
-//   report scheduler       exporter/dist/report (in this process), when built
+//   report scheduler       reports/dist/scheduler.js (in this process), when built
 //
 // Every part is its own supervised process (scripts/stack/supervise.mjs):
 // restarted with backoff when it dies, logging straight into var/log/<part>.log
@@ -58,6 +58,28 @@ const flagValue = (/** @type {string[]} */ names) => {
   }
   return undefined;
 };
+/** Value of a launcher flag (`--f=v` or `--f v`), removed from the exporter's flags. @param {string} name */
+const takeFlag = (name) => {
+  const i = exporterArgs.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return undefined;
+  const [, v] = exporterArgs[i].split(/=(.*)/s);
+  const value = v ?? exporterArgs[i + 1];
+  exporterArgs.splice(i, v === undefined ? 2 : 1);
+  return value;
+};
+// `npm start -- --links.grafana-url=URL --links.runbook-url=URL`: the bases
+// of every alert's dashboard and runbook link (alertmanager/templates/links.tmpl;
+// default localLinks() in scripts/stack/prometheus.mjs: Grafana on :3000 and
+// this checkout's docs/runbooks).
+const links = { grafanaUrl: takeFlag('--links.grafana-url'), runbookUrl: takeFlag('--links.runbook-url') };
+try {
+  const { linkBase } = await import('./stack/prometheus.mjs');
+  if (links.grafanaUrl !== undefined) linkBase('--links.grafana-url', links.grafanaUrl);
+  if (links.runbookUrl !== undefined) linkBase('--links.runbook-url', links.runbookUrl);
+} catch (e) {
+  console.error(`npm start: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(2);
+}
 const replayFile = flagValue(['--replay', '--replay.file']);
 const replaySpeed = Number(flagValue(['--speed', '--replay.speed']) ?? 1);
 if (replayFile !== undefined && flagValue(['--replay.delay']) === undefined) exporterArgs.push('--replay.delay=10s');
@@ -183,7 +205,7 @@ try {
   const webhook = (base) => `${base}/api/v1/alertmanager/webhook`;
   const remediationUrls = remediationB ? [webhook(remUrl), webhook(remUrlB)] : undefined;
 
-  const reportModule = join(root, 'exporter/dist/report/scheduler.js');
+  const reportModule = join(root, 'reports/dist/scheduler.js');
   const reports = existsSync(reportModule)
     ? await optional('report scheduler', async () => {
         const { startReportScheduler } = await import(pathToFileURL(reportModule).href);
@@ -197,7 +219,7 @@ try {
   if (HA && !findVictoriaMetrics()) say(`VictoriaMetrics not installed: no fleet metrics store (${VM_INSTALL_HINT})`);
   const vm = HA && findVictoriaMetrics() ? await optional('VictoriaMetrics', () => startVictoriaMetrics({ port: 8428, dir: join(varDir, 'victoria-metrics'), log: say, onStart: recordPid })) : null;
   if (vm) stops.push(() => vm.stop());
-  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid, ...(HA ? { alertmanagers: 3 } : {}), ...(remediationUrls ? { remediationUrls } : {}), ...(vm ? { remoteWriteUrl: vm.writeUrl } : {}), ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
+  const prom = await optional('Prometheus/Alertmanager', () => startPrometheusStack({ exporterUrl: EXPORTER_URL, varDir, quiet: true, log: say, onStart: recordPid, links, ...(HA ? { alertmanagers: 3 } : {}), ...(remediationUrls ? { remediationUrls } : {}), ...(vm ? { remoteWriteUrl: vm.writeUrl } : {}), ...(replayFile !== undefined && replaySpeed > 1 ? { timeScale: replaySpeed } : {}) }));
   if (prom) stops.push(() => prom.stop());
 
   const snapshot = await (await fetch(`${EXPORTER_URL}/api/v1/snapshot`)).json();
@@ -216,6 +238,7 @@ try {
   if (mcp) say(`  MCP simulator        ${mcpUrl}/api/v1/provisioning/jobs`);
   if (reports) for (const [k, v] of Object.entries(reports.urls ?? {})) say(`  ${k.padEnd(20)} ${v}`);
   if (prom) for (const [k, v] of Object.entries(prom.urls)) say(`  ${k.padEnd(20)} ${v}`);
+  if (prom) say(`  alert links          ${prom.links.grafanaUrl}/d/<uid>, ${prom.links.runbookUrl}/<alert>.md (--links.grafana-url, --links.runbook-url)`);
   if (vm) say(`  fleet metrics        ${vm.url} (VictoriaMetrics; Prometheus remote_writes every series; PromQL at ${vm.url}/api/v1/query)`);
   if (prom && HA) say(`  alertmanager gossip  ${prom.alertmanagers.map((p) => p.clusterAddress).join(' ')} (a cluster of ${prom.alertmanagers.length}; Prometheus sends to each)`);
   say(`  control token        ${exporterTokenFile} (POST ${EXPORTER_URL}/api/v1/sites/{site}/commands)`);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // What a new user hits first (issue 14, item 6), checked for real:
 //   1. `npx optifiber` after `npm ci`: a workspace replica with this repo's
-//      exporter package.json is installed by the real npm (offline, no
-//      dependencies), and `npx optifiber --help` must run. The same replica
-//      with the old `dist/cli.js` bin is the control: npm links nothing and
-//      npx fails, so the check can fail.
+//      cli package.json (the package that owns the `optifiber` bin) is
+//      installed by the real npm (offline, no dependencies), and
+//      `npx optifiber --help` must run. The same replica with a `dist/main.js`
+//      bin is the control: npm links nothing and npx fails, so the check can
+//      fail.
 //   2. `optifiber top` next to a running `npm start`: scripts/start.mjs is
 //      started (it opens the stack's fixed ports: run this in a private
 //      network namespace, as npm test's suites are), then `optifiber top`
@@ -29,22 +30,22 @@ const line = (ok, name, why = '') => {
   console.log(`${ok ? 'PASS' : 'FAIL'} ${name}${!ok && why ? `: ${why.replace(/\s+/g, ' ').slice(0, 400)}` : ''}`);
 };
 
-/** A workspace like this repo's root, holding only the exporter package (its name and bin). */
+/** A workspace like this repo's root, holding only the cli package (its name and bin). */
 function replica(bin) {
   const dir = mkdtempSync(join(tmpdir(), 'optifiber-npx-'));
-  const pkg = JSON.parse(readFileSync(join(root, 'exporter/package.json'), 'utf8'));
-  mkdirSync(join(dir, 'exporter/bin'), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'replica', private: true, workspaces: ['exporter'] }));
-  writeFileSync(join(dir, 'exporter/package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, private: true, type: 'module', bin: bin ?? pkg.bin }));
+  const pkg = JSON.parse(readFileSync(join(root, 'cli/package.json'), 'utf8'));
+  mkdirSync(join(dir, 'cli/bin'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'replica', private: true, workspaces: ['cli'] }));
+  writeFileSync(join(dir, 'cli/package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, private: true, type: 'module', bin: bin ?? pkg.bin }));
   // what a fresh clone holds at install time: the committed files, not dist/
   for (const target of Object.values(bin ?? pkg.bin)) {
-    if (!target.startsWith('dist/')) copyFileSync(join(root, 'exporter', target), join(dir, 'exporter', target));
+    if (!target.startsWith('dist/')) copyFileSync(join(root, 'cli', target), join(dir, 'cli', target));
   }
   const npm = (args) => spawnSync('npm', args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
   const install = npm(['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts']);
   if (install.status !== 0) throw new Error(`npm install failed: ${install.stderr}`);
   // `npm run build` happens after `npm ci`: the build output appears later
-  symlinkSync(join(root, 'exporter/dist'), join(dir, 'exporter/dist'));
+  symlinkSync(join(root, 'cli/dist'), join(dir, 'cli/dist'));
   return { dir, npx: (args) => npm(['exec', '--offline', '--', ...args]), done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -57,7 +58,7 @@ function npxCase() {
   } finally {
     r.done();
   }
-  const control = replica({ optifiber: 'dist/cli.js' });
+  const control = replica({ optifiber: 'dist/main.js' });
   try {
     const out = control.npx(['optifiber', '--help']);
     line(out.status !== 0, 'control: a bin pointing at dist/ (built after install) is not linked, npx fails', `exit ${out.status}`);
@@ -86,7 +87,7 @@ async function topCase() {
   try {
     const stack = await waitFor(async () => existsSync(stackFile) && JSON.parse(readFileSync(stackFile, 'utf8')), 90_000, 'var/stack.json');
     const snap = await (await fetch(`${stack.exporterUrl}/api/v1/snapshot`)).json();
-    const top = spawn(process.execPath, [join(root, 'exporter/bin/optifiber.mjs'), 'top'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const top = spawn(process.execPath, [join(root, 'cli/bin/optifiber.mjs'), 'top'], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     top.stdout.on('data', (c) => { out += c; });
@@ -151,8 +152,8 @@ async function replicasCase(said, get) {
   }
 }
 
-if (!existsSync(join(root, 'exporter/dist/cli.js'))) {
-  line(false, 'papercuts', 'exporter/dist/cli.js is missing: run npm run build first');
+if (!existsSync(join(root, 'cli/dist/main.js'))) {
+  line(false, 'papercuts', 'cli/dist/main.js is missing: run npm run build first');
 } else {
   npxCase();
   await topCase();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startNocReceiver } from '../noc-receiver.mjs';
-import { renderAlertmanagerConfig, findBinaries } from '../../scripts/stack/prometheus.mjs';
+import { renderAlertmanagerConfig, findBinaries, writeAlertmanagerTemplates } from '../../scripts/stack/prometheus.mjs';
 
 const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,8 +28,8 @@ function alert(alertname, labels, endsAt) {
     annotations: {
       summary: `${alertname} at ${labels.site ?? labels.instance}`,
       description: 'live test',
-      runbook_url: `docs/runbooks/${alertname}.md`,
-      dashboard_url: 'http://127.0.0.1:3000/d/optifiber-site',
+      runbook_path: `${alertname}.md`,
+      dashboard_path: `d/optifiber-site?var-site=${labels.site ?? ''}`,
     },
     startsAt: new Date(Date.now() - 1000).toISOString(),
     ...(endsAt ? { endsAt } : {}),
@@ -49,7 +49,10 @@ export async function runLiveAlertmanagerCases() {
   writeFileSync(join(secrets, 'remediation_token'), 'test-token-123\n', { mode: 0o600 });
   writeFileSync(join(secrets, 'noc_slack_webhook_url'), `${noc.url}/slack/noc\n`, { mode: 0o600 });
   const cfg = join(dir, 'alertmanager.yml');
-  writeFileSync(cfg, renderAlertmanagerConfig({ secretsDir: secrets, remediationUrl: `${rem.url}/api/v1/alertmanager/webhook` }));
+  // Bases other than the defaults: the NOC message must carry these, absolute.
+  const links = { grafanaUrl: 'https://grafana.noc.example.net/ops', runbookUrl: 'https://wiki.example.net/optifiber/runbooks' };
+  const templatesDir = writeAlertmanagerTemplates(join(dir, 'templates'), links);
+  writeFileSync(cfg, renderAlertmanagerConfig({ secretsDir: secrets, remediationUrl: `${rem.url}/api/v1/alertmanager/webhook`, templatesDir }));
   const port = await freePort();
   const am = spawn(bins.alertmanager, [`--config.file=${cfg}`, `--storage.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -95,6 +98,13 @@ export async function runLiveAlertmanagerCases() {
       if (!String(att.text).includes('OptiFiberLinkDown at Dallas')) throw new Error(`text: ${att.text}`);
       if (att.color !== 'danger') throw new Error(`color ${att.color}`);
       if (m.path !== '/slack/noc') throw new Error(`path ${m.path}`);
+    });
+    await check('live: the NOC message links the runbook and dashboard absolutely, from the configured bases', async () => {
+      const m = /** @type {any} */ (await noc.waitFor(is('OptiFiberLinkDown', 'Dallas'), 10000, t0));
+      const att = m.body.attachments?.[0];
+      const dashboard = `${links.grafanaUrl}/d/optifiber-site?var-site=Dallas`;
+      if (att.title_link !== dashboard) throw new Error(`title_link: ${att.title_link}`);
+      if (!String(att.text).includes(`runbook: ${links.runbookUrl}/OptiFiberLinkDown.md · dashboard: ${dashboard}`)) throw new Error(`text: ${att.text}`);
     });
     await check('live: CapacityForecastHigh reaches remediation with the bearer token from the secrets file', async () => {
       const m = /** @type {any} */ (await rem.waitFor((x) => x.summary.alertname === 'OptiFiberCapacityForecastHigh', 10000, t0));

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-// optifiber: the command-line entry point.
+// The exporter's commands and the dispatcher every `optifiber` command goes
+// through:
 //
 //   optifiber exporter [flags]   serve /metrics and the API from the pages
 //   optifiber start [flags]      simulator + exporter, printing every URL (npm start)
 //   optifiber top [flags]        live terminal view of the pages
-//   optifiber train [...]        build the ONNX models (docs/ai.md)
-//   optifiber backtest ...       replay a history through the models
-//   optifiber report ...         CSV export / weekly PDF (exporter/src/report/cli.ts)
+//
+// The user-facing `optifiber` (cli/, package @optifiber/cli) adds train and
+// backtest (@optifiber/training) and report (@optifiber/reports) to this table
+// and calls main() with it; `node exporter/dist/cli.js` (the container's
+// entry point) runs the exporter's own commands only, so the exporter needs
+// nothing of the packages built on it.
 //
 // Flags, OPTIFIBER_* environment variables and --config.file (YAML) share one
 // key table (src/config/schema.ts); precedence flags > env > file > defaults.
-// The AI commands (train, backtest) and report have their own argument
-// parsers and are imported lazily, so `optifiber exporter` does not load them.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, configHelp, loadConfig, type LoadOptions, type LoadResult } from './config/load.js';
@@ -166,105 +168,17 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
-  train: {
-    summary: 'build the ONNX score head and the forecast model fitted on real traffic (deterministic)',
-    run: async (ctx) => {
-      if (wantsHelp(ctx.argv)) {
-        ctx.stdout(TRAIN_HELP);
-        return 0;
-      }
-      const { runTrain } = await import('./ai/train.js');
-      return runTrain(ctx.argv, (s) => ctx.stdout(s + '\n'));
-    },
-  },
-  backtest: {
-    summary: 'replay recorded data through the served pipeline: backtest anomaly|forecast --input F --output O',
-    run: async (ctx) => {
-      if (wantsHelp(ctx.argv)) {
-        ctx.stdout(BACKTEST_HELP);
-        return 0;
-      }
-      const { runBacktest } = await import('./ai/backtest.js');
-      return runBacktest(ctx.argv, (s) => ctx.stderr(s + '\n'));
-    },
-  },
-  // ---- report slot -------------------------------------------------------
-  // `optifiber report` is runReport(argv) of exporter/src/report/cli.ts (the
-  // reporting work). Loaded at run time so the CLI works while it is absent.
-  report: {
-    summary: 'reports: CSV export, weekly PDF, scheduler (optifiber report --help)',
-    run: async (ctx) => {
-      let mod: { runReport?: (argv: string[]) => Promise<number> };
-      try {
-        mod = (await import(REPORT_MODULE)) as typeof mod;
-      } catch (e) {
-        ctx.stderr(`optifiber report: not available in this build (${e instanceof Error ? e.message.split('\n')[0] : String(e)})\n`);
-        return 1;
-      }
-      if (typeof mod.runReport !== 'function') {
-        ctx.stderr('optifiber report: not available in this build (report/cli.js has no runReport)\n');
-        return 1;
-      }
-      return mod.runReport(ctx.argv);
-    },
-  },
 };
 
-const wantsHelp = (argv: string[]): boolean => argv.includes('--help') || argv.includes('-h');
-
-const TRAIN_HELP = `usage: optifiber train [--out DIR] [--datasets DIR]
-
-Build the served models and write anomaly.onnx, forecast.onnx and MODEL_CARD.md,
-deterministically (same data, same bytes):
-  anomaly.onnx   the score head (its constants are design choices; every site
-                 learns its own normal online when served)
-  forecast.onnx  ridge regression fitted on real traffic: the rows before the
-                 test third of ../shared/datasets/isp-traffic/uk-backbone-5m.csv
-
-  --out DIR       output directory (default: exporter/models of the repository)
-  --datasets DIR  where the real data lives (default: ../shared/datasets)
-
-The exporter loads the models from --models.dir (default exporter/models) and
-reloads them on SIGHUP (a failed reload keeps the last good model). See
-docs/ai.md and exporter/models/MODEL_CARD.md.
-`;
-
-const BACKTEST_HELP = `usage:
-  optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR] [--time-step 60s]
-  optifiber backtest forecast --input FILE --output OUT.csv [--models DIR]
-                              [--refit [--horizon 15m] [--train-fraction 0.6667]]
-
-Replay a history through the exporter's own pipeline and models, online (no
-look-ahead): what the exporter would have served.
-
-  inputs    the optical testbed format (Timestamp,Type,ID,BER,OSNR,...; one
-            entity per ID); time,value; a wide time,<numeric columns...> CSV
-            (delimiter , ; or tab, detected; columns label, anomaly, changepoint,
-            attack are not inputs); index-only files (idx,...) with --time-step.
-            An empty cell is a gap, never 0. Rows must be in time order.
-  anomaly   output: timestamp,anomaly_score, one row per distinct timestamp, in
-            input order
-  forecast  output: timestamp,forecast,p10,p90 for every row: the served model
-            and per-series conformal band, learning as it streams. --refit fits
-            a new ridge on the rows before --train-fraction instead (comparison
-            only; not what the exporter serves)
-  --models DIR      directory holding the models (default: exporter/models)
-  --time-step DUR   seconds between rows of an index-only file (60s, 5m)
-
-See docs/ai.md.
-`;
-
-/** Where `optifiber report` lives (another engineer's module); imported by a variable so the CLI builds without it. */
-const REPORT_MODULE = './report/cli.js';
-
-function usage(): string {
-  const cmds = Object.entries(COMMANDS)
+function usage(commands: Record<string, Command>): string {
+  const cmds = Object.entries(commands)
     .map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`)
     .join('\n');
   return `usage: optifiber <command> [flags]\n\ncommands:\n${cmds}\n\noptifiber <command> --help lists the flags.\n`;
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** Runs `optifiber <argv[0]> ...` from `commands` (the exporter's own by default); returns the exit code. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, commands: Record<string, Command> = COMMANDS): Promise<number> {
   const ctx: CommandContext = {
     argv: argv.slice(1),
     env,
@@ -273,7 +187,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   };
   const name = argv[0];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? ctx.stderr : ctx.stdout)(usage());
+    (name === undefined ? ctx.stderr : ctx.stdout)(usage(commands));
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
@@ -281,9 +195,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ctx.stdout(`optifiber ${b.version} (revision ${b.revision}, node ${b.nodejsVersion})\n`);
     return 0;
   }
-  const cmd = COMMANDS[name];
+  const cmd = commands[name];
   if (!cmd) {
-    ctx.stderr(`optifiber: unknown command ${JSON.stringify(name)}\n${usage()}`);
+    ctx.stderr(`optifiber: unknown command ${JSON.stringify(name)}\n${usage(commands)}`);
     return 2;
   }
   return cmd.run(ctx);

@@ -8,8 +8,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAiStage } from '../src/ai/stage.js';
-import { defaultModelDir } from '../src/ai/train.js';
-import { runSim } from '../src/ai/sim-data.js';
+import { defaultModelDir } from '../src/ai/model-dir.js';
+import { runSim } from '../src/sim/trace.js';
 import { ModelCollector } from '../src/metrics/collectors/models.js';
 import type { Tick } from '../src/sampler/types.js';
 

@@ -21,49 +21,80 @@
 #define OFSIM_CMD_MAX_DURATION	(7 * 86400)	/* simulated seconds */
 #define OFSIM_CMD_MAX_MODULES	64	/* per site, and per command */
 
+/**
+ * struct ofsim_params - what a simulation is made of, checked by ofsim_init()
+ * @seed: PRNG seed: same seed, same simulation
+ * @sim_start_s: simulated time of tick 0 (seconds since epoch)
+ * @tick_ms: wall-clock milliseconds per tick (10..60000)
+ * @time_scale: simulated seconds per tick (1..3600)
+ * @fault_rate: random faults per site per simulated day, x1000
+ * @nsites: number of sites, 1..OPTIFIBER_MAX_SITES
+ */
 struct ofsim_params {
-	u64	seed;		/* PRNG seed: same seed, same simulation */
-	u64	sim_start_s;	/* simulated time of tick 0 (seconds since epoch) */
-	u32	tick_ms;	/* wall-clock milliseconds per tick (10..60000) */
-	u32	time_scale;	/* simulated seconds per tick (1..3600) */
-	u32	fault_rate;	/* random faults per site per simulated day, x1000 */
-	u32	nsites;		/* 1..OPTIFIBER_MAX_SITES */
+	u64	seed;
+	u64	sim_start_s;
+	u32	tick_ms;
+	u32	time_scale;
+	u32	fault_rate;
+	u32	nsites;
 };
 
 /* Per-site state: private to the simulation core. */
 struct ofsim_site;
 
+/**
+ * struct ofsim - one simulation, laid out by ofsim_init()
+ * @p: its parameters
+ * @tick: ticks completed
+ * @sites: nsites entries of per-site state, host-allocated
+ * @dir: page 0 of the mapping
+ * @pages: page 0; site i at (1 + i) pages
+ * @external: host-owned, nsites bytes, or NULL: a non-zero byte marks a
+ *	site whose page another source writes (the kernel's network-interface
+ *	collector).  ofsim_tick() neither simulates nor publishes it, and
+ *	ofsim_cmd_apply() refuses commands for it.  Set before the first
+ *	tick, never changed afterwards.
+ * @dir_flags: OPTIFIBER_DIR_F_* each tick writes
+ */
 struct ofsim {
 	struct ofsim_params	 p;
-	u64			 tick;		/* ticks completed */
-	struct ofsim_site	*sites;		/* nsites entries, host-allocated */
-	struct optifiber_dir	*dir;		/* page 0 of the mapping */
-	u8			*pages;		/* page 0; site i at (1 + i) pages */
-	/*
-	 * Host-owned, nsites bytes, or NULL: a non-zero byte marks a site
-	 * whose page another source writes (the kernel's network-interface
-	 * collector).  ofsim_tick() neither simulates nor publishes it, and
-	 * ofsim_cmd_apply() refuses commands for it.  Set before the first
-	 * tick, never changed afterwards.
-	 */
+	u64			 tick;
+	struct ofsim_site	*sites;
+	struct optifiber_dir	*dir;
+	u8			*pages;
 	const u8		*external;
-	u32			 dir_flags;	/* OPTIFIBER_DIR_F_* each tick writes */
+	u32			 dir_flags;
 };
 
-/* A parsed cmd_control line, applied only after the whole write parsed. */
+/**
+ * enum ofsim_cmd_op - the action of a cmd_control line
+ * @OFSIM_CMD_ADD_MODULES: site=NAME cmd_add=N
+ * @OFSIM_CMD_REMOVE_MODULES: site=NAME cmd_remove=N
+ * @OFSIM_CMD_FAULT: site=NAME fault=KIND [duration=S]
+ * @OFSIM_CMD_FAULT_CLEAR: site=NAME fault=clear
+ */
 enum ofsim_cmd_op {
-	OFSIM_CMD_ADD_MODULES = 1,	/* site=NAME cmd_add=N */
-	OFSIM_CMD_REMOVE_MODULES,	/* site=NAME cmd_remove=N */
-	OFSIM_CMD_FAULT,		/* site=NAME fault=KIND [duration=S] */
-	OFSIM_CMD_FAULT_CLEAR,		/* site=NAME fault=clear */
+	OFSIM_CMD_ADD_MODULES = 1,
+	OFSIM_CMD_REMOVE_MODULES,
+	OFSIM_CMD_FAULT,
+	OFSIM_CMD_FAULT_CLEAR,
 };
 
+/**
+ * struct ofsim_cmd - a parsed cmd_control line, applied only after the
+ *	whole write parsed
+ * @site: site index
+ * @op: enum ofsim_cmd_op
+ * @count: modules for ADD/REMOVE
+ * @fault: OPTIFIBER_FAULT_* for FAULT
+ * @duration_s: simulated seconds for FAULT
+ */
 struct ofsim_cmd {
-	u32	site;		/* site index */
-	u32	op;		/* enum ofsim_cmd_op */
-	u32	count;		/* modules for ADD/REMOVE */
-	u32	fault;		/* OPTIFIBER_FAULT_* for FAULT */
-	u32	duration_s;	/* simulated seconds for FAULT */
+	u32	site;
+	u32	op;
+	u32	count;
+	u32	fault;
+	u32	duration_s;
 };
 
 /**
@@ -280,8 +311,21 @@ int ofsim_cmd_parse(const struct ofsim *sim, const char *buf, size_t len,
 int ofsim_cmd_apply(struct ofsim *sim, const struct ofsim_cmd *cmds, int n,
 		    const char **err);
 
-/* Names for OPTIFIBER_FAULT_* and OPTIFIBER_LINK_*, for logs and summaries. */
+/**
+ * ofsim_fault_name() - the name of a fault, for logs and summaries
+ * @fault: OPTIFIBER_FAULT_*
+ *
+ * Return: a static string: "none", or the KIND cmd_control's fault= takes
+ * ("fiber_cut", ...), or "unknown" for a value outside OPTIFIBER_FAULT_*.
+ */
 const char *ofsim_fault_name(u32 fault);
+
+/**
+ * ofsim_link_name() - the name of a link state, for logs and summaries
+ * @link_state: OPTIFIBER_LINK_*
+ *
+ * Return: a static string: "down", "up", "degraded", or "unknown".
+ */
 const char *ofsim_link_name(u32 link_state);
 
 #endif /* _OFSIM_H */

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "../sim/ofsim.h"
+#include "of_test.h"
 
 /* The kernel primitives the example uses, as a user-space reader has them. */
 #ifndef READ_ONCE
@@ -42,19 +43,6 @@ static void example_read(const struct optifiber_site *page,
 
 #include "reader_example.inc"
 	*out = copy;
-}
-
-static int npass, nfail;
-
-static void result(const char *name, const char *why)
-{
-	if (why) {
-		nfail++;
-		printf("FAIL %s: %s\n", name, why);
-	} else {
-		npass++;
-		printf("PASS %s\n", name);
-	}
 }
 
 static void sleep_ms(long ms)
@@ -119,13 +107,13 @@ static void waits_for_writer(void)
 	ofsim_seq_write_end(&page.seq);
 	pthread_join(th, NULL);
 	if (early)
-		result("reader_example_waits_for_writer",
-		       "the example returned while seq was odd");
+		of_test_result("reader_example_waits_for_writer",
+			       "the example returned while seq was odd");
 	else if (got.seq != 2 || got.sample_seq != 2 || torn_word(&got))
-		result("reader_example_waits_for_writer",
-		       "the copy is not the finished write");
+		of_test_result("reader_example_waits_for_writer",
+			       "the copy is not the finished write");
 	else
-		result("reader_example_waits_for_writer", NULL);
+		of_test_result("reader_example_waits_for_writer", NULL);
 }
 
 static int stop;
@@ -179,12 +167,12 @@ static void no_torn_copy(void)
 	       reads, distinct, naive_torn);
 	if (torn) {
 		snprintf(why, sizeof(why), "%lu of %lu copies mix two writes", torn, reads);
-		result("reader_example_no_torn_copy", why);
+		of_test_result("reader_example_no_torn_copy", why);
 	} else if (distinct < 10) {
 		snprintf(why, sizeof(why), "only %lu distinct samples: the writer did not run", distinct);
-		result("reader_example_no_torn_copy", why);
+		of_test_result("reader_example_no_torn_copy", why);
 	} else {
-		result("reader_example_no_torn_copy", NULL);
+		of_test_result("reader_example_no_torn_copy", NULL);
 	}
 }
 
@@ -193,6 +181,5 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	waits_for_writer();
 	no_torn_copy();
-	printf("%d passed, %d failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return of_test_summary();
 }

@@ -13,30 +13,9 @@
 #include <unistd.h>
 
 #include "../userspace/ofreplay.h"
+#include "of_test.h"
 
-static int passed, failed;
-static char why[1024];
 static char path[] = "/tmp/ofreplay-test-XXXXXX";
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		snprintf(why, sizeof(why), __VA_ARGS__);		\
-		return 0;						\
-	}								\
-} while (0)
-
-static void run(const char *name, int (*fn)(void))
-{
-	why[0] = '\0';
-	if (fn()) {
-		printf("PASS %s\n", name);
-		passed++;
-	} else {
-		printf("FAIL %s: %s\n", name, why);
-		failed++;
-	}
-	fflush(stdout);
-}
 
 static void put(const char *text)
 {
@@ -247,6 +226,5 @@ int main(void)
 	run("replay_report_csv_round_trip_fields", t_report);
 	run("replay_errors_name_the_line", t_errors);
 	unlink(path);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return of_test_summary();
 }

@@ -573,6 +573,16 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 echo 1 > /proc/sys/kernel/printk 2>/dev/null
+# stage_end NAME: the dmesg_clean_after_NAME case, and when NAME ended
+stage_end() {
+  /bin/optifiber_vmtest dmesg "$1"
+  echo "VMTEST TIME $1 $(cut -d' ' -f1 /proc/uptime)"
+}
+# node_check PARAMS SCRIPT: the module loaded with PARAMS while Node runs SCRIPT
+node_check() {
+  /bin/optifiber_vmtest load /optifiber.ko "$1" && (cd /app && node "$2" 2>&1)
+  rmmod optifiber 2>/dev/null
+}
 echo "VMTEST START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME boot $s"
 /bin/optifiber_vmtest all /optifiber.ko
@@ -589,20 +599,15 @@ if /bin/optifiber_vmtest parity /optifiber.ko "${parityParams}" ${PARITY.max_tic
     echo "PARITY error no optifiber-sim in the initramfs"
   fi
 fi
-/bin/optifiber_vmtest dmesg parity
-s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME parity $s"
+stage_end parity
 if [ -x /bin/abi-reader-example ]; then
   /bin/abi-reader-example | sed -e 's/^PASS /RESULT PASS /' -e 's/^FAIL /RESULT FAIL /'
-  s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader_example $s"
 elif [ -f /app/exporter/dist/source/page-reader.js ]; then
-  /bin/optifiber_vmtest load /optifiber.ko "tick_ms=50 seed=7" && \\
-    (cd /app && node kernel/tests/vm/reader-check.mjs 2>&1)
-  rmmod optifiber 2>/dev/null
+  node_check "tick_ms=50 seed=7" kernel/tests/vm/reader-check.mjs
 else
   echo "READER MISSING exporter/dist/source/page-reader.js"
 fi
-/bin/optifiber_vmtest dmesg reader
-s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME reader $s"
+stage_end reader
 if [ -x /bin/abi-reader-example ]; then
   :
 elif [ -f /app/exporter/dist/cli.js ]; then
@@ -612,14 +617,11 @@ elif [ -f /app/exporter/dist/cli.js ]; then
     /bin/optifiber_vmtest veth-add ofx0 ofx1 && xi="ifaces=ofx0:${IFACE_EXPORTER_SITE}" && \\
       export OF_IFACE_SITE=${IFACE_EXPORTER_SITE} OF_IFACE_PEER=ofx1
   fi
-  /bin/optifiber_vmtest load /optifiber.ko "tick_ms=500 seed=11 $xi" && \\
-    (cd /app && node kernel/tests/vm/exporter-check.mjs 2>&1)
-  rmmod optifiber 2>/dev/null
+  node_check "tick_ms=500 seed=11 $xi" kernel/tests/vm/exporter-check.mjs
 else
   echo "EXPORTER MISSING exporter/dist/cli.js"
 fi
-/bin/optifiber_vmtest dmesg exporter
-s=$(cut -d' ' -f1 /proc/uptime); echo "VMTEST TIME exporter $s"
+stage_end exporter
 dmesg | grep -E "BUG|Oops|WARNING|Call Trace|optifiber" | sed 's/^/DMESG /' | tail -n 40
 echo "VMTEST END"
 poweroff -f
@@ -632,8 +634,8 @@ function arm64Initramfs(b, arm, parityParams) {
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'tmp', 'etc']) t.dir(d);
   t.hostFile('bin/busybox', arm.busybox);
   const init = initScript(parityParams).replace('#!/bin/busybox sh', '#!/bin/busybox sh\n# arm64: C cases only')
-    .replace('/bin/optifiber_vmtest dmesg reader\n', '/bin/optifiber_vmtest dmesg reader_example\n')
-    .replace('/bin/optifiber_vmtest dmesg exporter\n', '')
+    .replace('stage_end reader\n', 'stage_end reader_example\n')
+    .replace('stage_end exporter\n', '')
     // the module's KUnit suites run at insmod and report in KTAP (dmesg)
     .replace('echo "VMTEST END"', `if [ -f /optifiber_kunit.ko ]; then
   insmod /optifiber_kunit.ko && rmmod optifiber_kunit
@@ -664,6 +666,7 @@ function testInitramfs(b, parityParams) {
   if (b.simStatic) t.hostFile('bin/optifiber-sim', b.simStatic);
   if (b.veth) t.hostFile('veth.ko', b.veth);
   if (b.ofnic) t.hostFile('ofnic.ko', b.ofnic);
+  t.hostFile('app/kernel/tests/vm/check.mjs', path.join(here, 'vm', 'check.mjs'));
   t.hostFile('app/kernel/tests/vm/reader-check.mjs', path.join(here, 'vm', 'reader-check.mjs'));
   t.hostFile('app/kernel/tests/vm/exporter-check.mjs', path.join(here, 'vm', 'exporter-check.mjs'));
   if (WITH_MODELS) {
@@ -805,8 +808,8 @@ tests:
             exp_annotations:
               summary: "DWDM link at ${site} is down"
               description: "The ${site} link has reported state down (loss of signal or frame) for at least 5 s. Anomaly, BER, OSNR and optical-power alerts of this site are inhibited while it lasts."
-              runbook_url: docs/runbooks/OptiFiberLinkDown.md
-              dashboard_url: "http://127.0.0.1:3000/d/optifiber-site?var-site=${site}"
+              runbook_path: OptiFiberLinkDown.md
+              dashboard_path: "d/optifiber-site?var-site=${site}"
 `;
   const file = path.join(dir, 'linkdown.test.yml');
   fs.writeFileSync(file, test);

@@ -11,31 +11,10 @@
 
 #include "../common/sfp_dom.h"
 #include "../include/uapi/linux/optifiber.h"
+#include "of_test.h"
 
 #define DOM_ALL	(OPTIFIBER_ABSENT_TEMPERATURE | OPTIFIBER_ABSENT_LASER_BIAS | \
 		 OPTIFIBER_ABSENT_TX_POWER | OPTIFIBER_ABSENT_RX_POWER)
-
-static int passed, failed;
-static char why[512];
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		snprintf(why, sizeof(why), __VA_ARGS__);		\
-		return 0;						\
-	}								\
-} while (0)
-
-static void run(const char *name, int (*fn)(void))
-{
-	why[0] = '\0';
-	if (fn()) {
-		printf("PASS %s\n", name);
-		passed++;
-	} else {
-		printf("FAIL %s: %s\n", name, why);
-		failed++;
-	}
-}
 
 static void put16(u8 *p, unsigned int v)
 {

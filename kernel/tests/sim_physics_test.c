@@ -22,31 +22,9 @@
 #include <unistd.h>
 
 #include "../sim/ofsim_priv.h"
+#include "of_test.h"
 
 extern char **environ;
-
-static int passed, failed;
-static char why[1024];
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		snprintf(why, sizeof(why), __VA_ARGS__);		\
-		return 0;						\
-	}								\
-} while (0)
-
-static void run(const char *name, int (*fn)(void))
-{
-	why[0] = '\0';
-	if (fn()) {
-		printf("PASS %s\n", name);
-		passed++;
-	} else {
-		printf("FAIL %s: %s\n", name, why);
-		failed++;
-	}
-	fflush(stdout);
-}
 
 /* ----------------------------------------------------------- harness */
 
@@ -1161,6 +1139,5 @@ int main(int argc, char **argv)
 	run("init_rejects_bad_params", t_init_rejects);
 	run("random_fault_rate", t_random_fault_rate);
 	run("host_smoke", t_host_smoke);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return of_test_summary();
 }

@@ -23,10 +23,9 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/optifiber.h>
 
-#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+/* the simulator's writer helpers: the reader is tested against the real protocol */
+#include "../sim/ofsim.h"
 
 static volatile sig_atomic_t stop;
 
@@ -140,22 +139,18 @@ int main(int argc, char **argv)
 	__u64 s = 0;
 	while (!stop) {
 		s++;
-		WRITE_ONCE(dir->seq, dir->seq + 1);	/* odd: tick in progress */
-		smp_wmb();
+		ofsim_seq_write_begin(&dir->seq);	/* odd: tick in progress */
 		for (unsigned i = 0; i < sites; i++) {
 			struct optifiber_site *p = (struct optifiber_site *)(map + (size_t)(1 + i) * OPTIFIBER_PAGE_SIZE);
 
-			WRITE_ONCE(p->seq, p->seq + 1);
-			smp_wmb();
+			ofsim_seq_write_begin(&p->seq);
 			fill_site(p, s, i);
-			smp_wmb();
-			WRITE_ONCE(p->seq, p->seq + 1);
+			ofsim_seq_write_end(&p->seq);
 		}
 		dir->tick = s;
 		dir->sim_time_s = s * 60;
 		dir->update_time_ns = now_ns(CLOCK_REALTIME);
-		smp_wmb();
-		WRITE_ONCE(dir->seq, dir->seq + 1);	/* even: tick complete */
+		ofsim_seq_write_end(&dir->seq);	/* even: tick complete */
 
 		unsigned long long t = now_ns(CLOCK_MONOTONIC);
 		if (t > deadline)

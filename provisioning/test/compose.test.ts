@@ -106,7 +106,7 @@ describe('services and network', () => {
     expect(listen.remediation).toBe(REMEDIATION_KEYS.web.listen_address.default);
     expect(readText('mcp-simulator', 'src', 'cli.ts')).toContain(`'${listen['mcp-simulator']}'`);
     expect(readText('alertmanager', 'noc-receiver.mjs')).toContain(`opts.port ?? ${port('noc-receiver')}`);
-    expect(readText('exporter', 'src', 'report', 'cli.ts')).toContain(`'${listen.reporter}'`);
+    expect(readText('reports', 'src', 'cli.ts')).toContain(`'${listen.reporter}'`);
     expect(port('prometheus')).toBe(9090);
     expect(port('alertmanager')).toBe(9093);
   });
@@ -270,9 +270,11 @@ describe('configs agree with the compose file', () => {
   });
 
   test('alert dashboard links use the published Grafana address', () => {
-    const text = readText('prometheus', 'rules', 'optifiber-alerts.yml');
-    const hosts = new Set([...text.matchAll(/dashboard_url: "(http:\/\/[^/]+)\//g)].map((m) => m[1]));
-    expect([...hosts]).toEqual([`http://127.0.0.1:${port('grafana')}`]);
+    // The one Grafana base of every alert link, as checked in (compose mounts the templates).
+    const base = /\{\{ define "optifiber\.grafana\.base" \}\}([^{]*)\{\{ end \}\}/.exec(readText('alertmanager', 'templates', 'links.tmpl'))?.[1];
+    expect(base).toBe(`http://127.0.0.1:${port('grafana')}`);
+    expect(`${base}/`).toBe(env('grafana').GF_SERVER_ROOT_URL);
+    expect(mount('alertmanager', '/etc/alertmanager/templates')).toBe('./alertmanager/templates');
     expect(services.net!.ports).toContain(`127.0.0.1:${port('grafana')}:${port('grafana')}`);
   });
 

@@ -34,6 +34,8 @@ export interface PrometheusStackOptions {
   tls?: { caFile: string; certFile: string; keyFile: string; scrapeUser: string; scrapePasswordFile: string; apiUser: string; apiPasswordFile: string; apiPasswordHash: string };
   /** Bearer token; default $OPTIFIBER_REMEDIATION_TOKEN, else the existing file, else random. */
   remediationToken?: string;
+  /** Bases of the alerts' runbook and dashboard links (alertmanager/templates/links.tmpl). Default localLinks(). */
+  links?: LinkBases;
   /** Slack-compatible NOC webhook. Default http://127.0.0.1:9888/slack/noc. */
   nocWebhookUrl?: string;
   /** Max wait for the exporter target to be up. Default 60000. */
@@ -107,6 +109,8 @@ export interface PrometheusStack {
   urls: Record<string, string>;
   varDir: string;
   secretsDir: string;
+  /** The bases the notifications' links are built from (effectiveLinks(opts.links)). */
+  links: Required<LinkBases>;
   /** Headers for the returned URLs: the basic-auth user under `tls`, {} otherwise. */
   authHeaders: Record<string, string>;
   logs: { prometheus: string; alertmanager: string; alertmanagers: string[] };
@@ -121,7 +125,15 @@ export function findBinaries(): { prometheus: string | null; alertmanager: strin
 export function renderPrometheusConfig(o: { exporterUrl: string; prometheusListen: string; alertmanagerListen: string | string[]; rulesGlob?: string }): string;
 export function startAlertmanagerCluster(o: AlertmanagerClusterOptions): Promise<AlertmanagerCluster>;
 export function withTls(promText: string, amText: string, t: { caFile: string; scrapeUser: string; scrapePasswordFile: string; apiUser: string; apiPasswordFile: string }): { prom: string; am: string };
-export function renderAlertmanagerConfig(o: { secretsDir: string; remediationUrl?: string; remediationUrls?: string[] }): string;
+export function renderAlertmanagerConfig(o: { secretsDir: string; remediationUrl?: string; remediationUrls?: string[]; templatesDir?: string }): string;
+/** Where alert links point: Grafana's root URL and the published docs/runbooks (absolute, no trailing /). */
+export interface LinkBases { grafanaUrl?: string; runbookUrl?: string }
+export function localLinks(): Required<LinkBases>;
+export function checkedInLinks(): Required<LinkBases>;
+export function linkBase(what: string, url: string): string;
+export function renderLinksTemplate(o?: LinkBases): string;
+export function effectiveLinks(o: LinkBases): Required<LinkBases>;
+export function writeAlertmanagerTemplates(dir: string, links?: LinkBases): string;
 export function durationMs(d: string): number;
 export function scaleDurations(text: string, keys: string[], factor: number, minMs?: number): string;
 export function startPrometheusStack(opts?: PrometheusStackOptions): Promise<PrometheusStack | null>;

@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { assertPortsFree, superviseProcess } from './supervise.mjs';
 import { remoteWriteBlock } from './victoria.mjs';
 
@@ -68,17 +68,89 @@ export function renderPrometheusConfig(o) {
     .replace(/^(\s+- )rules\/\*\.yml$/m, `$1${o.rulesGlob ?? join(REPO_ROOT, 'prometheus', 'rules', '*.yml')}`);
 }
 
+const TEMPLATES_DIR = join(REPO_ROOT, 'alertmanager', 'templates');
+/** The line of links.tmpl defining one base: head, value, end. @param {'grafana' | 'runbook'} which */
+const baseLine = (which) => new RegExp(`^(\\{\\{ define "optifiber\\.${which}\\.base" \\}\\})([^{}\\n]*)(\\{\\{ end \\}\\})$`, 'm');
+const linksTemplate = () => readFileSync(join(TEMPLATES_DIR, 'links.tmpl'), 'utf8');
+
+/** The two bases alert links are built from, as links.tmpl is checked in (docker-compose mounts it). */
+export function checkedInLinks() {
+  const text = linksTemplate();
+  const value = (/** @type {'grafana' | 'runbook'} */ which) => {
+    const m = baseLine(which).exec(text);
+    if (!m) throw new Error(`alertmanager/templates/links.tmpl: no define "optifiber.${which}.base" line`);
+    return m[2];
+  };
+  return { grafanaUrl: value('grafana'), runbookUrl: value('runbook') };
+}
+
+/**
+ * The bases as the local stack sets them (`npm start -- --links.grafana-url=URL
+ * --links.runbook-url=URL`): Grafana as checked in (docker-compose's, or a local
+ * grafana-server on its default port), and the runbooks of this checkout.
+ */
+export function localLinks() {
+  return { grafanaUrl: checkedInLinks().grafanaUrl, runbookUrl: pathToFileURL(join(REPO_ROOT, 'docs', 'runbooks')).href };
+}
+
+/**
+ * An absolute http(s)/file URL without trailing slash (the templates add
+ * "/<path>"); throws a message naming the setting otherwise.
+ * @param {string} what @param {string} url
+ */
+export function linkBase(what, url) {
+  let u;
+  try { u = new URL(url); } catch { throw new Error(`${what}: not an absolute URL: ${JSON.stringify(url)}`); }
+  if (!['http:', 'https:', 'file:'].includes(u.protocol)) throw new Error(`${what}: http, https or file URL expected, got ${u.protocol}`);
+  if (u.search || u.hash || u.username || u.password) throw new Error(`${what}: a base URL has no query, fragment or credentials: ${JSON.stringify(url)}`);
+  // href is percent-encoded, so no "{{" can reach the template.
+  return u.href.replace(/\/+$/, '');
+}
+
+/**
+ * alertmanager/templates/links.tmpl with its two base lines set: the one
+ * place a link base lives (the rules carry relative paths).
+ * @param {{grafanaUrl?: string, runbookUrl?: string}} [o] default localLinks()
+ */
+export function renderLinksTemplate(o = {}) {
+  const links = effectiveLinks(o);
+  const set = (/** @type {string} */ text, /** @type {'grafana' | 'runbook'} */ which) =>
+    text.replace(baseLine(which), (_, head, _old, end) => `${head}${links[`${which}Url`]}${end}`);
+  return set(set(linksTemplate(), 'grafana'), 'runbook');
+}
+
+/** The bases o sets, else localLinks(), checked and without trailing slash. @param {{grafanaUrl?: string, runbookUrl?: string}} o */
+export function effectiveLinks(o) {
+  const local = localLinks(); // throws when a base line is missing
+  return { grafanaUrl: linkBase('grafana link base', o.grafanaUrl ?? local.grafanaUrl), runbookUrl: linkBase('runbook link base', o.runbookUrl ?? local.runbookUrl) };
+}
+
+/**
+ * Runtime copy of alertmanager/templates/ in dir: every template as checked
+ * in, links.tmpl rendered with the given bases. Returns dir.
+ * @param {string} dir @param {{grafanaUrl?: string, runbookUrl?: string}} [links]
+ */
+export function writeAlertmanagerTemplates(dir, links) {
+  const linksText = renderLinksTemplate(links);
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(TEMPLATES_DIR).filter((x) => x.endsWith('.tmpl'))) {
+    writeFileSync(join(dir, f), f === 'links.tmpl' ? linksText : readFileSync(join(TEMPLATES_DIR, f)));
+  }
+  return dir;
+}
+
 /**
  * Runtime copy of alertmanager/alertmanager.yml.
  * remediationUrls: one webhook_config per remediation replica (npm start -- --ha),
  * as production runs replicas behind an Alertmanager cluster.
- * @param {{secretsDir: string, remediationUrl?: string, remediationUrls?: string[]}} o
+ * templatesDir: the templates to load (writeAlertmanagerTemplates), default the checked-in ones.
+ * @param {{secretsDir: string, remediationUrl?: string, remediationUrls?: string[], templatesDir?: string}} o
  */
 export function renderAlertmanagerConfig(o) {
   const src = readFileSync(join(REPO_ROOT, 'alertmanager', 'alertmanager.yml'), 'utf8');
   let out = src
     .replaceAll('/etc/alertmanager/secrets/', `${resolve(o.secretsDir)}/`)
-    .replace(/^(\s+- )templates\/\*\.tmpl$/m, `$1${join(REPO_ROOT, 'alertmanager', 'templates', '*.tmpl')}`);
+    .replace(/^(\s+- )templates\/\*\.tmpl$/m, `$1${join(o.templatesDir ?? TEMPLATES_DIR, '*.tmpl')}`);
   // The checked-in webhook is compose's https one; the local service is plain http unless a TLS run says otherwise (withTls adds its own CA).
   out = out.replaceAll('https://127.0.0.1:9887/api/v1/alertmanager/webhook', o.remediationUrl ?? 'http://127.0.0.1:9887/api/v1/alertmanager/webhook');
   out = dropLines(out, /^ {10}tls_config:\n {12}ca_file: \S+service_tls_ca\n/m, 'the compose webhook tls_config');
@@ -322,7 +394,8 @@ export async function startPrometheusStack(opts = {}) {
   if (opts.remoteWriteUrl) promText += remoteWriteBlock(opts.remoteWriteUrl);
   const promCfg = join(promDir, 'prometheus.yml');
   writeFileSync(promCfg, promText);
-  let amText = renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl, remediationUrls: opts.remediationUrls });
+  const templatesDir = writeAlertmanagerTemplates(join(amDir, 'templates'), opts.links);
+  let amText = renderAlertmanagerConfig({ secretsDir, remediationUrl: opts.remediationUrl, remediationUrls: opts.remediationUrls, templatesDir });
   if (timeScale !== 1) amText = scaleDurations(amText, ['group_wait', 'group_interval', 'repeat_interval'], timeScale, 10);
   /** @type {string[]} */
   const webFlags = [];
@@ -403,7 +476,7 @@ export async function startPrometheusStack(opts = {}) {
   };
   if (!opts.quiet) for (const [k, v] of Object.entries(urls)) log(`${k}: ${v}`);
   return {
-    prometheusUrl, alertmanagerUrl, alertmanagerUrls: am.urls, alertmanagers: am.peers, urls, varDir, secretsDir, authHeaders,
+    prometheusUrl, alertmanagerUrl, alertmanagerUrls: am.urls, alertmanagers: am.peers, urls, varDir, secretsDir, authHeaders, links: effectiveLinks(opts.links ?? {}),
     logs: { prometheus: promLog, alertmanager: am.peers[0].logFile, alertmanagers: am.peers.map((p) => p.logFile) },
     get pids() { return { prometheus: prom.pid, ...Object.fromEntries(am.peers.map((p) => [p.name, p.pid])) }; },
     stop,

@@ -25,6 +25,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
+import { assert, check, sleep } from './check.mjs';
 
 const PORT = 9886;
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -38,21 +39,7 @@ const ABSENT = { throughput: 0, offered: 1, capacity: 2, module_capacity: 3, cmd
   fec_corrected: 8, fec_uncorrectable: 9, los: 10, pre_fec_ber: 11, post_fec_ber: 12, osnr: 13, q: 14, rx_power: 15, tx_power: 16,
   cd: 17, laser_bias: 18, temperature: 19, fault: 20 };
 const isAbsent = (s, f) => (BigInt(s.absent ?? '0') >> BigInt(ABSENT[f])) & 1n;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const withModels = existsSync('/app/exporter/models/anomaly.onnx') && existsSync('/app/node_modules/onnxruntime-node');
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function check(name, fn) {
-  try {
-    await fn();
-    console.log(`RESULT PASS ${name}`);
-  } catch (e) {
-    console.log(`RESULT FAIL ${name}: ${String(e?.message ?? e).split('\n').slice(0, 2).join(' | ')}`);
-  }
-}
 
 function request(method, path, { body, headers = {} } = {}) {
   return new Promise((ok, fail) => {

@@ -211,39 +211,35 @@ static void unmap_pages(struct mapping *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Consistent copies, with the seqcount protocol of optifiber.h. */
-static void read_dir(struct mapping *m, struct optifiber_dir *out)
+/* A consistent copy of @len bytes of a page: the seqcount reader of optifiber.h over *@seqp. */
+static void read_page(const volatile void *page, const volatile __u32 *seqp, void *out, size_t len)
 {
-	volatile struct optifiber_dir *d = m->base;
 	uint32_t seq;
 
 	for (;;) {
-		seq = d->seq;
+		seq = *seqp;
 		if (seq & 1)
 			continue;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		memcpy(out, (void *)d, sizeof(*out));
+		memcpy(out, (const void *)page, len);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (d->seq == seq)
+		if (*seqp == seq)
 			return;
 	}
+}
+
+static void read_dir(struct mapping *m, struct optifiber_dir *out)
+{
+	volatile struct optifiber_dir *d = m->base;
+
+	read_page(d, &d->seq, out, sizeof(*out));
 }
 
 static void read_site(struct mapping *m, uint32_t i, struct optifiber_site *out)
 {
 	volatile struct optifiber_site *s = SITEP(m, i);
-	uint32_t seq;
 
-	for (;;) {
-		seq = s->seq;
-		if (seq & 1)
-			continue;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		memcpy(out, (void *)s, sizeof(*out));
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (s->seq == seq)
-			return;
-	}
+	read_page(s, &s->seq, out, sizeof(*out));
 }
 
 static uint64_t dir_tick(struct mapping *m)

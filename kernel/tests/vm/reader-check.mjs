@@ -6,28 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { PageReader } from '../../../exporter/dist/source/page-reader.js';
 import { SourceUnavailableError } from '../../../exporter/dist/source/errors.js';
+import { assert, check, sleep } from './check.mjs';
 
 const PATH = '/proc/optifiber/myinfo';
 const NAMES = ['MicrosoftDC', 'Dallas', 'Dobbins', 'Stone'];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let reader = null;
-const results = [];
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push(`RESULT PASS ${name}`);
-  } catch (e) {
-    results.push(`RESULT FAIL ${name}: ${String(e?.stack ?? e).split('\n').slice(0, 2).join(' | ')}`);
-  }
-  console.log(results.at(-1));
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
 const dump = () => JSON.parse(execFileSync('/bin/optifiber_vmtest', ['dump'], { encoding: 'utf8' }));
 
 await check('ts_reader_open', () => {

@@ -3,13 +3,14 @@
 // uses only rows up to its timestamp).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EntitySurprise, FORECAST_BUCKET_S, ForecastHistory, N_FORECAST_FEATURES, N_SITE_CHANNELS, N_SITE_COLUMNS, obsFromOpticalRow, siteChannelValues } from './features.js';
-import { ForecastTrack } from './forecast-track.js';
-import { dot, trainForecaster, type ForecastDataset, type LinearForecaster } from './forecast.js';
+import { EntitySurprise, FORECAST_BUCKET_S, ForecastHistory, N_FORECAST_FEATURES, N_SITE_CHANNELS, N_SITE_COLUMNS, obsFromOpticalRow, siteChannelValues } from '@optifiber/exporter/ai/features';
+import { ForecastTrack } from '@optifiber/exporter/ai/forecast-track';
+import { dot, type LinearForecaster } from '@optifiber/exporter/ai/forecast';
+import { trainForecaster, type ForecastDataset } from './fit.js';
 import { parseInput, type ParsedInput, type SeriesRow } from './csv.js';
-import { parseDurationMs } from '../config/validators.js';
-import { AnomalyModel, ForecastModel } from './runtime.js';
-import { defaultModelDir } from './model-dir.js';
+import { parseDurationMs } from '@optifiber/exporter/config/validators';
+import { AnomalyModel, ForecastModel } from '@optifiber/exporter/ai/runtime';
+import { defaultModelDir } from '@optifiber/exporter/ai/model-dir';
 
 export interface AnomalyBacktest {
   timestamps: string[]; // as written in the input, one per distinct timestamp, input order

@@ -18,7 +18,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { repoRoot, runSim, type SimPoint } from '../ai/sim-data.js';
+import { repoRoot, runSim, type SimPoint } from '@optifiber/exporter/sim/trace';
 
 export interface SimWeekOptions {
   start: number; // unix s of the first sample (- 60)
@@ -220,7 +220,7 @@ export async function cachedSimWeekTsdb(dir: string, o: SimWeekOptions & { port:
   const { createHash } = await import('node:crypto');
   const { cpSync, existsSync: exists, renameSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const { simCoreHash } = await import('../ai/sim-data.js');
+  const { simCoreHash } = await import('@optifiber/exporter/sim/trace');
   const { fileURLToPath } = await import('node:url');
   const self = readFileSync(fileURLToPath(import.meta.url));
   const key = createHash('sha256').update(simCoreHash()).update(self).update(reportRecordingRules()).update(JSON.stringify({ ...o, port: 0, prometheus: '', promtool: '' })).digest('hex').slice(0, 16);

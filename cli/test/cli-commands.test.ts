@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { COMMANDS, main } from '../src/cli.js';
+import { COMMANDS, main } from '../src/main.js';
 
 function capture(): { out: string[]; err: string[]; restore: () => void } {
   const out: string[] = [];

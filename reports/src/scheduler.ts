@@ -17,7 +17,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, type Logger } from '@optifiber/exporter/log/logger';
 import { exportCsv } from './csv.js';
 import { renderWeeklyHtml } from './html.js';
 import { htmlToPdf } from './pdf.js';

@@ -1,11 +1,11 @@
 // Pure parts of the reports: CSV quoting, time/step/week parsing, the fit,
 // the SVG charts and the CLI's usage errors (no Prometheus needed).
-import { CSV_COLUMNS, CSV_HEADER, csvField, csvNumber, siteSelector, validateRange } from '../src/report/csv.js';
-import { promRegexEscape, ReportError } from '../src/report/prom.js';
-import { lineChart } from '../src/report/svg.js';
-import { isoWeekOf, lastCompleteWeek, parseIsoWeek, parseStep, parseTime } from '../src/report/util.js';
-import { linearFit } from '../src/report/weekly.js';
-import { reportHelp, runReport } from '../src/report/cli.js';
+import { CSV_COLUMNS, CSV_HEADER, csvField, csvNumber, siteSelector, validateRange } from '../src/csv.js';
+import { promRegexEscape, ReportError } from '../src/prom.js';
+import { lineChart } from '../src/svg.js';
+import { isoWeekOf, lastCompleteWeek, parseIsoWeek, parseStep, parseTime } from '../src/util.js';
+import { linearFit } from '../src/weekly.js';
+import { reportHelp, runReport } from '../src/cli.js';
 
 const err = (fn: () => unknown): ReportError => {
   try {

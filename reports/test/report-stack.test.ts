@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { CSV_HEADER, CSV_VALUE_COLUMNS, columnExpr, exportCsv } from '../src/report/csv.js';
-import { PromClient, ReportError } from '../src/report/prom.js';
-import { startReportScheduler, dailyFile, weeklyFile } from '../src/report/scheduler.js';
-import { createLogger, silentLogger } from '../src/log/logger.js';
+import { CSV_HEADER, CSV_VALUE_COLUMNS, columnExpr, exportCsv } from '../src/csv.js';
+import { PromClient, ReportError } from '../src/prom.js';
+import { startReportScheduler, dailyFile, weeklyFile } from '../src/scheduler.js';
+import { createLogger, silentLogger } from '@optifiber/exporter/log/logger';
 import { SqliteStore } from '../../grafana-app-remediation/service/src/store-sqlite.js';
 import { artifacts, binaries, freePort, NOW_MS, parseCsv, report, startSimWeek, WEEK, WEEK_END, WEEK_START } from './report-fixture.js';
 

@@ -6,14 +6,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnomalyModel, ForecastModel } from '../src/ai/runtime.js';
-import { N_FORECAST_FEATURES } from '../src/ai/features.js';
-import { predictForecast } from '../src/ai/forecast.js';
-import { runTrain, defaultModelDir, UK_TRAFFIC } from '../src/ai/train.js';
-import { DEFAULT_HEAD } from '../src/ai/anomaly-head.js';
-import { DEFAULT_SURPRISE } from '../src/ai/surprise.js';
-import { buildSimTrace, repoRoot } from '../src/ai/sim-data.js';
-import { spawn, spawnSync } from 'node:child_process';
+import { AnomalyModel, ForecastModel } from '@optifiber/exporter/ai/runtime';
+import { N_FORECAST_FEATURES } from '@optifiber/exporter/ai/features';
+import { predictForecast } from '@optifiber/exporter/ai/forecast';
+import { DEFAULT_HEAD } from '@optifiber/exporter/ai/anomaly-head';
+import { DEFAULT_SURPRISE } from '@optifiber/exporter/ai/surprise';
+import { repoRoot } from '@optifiber/exporter/sim/trace';
+import { runTrain, defaultModelDir, UK_TRAFFIC } from '../src/train.js';
 
 const dir = defaultModelDir();
 
@@ -68,40 +67,5 @@ describe('committed models', () => {
     const card = readFileSync(join(dir, 'MODEL_CARD.md'), 'utf8');
     expect(card).toMatch(/anomaly\.onnx \| `[0-9a-f]{64}`/);
     expect(card).toMatch(/forecast\.onnx \| `[0-9a-f]{64}`/);
-  });
-});
-
-describe('training data source', () => {
-  const sim = join(repoRoot(), 'kernel', 'build', 'optifiber-sim');
-  if (!existsSync(sim)) console.log(`ai-models.test: ${sim} not built (make -C kernel sim), skipping the parity case`);
-  (existsSync(sim) ? test : test.skip)('sim-trace pages are byte-identical to optifiber-sim --fast --max-ticks N', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'ofsim-'));
-    const N = 300;
-    const args = ['--nsites', '3', '--seed', '11', '--time-scale', '1', '--fault-rate', '50000', '--sim-start', '1767225600'];
-    const child = spawn(sim, ['run', '--fast', '--max-ticks', String(N), ...args, '--dir', d], { stdio: ['ignore', 'pipe', 'pipe'] });
-    try {
-      const pages = join(d, 'myinfo');
-      let buf: Buffer | undefined;
-      for (let i = 0; i < 200 && !buf; i++) {
-        await new Promise((r) => setTimeout(r, 25));
-        if (existsSync(pages)) {
-          const b = readFileSync(pages);
-          if (b.length >= 4096 && Number(b.readBigUInt64LE(40)) === N) buf = b;
-        }
-      }
-      expect(buf).toBeDefined();
-      const tr = spawnSync(buildSimTrace(), ['11', '3', String(N), '1', '50000', '1767225600'], { maxBuffer: 1 << 26 });
-      expect(tr.status).toBe(0);
-      for (let i = 0; i < 3; i++) {
-        const page = buf!.subarray(4096 * (1 + i), 4096 * (1 + i) + 248);
-        const rec = (tr.stdout as Buffer).subarray(((N - 1) * 3 + i) * 248, ((N - 1) * 3 + i + 1) * 248);
-        // compare all but seq (0..4), update_time_ns (32..40) and the name (48..80)
-        for (const [a, b] of [[4, 32], [40, 48], [80, 248]] as const) expect(Buffer.compare(page.subarray(a, b), rec.subarray(a, b))).toBe(0);
-      }
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(d, { recursive: true, force: true });
-    }
   });
 });

@@ -4,7 +4,7 @@
 // Its model file is exporter/models/legacy/anomaly-v1.onnx.
 import * as ort from 'onnxruntime-node';
 import { readFileSync } from 'node:fs';
-import type { ChannelObs } from '../features.js';
+import type { ChannelObs } from '@optifiber/exporter/ai/features';
 
 const CHANNELS = ['level', 'ber', 'osnr', 'rx_power', 'tx_power', 'errors'] as const;
 type Channel = (typeof CHANNELS)[number];

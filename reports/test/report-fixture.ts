@@ -1,6 +1,6 @@
 // Shared by the report-*.test.ts files: a Prometheus on 127.0.0.1 (random
 // port, temp TSDB) holding a simulated week 2026-W46 backfilled from the
-// simulation core (exporter/src/report/simweek.ts, cached across runs), the
+// simulation core (reports/src/simweek.ts, cached across runs), the
 // CLI entry point run in-process with a fixed clock, and the artifacts folder
 // test-results/report/ (gitignored) where the PDF pages are kept as PNG.
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The local-stack launcher finds Debian's binaries the same way `npm start` does.
 import { findBinaries, INSTALL_HINT } from '../../scripts/stack/prometheus.mjs';
-import { cachedSimWeekTsdb, type SimWeekTsdb } from '../src/report/simweek.js';
-import { runReport } from '../src/report/cli.js';
+import { cachedSimWeekTsdb, type SimWeekTsdb } from '../src/simweek.js';
+import { runReport } from '../src/cli.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifactsDir = join(repoRoot, 'test-results', 'report');

@@ -8,8 +8,8 @@
 // week in the future), 1 failure (Prometheus unreachable, empty range,
 // rendering or disk error). Nothing is written unless the whole report was:
 // output goes to a temp file in the target's directory, renamed at the end.
-import { parseListenAddress } from '../config/validators.js';
-import { createLogger, type Level } from '../log/logger.js';
+import { parseListenAddress } from '@optifiber/exporter/config/validators';
+import { createLogger, type Level } from '@optifiber/exporter/log/logger';
 import { exportCsv, CSV_COLUMNS } from './csv.js';
 import { renderWeeklyHtml } from './html.js';
 import { htmlToPdf } from './pdf.js';

@@ -1,8 +1,13 @@
-// Training and evaluation data from the simulation core: builds
-// native/sim-trace.c against kernel/sim (cached by source hash) and decodes
-// the per-tick site records into the SiteSample + SiteRates the sampler
-// would publish, so the feature pipeline sees exactly what it sees in the
-// exporter.
+// The simulation core as an offline data source: builds native/sim-trace.c
+// against kernel/sim (cached by source hash) and decodes the per-tick site
+// records into the SiteSample + SiteRates the sampler would publish, so the
+// feature pipeline sees exactly what it sees in the exporter.
+//
+// Its one home is here, beside the simulator supervisor and the ABI it
+// decodes: training (@optifiber/training), the reports' simulated week
+// (@optifiber/reports), the serving tests and bench/ai-inference.mjs all
+// import it (package export `@optifiber/exporter/sim/trace`). The exporter
+// itself never runs it.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -38,7 +43,7 @@ export function simCoreHash(): string {
 export function buildSimTrace(): string {
   const root = repoRoot();
   const srcs = [
-    join(root, 'exporter/src/ai/native/sim-trace.c'),
+    join(root, 'exporter/src/sim/native/sim-trace.c'),
     join(root, 'kernel/sim/ofsim.c'),
     join(root, 'kernel/sim/ofsim_cmd.c'),
     join(root, 'kernel/sim/ofsim.h'),
@@ -152,4 +157,4 @@ export function runSim(p: SimRunParams, onTick: (tick: number, points: SimPoint[
   }
 }
 
-export const simTraceSourcePath = (): string => resolve(repoRoot(), 'exporter/src/ai/native/sim-trace.c');
+export const simTraceSourcePath = (): string => resolve(repoRoot(), 'exporter/src/sim/native/sim-trace.c');

@@ -18,13 +18,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_HEAD, HEAD_VERSION, headToOnnx } from './anomaly-head.js';
-import { DEFAULT_SURPRISE } from './surprise.js';
-import { CHANNELS, DAY_BUCKETS, FORECAST_BUCKET_S, FORECAST_FEATURES, ForecastHistory, N_FORECAST_FEATURES, SITE_FLOORS } from './features.js';
-import { errors, forecasterToOnnx, trainForecaster, type ForecastDataset, type LinearForecaster } from './forecast.js';
+import { DEFAULT_HEAD, HEAD_VERSION, headToOnnx } from '@optifiber/exporter/ai/anomaly-head';
+import { DEFAULT_SURPRISE } from '@optifiber/exporter/ai/surprise';
+import { CHANNELS, DAY_BUCKETS, FORECAST_BUCKET_S, FORECAST_FEATURES, ForecastHistory, N_FORECAST_FEATURES, SITE_FLOORS } from '@optifiber/exporter/ai/features';
+import { forecasterToOnnx, type LinearForecaster } from '@optifiber/exporter/ai/forecast';
+import { errors, trainForecaster, type ForecastDataset } from './fit.js';
 import { parseInput } from './csv.js';
-import { repoRoot, runSim, type SimRunParams } from './sim-data.js';
-import { defaultModelDir } from './model-dir.js';
+import { repoRoot, runSim, type SimRunParams } from '@optifiber/exporter/sim/trace';
+import { defaultModelDir } from '@optifiber/exporter/ai/model-dir';
 
 export { defaultModelDir };
 

@@ -6,8 +6,8 @@
 //               channels, score = 1 - p (the classic NAB baseline's shape)
 //   v1          the previous model ("before"), each column as its level channel
 //   null        never alarms
-import { EntitySurprise, obsFromValue, type ChannelObs } from '../features.js';
-import type { AnomalyModel } from '../runtime.js';
+import { EntitySurprise, obsFromValue, type ChannelObs } from '@optifiber/exporter/ai/features';
+import type { AnomalyModel } from '@optifiber/exporter/ai/runtime';
 import { AnomalyFeaturizer as V1Featurizer, N_ANOMALY_FEATURES as V1_F, scoreV1 } from '../legacy/v1.js';
 
 /** One entity: optional warm-up rows (a deployment's history), then the rows scored. */

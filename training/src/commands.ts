@@ -1,0 +1,74 @@
+// `optifiber train` and `optifiber backtest`: the training package's entries
+// in the optifiber command table (cli/ adds them to the exporter's). Light on
+// purpose: the summaries and help are here, the work is imported when the
+// command runs, so `optifiber start` loads none of it.
+import type { Command } from '@optifiber/exporter/cli';
+
+const wantsHelp = (argv: string[]): boolean => argv.includes('--help') || argv.includes('-h');
+
+export const TRAINING_COMMANDS: Record<string, Command> = {
+  train: {
+    summary: 'build the ONNX score head and the forecast model fitted on real traffic (deterministic)',
+    run: async (ctx) => {
+      if (wantsHelp(ctx.argv)) {
+        ctx.stdout(TRAIN_HELP);
+        return 0;
+      }
+      const { runTrain } = await import('./train.js');
+      return runTrain(ctx.argv, (s) => ctx.stdout(s + '\n'));
+    },
+  },
+  backtest: {
+    summary: 'replay recorded data through the served pipeline: backtest anomaly|forecast --input F --output O',
+    run: async (ctx) => {
+      if (wantsHelp(ctx.argv)) {
+        ctx.stdout(BACKTEST_HELP);
+        return 0;
+      }
+      const { runBacktest } = await import('./backtest.js');
+      return runBacktest(ctx.argv, (s) => ctx.stderr(s + '\n'));
+    },
+  },
+};
+
+const TRAIN_HELP = `usage: optifiber train [--out DIR] [--datasets DIR]
+
+Build the served models and write anomaly.onnx, forecast.onnx and MODEL_CARD.md,
+deterministically (same data, same bytes):
+  anomaly.onnx   the score head (its constants are design choices; every site
+                 learns its own normal online when served)
+  forecast.onnx  ridge regression fitted on real traffic: the rows before the
+                 test third of ../shared/datasets/isp-traffic/uk-backbone-5m.csv
+
+  --out DIR       output directory (default: exporter/models of the repository)
+  --datasets DIR  where the real data lives (default: ../shared/datasets)
+
+The exporter loads the models from --models.dir (default exporter/models) and
+reloads them on SIGHUP (a failed reload keeps the last good model). See
+docs/ai.md and exporter/models/MODEL_CARD.md.
+`;
+
+const BACKTEST_HELP = `usage:
+  optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR] [--time-step 60s]
+  optifiber backtest forecast --input FILE --output OUT.csv [--models DIR]
+                              [--refit [--horizon 15m] [--train-fraction 0.6667]]
+
+Replay a history through the exporter's own pipeline and models, online (no
+look-ahead): what the exporter would have served.
+
+  inputs    the optical testbed format (Timestamp,Type,ID,BER,OSNR,...; one
+            entity per ID); time,value; a wide time,<numeric columns...> CSV
+            (delimiter , ; or tab, detected; columns label, anomaly, changepoint,
+            attack are not inputs); index-only files (idx,...) with --time-step.
+            An empty cell is a gap, never 0. Rows must be in time order.
+  anomaly   output: timestamp,anomaly_score, one row per distinct timestamp, in
+            input order
+  forecast  output: timestamp,forecast,p10,p90 for every row: the served model
+            and per-series conformal band, learning as it streams. --refit fits
+            a new ridge on the rows before --train-fraction instead (comparison
+            only; not what the exporter serves)
+  --models DIR      directory holding the models (default: exporter/models)
+  --time-step DUR   seconds between rows of an index-only file (60s, 5m)
+
+See docs/ai.md.
+`;
