@@ -128,7 +128,7 @@ async function startPart(name, script, args, readyUrl) {
 /** JSON-lines logger into var/log/<name>.log, for the parts run in this process. */
 async function fileLogger(name) {
   const { createWriteStream } = await import('node:fs');
-  const { createLogger } = await import('@optifiber/exporter/dist/log/logger.js');
+  const { createLogger } = await import('@optifiber/exporter/log/logger');
   const out = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   return createLogger({ level: 'info', base: { service: name }, write: (line) => out.write(line) });
 }

@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { loadPluginJson, planProxyRequest } from '../../grafana-app-remediation/dev/plugin-proxy.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const PLUGIN_ID = 'optifiber-remediation-app';
+const PLUGIN_JSON = join(root, 'grafana-app-remediation/src/plugin.json');
+export const PLUGIN_ID = loadPluginJson(PLUGIN_JSON).id;
 export const USERS = {
   noc: { login: 'noc', name: 'NOC operator', role: 'Viewer' },
   devops: { login: 'devops', name: 'DevOps engineer', role: 'Editor' },
@@ -29,7 +30,7 @@ export const USERS = {
 };
 
 export async function startGrafanaStandin({ viteUrl, serviceUrl, serviceToken }) {
-  const pluginJson = loadPluginJson(join(root, 'grafana-app-remediation/src/plugin.json'));
+  const pluginJson = loadPluginJson(PLUGIN_JSON);
   const settings = { enabled: true, pinned: true, jsonData: { serviceUrl }, secureJsonData: { serviceToken } };
   const sessions = new Map();
   /** Every proxied call: { route, method, path, status, role } (role = the header the service got). */

@@ -9,6 +9,7 @@ import React, { useState } from 'react';
 import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { ConfigEditor } from '../../grafana-datasource/src/components/ConfigEditor.js';
+import { DATASOURCE_TYPE } from '../../grafana-datasource/src/constants.js';
 import { QueryEditor } from '../../grafana-datasource/src/components/QueryEditor.js';
 import { VariableQueryEditor } from '../../grafana-datasource/src/components/VariableQueryEditor.js';
 import type { OptiFiberVariableQuery } from '../../grafana-datasource/src/variables.js';
@@ -19,6 +20,7 @@ import { SiteHealthPanel } from '../../grafana-panel-heatmap/src/SiteHealthPanel
 import { DEFAULT_OPTIONS, type PanelOptions } from '../../grafana-panel-heatmap/src/types.js';
 import { makeFrames, siteName, type Scenario } from './data.js';
 import { standardRegistry } from './registry.js';
+import { harnessIds } from './testIds.js';
 
 const params = new URLSearchParams(location.search);
 const view = params.get('view') ?? 'panel';
@@ -63,7 +65,7 @@ function Frame({ children }: { children: React.ReactNode }) {
   return (
     <ThemeContext.Provider value={theme}>
       <GlobalStyles />
-      <div data-testid="harness" data-theme={themeName} style={{ background: theme.colors.background.canvas, color: theme.colors.text.primary, fontFamily: theme.typography.fontFamily, padding: 8, minHeight: '100vh', boxSizing: 'border-box' }}>
+      <div data-testid={harnessIds.frame} data-theme={themeName} style={{ background: theme.colors.background.canvas, color: theme.colors.text.primary, fontFamily: theme.typography.fontFamily, padding: 8, minHeight: '100vh', boxSizing: 'border-box' }}>
         <div style={{ background: theme.colors.background.primary, border: `1px solid ${theme.colors.border.weak}`, borderRadius: 2, padding: 8, width: view === 'panel' ? W : 900 }}>{children}</div>
       </div>
     </ThemeContext.Provider>
@@ -83,8 +85,8 @@ function QueryEditorDemo() {
   return (
     <div>
       <QueryEditor query={query} onChange={setQuery} onRunQuery={() => setRuns((r) => r + 1)} datasource={ds} />
-      <pre data-testid="query-json" style={{ marginTop: 12 }}>{JSON.stringify(query)}</pre>
-      <div data-testid="query-runs">{runs}</div>
+      <pre data-testid={harnessIds.queryJson} style={{ marginTop: 12 }}>{JSON.stringify(query)}</pre>
+      <div data-testid={harnessIds.queryRuns}>{runs}</div>
     </div>
   );
 }
@@ -94,14 +96,14 @@ function VariableEditorDemo() {
   return (
     <div>
       <VariableQueryEditor query={query as OptiFiberVariableQuery} onChange={setQuery} />
-      <pre data-testid="variable-json" style={{ marginTop: 12 }}>{JSON.stringify(query)}</pre>
+      <pre data-testid={harnessIds.variableJson} style={{ marginTop: 12 }}>{JSON.stringify(query)}</pre>
     </div>
   );
 }
 
 function ConfigEditorDemo() {
-  const [options, setOptions] = useState({
-    id: 1, uid: 'optifiber', orgId: 1, name: 'OptiFiber', type: 'optifiber-telemetry-datasource', typeName: 'OptiFiber Telemetry', typeLogoUrl: '',
+  const [options, setOptions] = useState<React.ComponentProps<typeof ConfigEditor>['options']>({
+    id: 1, uid: 'optifiber', orgId: 1, name: 'OptiFiber', type: DATASOURCE_TYPE, typeName: 'OptiFiber Telemetry', typeLogoUrl: '',
     access: 'proxy', url: 'http://127.0.0.1:9886', user: '', database: '', basicAuth: false, basicAuthUser: '', isDefault: false, readOnly: false, withCredentials: false,
     jsonData: { url: 'http://127.0.0.1:9886', authType: 'bearer' as const, pollTimeoutSeconds: 20 },
     // As Grafana sends it after saving: which secrets are set, never their values.
@@ -110,8 +112,8 @@ function ConfigEditorDemo() {
   });
   return (
     <div>
-      <ConfigEditor options={options as never} onOptionsChange={(o) => setOptions(o as never)} />
-      <pre data-testid="options-json" style={{ marginTop: 12 }}>{JSON.stringify({ jsonData: options.jsonData, secureJsonFields: options.secureJsonFields, secureJsonData: options.secureJsonData })}</pre>
+      <ConfigEditor options={options} onOptionsChange={setOptions} />
+      <pre data-testid={harnessIds.optionsJson} style={{ marginTop: 12 }}>{JSON.stringify({ jsonData: options.jsonData, secureJsonFields: options.secureJsonFields, secureJsonData: options.secureJsonData })}</pre>
     </div>
   );
 }

@@ -4,9 +4,12 @@
 // Checks what the browser harness (e2e/specs/app.spec.mjs) can only emulate:
 // Grafana's own plugin proxy with the app's plugin.json routes.
 // `node e2e/run.mjs` reports this file as SKIP when GRAFANA_URL is not set.
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@grafana/plugin-e2e';
+import { testIds } from '../../grafana-app-remediation/src/testIds.js';
 
-const APP = 'optifiber-remediation-app';
+// plugin.json is read as a file: its id is written only there.
+const APP: string = JSON.parse(readFileSync(new URL('../../grafana-app-remediation/src/plugin.json', import.meta.url), 'utf8')).id;
 
 test('the plugin routes reach the service: whoami through viewer/* and admin/*', async ({ page }) => {
   const viewer = await page.request.get(`/api/plugin-proxy/${APP}/viewer/api/v1/whoami`);
@@ -21,17 +24,18 @@ test('the plugin routes reach the service: whoami through viewer/* and admin/*',
 
 test('Overview, History and Policies render', async ({ gotoAppPage, page }) => {
   await gotoAppPage({ pluginId: APP, path: '/overview' });
-  await expect(page.getByTestId('page-overview')).toBeVisible();
-  await page.getByTestId('tab-history').click();
-  await expect(page.getByTestId('page-history')).toBeVisible();
-  await page.getByTestId('tab-policies').click();
-  await expect(page.getByTestId('policy-form')).toBeVisible();
-  await expect(page.getByTestId('kill-switch-toggle')).toBeEnabled();
+  await expect(page.getByTestId(testIds.app.page('overview'))).toBeVisible();
+  // the pages' tabs are Grafana's navigation (plugin.json includes), not the app's
+  await gotoAppPage({ pluginId: APP, path: '/history' });
+  await expect(page.getByTestId(testIds.app.page('history'))).toBeVisible();
+  await gotoAppPage({ pluginId: APP, path: '/policies' });
+  await expect(page.getByTestId(testIds.policies.form)).toBeVisible();
+  await expect(page.getByTestId(testIds.killSwitch.toggle)).toBeEnabled();
 });
 
 test('configuration page shows the token as configured', async ({ gotoAppConfigPage, page }) => {
   await gotoAppConfigPage({ pluginId: APP });
   await expect(page.locator('#remediation-token')).toHaveValue('configured');
-  await page.getByTestId('config-test').click();
+  await page.getByTestId(testIds.appConfig.test).click();
   await expect(page.getByText(/Connected: the service answered/)).toBeVisible();
 });

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { axeCheck } from '../lib.mjs';
 import { startGrafanaStandin, PLUGIN_ID } from '../app/grafana-standin.mjs';
 import { startRemediationStack } from '../app/remediation-stack.mjs';
+import { appIds, harnessIds, tid } from '../testids.mjs';
 
 let env;
 /** Starts the service stack and the Grafana stand-in once (in front of the Vite harness at `base`). */
@@ -72,9 +73,9 @@ async function pickSelect(page, inputId, text) {
   await page.keyboard.press('Enter');
 }
 
-const rows = (page) => page.getByTestId('history-row');
+const rows = (page) => page.getByTestId(appIds.history.row);
 async function waitRows(page, n, what) {
-  await page.waitForFunction(([n]) => document.querySelectorAll('[data-testid=history-row]').length === n, [n], { timeout: 10_000 }).catch(() => {});
+  await page.waitForFunction(([sel, n]) => document.querySelectorAll(sel).length === n, [tid(appIds.history.row), n], { timeout: 10_000 }).catch(() => {});
   assert.equal(await rows(page).count(), n, what);
 }
 
@@ -83,22 +84,22 @@ export const tests = [
     name: 'app (Viewer): Overview shows service health, 3 pending approvals and recent actions; Approve/Reject disabled; only the viewer route is used',
     async run({ browser, base, shot }) {
       const { page, finish, calls } = await openApp(browser, base, 'noc', `${APP}/overview`);
-      await page.getByTestId('page-overview').waitFor();
-      assert.match(await page.getByTestId('whoami').innerText(), /noc\s*Viewer/);
-      assert.match(await page.getByTestId('health-service').innerText(), /healthy/);
-      assert.match(await page.getByTestId('health-mcp').innerText(), /\bok\b/, 'MCP reached by the succeeded actions');
-      assert.match(await page.getByTestId('health-exporter').innerText(), /\bok\b/);
-      assert.match(await page.getByTestId('health-24h').innerText(), /succeeded: 2/);
-      assert.equal(await page.getByTestId('approval').count(), 3);
-      for (const b of await page.getByTestId('approve').all()) assert.ok(await b.isDisabled(), 'Approve disabled for a Viewer');
-      for (const b of await page.getByTestId('reject').all()) assert.ok(await b.isDisabled(), 'Reject disabled for a Viewer');
-      assert.match(await page.getByTestId('approve-hint').innerText(), /Only Admins/);
-      assert.equal(await page.getByTestId('recent-action').count(), 6);
-      const paris = page.locator('[data-testid=recent-action][data-id="1"]');
-      assert.match(await paris.getByTestId('outcome').innerText(), /succeeded/);
-      assert.equal(await paris.getByTestId('site-link').getAttribute('href'), '/d/optifiber-site?var-site=paris-1');
-      assert.match(await paris.getByTestId('alert-link').getAttribute('href'), /^http:\/\/127\.0\.0\.1:9090\/graph\?g0\.expr=/);
-      assert.equal(await page.getByTestId('remediation-dashboard').getAttribute('href'), '/d/optifiber-remediation');
+      await page.getByTestId(appIds.app.page('overview')).waitFor();
+      assert.match(await page.getByTestId(appIds.app.whoami).innerText(), /noc\s*Viewer/);
+      assert.match(await page.getByTestId(appIds.overview.healthService).innerText(), /healthy/);
+      assert.match(await page.getByTestId(appIds.overview.healthMcp).innerText(), /\bok\b/, 'MCP reached by the succeeded actions');
+      assert.match(await page.getByTestId(appIds.overview.healthExporter).innerText(), /\bok\b/);
+      assert.match(await page.getByTestId(appIds.overview.health24h).innerText(), /succeeded: 2/);
+      assert.equal(await page.getByTestId(appIds.overview.approval).count(), 3);
+      for (const b of await page.getByTestId(appIds.overview.approve).all()) assert.ok(await b.isDisabled(), 'Approve disabled for a Viewer');
+      for (const b of await page.getByTestId(appIds.overview.reject).all()) assert.ok(await b.isDisabled(), 'Reject disabled for a Viewer');
+      assert.match(await page.getByTestId(appIds.overview.approveHint).innerText(), /Only Admins/);
+      assert.equal(await page.getByTestId(appIds.overview.recentAction).count(), 6);
+      const paris = page.locator(`${tid(appIds.overview.recentAction)}[data-id="1"]`);
+      assert.match(await paris.getByTestId(appIds.common.outcome).innerText(), /succeeded/);
+      assert.equal(await paris.getByTestId(appIds.common.siteLink).getAttribute('href'), '/d/optifiber-site?var-site=paris-1');
+      assert.match(await paris.getByTestId(appIds.common.alertLink).getAttribute('href'), /^http:\/\/127\.0\.0\.1:9090\/graph\?g0\.expr=/);
+      assert.equal(await page.getByTestId(appIds.overview.remediationDashboard).getAttribute('href'), '/d/optifiber-remediation');
       await shot(page, 'app-overview-viewer');
       const used = calls();
       assert.ok(used.length >= 2 && used.every((c) => c.route === 'viewer' && c.role === 'Viewer' && c.status === 200), `viewer route only: ${JSON.stringify(used)}`);
@@ -109,31 +110,31 @@ export const tests = [
     name: 'app (Viewer): History filters (result, site, mode, URL), site-dashboard and generatorURL links, audit trail',
     async run({ browser, base, shot }) {
       const { page, finish } = await openApp(browser, base, 'noc', `${APP}/history`);
-      await page.getByTestId('page-history').waitFor();
+      await page.getByTestId(appIds.app.page('history')).waitFor();
       await waitRows(page, 6, 'all six actions');
       await pickSelect(page, 'history-result', 'succeeded');
       await waitRows(page, 2, 'two succeeded actions');
       for (const r of await rows(page).all()) assert.equal(await r.getAttribute('data-result'), 'succeeded');
       assert.match(page.url(), /result=succeeded/, 'the filter is kept in the URL');
-      await page.getByTestId('filter-site').fill('paris-1');
-      await page.getByTestId('filter-site').press('Enter');
+      await page.getByTestId(appIds.history.filterSite).fill('paris-1');
+      await page.getByTestId(appIds.history.filterSite).press('Enter');
       await waitRows(page, 1, 'paris-1 only');
       const row = rows(page).first();
-      assert.equal(await row.getByTestId('site-link').getAttribute('href'), '/d/optifiber-site?var-site=paris-1');
-      const alertLink = row.getByTestId('alert-link');
+      assert.equal(await row.getByTestId(appIds.common.siteLink).getAttribute('href'), '/d/optifiber-site?var-site=paris-1');
+      const alertLink = row.getByTestId(appIds.common.alertLink);
       assert.match(await alertLink.getAttribute('href'), /^http:\/\/127\.0\.0\.1:9090\/graph\?g0\.expr=optifiber_forecast_utilization/);
       assert.equal(await alertLink.getAttribute('target'), '_blank');
       assert.match(await row.innerText(), /4 → 5 CMD/);
-      await row.getByTestId('expand').click();
-      await page.getByTestId('audit-trail').waitFor();
-      const trail = await page.getByTestId('audit-trail').innerText();
+      await row.getByTestId(appIds.history.expand).click();
+      await page.getByTestId(appIds.history.auditTrail).waitFor();
+      const trail = await page.getByTestId(appIds.history.auditTrail).innerText();
       assert.match(trail, /decision/);
-      assert.ok((await page.getByTestId('audit-entry').count()) >= 3, 'decision, steps and outcome audited');
+      assert.ok((await page.getByTestId(appIds.history.auditEntry).count()) >= 3, 'decision, steps and outcome audited');
       await shot(page, 'app-history-viewer');
-      await page.getByTestId('filter-site').fill('not a site!');
-      await page.getByTestId('filter-site').press('Enter');
+      await page.getByTestId(appIds.history.filterSite).fill('not a site!');
+      await page.getByTestId(appIds.history.filterSite).press('Enter');
       await page.getByText('A site name is 1-31 characters').waitFor();
-      await page.getByTestId('filter-clear').click();
+      await page.getByTestId(appIds.history.filterClear).click();
       await waitRows(page, 6, 'cleared');
       await page.goto(`${new URL(page.url()).origin}${APP}/history?mode=dry_run`);
       await page.waitForFunction(() => window.__ready === true);
@@ -146,13 +147,13 @@ export const tests = [
     name: 'app (Viewer): Policies read only, kill switch disabled; forged calls refused (Grafana reqRole 403 on the admin route, service 403 on the viewer route)',
     async run({ browser, base, shot }) {
       const { page, stack, finish } = await openApp(browser, base, 'noc', `${APP}/policies`);
-      await page.getByTestId('policy-form').waitFor();
-      await page.getByTestId('policy-readonly').waitFor();
-      assert.ok(await page.getByTestId('policy-save').isDisabled());
+      await page.getByTestId(appIds.policies.form).waitFor();
+      await page.getByTestId(appIds.policies.readonly).waitFor();
+      assert.ok(await page.getByTestId(appIds.policies.save).isDisabled());
       assert.ok(await page.locator('#policy-cooldown_seconds').isDisabled());
-      assert.ok(await page.getByTestId('kill-switch-toggle').isDisabled());
-      assert.match(await page.getByTestId('kill-switch-hint').innerText(), /Needs the Admin role \(you are Viewer\)/);
-      assert.equal(await page.getByTestId('add-override').count(), 0);
+      assert.ok(await page.getByTestId(appIds.killSwitch.toggle).isDisabled());
+      assert.match(await page.getByTestId(appIds.killSwitch.hint).innerText(), /Needs the Admin role \(you are Viewer\)/);
+      assert.equal(await page.getByTestId(appIds.policies.addOverride).count(), 0);
       await shot(page, 'app-policies-viewer');
       const P = `/api/plugin-proxy/${PLUGIN_ID}`;
       const forgedHeaders = { 'X-OptiFiber-Role': 'Admin', Authorization: 'Bearer forged-token-000000000000' };
@@ -180,23 +181,23 @@ export const tests = [
     name: 'app (Editor): edits and saves the policy (limits, site override) through the editor route; cannot approve or flip the kill switch (UI and service 403)',
     async run({ browser, base, shot }) {
       const { page, stack, finish, calls } = await openApp(browser, base, 'devops', `${APP}/policies`);
-      await page.getByTestId('policy-form').waitFor();
-      assert.equal(await page.getByTestId('policy-readonly').count(), 0);
-      assert.ok(await page.getByTestId('kill-switch-toggle').isDisabled(), 'kill switch is Admin only');
-      assert.ok(await page.getByTestId('policy-save').isDisabled(), 'nothing to save yet');
+      await page.getByTestId(appIds.policies.form).waitFor();
+      assert.equal(await page.getByTestId(appIds.policies.readonly).count(), 0);
+      assert.ok(await page.getByTestId(appIds.killSwitch.toggle).isDisabled(), 'kill switch is Admin only');
+      assert.ok(await page.getByTestId(appIds.policies.save).isDisabled(), 'nothing to save yet');
       // client-side validation with the service's bounds
       await page.locator('#policy-modules_per_action').fill('99');
       await page.getByText('Must be between 1 and 8').waitFor();
-      assert.ok(await page.getByTestId('policy-save').isDisabled());
+      assert.ok(await page.getByTestId(appIds.policies.save).isDisabled());
       await page.locator('#policy-modules_per_action').fill('1');
       await page.locator('#policy-cooldown_seconds').fill('600');
       await page.locator('#policy-max_cmd_modules').fill('12');
-      await page.getByTestId('add-override').click();
+      await page.getByTestId(appIds.policies.addOverride).click();
       await page.getByLabel('override 2 site').fill('oslo-5');
       await page.getByLabel('override 2 max modules').fill('8');
-      assert.match(await page.getByTestId('policy-dirty').innerText(), /cooldown_seconds, max_cmd_modules, sites/);
-      await page.getByTestId('policy-save').click();
-      await page.getByTestId('policy-saved').waitFor();
+      assert.match(await page.getByTestId(appIds.policies.dirty).innerText(), /cooldown_seconds, max_cmd_modules, sites/);
+      await page.getByTestId(appIds.policies.save).click();
+      await page.getByTestId(appIds.policies.saved).waitFor();
       const doc = (await stack.api('GET', '/policies')).data;
       assert.equal(doc.policy.cooldown_seconds, 600);
       assert.equal(doc.policy.max_cmd_modules, 12);
@@ -216,11 +217,11 @@ export const tests = [
       assert.match(r.body.error, /needs the Admin role; you have Editor/);
       r = await forge(page, 'PUT', `${P}/admin/api/v1/kill-switch`, {}, { enabled: true });
       assert.equal(r.status, 403, 'Grafana refuses the admin route to an Editor');
-      await page.getByTestId('nav-overview').click();
-      await page.getByTestId('page-overview').waitFor();
+      await page.getByTestId(harnessIds.navItem('overview')).click();
+      await page.getByTestId(appIds.app.page('overview')).waitFor();
       assert.match(page.url(), /\/overview$/);
-      assert.equal(await page.getByTestId('approval').count(), 3);
-      for (const b of await page.getByTestId('approve').all()) assert.ok(await b.isDisabled(), 'Approve disabled for an Editor');
+      assert.equal(await page.getByTestId(appIds.overview.approval).count(), 3);
+      for (const b of await page.getByTestId(appIds.overview.approve).all()) assert.ok(await b.isDisabled(), 'Approve disabled for an Editor');
       assert.equal((await stack.api('GET', '/approvals')).data.approvals.length, 3, 'nothing approved');
       await finish();
     },
@@ -229,34 +230,34 @@ export const tests = [
     name: 'app (Admin): approves one action (MCP job, capacity verified 4 -> 5) and rejects another; the audit names the approver',
     async run({ browser, base, shot }) {
       const { page, stack, finish, calls } = await openApp(browser, base, 'admin', `${APP}/overview`);
-      await page.getByTestId('page-overview').waitFor();
-      assert.match(await page.getByTestId('whoami').innerText(), /admin\s*Admin/);
-      const berlin = page.locator('[data-testid=approval][data-site="berlin-3"]');
-      assert.ok(await berlin.getByTestId('approve').isEnabled());
-      await berlin.getByTestId('approve').click();
-      await page.getByTestId('approval-comment').fill('capacity forecast confirmed by NOC');
+      await page.getByTestId(appIds.app.page('overview')).waitFor();
+      assert.match(await page.getByTestId(appIds.app.whoami).innerText(), /admin\s*Admin/);
+      const berlin = page.locator(`${tid(appIds.overview.approval)}[data-site="berlin-3"]`);
+      assert.ok(await berlin.getByTestId(appIds.overview.approve).isEnabled());
+      await berlin.getByTestId(appIds.overview.approve).click();
+      await page.getByTestId(appIds.overview.approvalComment).fill('capacity forecast confirmed by NOC');
       await page.getByRole('button', { name: 'Approve', exact: true }).last().click();
-      await page.getByTestId('approval-result').waitFor();
-      assert.match(await page.getByTestId('approval-result').innerText(), /approved/);
-      const id = Number(await page.locator('[data-testid=recent-action]').filter({ hasText: 'berlin-3' }).first().getAttribute('data-id'));
+      await page.getByTestId(appIds.overview.approvalResult).waitFor();
+      assert.match(await page.getByTestId(appIds.overview.approvalResult).innerText(), /approved/);
+      const id = Number(await page.locator(tid(appIds.overview.recentAction)).filter({ hasText: 'berlin-3' }).first().getAttribute('data-id'));
       const done = await stack.until(async () => { const a = (await stack.api('GET', `/actions/${id}`)).data; return a.action.state === 'done' && a; }, 'approved action done');
       assert.equal(done.action.result, 'succeeded', JSON.stringify(done.action));
       assert.equal(done.action.approvedBy, 'admin');
       assert.equal(stack.exporter.sites.get('berlin-3').cmdModules, 5, 'one CMD module added through MCP');
-      const oslo = page.locator('[data-testid=approval][data-site="oslo-5"]');
-      await oslo.getByTestId('reject').click();
+      const oslo = page.locator(`${tid(appIds.overview.approval)}[data-site="oslo-5"]`);
+      await oslo.getByTestId(appIds.overview.reject).click();
       await page.getByRole('button', { name: 'Reject', exact: true }).last().click();
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid=approval]').length === 1, null, { timeout: 10_000 });
-      await page.getByTestId('refresh').click();
-      await page.locator('[data-testid=recent-action]').filter({ hasText: 'berlin-3' }).filter({ hasText: 'succeeded' }).waitFor({ timeout: 10_000 });
-      assert.match(await page.locator('[data-testid=recent-action]').filter({ hasText: 'oslo-5' }).first().innerText(), /rejected/);
+      await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 1, tid(appIds.overview.approval), { timeout: 10_000 });
+      await page.getByTestId(appIds.overview.refresh).click();
+      await page.locator(tid(appIds.overview.recentAction)).filter({ hasText: 'berlin-3' }).filter({ hasText: 'succeeded' }).waitFor({ timeout: 10_000 });
+      assert.match(await page.locator(tid(appIds.overview.recentAction)).filter({ hasText: 'oslo-5' }).first().innerText(), /rejected/);
       assert.equal(stack.exporter.sites.get('oslo-5').cmdModules, 4, 'rejected: nothing provisioned');
       const verbs = calls().filter((c) => c.method === 'POST');
       assert.deepEqual(verbs.map((c) => [c.route, c.role, c.status]), [['admin', 'Admin', 200], ['admin', 'Admin', 200]]);
       await shot(page, 'app-overview-admin');
-      await page.getByTestId('nav-history').click();
-      await page.getByTestId('page-history').waitFor();
-      await page.locator('[data-testid=history-row]').filter({ hasText: 'berlin-3' }).filter({ hasText: 'admin' }).first().waitFor();
+      await page.getByTestId(harnessIds.navItem('history')).click();
+      await page.getByTestId(appIds.app.page('history')).waitFor();
+      await page.locator(tid(appIds.history.row)).filter({ hasText: 'berlin-3' }).filter({ hasText: 'admin' }).first().waitFor();
       await finish();
     },
   },
@@ -264,24 +265,24 @@ export const tests = [
     name: 'app (Admin): engages the kill switch (banner, approvals blocked) and releases it; can edit policies',
     async run({ browser, base, shot }) {
       const { page, stack, finish } = await openApp(browser, base, 'admin', `${APP}/policies`);
-      await page.getByTestId('kill-switch').waitFor();
-      assert.ok(await page.getByTestId('kill-switch-toggle').isEnabled());
-      assert.equal(await page.getByTestId('policy-readonly').count(), 0);
-      await page.getByTestId('kill-switch-reason').fill('fiber cut drill');
-      await page.getByTestId('kill-switch-toggle').click();
+      await page.getByTestId(appIds.killSwitch.section).waitFor();
+      assert.ok(await page.getByTestId(appIds.killSwitch.toggle).isEnabled());
+      assert.equal(await page.getByTestId(appIds.policies.readonly).count(), 0);
+      await page.getByTestId(appIds.killSwitch.reason).fill('fiber cut drill');
+      await page.getByTestId(appIds.killSwitch.toggle).click();
       await page.getByRole('button', { name: 'Engage', exact: true }).click();
-      await page.locator('[data-testid=kill-switch][data-enabled=true]').waitFor();
+      await page.locator(`${tid(appIds.killSwitch.section)}[data-enabled=true]`).waitFor();
       const ks = (await stack.api('GET', '/kill-switch')).data;
       assert.deepEqual([ks.enabled, ks.reason, ks.by], [true, 'fiber cut drill', 'admin']);
       await shot(page, 'app-policies-admin-kill-switch');
-      await page.getByTestId('nav-overview').click();
-      await page.getByTestId('kill-switch-banner').waitFor();
-      assert.match(await page.getByTestId('kill-switch-banner').innerText(), /fiber cut drill/);
-      assert.ok(await page.getByTestId('approve').first().isDisabled(), 'no approvals while the kill switch is on');
-      await page.getByTestId('nav-policies').click();
-      await page.getByTestId('kill-switch-toggle').click();
+      await page.getByTestId(harnessIds.navItem('overview')).click();
+      await page.getByTestId(appIds.overview.killSwitchBanner).waitFor();
+      assert.match(await page.getByTestId(appIds.overview.killSwitchBanner).innerText(), /fiber cut drill/);
+      assert.ok(await page.getByTestId(appIds.overview.approve).first().isDisabled(), 'no approvals while the kill switch is on');
+      await page.getByTestId(harnessIds.navItem('policies')).click();
+      await page.getByTestId(appIds.killSwitch.toggle).click();
       await page.getByRole('button', { name: 'Release', exact: true }).click();
-      await page.locator('[data-testid=kill-switch][data-enabled=false]').waitFor();
+      await page.locator(`${tid(appIds.killSwitch.section)}[data-enabled=false]`).waitFor();
       assert.equal((await stack.api('GET', '/kill-switch')).data.enabled, false);
       await finish();
     },
@@ -290,43 +291,43 @@ export const tests = [
     name: 'app config (Admin): service URL in jsonData, token in secureJsonData shown as configured and never echoed; Test connection; wrong token -> 401; Viewer read only',
     async run({ browser, base, shot }) {
       const { page, stack, grafana, finish } = await openApp(browser, base, 'admin', `/plugins/${PLUGIN_ID}`);
-      await page.getByTestId('optifiber-app-config').waitFor();
+      await page.getByTestId(appIds.appConfig.container).waitFor();
       assert.equal(await page.locator('#remediation-url').inputValue(), stack.serviceUrl);
       assert.equal(await page.locator('#remediation-token').inputValue(), 'configured', 'SecretInput shows "configured", not the value');
       assert.ok(await page.locator('#remediation-token').isDisabled(), 'the configured token field is read only');
-      await page.getByTestId('config-test').click();
+      await page.getByTestId(appIds.appConfig.test).click();
       await page.getByText('Connected: the service answered').waitFor();
-      await page.waitForFunction(() => !document.querySelector('[data-testid=config-save]').disabled);
+      await page.waitForFunction((sel) => !document.querySelector(sel).disabled, tid(appIds.appConfig.save));
       await shot(page, 'app-config-configured');
       // invalid URL
       await page.locator('#remediation-url').fill('ftp://example');
-      await page.getByTestId('config-save').click();
+      await page.getByTestId(appIds.appConfig.save).click();
       await page.getByText('Enter an http(s) URL').waitFor();
       await page.locator('#remediation-url').fill(stack.serviceUrl);
       // a wrong token: saved, then the service refuses it
       await page.getByRole('button', { name: 'Reset' }).click();
       await page.locator('#remediation-token').fill('wrong-token-0123456789');
-      await page.getByTestId('config-save').click();
+      await page.getByTestId(appIds.appConfig.save).click();
       await page.getByText('Settings saved').waitFor();
       assert.equal(grafana.settings.secureJsonData.serviceToken, 'wrong-token-0123456789');
       assert.equal(await page.locator('#remediation-token').inputValue(), 'configured');
-      await page.getByTestId('config-test').click();
+      await page.getByTestId(appIds.appConfig.test).click();
       await page.getByText('invalid bearer token').waitFor();
       // the right token again
       await page.getByRole('button', { name: 'Reset' }).click();
       await page.locator('#remediation-token').fill(stack.apiToken);
-      await page.getByTestId('config-save').click();
+      await page.getByTestId(appIds.appConfig.save).click();
       await page.getByText('Settings saved').waitFor();
       const post = grafana.settingsPosts.at(-1).body;
       assert.deepEqual(post.jsonData, { serviceUrl: stack.serviceUrl });
       assert.equal(post.secureJsonData.serviceToken, stack.apiToken, 'the token goes to Grafana once, in secureJsonData');
-      await page.getByTestId('config-test').click();
+      await page.getByTestId(appIds.appConfig.test).click();
       await page.getByText('Connected: the service answered').waitFor();
       // a Viewer sees the page read only
       await page.goto(grafana.loginUrl('noc', `/plugins/${PLUGIN_ID}`));
       await page.waitForFunction(() => window.__ready === true);
-      await page.getByTestId('optifiber-app-config').waitFor();
-      assert.ok(await page.getByTestId('config-save').isDisabled(), `Save disabled for a Viewer: ${await page.getByTestId('page-title').innerText()} ${page.url()}`);
+      await page.getByTestId(appIds.appConfig.container).waitFor();
+      assert.ok(await page.getByTestId(appIds.appConfig.save).isDisabled(), `Save disabled for a Viewer: ${await page.getByTestId(harnessIds.pageTitle).innerText()} ${page.url()}`);
       assert.ok(await page.locator('#remediation-url').isDisabled(), 'URL read only for a Viewer');
       const r = await forge(page, 'POST', `/api/plugins/${PLUGIN_ID}/settings`, {}, { jsonData: { serviceUrl: 'http://evil' } });
       assert.equal(r.status, 403);
@@ -338,13 +339,13 @@ export const tests = [
     name: 'app (Viewer, light theme): Overview and History render in the light theme',
     async run({ browser, base, shot }) {
       const { page, finish } = await openApp(browser, base, 'noc', `${APP}/overview`, { theme: 'light' });
-      await page.getByTestId('page-overview').waitFor();
-      const bg = await page.getByTestId('harness').evaluate((el) => getComputedStyle(el).backgroundColor);
+      await page.getByTestId(appIds.app.page('overview')).waitFor();
+      const bg = await page.getByTestId(harnessIds.frame).evaluate((el) => getComputedStyle(el).backgroundColor);
       const [r, g, b] = bg.match(/\d+/g).map(Number);
       assert.ok((0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 > 0.75, `light background ${bg}`);
       await shot(page, 'app-overview-light');
-      await page.getByTestId('nav-history').click();
-      await page.getByTestId('history-table').waitFor();
+      await page.getByTestId(harnessIds.navItem('history')).click();
+      await page.getByTestId(appIds.history.table).waitFor();
       await shot(page, 'app-history-light');
       await finish();
     },
@@ -353,9 +354,9 @@ export const tests = [
     name: 'app (Admin): each action links to its MCP job; History exports the rows shown as CSV',
     async run({ browser, base }) {
       const { page, stack, finish } = await openApp(browser, base, 'admin', `${APP}/history`);
-      await page.getByTestId('history-table').waitFor();
-      const row = page.locator('[data-testid=history-row][data-site="berlin-3"][data-result=succeeded]').first();
-      const job = row.getByTestId('job-link');
+      await page.getByTestId(appIds.history.table).waitFor();
+      const row = page.locator(`${tid(appIds.history.row)}[data-site="berlin-3"][data-result=succeeded]`).first();
+      const job = row.getByTestId(appIds.common.jobLink);
       await job.waitFor();
       const href = await job.getAttribute('href');
       const jobId = await job.innerText();
@@ -363,12 +364,12 @@ export const tests = [
       // the MCP knows that job (the link is not a guess)
       const mcp = await fetch(href, { headers: { Authorization: `Bearer ${await stack.mcpToken()}` } });
       assert.equal(mcp.status, 200, `GET ${href}`);
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('history-csv').click()]);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(appIds.history.csv).click()]);
       const csv = readFileSync(await download.path(), 'utf8');
       assert.equal(download.suggestedFilename(), 'optifiber-remediation-actions.csv');
       const lines = csv.trim().split('\r\n');
       assert.equal(lines[0], 'id,created_at,site,alertname,mode,state,result,cmd_before,cmd_after,job_id,approved_by,reason,finished_at');
-      assert.equal(lines.length - 1, await page.getByTestId('history-row').count(), 'one CSV line per row shown');
+      assert.equal(lines.length - 1, await page.getByTestId(appIds.history.row).count(), 'one CSV line per row shown');
       assert.ok(lines.some((l) => l.includes(jobId) && l.includes('berlin-3') && l.includes('admin')), 'the approved action with its job');
       await finish();
     },
@@ -378,10 +379,10 @@ export const tests = [
     async run({ browser, base, shot }) {
       for (const theme of ['dark', 'light']) {
         const { page, finish } = await openApp(browser, base, 'noc', `${APP}/settings`, { theme });
-        await page.getByTestId('thresholds-table').waitFor();
-        assert.equal(await page.getByTestId('threshold-row').count(), 6, 'every threshold the rules use');
-        await page.getByTestId('thresholds-readonly').waitFor();
-        assert.ok(await page.getByTestId('threshold-save').isDisabled());
+        await page.getByTestId(appIds.settings.table).waitFor();
+        assert.equal(await page.getByTestId(appIds.settings.row).count(), 6, 'every threshold the rules use');
+        await page.getByTestId(appIds.settings.readonly).waitFor();
+        assert.ok(await page.getByTestId(appIds.settings.save).isDisabled());
         const r = await forge(page, 'PUT', `/api/plugin-proxy/${PLUGIN_ID}/viewer/api/v1/thresholds`, {}, { scope: 'fleet', threshold: 'osnr_low_db', value: 30, reason: 'sneaky' });
         assert.equal(r.status, 403);
         await shot(page, `app-settings-viewer-${theme}`);
@@ -396,16 +397,16 @@ export const tests = [
     async run({ browser, base, shot }) {
       for (const [theme, value] of [['dark', '22.5'], ['light', '23']]) {
         const { page, stack, finish } = await openApp(browser, base, 'devops', `${APP}/settings`, { theme });
-        await page.getByTestId('thresholds-table').waitFor();
+        await page.getByTestId(appIds.settings.table).waitFor();
         await page.locator('#threshold-scope').fill('berlin-3');
         await page.locator('#threshold-value').fill('99');
         await page.locator('#threshold-reason').fill('long-haul span');
         await page.getByText('OSNR low must be between 0 and 60 dB').waitFor();
-        assert.ok(await page.getByTestId('threshold-save').isDisabled(), `out of range: not sent (${await page.getByTestId('threshold-save').evaluate((b) => b.outerHTML)})`);
+        assert.ok(await page.getByTestId(appIds.settings.save).isDisabled(), `out of range: not sent (${await page.getByTestId(appIds.settings.save).evaluate((b) => b.outerHTML)})`);
         await page.locator('#threshold-value').fill(value);
-        await page.getByTestId('threshold-save').click();
-        await page.getByTestId('threshold-saved').waitFor();
-        assert.match(await page.locator('[data-testid=threshold-row][data-key=osnr_low_db] [data-testid=site-values]').innerText(), new RegExp(`berlin-3 ${value}`));
+        await page.getByTestId(appIds.settings.save).click();
+        await page.getByTestId(appIds.settings.saved).waitFor();
+        assert.match(await page.locator(`${tid(appIds.settings.row)}[data-key=osnr_low_db] ${tid(appIds.settings.siteValues)}`).innerText(), new RegExp(`berlin-3 ${value}`));
         const t = (await stack.api('GET', '/thresholds')).data;
         assert.equal(t.sites['berlin-3'].osnr_low_db, Number(value));
         const audit = (await stack.api('GET', '/audit?kind=threshold')).data.audit[0];
@@ -427,16 +428,16 @@ export const tests = [
     async run({ browser, base, shot }) {
       for (const theme of ['dark', 'light']) {
         const { page, stack, finish } = await openApp(browser, base, 'admin', `${APP}/settings`, { theme });
-        await page.getByTestId('thresholds-table').waitFor();
+        await page.getByTestId(appIds.settings.table).waitFor();
         await page.locator('#threshold-scope').fill(theme === 'dark' ? 'fleet' : 'berlin-3');
         await page.locator('#threshold-value').fill(theme === 'dark' ? '19' : '');
         await page.locator('#threshold-reason').fill(theme === 'dark' ? 'new amplifiers fleet-wide' : 'span repaired');
-        await page.getByTestId('threshold-save').click();
-        await page.getByTestId('threshold-saved').waitFor();
+        await page.getByTestId(appIds.settings.save).click();
+        await page.getByTestId(appIds.settings.saved).waitFor();
         const t = (await stack.api('GET', '/thresholds')).data;
         if (theme === 'dark') assert.equal(t.fleet.osnr_low_db, 19);
         else assert.equal(t.sites['berlin-3'], undefined, 'override removed');
-        assert.match(await page.locator('[data-testid=threshold-row][data-key=osnr_low_db] [data-testid=fleet-value]').innerText(), /^19$/);
+        assert.match(await page.locator(`${tid(appIds.settings.row)}[data-key=osnr_low_db] ${tid(appIds.settings.fleetValue)}`).innerText(), /^19$/);
         await page.mouse.move(0, 0); // axe judges the resting button, not Grafana's hover shade
         await shot(page, `app-settings-admin-${theme}`);
         await axeCheck(page, `settings, Admin, ${theme}`);
@@ -445,88 +446,42 @@ export const tests = [
       }
     },
   },
-  {
-    name: 'app (Viewer, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
+  ...[['noc', 'Viewer'], ['devops', 'Editor'], ['admin', 'Admin']].map(([user, role]) => ({
+    name: `app (${role}, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean`,
     async run({ browser, base, shot }) {
       for (const theme of ['dark', 'light']) {
-        const { page, finish } = await openApp(browser, base, 'noc', `${APP}/audit`, { theme });
-        await page.getByTestId('audit-table').waitFor();
-        const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
+        const { page, finish } = await openApp(browser, base, user, `${APP}/audit`, { theme });
+        await page.getByTestId(appIds.audit.table).waitFor();
+        const kinds = await page.getByTestId(appIds.audit.row).evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
         for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
         await pickSelect(page, 'audit-kind', 'policy');
-        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
+        await page.waitForFunction((sel) => [...document.querySelectorAll(sel)].every((r) => r.getAttribute('data-kind') === 'policy'), tid(appIds.audit.row));
         assert.match(page.url(), /kind=policy/);
-        assert.match(await page.getByTestId('audit-row').first().innerText(), /devops/, 'who changed the policy');
-        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-csv').click()]);
+        assert.match(await page.getByTestId(appIds.audit.row).first().innerText(), /devops/, 'who changed the policy');
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(appIds.audit.csv).click()]);
         const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
         assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
         assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
-        await shot(page, `app-audit-viewer-${theme}`);
-        await axeCheck(page, `audit page, Viewer, ${theme}`);
+        await shot(page, `app-audit-${role.toLowerCase()}-${theme}`);
+        await axeCheck(page, `audit page, ${role}, ${theme}`);
         await finish();
         await page.close();
       }
     },
-  },
-  {
-    name: 'app (Editor, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
-    async run({ browser, base, shot }) {
-      for (const theme of ['dark', 'light']) {
-        const { page, finish } = await openApp(browser, base, 'devops', `${APP}/audit`, { theme });
-        await page.getByTestId('audit-table').waitFor();
-        const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
-        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
-        await pickSelect(page, 'audit-kind', 'policy');
-        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
-        assert.match(page.url(), /kind=policy/);
-        assert.match(await page.getByTestId('audit-row').first().innerText(), /devops/, 'who changed the policy');
-        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-csv').click()]);
-        const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-        assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
-        assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
-        await shot(page, `app-audit-editor-${theme}`);
-        await axeCheck(page, `audit page, Editor, ${theme}`);
-        await finish();
-        await page.close();
-      }
-    },
-  },
-  {
-    name: 'app (Admin, dark and light): Audit page lists policy, threshold, approval and kill-switch changes with who; filter by kind; CSV; axe clean',
-    async run({ browser, base, shot }) {
-      for (const theme of ['dark', 'light']) {
-        const { page, finish } = await openApp(browser, base, 'admin', `${APP}/audit`, { theme });
-        await page.getByTestId('audit-table').waitFor();
-        const kinds = await page.getByTestId('audit-row').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
-        for (const k of ['decision', 'approval', 'policy', 'kill_switch', 'threshold']) assert.ok(kinds.includes(k), `audit has ${k} entries: ${[...new Set(kinds)]}`);
-        await pickSelect(page, 'audit-kind', 'policy');
-        await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=audit-row]')].every((r) => r.getAttribute('data-kind') === 'policy'));
-        assert.match(page.url(), /kind=policy/);
-        assert.match(await page.getByTestId('audit-row').first().innerText(), /devops/, 'who changed the policy');
-        const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('audit-csv').click()]);
-        const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
-        assert.equal(csv[0], 'id,ts,kind,action_id,site,decision,reason,actor,details');
-        assert.ok(csv.slice(1).every((l) => l.split(',')[2] === 'policy'), 'the CSV holds the filtered rows');
-        await shot(page, `app-audit-admin-${theme}`);
-        await axeCheck(page, `audit page, Admin, ${theme}`);
-        await finish();
-        await page.close();
-      }
-    },
-  },
+  })),
   ...[['noc', 'Viewer'], ['devops', 'Editor'], ['admin', 'Admin']].flatMap(([user, role]) => ['dark', 'light'].map((theme) => ({
     name: `app (${role}, ${theme}): navigation comes from plugin.json includes (pages and the remediation dashboard); axe clean on every page`,
     async run({ browser, base }) {
       const pluginJson = JSON.parse(readFileSync(new URL('../../grafana-app-remediation/src/plugin.json', import.meta.url), 'utf8'));
       const { page, finish } = await openApp(browser, base, user, `${APP}/overview`, { theme });
-      await page.getByTestId('page-overview').waitFor();
-      const nav = await page.getByTestId('grafana-nav').locator('a').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
+      await page.getByTestId(appIds.app.page('overview')).waitFor();
+      const nav = await page.getByTestId(harnessIds.nav).locator('a').evaluateAll((as) => as.map((a) => [a.textContent, a.getAttribute('href')]));
       assert.deepEqual(nav, pluginJson.includes.filter((i) => i.addToNav).map((i) => [i.name, i.type === 'dashboard' ? `/d/${i.uid}` : i.path]));
       assert.ok(nav.some(([, h]) => h === '/d/optifiber-remediation'), 'the remediation dashboard is in the app nav');
       for (const p of ['overview', 'history', 'policies', 'settings', 'audit']) {
-        await page.getByTestId(`nav-${p}`).click();
-        await page.getByTestId(`page-${p}`).waitFor();
-        await page.locator('[data-testid=harness] table, [data-testid=policy-form], [data-testid=policy-readonly]').first().waitFor({ timeout: 10_000 }).catch(() => {});
+        await page.getByTestId(harnessIds.navItem(p)).click();
+        await page.getByTestId(appIds.app.page(p)).waitFor();
+        await page.locator(`${tid(harnessIds.frame)} table, ${tid(appIds.policies.form)}, ${tid(appIds.policies.readonly)}`).first().waitFor({ timeout: 10_000 }).catch(() => {});
         await axeCheck(page, `${p}, ${role}, ${theme}`);
       }
       await finish();
@@ -540,7 +495,7 @@ export const tests = [
       const route = role.toLowerCase();
       for (const theme of ['dark', 'light']) {
         const { page, finish, calls } = await openApp(browser, base, user, `${APP}/overview`, { theme });
-        const link = page.getByTestId('api-explorer');
+        const link = page.getByTestId(appIds.overview.apiExplorer);
         const href = await link.getAttribute('href');
         assert.equal(href, `/api/plugin-proxy/${PLUGIN_ID}/${route}/docs/`);
         await page.emulateMedia({ colorScheme: theme });

@@ -1,18 +1,14 @@
 // Typed client of the remediation service, used by every page. It never talks
 // to the service directly: each call goes to Grafana's plugin proxy,
-//   /api/plugin-proxy/optifiber-remediation-app/<viewer|editor|admin>/api/v1/...
+//   /api/plugin-proxy/<plugin id>/<viewer|editor|admin>/api/v1/...  (PROXY_BASE)
 // where the app's plugin.json route (chosen by the role the call needs) adds
 // the bearer token from secureJsonData and the X-OptiFiber-Role header after
 // Grafana has checked the route's reqRole. No token ever reaches the browser.
 // The transport is injected (Fetcher): Grafana's backendSrv in the plugin,
 // window.fetch in the browser harness, a test double in unit tests.
+import { PROXY_BASE } from './constants.js';
 import type { ActionFilter, ActionPage, Action, AuditEntry, AuditPage, AuditQuery, KillSwitch, Overview, Policy, PolicyDoc, Role, ThresholdChange, ThresholdsDoc, Whoami } from './types.js';
 
-export const PLUGIN_ID = 'optifiber-remediation-app';
-/** Grafana's proxy for app plugin routes (pkg/api/pluginproxy): /api/plugin-proxy/<plugin id>/<route path>/... */
-export const PROXY_BASE = `/api/plugin-proxy/${PLUGIN_ID}`;
-/** Grafana's plugin settings endpoint (jsonData, secureJsonData, enabled). */
-export const SETTINGS_URL = `/api/plugins/${PLUGIN_ID}/settings`;
 
 export type RoutePath = 'viewer' | 'editor' | 'admin';
 export const ROUTE_FOR_ROLE: Record<Role, RoutePath> = { Viewer: 'viewer', Editor: 'editor', Admin: 'admin' };

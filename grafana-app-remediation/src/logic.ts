@@ -277,7 +277,7 @@ export const PAGES: ReadonlyArray<{ id: PageId; title: string }> = [
   { id: 'audit', title: 'Audit' },
 ];
 
-/** /a/optifiber-remediation-app/<page>[/...] -> page id (overview by default). */
+/** /a/<plugin id>/<page>[/...] -> page id (overview by default). */
 export function pageFromPath(pathname: string, pluginId: string): PageId {
   const m = new RegExp(`/a/${pluginId}/([^/?#]+)`).exec(pathname);
   const id = m?.[1];

@@ -1,4 +1,5 @@
-import { ApiError, actionsQuery, fetchFetcher, PROXY_BASE, RemediationApi, REQUIRED_ROLE, toApiError } from '../src/api.js';
+import { ApiError, actionsQuery, fetchFetcher, RemediationApi, REQUIRED_ROLE, toApiError } from '../src/api.js';
+import { PROXY_BASE } from '../src/constants.js';
 import { fakeService, overview, POLICY, routeOf } from './fixtures.js';
 
 describe('RemediationApi: every call through a plugin.json route, chosen by the role it needs', () => {

@@ -1,6 +1,7 @@
 // Fixtures shaped like the service's answers (docs/remediation-api.md) and a
 // recording Fetcher that answers by method + path.
 import type { Fetcher, HttpRequest, HttpResponse } from '../src/api.js';
+import { PLUGIN_ID, PROXY_BASE } from '../src/constants.js';
 import type { Action, Overview, Policy } from '../src/types.js';
 import { DEFAULT_POLICY } from '../service/src/policy.js';
 
@@ -38,7 +39,7 @@ export function fakeService(routes: Record<string, Handler | unknown>): { fetche
   const calls: HttpRequest[] = [];
   const fetcher: Fetcher = async (req) => {
     calls.push(req);
-    const m = /^\/api\/plugin-proxy\/optifiber-remediation-app\/(viewer|editor|admin)\/api\/v1(\/[^?]*)/.exec(req.url);
+    const m = new RegExp(`^${PROXY_BASE}/(viewer|editor|admin)/api/v1(/[^?]*)`).exec(req.url);
     const key = m ? `${req.method} ${m[2]}` : `${req.method} ${req.url}`;
     const h = routes[key];
     if (h === undefined) return { status: 404, data: { status: 'error', errorType: 'not_found', error: `no fixture for ${key}` } };
@@ -47,4 +48,4 @@ export function fakeService(routes: Record<string, Handler | unknown>): { fetche
   return { fetcher, calls };
 }
 
-export const routeOf = (url: string) => /\/optifiber-remediation-app\/(viewer|editor|admin)\//.exec(url)?.[1];
+export const routeOf = (url: string) => new RegExp(`/${PLUGIN_ID}/(viewer|editor|admin)/`).exec(url)?.[1];

@@ -9,6 +9,7 @@ import {
   actionOutcome, capacityChange, EMPTY_FILTER, filterParams, formatAge, formatDuration, pageFromPath, parseFilter, policyPatch, safeExternalUrl,
   settingsPayload, settingsProblems, siteDashboardUrl, siteProblem, splitHealthError, toActionFilter, toForm, validateForm,
 } from '../src/logic.js';
+import { PLUGIN_BASE_URL, PLUGIN_ID } from '../src/constants.js';
 import { atLeast, capabilities, effectiveRole } from '../src/roles.js';
 import { action, POLICY } from './fixtures.js';
 
@@ -147,10 +148,10 @@ describe('roles and navigation', () => {
     expect(effectiveRole(undefined)).toBeUndefined();
   });
   test('page from the path', () => {
-    expect(pageFromPath('/a/optifiber-remediation-app/history', 'optifiber-remediation-app')).toBe('history');
-    expect(pageFromPath('/a/optifiber-remediation-app/policies/x', 'optifiber-remediation-app')).toBe('policies');
-    expect(pageFromPath('/a/optifiber-remediation-app', 'optifiber-remediation-app')).toBe('overview');
-    expect(pageFromPath('/a/optifiber-remediation-app/nope', 'optifiber-remediation-app')).toBe('overview');
+    expect(pageFromPath(`${PLUGIN_BASE_URL}/history`, PLUGIN_ID)).toBe('history');
+    expect(pageFromPath(`${PLUGIN_BASE_URL}/policies/x`, PLUGIN_ID)).toBe('policies');
+    expect(pageFromPath(PLUGIN_BASE_URL, PLUGIN_ID)).toBe('overview');
+    expect(pageFromPath(`${PLUGIN_BASE_URL}/nope`, PLUGIN_ID)).toBe('overview');
   });
 });
 

@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError, RemediationApi, type Fetcher } from '../src/api.js';
+import { PROXY_BASE } from '../src/constants.js';
 import { capabilities } from '../src/roles.js';
 import type { Role } from '../src/types.js';
 // @ts-expect-error plain JS module
@@ -37,7 +38,7 @@ afterAll(async () => {
 /** Grafana's plugin proxy for a signed-in user of `role`: reqRole check, route headers set over the request's. */
 function grafanaAs(role: Role, extraHeaders: Record<string, string> = {}): Fetcher {
   return async ({ method, url, data }) => {
-    const m = /^\/api\/plugin-proxy\/optifiber-remediation-app\/([^?]*)(\?.*)?$/.exec(url)!;
+    const m = new RegExp(`^${PROXY_BASE}/([^?]*)(\\?.*)?$`).exec(url)!;
     const plan = planProxyRequest({
       routes: pluginJson.routes, settings: { jsonData: { serviceUrl: stack.serviceUrl }, secureJsonData: { serviceToken: stack.apiToken } },
       user: { login: role.toLowerCase(), role }, proxyPath: m[1], search: m[2] ?? '', headers: { ...extraHeaders, ...(data !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -88,12 +89,12 @@ describe('remediation service: the role matrix is enforced by the service, not o
     await expect(viewer.setKillSwitch(true)).rejects.toMatchObject({ status: 403, message: expect.stringMatching(/plugin proxy route access denied/) });
     await expect(viewer.putPolicies({ dry_run: true })).rejects.toMatchObject({ status: 403, message: expect.stringMatching(/plugin proxy route access denied/) });
     // the viewer route with a forged X-OptiFiber-Role: the route sets Viewer, the service refuses
-    const forged = await grafanaAs('Viewer', { 'x-optifiber-role': 'Admin' })({ method: 'PUT', url: '/api/plugin-proxy/optifiber-remediation-app/viewer/api/v1/kill-switch', data: { enabled: true } });
+    const forged = await grafanaAs('Viewer', { 'x-optifiber-role': 'Admin' })({ method: 'PUT', url: `${PROXY_BASE}/viewer/api/v1/kill-switch`, data: { enabled: true } });
     expect(forged.status).toBe(403);
     expect((forged.data as { error: string }).error).toMatch(/you have Viewer/);
     const editor = new RemediationApi(grafanaAs('Editor'));
     await expect(editor.setKillSwitch(true)).rejects.toBeInstanceOf(ApiError);
-    const editorRoute = await grafanaAs('Editor')({ method: 'PUT', url: '/api/plugin-proxy/optifiber-remediation-app/editor/api/v1/kill-switch', data: { enabled: true } });
+    const editorRoute = await grafanaAs('Editor')({ method: 'PUT', url: `${PROXY_BASE}/editor/api/v1/kill-switch`, data: { enabled: true } });
     expect([editorRoute.status, (editorRoute.data as { error: string }).error]).toEqual([403, 'PUT /api/v1/kill-switch needs the Admin role; you have Editor']);
     expect((await stack.api('GET', '/kill-switch')).data.enabled).toBe(false);
   });

@@ -84,7 +84,7 @@ export class DataSource extends DataSourceApi<OptiFiberQuery, OptiFiberOptions> 
     // Annotations use the query editor; the target runs in "events" mode.
     this.annotations = {
       prepareQuery: (anno) => {
-        const t = (anno as unknown as { target?: Partial<OptiFiberQuery> }).target ?? {};
+        const t: Partial<OptiFiberQuery> = anno.target ?? {};
         return { ...DEFAULT_QUERY, ...t, refId: 'Anno', mode: 'events' } as OptiFiberQuery;
       },
     };

@@ -5,10 +5,11 @@ import { LIVE_MAX_POINTS } from '../src/live.js';
 import { DataSource } from '../src/datasource.js';
 import type { OptiFiberOptions, OptiFiberQuery } from '../src/types.js';
 import { points, site, snapshot } from './fixtures.js';
+import { DATASOURCE_TYPE } from '../src/constants.js';
 
 
 function settings(jsonData: Partial<OptiFiberOptions> = {}): DataSourceInstanceSettings<OptiFiberOptions> {
-  return { id: 1, uid: 'of', type: 'optifiber-telemetry-datasource', name: 'OptiFiber', url: '/api/datasources/proxy/uid/of', access: 'proxy', jsonData: { url: 'http://127.0.0.1:9886', ...jsonData }, meta: {} as never, readOnly: false } as DataSourceInstanceSettings<OptiFiberOptions>;
+  return { id: 1, uid: 'of', type: DATASOURCE_TYPE, name: 'OptiFiber', url: '/api/datasources/proxy/uid/of', access: 'proxy', jsonData: { url: 'http://127.0.0.1:9886', ...jsonData }, meta: {} as never, readOnly: false } as DataSourceInstanceSettings<OptiFiberOptions>;
 }
 
 function request(targets: Array<Partial<OptiFiberQuery>>): DataQueryRequest<OptiFiberQuery> {
@@ -144,7 +145,7 @@ describe('DataSource', () => {
     expect(ds.applyTemplateVariables(q, {})).toMatchObject({ sites: ['Dallas', 'Dobbins', 'Stone'], step: '30s' });
     expect(ds.applyTemplateVariables({ ...q, sites: ['$all'] }, {}).sites).toEqual([]);
     const [out] = ds.interpolateVariablesInQueries([q], {});
-    expect(out).toMatchObject({ sites: ['Dallas', 'Dobbins', 'Stone'], step: '30s', datasource: { uid: 'of', type: 'optifiber-telemetry-datasource' } });
+    expect(out).toMatchObject({ sites: ['Dallas', 'Dobbins', 'Stone'], step: '30s', datasource: { uid: 'of', type: DATASOURCE_TYPE } });
   });
 
   test('requestId per panel, query and site; unsubscribing aborts the superseded requests', async () => {

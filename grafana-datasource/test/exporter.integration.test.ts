@@ -11,6 +11,7 @@ import { lastValueFrom, map, take, toArray } from 'rxjs';
 import type { Fetcher } from '../src/api.js';
 import { DataSource } from '../src/datasource.js';
 import type { OptiFiberOptions, OptiFiberQuery } from '../src/types.js';
+import { DATASOURCE_TYPE } from '../src/constants.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'exporter/dist/cli.js');
@@ -30,7 +31,7 @@ const proxyFetcher: Fetcher = (url, opts) => new Promise((resolve, reject) => {
 });
 
 function ds(): DataSource {
-  return new DataSource({ id: 1, uid: 'of', name: 'OptiFiber', type: 'optifiber-telemetry-datasource', url: '/api/datasources/proxy/uid/of', access: 'proxy', readOnly: false, meta: {} as never, jsonData: { url: target, authType: 'none', pollTimeoutSeconds: 5 } } as DataSourceInstanceSettings<OptiFiberOptions>, { fetcher: proxyFetcher, interpolate: (v) => v });
+  return new DataSource({ id: 1, uid: 'of', name: 'OptiFiber', type: DATASOURCE_TYPE, url: '/api/datasources/proxy/uid/of', access: 'proxy', readOnly: false, meta: {} as never, jsonData: { url: target, authType: 'none', pollTimeoutSeconds: 5 } } as DataSourceInstanceSettings<OptiFiberOptions>, { fetcher: proxyFetcher, interpolate: (v) => v });
 }
 
 function request(targets: Array<Partial<OptiFiberQuery>>, spanMs = 30_000): DataQueryRequest<OptiFiberQuery> {

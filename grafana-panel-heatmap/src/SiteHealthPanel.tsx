@@ -10,6 +10,7 @@ import { siteLink, type SiteLink } from './links.js';
 import { buildGrid, buildSites, cellContributions, topContributions, type HeatGrid, type SiteModel } from './model.js';
 import { DEFAULT_THRESHOLDS, Severity, linkComponent, thresholdComponent, worst, type Component } from './state.js';
 import { DEFAULT_OPTIONS, type PanelOptions } from './types.js';
+import { testIds } from './testIds.js';
 
 type Props = PanelProps<PanelOptions>;
 
@@ -64,7 +65,7 @@ export function SiteHealthPanel(props: Props) {
 
   if (!views.length) {
     return (
-      <div className={styles.noData} data-testid="optifiber-nodata" style={{ width, height }}>
+      <div className={styles.noData} data-testid={testIds.panel.noData} style={{ width, height }}>
         <div className={styles.noDataTitle}>No data</div>
         <div>This panel needs series labelled by <code>site</code>: the OptiFiber data source, or Prometheus queries such as <code>optifiber_anomaly_score</code>.</div>
       </div>
@@ -75,7 +76,7 @@ export function SiteHealthPanel(props: Props) {
   const gaugeRows = Math.ceil(views.length / Math.max(1, Math.floor(width / TILE_W)));
   const gaugeHeight = options.showGauges ? (hasHeat ? Math.min(gaugeRows * TILE_H + 4, Math.max(TILE_H + 4, Math.floor(height * options.gaugeShare))) : height) : 0;
   return (
-    <div className={styles.root} style={{ width, height }} data-testid="optifiber-sitehealth">
+    <div className={styles.root} style={{ width, height }} data-testid={testIds.panel.container}>
       {options.showGauges && <GaugeGrid views={views} width={width} height={gaugeHeight} theme={theme} />}
       {hasHeat && (
         <HeatMap views={views} grid={grid} width={width} height={height - gaugeHeight} rowHeight={options.rowHeight}
@@ -111,7 +112,7 @@ function GaugeGrid({ views, width, height, theme }: { views: SiteView[]; width: 
     }
   }
   return (
-    <div className={styles.gauges} style={{ height }} onScroll={onScroll} data-testid="optifiber-gauges">
+    <div className={styles.gauges} style={{ height }} onScroll={onScroll} data-testid={testIds.gauges.container}>
       <div style={{ height: rows * TILE_H, position: 'relative' }}>{tiles}</div>
     </div>
   );
@@ -131,7 +132,7 @@ const LINK_ICON: Record<string, IconName> = { up: 'arrow-up', down: 'arrow-down'
 function StateIcon({ v, size = 'sm' }: { v: SiteView; size?: 'xs' | 'sm' }) {
   const sev = v.state?.severity ?? Severity.unknown;
   return (
-    <span style={{ color: v.color, flex: 'none', display: 'inline-flex' }} title={SEVERITY_TEXT[sev]} aria-hidden data-testid="state-icon" data-severity={Severity[sev]}>
+    <span style={{ color: v.color, flex: 'none', display: 'inline-flex' }} title={SEVERITY_TEXT[sev]} aria-hidden data-testid={testIds.gauges.stateIcon} data-severity={Severity[sev]}>
       <Icon name={SEVERITY_ICON[sev]} size={size} />
     </span>
   );
@@ -176,14 +177,14 @@ function Gauge({ v, top, left, theme }: { v: SiteView; top: number; left: number
       href={v.target.href}
       onClick={(e) => follow(e, v.target)}
       title={summary.split(', ').join('\n')}
-      data-testid="site-gauge"
+      data-testid={testIds.gauges.gauge}
       data-site={v.name}
       data-severity={v.state ? Severity[v.state.severity] : 'none'}
       data-color={v.color}
     >
       <div className={styles.tileHead}>
         <span className={styles.siteName}><StateIcon v={v} /> {v.name}<StateText v={v} /></span>
-        <span className={cx(styles.badge)} data-testid="link-state">
+        <span className={cx(styles.badge)} data-testid={testIds.gauges.linkState}>
           <Icon name={LINK_ICON[v.link] ?? 'question-circle'} size="xs" style={{ color: linkComponent(v.link, (c) => theme.visualization.getColorByName(c)).color }} aria-hidden /> {v.link}
         </span>
       </div>
@@ -192,12 +193,12 @@ function Gauge({ v, top, left, theme }: { v: SiteView; top: number; left: number
         {fc?.p10 != null && fc.p90 != null && (
           <div className={styles.band} style={{ left: `${pct(fc.p10)}%`, width: `${Math.max(0, (pct(fc.p90) ?? 0) - (pct(fc.p10) ?? 0))}%` }} />
         )}
-        {fc?.p50 != null && <div className={styles.marker} style={{ left: `${pct(fc.p50)}%` }} data-testid="forecast-marker" />}
+        {fc?.p50 != null && <div className={styles.marker} style={{ left: `${pct(fc.p50)}%` }} data-testid={testIds.gauges.forecastMarker} />}
       </div>
       <div className={styles.tileFoot}>
-        <span data-testid="utilization">{utilText}</span>
+        <span data-testid={testIds.gauges.utilization}>{utilText}</span>
         {anomalyText !== null && (
-          <span className={styles.anomaly} data-testid="anomaly-badge" style={{ background: anomalyHot ? v.color : 'transparent', color: anomalyHot ? theme.colors.getContrastText(v.color) : theme.colors.text.secondary }}>
+          <span className={styles.anomaly} data-testid={testIds.gauges.anomalyBadge} style={{ background: anomalyHot ? v.color : 'transparent', color: anomalyHot ? theme.colors.getContrastText(v.color) : theme.colors.text.secondary }}>
             anomaly {anomalyText}
           </span>
         )}
@@ -259,17 +260,6 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
     if (typeof performance.mark === 'function') performance.mark('optifiber-heatmap-drawn');
   }, [offscreen, first, last, rowHeight, plotW, top, dpr, viewH, asTable]);
 
-  const labels: React.ReactNode[] = [];
-  for (let r = first; r < last; r++) {
-    const v = views[r]!;
-    labels.push(
-      <a key={v.name} href={v.target.href} onClick={(e) => follow(e, v.target)} className={styles.rowLabel}
-        style={{ top: r * rowHeight, height: rowHeight, lineHeight: `${rowHeight}px`, borderLeftColor: v.color }}
-        data-testid="heatmap-row-label" data-site={v.name} title={siteSummary(v, theme)}>
-        <StateIcon v={v} size="xs" /> {v.name}<StateText v={v} />
-      </a>,
-    );
-  }
 
   /** The cell under the pointer, from the event itself (a click need not follow a mousemove: touch, or a click before the hover re-render). */
   const cellAt = (e: React.MouseEvent<HTMLCanvasElement>) => {
@@ -301,64 +291,26 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
     e.preventDefault();
     setHover(null);
     setCursor(next);
-    // keep the cell's row in view
-    const el = scrollRef.current;
-    if (el) {
-      if (next.row * rowHeight < el.scrollTop) el.scrollTop = next.row * rowHeight;
-      else if ((next.row + 1) * rowHeight > el.scrollTop + viewH) el.scrollTop = (next.row + 1) * rowHeight - viewH;
-    }
+    if (scrollRef.current) scrollRowIntoView(scrollRef.current, next.row, rowHeight, viewH);
   };
 
-  const bucketMs = (grid.to - grid.from) / grid.buckets;
   const fmtTime = (t: number) => dateTimeFormat(t, { timeZone, format: 'HH:mm:ss' });
   const active = hover ?? (cursor ? { ...cursor, x: LABEL_W + (cursor.col + 1) * cellW, y: AXIS_H + (cursor.row + 1) * rowHeight - top } : null);
-  let tooltip: React.ReactNode = null;
-  let announcement = '';
-  if (active) {
-    const v = views[active.row]!;
-    const score = grid.values[active.row * grid.buckets + active.col]!;
-    const t0 = grid.from + active.col * bucketMs;
-    const contribs = topContributions(cellContributions(v, grid, active.row, active.col), topN);
-    const left = Math.min(active.x + 12, Math.max(0, width - 260));
-    const topPx = Math.min(active.y + 12, Math.max(0, height - 170));
-    const scoreText = Number.isNaN(score) ? 'no data (gap)' : formatValue(v.anomalyField, score, theme, 'none');
-    announcement = `${v.name}, ${fmtTime(t0)} to ${fmtTime(t0 + bucketMs)}: anomaly score ${scoreText}; ${SEVERITY_TEXT[v.state?.severity ?? Severity.unknown]}${v.state ? `, ${v.state.reason}` : ''}${contribs.length ? `; top features ${contribs.map((c) => `${c.feature} ${c.value.toFixed(3)}`).join(', ')}` : ''}.`;
-    tooltip = (
-      <div className={styles.tooltip} style={{ left, top: topPx }} data-testid="optifiber-tooltip" role="tooltip" id="optifiber-heatmap-tooltip">
-        <div className={styles.tooltipTitle} style={{ borderLeftColor: v.color }}><StateIcon v={v} size="xs" /> {v.name}</div>
-        <div>{fmtTime(t0)} – {fmtTime(t0 + bucketMs)}</div>
-        <div>Anomaly score: <b>{scoreText}</b></div>
-        <div>Utilization now: <b>{formatValue(v.utilizationField, v.utilization, theme)}</b></div>
-        {v.forecast?.p50 != null && <div>Forecast p50: <b>{formatValue(v.utilizationField, v.forecast.p50, theme)}</b></div>}
-        <div>Link: <b>{v.link}</b>{v.state ? ` · state: ${v.state.reason}` : ''}</div>
-        {contribs.length > 0 && (
-          <div data-testid="tooltip-contributions">
-            <div className={styles.muted}>Top contributing features</div>
-            {contribs.map((c) => (
-              <div key={c.feature} className={styles.contrib} data-testid="contribution"><span>{c.feature}</span><span>{c.value.toFixed(3)}</span></div>
-            ))}
-          </div>
-        )}
-      </div>
-    );
-  }
+  const detail = active ? cellDetail(active, views, grid, topN, theme, fmtTime) : null;
+  const tooltip = active && detail && (
+    <CellTooltip d={detail} left={Math.min(active.x + 12, Math.max(0, width - 260))} top={Math.min(active.y + 12, Math.max(0, height - 170))} theme={theme} />
+  );
+  const announcement = detail?.announcement ?? '';
 
   return (
-    <div className={styles.heat} style={{ height }} data-testid="optifiber-heatmap">
-      <div className={styles.axis} style={{ marginLeft: asTable ? 0 : LABEL_W, width: asTable ? width - 12 : plotW }}>
-        {!asTable && <span>{fmtTime(grid.from)}</span>}
-        <span className={styles.muted}>anomaly score · {grid.buckets} buckets · {rows} sites</span>
-        <button type="button" className={styles.toggle} aria-pressed={asTable} onClick={() => setAsTable(!asTable)} data-testid="heatmap-table-toggle">
-          {asTable ? 'Show heat-map' : 'Show as table'}
-        </button>
-        {!asTable && <span>{fmtTime(grid.to)}</span>}
-      </div>
+    <div className={styles.heat} style={{ height }} data-testid={testIds.heatmap.container}>
+      <HeatAxis grid={grid} rows={rows} asTable={asTable} onToggle={() => setAsTable(!asTable)} width={asTable ? width - 12 : plotW} fmtTime={fmtTime} />
       {asTable ? (
         <SiteTable views={views} grid={grid} height={viewH} theme={theme} fmtTime={fmtTime} />
       ) : (
-        <div ref={scrollRef} className={styles.heatScroll} style={{ height: viewH }} onScroll={onScroll} data-testid="heatmap-scroll">
+        <div ref={scrollRef} className={styles.heatScroll} style={{ height: viewH }} onScroll={onScroll} data-testid={testIds.heatmap.scroll}>
           <div style={{ height: rows * rowHeight, position: 'relative' }}>
-            {labels}
+            <RowLabels views={views} first={first} last={last} rowHeight={rowHeight} theme={theme} />
             <canvas
               ref={canvasRef}
               className={styles.canvas}
@@ -376,17 +328,101 @@ function HeatMap({ views, grid, width, height, rowHeight, theme, timeZone, topN 
               onKeyDown={onKeyDown}
               onFocus={() => setCursor((c) => c ?? { row: first, col: grid.buckets - 1 })}
               onBlur={() => setCursor(null)}
-              data-testid="heatmap-canvas"
+              data-testid={testIds.heatmap.canvas}
             />
             {cursor && !hover && (
-              <div className={styles.cellFocus} data-testid="heatmap-cell-focus"
+              <div className={styles.cellFocus} data-testid={testIds.heatmap.cellFocus}
                 style={{ left: LABEL_W + cursor.col * cellW - 1, top: cursor.row * rowHeight - 1, width: Math.max(3, cellW) + 2, height: rowHeight + 2 }} />
             )}
           </div>
         </div>
       )}
-      <div id="optifiber-heatmap-live" className={styles.srOnly} aria-live="polite" data-testid="heatmap-announcement">{cursor ? announcement : ''}</div>
+      <div id="optifiber-heatmap-live" className={styles.srOnly} aria-live="polite" data-testid={testIds.heatmap.announcement}>{cursor ? announcement : ''}</div>
       {!asTable && tooltip}
+    </div>
+  );
+}
+
+/** Scrolls just enough for the row to be fully visible (the keyboard cursor's row). */
+function scrollRowIntoView(el: HTMLElement, row: number, rowHeight: number, viewH: number) {
+  if (row * rowHeight < el.scrollTop) el.scrollTop = row * rowHeight;
+  else if ((row + 1) * rowHeight > el.scrollTop + viewH) el.scrollTop = (row + 1) * rowHeight - viewH;
+}
+
+/** Above the heat-map: its time range, what it shows, and the table toggle. */
+function HeatAxis({ grid, rows, asTable, onToggle, width, fmtTime }: { grid: HeatGrid; rows: number; asTable: boolean; onToggle: () => void; width: number; fmtTime: (t: number) => string }) {
+  const styles = useStyles2(getStyles);
+  return (
+    <div className={styles.axis} style={{ marginLeft: asTable ? 0 : LABEL_W, width }}>
+      {!asTable && <span>{fmtTime(grid.from)}</span>}
+      <span className={styles.muted}>anomaly score · {grid.buckets} buckets · {rows} sites</span>
+      <button type="button" className={styles.toggle} aria-pressed={asTable} onClick={onToggle} data-testid={testIds.heatmap.tableToggle}>
+        {asTable ? 'Show heat-map' : 'Show as table'}
+      </button>
+      {!asTable && <span>{fmtTime(grid.to)}</span>}
+    </div>
+  );
+}
+
+/** The site labels of the visible rows, each a link to its site. */
+function RowLabels({ views, first, last, rowHeight, theme }: { views: SiteView[]; first: number; last: number; rowHeight: number; theme: GrafanaTheme2 }) {
+  const styles = useStyles2(getStyles);
+  const labels: React.ReactNode[] = [];
+  for (let r = first; r < last; r++) {
+    const v = views[r]!;
+    labels.push(
+      <a key={v.name} href={v.target.href} onClick={(e) => follow(e, v.target)} className={styles.rowLabel}
+        style={{ top: r * rowHeight, height: rowHeight, lineHeight: `${rowHeight}px`, borderLeftColor: v.color }}
+        data-testid={testIds.heatmap.rowLabel} data-site={v.name} title={siteSummary(v, theme)}>
+        <StateIcon v={v} size="xs" /> {v.name}<StateText v={v} />
+      </a>,
+    );
+  }
+  return <>{labels}</>;
+}
+
+/** What one heat-map cell says: shown by the tooltip, read out by the live region. */
+interface CellDetail {
+  v: SiteView;
+  from: string;
+  to: string;
+  scoreText: string;
+  contribs: ReturnType<typeof topContributions>;
+  announcement: string;
+}
+
+function cellDetail(at: Cell, views: SiteView[], grid: HeatGrid, topN: number, theme: GrafanaTheme2, fmtTime: (t: number) => string): CellDetail {
+  const v = views[at.row]!;
+  const bucketMs = (grid.to - grid.from) / grid.buckets;
+  const score = grid.values[at.row * grid.buckets + at.col]!;
+  const t0 = grid.from + at.col * bucketMs;
+  const contribs = topContributions(cellContributions(v, grid, at.row, at.col), topN);
+  const scoreText = Number.isNaN(score) ? 'no data (gap)' : formatValue(v.anomalyField, score, theme, 'none');
+  const from = fmtTime(t0);
+  const to = fmtTime(t0 + bucketMs);
+  const announcement = `${v.name}, ${from} to ${to}: anomaly score ${scoreText}; ${SEVERITY_TEXT[v.state?.severity ?? Severity.unknown]}${v.state ? `, ${v.state.reason}` : ''}${contribs.length ? `; top features ${contribs.map((c) => `${c.feature} ${c.value.toFixed(3)}`).join(', ')}` : ''}.`;
+  return { v, from, to, scoreText, contribs, announcement };
+}
+
+function CellTooltip({ d, left, top, theme }: { d: CellDetail; left: number; top: number; theme: GrafanaTheme2 }) {
+  const styles = useStyles2(getStyles);
+  const { v, contribs } = d;
+  return (
+    <div className={styles.tooltip} style={{ left, top }} data-testid={testIds.tooltip.container} role="tooltip" id="optifiber-heatmap-tooltip">
+      <div className={styles.tooltipTitle} style={{ borderLeftColor: v.color }}><StateIcon v={v} size="xs" /> {v.name}</div>
+      <div>{d.from} – {d.to}</div>
+      <div>Anomaly score: <b>{d.scoreText}</b></div>
+      <div>Utilization now: <b>{formatValue(v.utilizationField, v.utilization, theme)}</b></div>
+      {v.forecast?.p50 != null && <div>Forecast p50: <b>{formatValue(v.utilizationField, v.forecast.p50, theme)}</b></div>}
+      <div>Link: <b>{v.link}</b>{v.state ? ` · state: ${v.state.reason}` : ''}</div>
+      {contribs.length > 0 && (
+        <div data-testid={testIds.tooltip.contributions}>
+          <div className={styles.muted}>Top contributing features</div>
+          {contribs.map((c) => (
+            <div key={c.feature} className={styles.contrib} data-testid={testIds.tooltip.contribution}><span>{c.feature}</span><span>{c.value.toFixed(3)}</span></div>
+          ))}
+        </div>
+      )}
     </div>
   );
 }
@@ -396,7 +432,7 @@ function SiteTable({ views, grid, height, theme, fmtTime }: { views: SiteView[];
   const styles = useStyles2(getStyles);
   const bucketMs = (grid.to - grid.from) / grid.buckets;
   return (
-    <div className={styles.tableScroll} style={{ height }} tabIndex={0} role="region" aria-label="Sites as a table" data-testid="heatmap-table">
+    <div className={styles.tableScroll} style={{ height }} tabIndex={0} role="region" aria-label="Sites as a table" data-testid={testIds.heatmap.table}>
       <table className={styles.table}>
         <caption className={styles.srOnly}>Site state and anomaly score over the panel's time range</caption>
         <thead>
@@ -412,7 +448,7 @@ function SiteTable({ views, grid, height, theme, fmtTime }: { views: SiteView[];
             }
             const sev = v.state?.severity ?? Severity.unknown;
             return (
-              <tr key={v.name} data-testid="heatmap-table-row" data-site={v.name}>
+              <tr key={v.name} data-testid={testIds.heatmap.tableRow} data-site={v.name}>
                 <th scope="row">{v.target.href ? <a href={v.target.href} onClick={(e) => follow(e, v.target)}>{v.name}</a> : v.name}</th>
                 <td><StateIcon v={v} size="xs" /> {SEVERITY_TEXT[sev]}{v.state ? ` (${v.state.reason})` : ''}</td>
                 <td>{formatValue(v.utilizationField, v.utilization, theme)}</td>

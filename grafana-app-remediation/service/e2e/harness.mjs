@@ -55,7 +55,7 @@ import { startPrometheusStack, findBinaries, INSTALL_HINT } from '../../../scrip
 import { startNocReceiver } from '../../../alertmanager/noc-receiver.mjs';
 import { freePort } from '../../../alertmanager/tests/live.mjs';
 import { startRemediationStack } from '../dist/index.js';
-import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
+import { createLogger } from '@optifiber/exporter/log/logger';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = join(ROOT, 'exporter', 'dist', 'cli.js');

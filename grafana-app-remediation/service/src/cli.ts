@@ -4,7 +4,7 @@
 // Test hook: REMEDIATION_TEST_CRASH_AT=<point> (see engine.ts CRASH_POINTS).
 import { ConfigError, configHelp, loadConfig } from './config.js';
 import { startRemediationService } from './service.js';
-import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
+import { createLogger } from '@optifiber/exporter/log/logger';
 
 // Losing stdout/stderr (the launcher died, a closed pipe) must not kill the
 // process on its next log line: EPIPE on them is ignored.

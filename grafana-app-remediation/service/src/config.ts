@@ -13,11 +13,11 @@ import {
   type KeyTable,
   type LoadOptions as GenericLoadOptions,
   type LoadResult,
-} from '@optifiber/exporter/dist/config/loader.js';
-import { bool, duration, httpUrl, int, listenAddress, str } from '@optifiber/exporter/dist/config/validators.js';
+} from '@optifiber/exporter/config/loader';
+import { bool, duration, httpUrl, int, listenAddress, str } from '@optifiber/exporter/config/validators';
 
-export { ConfigError } from '@optifiber/exporter/dist/config/loader.js';
-export { readSecretFile } from '@optifiber/exporter/dist/config/secret.js';
+export { ConfigError } from '@optifiber/exporter/config/loader';
+export { readSecretFile } from '@optifiber/exporter/config/secret';
 
 const MCP_URL_EXAMPLE = 'http://127.0.0.1:9889';
 

@@ -28,7 +28,7 @@
 //
 // The baseline is stored BEFORE the job is submitted, so verification after a
 // restart compares against the capacity before the action, not after it.
-import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
+import type { Logger } from '@optifiber/exporter/log/logger';
 import type { Config } from './config.js';
 import { ExporterClient, type SiteState } from './exporter-client.js';
 import { McpClient, McpDeadlineError, McpPermanentError, McpStoppedError, type McpJob } from './mcp-client.js';

@@ -8,8 +8,8 @@
 import express from 'express';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
-import { docsRouter } from '@optifiber/exporter/dist/http/docs.js';
+import type { Logger } from '@optifiber/exporter/log/logger';
+import { docsRouter } from '@optifiber/exporter/http/docs';
 import type { Engine } from './engine.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from './store.js';

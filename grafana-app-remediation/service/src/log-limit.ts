@@ -2,7 +2,7 @@
 // or refused requests): at most one line per kind per window, carrying how
 // many were suppressed since the last one, so a flood cannot fill the disk
 // or drown the lines that matter.
-import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
+import type { Logger } from '@optifiber/exporter/log/logger';
 
 export function limitedLog(log: Logger, windowMs: number): (kind: string, fields: Record<string, unknown>, msg: string) => void {
   const last = new Map<string, { at: number; suppressed: number }>();

@@ -1,11 +1,11 @@
 // Wires config, store, engine, MCP/exporter clients and the HTTP server.
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { loadWebConfig, webConfigMiddleware, type WebConfig } from '@optifiber/exporter/dist/http/web-config.js';
+import { loadWebConfig, webConfigMiddleware, type WebConfig } from '@optifiber/exporter/http/web-config';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '@optifiber/exporter/dist/log/logger.js';
-import { parseListenAddress } from '@optifiber/exporter/dist/config/schema.js';
+import { createLogger, type Logger } from '@optifiber/exporter/log/logger';
+import { parseListenAddress } from '@optifiber/exporter/config/schema';
 import { ConfigError, readSecretFile, type Config } from './config.js';
 import { Engine } from './engine.js';
 import { ExporterClient } from './exporter-client.js';

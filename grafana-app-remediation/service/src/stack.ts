@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startMcpSimulator, type McpSimulator, type McpSimulatorOptions } from '@optifiber/mcp-simulator';
-import { createLogger, type Logger } from '@optifiber/exporter/dist/log/logger.js';
+import { createLogger, type Logger } from '@optifiber/exporter/log/logger';
 import { loadConfig, type ConfigInput } from './config.js';
 import { startRemediationService, type RemediationService } from './service.js';
 

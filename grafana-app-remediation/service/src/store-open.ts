@@ -1,6 +1,6 @@
 // Which Store backend a configuration selects: storage.url (PostgreSQL, for
 // replicas) or else the SQLite file storage.path (the default).
-import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
+import type { Logger } from '@optifiber/exporter/log/logger';
 import type { Config } from './config.js';
 import { readSecretFile } from './config.js';
 import type { Store } from './store.js';

@@ -5,7 +5,7 @@
 // process still up; after each table a valid request still works (nothing lost).
 import { join } from 'node:path';
 import { startMcpSimulator, type McpSimulator } from '@optifiber/mcp-simulator';
-import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
+import { createLogger } from '@optifiber/exporter/log/logger';
 import { loadConfig } from '../src/config.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';
 import type { SqliteStore } from '../src/store-sqlite.js';

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
+import { createLogger } from '@optifiber/exporter/log/logger';
 import { loadConfig } from '../src/config.js';
 import { OPENAPI_FILE } from '../src/http.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';

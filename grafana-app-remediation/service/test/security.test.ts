@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { startMcpSimulator, type McpSimulator } from '@optifiber/mcp-simulator';
-import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
+import { createLogger } from '@optifiber/exporter/log/logger';
 import { loadConfig } from '../src/config.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';
 import { policyChangeNeeds } from '../src/roles.js';

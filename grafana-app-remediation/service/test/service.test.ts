@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startMcpSimulator, type McpSimulator } from '@optifiber/mcp-simulator';
-import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
+import { createLogger } from '@optifiber/exporter/log/logger';
 import { loadConfig, ConfigError } from '../src/config.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';
 import { alert, payload, secrets, startStubExporter, tmpDir, until, type StubExporter } from './helpers.js';

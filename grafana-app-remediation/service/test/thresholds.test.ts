@@ -3,7 +3,7 @@
 // optifiber_override_* gauges (promtool check metrics), and persistence.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createLogger } from '@optifiber/exporter/dist/log/logger.js';
+import { createLogger } from '@optifiber/exporter/log/logger';
 import { loadConfig } from '../src/config.js';
 import { startRemediationService, type RemediationService } from '../src/service.js';
 import { applyChange, parseChange } from '../src/thresholds.js';

@@ -1,4 +1,4 @@
-// Root page of the app (/a/optifiber-remediation-app/<overview|history|policies|audit>):
+// Root page of the app (PLUGIN_BASE_URL/<overview|history|policies|audit>):
 // the signed-in role and the page. Grafana draws the navigation between the
 // pages from plugin.json `includes` (PluginPage places the page in it); this
 // file only maps the page in the URL to its component (PAGE_COMPONENTS).
@@ -9,7 +9,8 @@ import type { AppRootProps, GrafanaTheme2 } from '@grafana/data';
 import { locationService, PluginPage } from '@grafana/runtime';
 import { Alert, Badge, Stack, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useMemo, useState } from 'react';
-import { PLUGIN_ID, RemediationApi } from '../api.js';
+import { RemediationApi } from '../api.js';
+import { CONFIG_PAGE_URL, PLUGIN_ID } from '../constants.js';
 import { EnvContext, useLoad, type AppEnv } from '../env.js';
 import { grafanaFetcher, grafanaSubUrl, grafanaUserRole } from '../grafana.js';
 import { auditFilterParams, filterParams, pageFromPath, parseAuditFilter, parseFilter, type PageId } from '../logic.js';
@@ -19,6 +20,7 @@ import { History } from './History.js';
 import { Overview } from './Overview.js';
 import { Policies } from './Policies.js';
 import { Settings } from './Settings.js';
+import { testIds } from '../testIds.js';
 
 export function App(_props: AppRootProps<AppSettings>) {
   const env = useMemo<AppEnv>(() => ({ api: new RemediationApi(grafanaFetcher()), role: grafanaUserRole(), subUrl: grafanaSubUrl(), now: Date.now, refreshMs: 15_000 }), []);
@@ -52,9 +54,9 @@ export function RemediationApp({ env }: { env: AppEnv }) {
   return (
     <EnvContext.Provider value={env}>
       <PluginPage>
-        <div data-testid="optifiber-remediation-app" data-page={page} data-role={env.role ?? ''}>
+        <div data-testid={testIds.app.root} data-page={page} data-role={env.role ?? ''}>
           <Stack justifyContent="flex-end" alignItems="center">
-            <span data-testid="whoami" className={s.who}>
+            <span data-testid={testIds.app.whoami} className={s.who}>
               {me.data ? (
                 <>
                   {me.data.user} <Badge text={env.role ?? 'no role'} color={env.role === 'Admin' ? 'red' : env.role === 'Editor' ? 'orange' : 'blue'} />
@@ -63,9 +65,9 @@ export function RemediationApp({ env }: { env: AppEnv }) {
             </span>
           </Stack>
           {me.error && (
-            <Alert data-testid="not-connected" severity={me.error.message.includes('403') ? 'warning' : 'error'} title="The remediation service did not answer">
+            <Alert data-testid={testIds.app.notConnected} severity={me.error.message.includes('403') ? 'warning' : 'error'} title="The remediation service did not answer">
               {me.error.message}{' '}
-              <a className={s.link} href={`${env.subUrl}/plugins/${PLUGIN_ID}`}>
+              <a className={s.link} href={`${env.subUrl}${CONFIG_PAGE_URL}`}>
                 Open the app configuration
               </a>
             </Alert>

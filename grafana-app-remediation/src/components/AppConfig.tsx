@@ -6,11 +6,13 @@
 import type { AppPluginMeta, PluginConfigPageProps } from '@grafana/data';
 import { Alert, Button, Field, FieldSet, Input, SecretInput, Stack } from '@grafana/ui';
 import React, { useState } from 'react';
-import { type Fetcher, RemediationApi, SETTINGS_URL } from '../api.js';
+import { type Fetcher, RemediationApi } from '../api.js';
+import { SETTINGS_URL } from '../constants.js';
 import { grafanaFetcher, grafanaUserRole } from '../grafana.js';
 import { settingsPayload, settingsProblems } from '../logic.js';
 import { atLeast } from '../roles.js';
 import type { AppSettings, Role } from '../types.js';
+import { testIds } from '../testIds.js';
 
 type Props = PluginConfigPageProps<AppPluginMeta<AppSettings>>;
 
@@ -30,6 +32,8 @@ export function AppConfigForm({ meta, fetcher, role }: { meta: AppPluginMeta<App
   const draft = { serviceUrl, token, tokenConfigured };
   const problems = settingsProblems(draft);
   const valid = Object.keys(problems).length === 0;
+  /** A required setting's Field: its problem is shown once the user has tried to save. */
+  const required = (key: keyof typeof problems, label: string, description: string) => ({ label, description, invalid: touched && !!problems[key], error: problems[key], required: true });
 
   const save = async () => {
     setTouched(true);
@@ -69,32 +73,20 @@ export function AppConfigForm({ meta, fetcher, role }: { meta: AppPluginMeta<App
   };
 
   return (
-    <div data-testid="optifiber-app-config">
+    <div data-testid={testIds.appConfig.container}>
       {!isAdmin && (
         <Alert severity="info" title="Read only">
           Only organization Admins change the app settings.
         </Alert>
       )}
       <FieldSet label="Remediation service">
-        <Field
-          label="Service URL"
-          description="Base URL of the remediation service as Grafana's server reaches it (the plugin routes proxy /api/v1/... to it)."
-          invalid={touched && !!problems.serviceUrl}
-          error={problems.serviceUrl}
-          required
-        >
-          <Input id="remediation-url" data-testid="config-url" width={48} placeholder="http://127.0.0.1:9887" value={serviceUrl} disabled={!isAdmin} onChange={(e) => setServiceUrl(e.currentTarget.value)} />
+        <Field {...required('serviceUrl', 'Service URL', "Base URL of the remediation service as Grafana's server reaches it (the plugin routes proxy /api/v1/... to it).")}>
+          <Input id="remediation-url" data-testid={testIds.appConfig.url} width={48} placeholder="http://127.0.0.1:9887" value={serviceUrl} disabled={!isAdmin} onChange={(e) => setServiceUrl(e.currentTarget.value)} />
         </Field>
-        <Field
-          label="Service token"
-          description="The service's api.proxy_token_file. Stored encrypted in secureJsonData; Grafana's proxy adds it as Authorization: Bearer. It is never sent back to the browser."
-          invalid={touched && !!problems.token}
-          error={problems.token}
-          required
-        >
+        <Field {...required('token', 'Service token', "The service's api.proxy_token_file. Stored encrypted in secureJsonData; Grafana's proxy adds it as Authorization: Bearer. It is never sent back to the browser.")}>
           <SecretInput
             id="remediation-token"
-            data-testid="config-token"
+            data-testid={testIds.appConfig.token}
             width={48}
             placeholder="proxy token"
             isConfigured={tokenConfigured}
@@ -109,13 +101,13 @@ export function AppConfigForm({ meta, fetcher, role }: { meta: AppPluginMeta<App
         </Field>
       </FieldSet>
       {status && (
-        <Alert data-testid="config-status" severity={status.severity} title={status.text} />
+        <Alert data-testid={testIds.appConfig.status} severity={status.severity} title={status.text} />
       )}
       <Stack gap={1}>
-        <Button data-testid="config-save" icon="save" disabled={!isAdmin || busy} onClick={save}>
+        <Button data-testid={testIds.appConfig.save} icon="save" disabled={!isAdmin || busy} onClick={save}>
           Save settings
         </Button>
-        <Button data-testid="config-test" variant="secondary" icon="heart-rate" disabled={busy} onClick={test}>
+        <Button data-testid={testIds.appConfig.test} variant="secondary" icon="heart-rate" disabled={busy} onClick={test}>
           Test connection
         </Button>
       </Stack>

@@ -4,18 +4,19 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { Alert, Badge, Button, ConfirmModal, Icon, Input, LinkButton, LoadingPlaceholder, Stack, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useState } from 'react';
-import { PROXY_BASE, ROUTE_FOR_ROLE } from '../api.js';
+import { ROUTE_FOR_ROLE } from '../api.js';
+import { PROXY_BASE } from '../constants.js';
 import { useEnv, useLoad } from '../env.js';
 import { capacityChange, formatAge, formatDuration, formatTime, splitHealthError } from '../logic.js';
 import { whyNot } from '../roles.js';
-import type { Action, DependencyHealth } from '../types.js';
-import { AlertLink, ErrorAlert, OutcomeBadge, SiteLink, tableStyles } from './common.js';
+import type { Action, DependencyHealth, Overview as OverviewDoc } from '../types.js';
+import { ErrorAlert, OutcomeBadge, SiteAlertCells, TableHead, tableStyles } from './common.js';
+import { testIds } from '../testIds.js';
 
 export function Overview() {
   const env = useEnv();
   const { api, refreshMs } = env;
   const ov = useLoad(() => api.overview(), [api]);
-  const s = useStyles2(styles);
   const t = useStyles2(tableStyles);
   useEffect(() => {
     if (!refreshMs) return;
@@ -28,52 +29,15 @@ export function Overview() {
   const d = ov.data;
   const now = env.now();
   return (
-    <div data-testid="page-overview">
+    <div data-testid={testIds.app.page('overview')}>
       {ov.error && <ErrorAlert title="Refresh failed (showing the last answer)" error={ov.error} />}
       {d.killSwitch.enabled && (
-        <Alert data-testid="kill-switch-banner" severity="error" title="Kill switch is ON: no new remediation actions or approvals">
+        <Alert data-testid={testIds.overview.killSwitchBanner} severity="error" title="Kill switch is ON: no new remediation actions or approvals">
           {d.killSwitch.reason ? `Reason: ${d.killSwitch.reason}. ` : ''}
           {d.killSwitch.by ? `Engaged by ${d.killSwitch.by} ${formatAge(d.killSwitch.at, now)}.` : ''}
         </Alert>
       )}
-      <div className={s.cards}>
-        <div className={s.card} data-testid="health-service">
-          <div className={s.cardTitle}>Service</div>
-          <Badge text={d.health.status === 'ok' ? 'healthy' : d.health.status} color={d.health.status === 'ok' ? 'green' : 'red'} icon="heart" />
-          <div className={s.kv}>Up {formatDuration(d.health.uptimeSeconds)}</div>
-          <div className={s.kv} data-testid="queue-depth">Queue depth {d.health.queueDepth}</div>
-          <div className={s.kv}>Actions in flight {d.health.actionsInFlight}</div>
-        </div>
-        <DependencyCard name="WaveServer MCP" testId="health-mcp" h={d.health.mcp} now={now} />
-        <DependencyCard name="Exporter" testId="health-exporter" h={d.health.exporter} now={now} />
-        <div className={s.card} data-testid="health-policy">
-          <div className={s.cardTitle}>Mode</div>
-          <Stack gap={0.5} wrap="wrap">
-            <Badge data-testid="kill-switch-state" text={d.killSwitch.enabled ? 'kill switch ON' : 'kill switch off'} color={d.killSwitch.enabled ? 'red' : 'green'} />
-            {d.policy.dry_run && <Badge text="dry run" color="purple" />}
-            <Badge text={d.policy.approval_required ? 'approval required' : 'automatic'} color={d.policy.approval_required ? 'orange' : 'blue'} />
-          </Stack>
-          <div className={s.kv}>Cooldown {formatDuration(d.policy.cooldown_seconds)}, max {d.policy.max_cmd_modules} CMD/site</div>
-          <div className={s.kv}>
-            {d.policy.rate_limit_actions} actions per {formatDuration(d.policy.rate_limit_window_seconds)}
-          </div>
-        </div>
-        <div className={s.card} data-testid="health-24h">
-          <div className={s.cardTitle}>Last 24 hours</div>
-          {Object.keys(d.last24h.actionsByResult).length === 0 && <div className={s.kv}>No finished actions</div>}
-          {Object.entries(d.last24h.actionsByResult).map(([k, v]) => (
-            <div className={s.kv} key={k}>
-              {k.replace('_', ' ')}: <b>{v}</b>
-            </div>
-          ))}
-          {Object.entries(d.last24h.skipsByReason).map(([k, v]) => (
-            <div className={s.kv} key={`skip-${k}`} title="Alerts the policy decided not to act on">
-              skipped ({k.replace('_', ' ')}): <b>{v}</b>
-            </div>
-          ))}
-        </div>
-      </div>
-
+      <HealthCards d={d} now={now} />
       <section className={t.section}>
         <h3 className={t.heading}>
           Pending approvals <Badge text={String(d.pendingApprovals.length)} color={d.pendingApprovals.length ? 'orange' : 'darkgrey'} />
@@ -81,62 +45,99 @@ export function Overview() {
         <Approvals actions={d.pendingApprovals} onChanged={ov.reload} killSwitch={d.killSwitch.enabled} />
       </section>
 
-      <section className={t.section}>
-        <Stack justifyContent="space-between" alignItems="center">
-          <h3 className={t.heading}>Recent actions</h3>
-          <Stack gap={1}>
-            <LinkButton size="sm" variant="secondary" icon="apps" href={`${env.subUrl}/d/optifiber-remediation`} data-testid="remediation-dashboard">
-              Remediation dashboard
-            </LinkButton>
-            {env.role && (
-              // The service's API explorer, through the plugin proxy route of the user's role (the token never reaches the browser).
-              <LinkButton size="sm" variant="secondary" icon="book-open" href={`${env.subUrl}${PROXY_BASE}/${ROUTE_FOR_ROLE[env.role]}/docs/`} target="_blank" data-testid="api-explorer">
-                API explorer
-              </LinkButton>
-            )}
-            <Button size="sm" variant="secondary" icon="sync" onClick={ov.reload} data-testid="refresh">
-              Refresh
-            </Button>
-          </Stack>
-        </Stack>
-        {d.recentActions.length === 0 ? (
-          <p className={t.muted}>No actions yet.</p>
-        ) : (
-          <table className={t.table} data-testid="recent-actions">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Created</th>
-                <th>Site</th>
-                <th>Alert</th>
-                <th>Outcome</th>
-                <th>Capacity</th>
-                <th>Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.recentActions.map((a) => (
-                <tr key={a.id} data-testid="recent-action" data-id={a.id}>
-                  <td>{a.id}</td>
-                  <td title={formatTime(a.createdAt)}>{formatAge(a.createdAt, now)}</td>
-                  <td>
-                    <SiteLink site={a.site} subUrl={env.subUrl} />
-                  </td>
-                  <td>
-                    <AlertLink action={a} />
-                  </td>
-                  <td>
-                    <OutcomeBadge action={a} />
-                  </td>
-                  <td>{capacityChange(a)}</td>
-                  <td className={t.muted}>{a.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <RecentActions actions={d.recentActions} now={now} onRefresh={ov.reload} />
     </div>
+  );
+}
+
+/** Service, MCP, exporter, mode and the last 24 hours, one card each. */
+function HealthCards({ d, now }: { d: OverviewDoc; now: number }) {
+  const s = useStyles2(styles);
+  return (
+    <div className={s.cards}>
+      <div className={s.card} data-testid={testIds.overview.healthService}>
+        <div className={s.cardTitle}>Service</div>
+        <Badge text={d.health.status === 'ok' ? 'healthy' : d.health.status} color={d.health.status === 'ok' ? 'green' : 'red'} icon="heart" />
+        <div className={s.kv}>Up {formatDuration(d.health.uptimeSeconds)}</div>
+        <div className={s.kv} data-testid={testIds.overview.queueDepth}>Queue depth {d.health.queueDepth}</div>
+        <div className={s.kv}>Actions in flight {d.health.actionsInFlight}</div>
+      </div>
+      <DependencyCard name="WaveServer MCP" testId={testIds.overview.healthMcp} h={d.health.mcp} now={now} />
+      <DependencyCard name="Exporter" testId={testIds.overview.healthExporter} h={d.health.exporter} now={now} />
+      <div className={s.card} data-testid={testIds.overview.healthPolicy}>
+        <div className={s.cardTitle}>Mode</div>
+        <Stack gap={0.5} wrap="wrap">
+          <Badge data-testid={testIds.overview.killSwitchState} text={d.killSwitch.enabled ? 'kill switch ON' : 'kill switch off'} color={d.killSwitch.enabled ? 'red' : 'green'} />
+          {d.policy.dry_run && <Badge text="dry run" color="purple" />}
+          <Badge text={d.policy.approval_required ? 'approval required' : 'automatic'} color={d.policy.approval_required ? 'orange' : 'blue'} />
+        </Stack>
+        <div className={s.kv}>Cooldown {formatDuration(d.policy.cooldown_seconds)}, max {d.policy.max_cmd_modules} CMD/site</div>
+        <div className={s.kv}>
+          {d.policy.rate_limit_actions} actions per {formatDuration(d.policy.rate_limit_window_seconds)}
+        </div>
+      </div>
+      <div className={s.card} data-testid={testIds.overview.health24h}>
+        <div className={s.cardTitle}>Last 24 hours</div>
+        {Object.keys(d.last24h.actionsByResult).length === 0 && <div className={s.kv}>No finished actions</div>}
+        {Object.entries(d.last24h.actionsByResult).map(([k, v]) => (
+          <div className={s.kv} key={k}>
+            {k.replace('_', ' ')}: <b>{v}</b>
+          </div>
+        ))}
+        {Object.entries(d.last24h.skipsByReason).map(([k, v]) => (
+          <div className={s.kv} key={`skip-${k}`} title="Alerts the policy decided not to act on">
+            skipped ({k.replace('_', ' ')}): <b>{v}</b>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function RecentActions({ actions, now, onRefresh }: { actions: Action[]; now: number; onRefresh: () => void }) {
+  const env = useEnv();
+  const t = useStyles2(tableStyles);
+  return (
+    <section className={t.section}>
+      <Stack justifyContent="space-between" alignItems="center">
+        <h3 className={t.heading}>Recent actions</h3>
+        <Stack gap={1}>
+          <LinkButton size="sm" variant="secondary" icon="apps" href={`${env.subUrl}/d/optifiber-remediation`} data-testid={testIds.overview.remediationDashboard}>
+            Remediation dashboard
+          </LinkButton>
+          {env.role && (
+            // The service's API explorer, through the plugin proxy route of the user's role (the token never reaches the browser).
+            <LinkButton size="sm" variant="secondary" icon="book-open" href={`${env.subUrl}${PROXY_BASE}/${ROUTE_FOR_ROLE[env.role]}/docs/`} target="_blank" data-testid={testIds.overview.apiExplorer}>
+              API explorer
+            </LinkButton>
+          )}
+          <Button size="sm" variant="secondary" icon="sync" onClick={onRefresh} data-testid={testIds.overview.refresh}>
+            Refresh
+          </Button>
+        </Stack>
+      </Stack>
+      {actions.length === 0 ? (
+        <p className={t.muted}>No actions yet.</p>
+      ) : (
+        <table className={t.table} data-testid={testIds.overview.recentActions}>
+          <TableHead columns={['#', 'Created', 'Site', 'Alert', 'Outcome', 'Capacity', 'Reason']} />
+          <tbody>
+            {actions.map((a) => (
+              <tr key={a.id} data-testid={testIds.overview.recentAction} data-id={a.id}>
+                <td>{a.id}</td>
+                <td title={formatTime(a.createdAt)}>{formatAge(a.createdAt, now)}</td>
+                <SiteAlertCells action={a} subUrl={env.subUrl} />
+                <td>
+                  <OutcomeBadge action={a} />
+                </td>
+                <td>{capacityChange(a)}</td>
+                <td className={t.muted}>{a.reason ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 
@@ -164,16 +165,17 @@ function DependencyCard({ name, h, now, testId }: { name: string; h: DependencyH
 function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onChanged: () => void; killSwitch: boolean }) {
   const env = useEnv();
   const t = useStyles2(tableStyles);
-  const [pending, setPending] = useState<{ action: Action; verb: 'approve' | 'reject' } | null>(null);
+  const [pending, setPending] = useState<Decision | null>(null);
   const [comment, setComment] = useState('');
   const [error, setError] = useState<Error | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const now = env.now();
+  const result = done && <Alert data-testid={testIds.overview.approvalResult} severity="success" title={done} />;
   if (actions.length === 0)
     return (
       <>
-        {done && <Alert data-testid="approval-result" severity="success" title={done} />}
-        <p className={t.muted} data-testid="no-approvals">
+        {result}
+        <p className={t.muted} data-testid={testIds.overview.noApprovals}>
           Nothing is waiting for approval.
         </p>
       </>
@@ -198,45 +200,30 @@ function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onCh
   return (
     <>
       {error && <ErrorAlert title="The service refused" error={error} />}
-      {done && <Alert data-testid="approval-result" severity="success" title={done} />}
+      {result}
       {!canApprove && (
-        <p className={t.muted} data-testid="approve-hint">
+        <p className={t.muted} data-testid={testIds.overview.approveHint}>
           <Icon name="lock" /> Only Admins approve or reject actions (you are {env.role ?? 'not signed in'}).
         </p>
       )}
-      <table className={t.table} data-testid="pending-approvals">
-        <thead>
-          <tr>
-            <th>#</th>
-            <th>Site</th>
-            <th>Alert</th>
-            <th>Adds</th>
-            <th>Requested</th>
-            <th>Expires</th>
-            <th />
-          </tr>
-        </thead>
+      <table className={t.table} data-testid={testIds.overview.pendingApprovals}>
+        <TableHead columns={['#', 'Site', 'Alert', 'Adds', 'Requested', 'Expires', '']} />
         <tbody>
           {actions.map((a) => (
-            <tr key={a.id} data-testid="approval" data-id={a.id} data-site={a.site}>
+            <tr key={a.id} data-testid={testIds.overview.approval} data-id={a.id} data-site={a.site}>
               <td>{a.id}</td>
-              <td>
-                <SiteLink site={a.site} subUrl={env.subUrl} />
-              </td>
-              <td>
-                <AlertLink action={a} />
-              </td>
+              <SiteAlertCells action={a} subUrl={env.subUrl} />
               <td>{a.count} CMD</td>
               <td title={formatTime(a.createdAt)}>{formatAge(a.createdAt, now)}</td>
               <td title={formatTime(a.expiresAt)}>{formatAge(a.expiresAt, now)}</td>
               <td>
                 <Stack gap={1}>
                   <span title={disabledWhy ?? 'Provision now'}>
-                    <Button size="sm" icon="check" data-testid="approve" disabled={!!disabledWhy} onClick={() => setPending({ action: a, verb: 'approve' })}>
+                    <Button size="sm" icon="check" data-testid={testIds.overview.approve} disabled={!!disabledWhy} onClick={() => setPending({ action: a, verb: 'approve' })}>
                       Approve
                     </Button>
                   </span>
-                  <Button title={canApprove ? 'Reject: it will not provision' : whyNot('Admin', env.role)} size="sm" variant="destructive" icon="times" data-testid="reject" disabled={!canApprove} onClick={() => setPending({ action: a, verb: 'reject' })}>
+                  <Button title={canApprove ? 'Reject: it will not provision' : whyNot('Admin', env.role)} size="sm" variant="destructive" icon="times" data-testid={testIds.overview.reject} disabled={!canApprove} onClick={() => setPending({ action: a, verb: 'reject' })}>
                     Reject
                   </Button>
                 </Stack>
@@ -245,27 +232,36 @@ function Approvals({ actions, onChanged, killSwitch }: { actions: Action[]; onCh
           ))}
         </tbody>
       </table>
-      <ConfirmModal
-        isOpen={pending !== null}
-        title={pending ? `${pending.verb === 'approve' ? 'Approve' : 'Reject'} action #${pending.action.id}` : ''}
-        body={
-          pending ? (
-            <div>
-              <p>
-                {pending.verb === 'approve'
-                  ? `Add ${pending.action.count} CMD module(s) on ${pending.action.site} through the WaveServer MCP controller.`
-                  : `Reject the action on ${pending.action.site}; it will not provision.`}
-              </p>
-              <Input data-testid="approval-comment" placeholder="Comment for the audit log (optional)" value={comment} onChange={(e) => setComment(e.currentTarget.value)} />
-            </div>
-          ) : null
-        }
-        confirmText={pending?.verb === 'approve' ? 'Approve' : 'Reject'}
-        confirmVariant={pending?.verb === 'approve' ? 'primary' : 'destructive'}
-        onConfirm={run}
-        onDismiss={() => setPending(null)}
-      />
+      <DecisionModal pending={pending} comment={comment} onComment={setComment} onConfirm={run} onDismiss={() => setPending(null)} />
     </>
+  );
+}
+
+type Decision = { action: Action; verb: 'approve' | 'reject' };
+
+/** Asks before an approval or a rejection, with an optional comment for the audit log. */
+function DecisionModal({ pending, comment, onComment, onConfirm, onDismiss }: { pending: Decision | null; comment: string; onComment: (c: string) => void; onConfirm: () => void; onDismiss: () => void }) {
+  return (
+    <ConfirmModal
+      isOpen={pending !== null}
+      title={pending ? `${pending.verb === 'approve' ? 'Approve' : 'Reject'} action #${pending.action.id}` : ''}
+      body={
+        pending ? (
+          <div>
+            <p>
+              {pending.verb === 'approve'
+                ? `Add ${pending.action.count} CMD module(s) on ${pending.action.site} through the WaveServer MCP controller.`
+                : `Reject the action on ${pending.action.site}; it will not provision.`}
+            </p>
+            <Input data-testid={testIds.overview.approvalComment} placeholder="Comment for the audit log (optional)" value={comment} onChange={(e) => onComment(e.currentTarget.value)} />
+          </div>
+        ) : null
+      }
+      confirmText={pending?.verb === 'approve' ? 'Approve' : 'Reject'}
+      confirmVariant={pending?.verb === 'approve' ? 'primary' : 'destructive'}
+      onConfirm={onConfirm}
+      onDismiss={onDismiss}
+    />
   );
 }
 

@@ -9,10 +9,11 @@ import { describePatch, formatAge, formatDuration, policyPatch, POLICY_FIELDS, t
 import { whyNot } from '../roles.js';
 import type { KillSwitch } from '../types.js';
 import { ErrorAlert, tableStyles } from './common.js';
+import { testIds } from '../testIds.js';
 
 export function Policies() {
   return (
-    <div data-testid="page-policies">
+    <div data-testid={testIds.app.page('policies')}>
       <KillSwitchSection />
       <PolicySection />
     </div>
@@ -59,22 +60,22 @@ function PolicySection() {
   const p = result.problems;
 
   return (
-    <section data-testid="policy-form">
+    <section data-testid={testIds.policies.form}>
       <h3 className={t.heading}>Policy</h3>
-      <p className={t.muted} data-testid="policy-updated">
+      <p className={t.muted} data-testid={testIds.policies.updated}>
         {doc.data.updatedBy ? `Last changed by ${doc.data.updatedBy} ${formatAge(doc.data.updatedAt, env.now())}.` : 'Seeded from the service configuration.'}
       </p>
       {!canEdit && (
-        <Alert data-testid="policy-readonly" severity="info" title="Read only">
+        <Alert data-testid={testIds.policies.readonly} severity="info" title="Read only">
           {whyNot('Editor', env.role)} to change the policy.
         </Alert>
       )}
       <FieldSet label="Mode">
         <Field label="Dry run" description="Decide and audit every alert, never call the MCP controller.">
-          <Switch id="policy-dry_run" data-testid="policy-dry_run" value={form.dry_run} disabled={!canEdit} onChange={(e) => set({ dry_run: e.currentTarget.checked })} />
+          <Switch id="policy-dry_run" data-testid={testIds.policies.field('dry_run')} value={form.dry_run} disabled={!canEdit} onChange={(e) => set({ dry_run: e.currentTarget.checked })} />
         </Field>
         <Field label="Approval required" description="Every action waits for an Admin on the Overview page.">
-          <Switch id="policy-approval_required" data-testid="policy-approval_required" value={form.approval_required} disabled={!canEdit} onChange={(e) => set({ approval_required: e.currentTarget.checked })} />
+          <Switch id="policy-approval_required" data-testid={testIds.policies.field('approval_required')} value={form.approval_required} disabled={!canEdit} onChange={(e) => set({ approval_required: e.currentTarget.checked })} />
         </Field>
       </FieldSet>
       <FieldSet label="Limits">
@@ -83,7 +84,7 @@ function PolicySection() {
             <Field key={f.key} label={f.label} description={f.description} invalid={!!p[f.key]} error={p[f.key]}>
               <Input
                 id={`policy-${f.key}`}
-                data-testid={`policy-${f.key}`}
+                data-testid={testIds.policies.field(f.key)}
                 type="number"
                 min={f.min}
                 max={f.max}
@@ -97,47 +98,56 @@ function PolicySection() {
           ))}
         </div>
       </FieldSet>
-      <FieldSet label="Per-site overrides">
-        {form.sites.length === 0 && <p className={t.muted}>None: every site uses the limits above.</p>}
-        {form.sites.map((row, i) => {
-          const upd = (r: Partial<typeof row>) => set({ sites: form.sites.map((x, j) => (j === i ? { ...x, ...r } : x)) });
-          return (
-            <Stack key={i} gap={1} alignItems="flex-start" data-testid="site-override">
-              <Field label={i === 0 ? 'Site' : undefined} invalid={!!p[`sites.${i}.site`]} error={p[`sites.${i}.site`]}>
-                <Input aria-label={`override ${i + 1} site`} width={20} disabled={!canEdit} value={row.site} onChange={(e) => upd({ site: e.currentTarget.value })} />
-              </Field>
-              <Field label={i === 0 ? 'Cooldown (s)' : undefined} invalid={!!p[`sites.${i}.cooldown_seconds`]} error={p[`sites.${i}.cooldown_seconds`]}>
-                <Input aria-label={`override ${i + 1} cooldown`} type="number" width={14} disabled={!canEdit} value={row.cooldown_seconds} placeholder="default" onChange={(e) => upd({ cooldown_seconds: e.currentTarget.value })} />
-              </Field>
-              <Field label={i === 0 ? 'Max CMD modules' : undefined} invalid={!!p[`sites.${i}.max_cmd_modules`]} error={p[`sites.${i}.max_cmd_modules`]}>
-                <Input aria-label={`override ${i + 1} max modules`} type="number" width={14} disabled={!canEdit} value={row.max_cmd_modules} placeholder="default" onChange={(e) => upd({ max_cmd_modules: e.currentTarget.value })} />
-              </Field>
-              {canEdit && <IconButton className={i === 0 ? s.removeFirst : undefined} name="trash-alt" aria-label={`Remove override ${i + 1}`} onClick={() => set({ sites: form.sites.filter((_, j) => j !== i) })} />}
-            </Stack>
-          );
-        })}
-        {canEdit && (
-          <Button size="sm" variant="secondary" icon="plus" data-testid="add-override" onClick={() => set({ sites: [...form.sites, { site: '', cooldown_seconds: '', max_cmd_modules: '' }] })}>
-            Add site override
-          </Button>
-        )}
-      </FieldSet>
+      <SiteOverrides form={form} set={set} canEdit={canEdit} problems={p} />
       {saveError && <ErrorAlert title="The service refused the policy" error={saveError} />}
-      {saved && <Alert data-testid="policy-saved" severity="success" title={saved} />}
+      {saved && <Alert data-testid={testIds.policies.saved} severity="success" title={saved} />}
       <Stack gap={1}>
         <span title={canEdit ? undefined : whyNot('Editor', env.role)}>
-          <Button data-testid="policy-save" icon="save" disabled={!canEdit || !dirty || !result.policy || saving} onClick={save}>
+          <Button data-testid={testIds.policies.save} icon="save" disabled={!canEdit || !dirty || !result.policy || saving} onClick={save}>
             {saving ? 'Saving...' : 'Save policy'}
           </Button>
         </span>
-        <Button variant="secondary" data-testid="policy-reset" disabled={!dirty && Object.keys(p).length === 0} onClick={() => setForm(toForm(doc.data!.policy))}>
+        <Button variant="secondary" data-testid={testIds.policies.reset} disabled={!dirty && Object.keys(p).length === 0} onClick={() => setForm(toForm(doc.data!.policy))}>
           Discard changes
         </Button>
         {dirty && result.policy && (
-          <Badge data-testid="policy-dirty" color="orange" text={describePatch(patch)} />
+          <Badge data-testid={testIds.policies.dirty} color="orange" text={describePatch(patch)} />
         )}
       </Stack>
     </section>
+  );
+}
+
+/** Per-site cooldown and module limits, one row per site. */
+function SiteOverrides({ form, set, canEdit, problems: p }: { form: PolicyForm; set: (f: Partial<PolicyForm>) => void; canEdit: boolean; problems: Record<string, string> }) {
+  const s = useStyles2(styles);
+  const t = useStyles2(tableStyles);
+  return (
+    <FieldSet label="Per-site overrides">
+      {form.sites.length === 0 && <p className={t.muted}>None: every site uses the limits above.</p>}
+      {form.sites.map((row, i) => {
+        const upd = (r: Partial<typeof row>) => set({ sites: form.sites.map((x, j) => (j === i ? { ...x, ...r } : x)) });
+        return (
+          <Stack key={i} gap={1} alignItems="flex-start" data-testid={testIds.policies.siteOverride}>
+            <Field label={i === 0 ? 'Site' : undefined} invalid={!!p[`sites.${i}.site`]} error={p[`sites.${i}.site`]}>
+              <Input aria-label={`override ${i + 1} site`} width={20} disabled={!canEdit} value={row.site} onChange={(e) => upd({ site: e.currentTarget.value })} />
+            </Field>
+            <Field label={i === 0 ? 'Cooldown (s)' : undefined} invalid={!!p[`sites.${i}.cooldown_seconds`]} error={p[`sites.${i}.cooldown_seconds`]}>
+              <Input aria-label={`override ${i + 1} cooldown`} type="number" width={14} disabled={!canEdit} value={row.cooldown_seconds} placeholder="default" onChange={(e) => upd({ cooldown_seconds: e.currentTarget.value })} />
+            </Field>
+            <Field label={i === 0 ? 'Max CMD modules' : undefined} invalid={!!p[`sites.${i}.max_cmd_modules`]} error={p[`sites.${i}.max_cmd_modules`]}>
+              <Input aria-label={`override ${i + 1} max modules`} type="number" width={14} disabled={!canEdit} value={row.max_cmd_modules} placeholder="default" onChange={(e) => upd({ max_cmd_modules: e.currentTarget.value })} />
+            </Field>
+            {canEdit && <IconButton className={i === 0 ? s.removeFirst : undefined} name="trash-alt" aria-label={`Remove override ${i + 1}`} onClick={() => set({ sites: form.sites.filter((_, j) => j !== i) })} />}
+          </Stack>
+        );
+      })}
+      {canEdit && (
+        <Button size="sm" variant="secondary" icon="plus" data-testid={testIds.policies.addOverride} onClick={() => set({ sites: [...form.sites, { site: '', cooldown_seconds: '', max_cmd_modules: '' }] })}>
+          Add site override
+        </Button>
+      )}
+    </FieldSet>
   );
 }
 
@@ -166,9 +176,9 @@ function KillSwitchSection() {
     }
   };
   return (
-    <section className={t.section} data-testid="kill-switch" data-enabled={String(current.enabled)}>
+    <section className={t.section} data-testid={testIds.killSwitch.section} data-enabled={String(current.enabled)}>
       <h3 className={t.heading}>
-        Kill switch <Badge data-testid="kill-switch-badge" text={current.enabled ? 'ON: automation stopped' : 'off'} color={current.enabled ? 'red' : 'green'} />
+        Kill switch <Badge data-testid={testIds.killSwitch.badge} text={current.enabled ? 'ON: automation stopped' : 'off'} color={current.enabled ? 'red' : 'green'} />
       </h3>
       <p className={t.muted}>
         Stops every new action and approval at once; an action already submitted to the MCP controller completes.
@@ -176,14 +186,14 @@ function KillSwitchSection() {
       </p>
       {error && <ErrorAlert title="The service refused" error={error} />}
       {!can && (
-        <p className={t.muted} data-testid="kill-switch-hint">
+        <p className={t.muted} data-testid={testIds.killSwitch.hint}>
           {whyNot('Admin', env.role)} to flip the kill switch.
         </p>
       )}
       <Stack gap={1} alignItems="center">
-        {can && <Input className={s.reason} data-testid="kill-switch-reason" placeholder="Reason (audit log)" width={40} value={reason} onChange={(e) => setReason(e.currentTarget.value)} />}
+        {can && <Input className={s.reason} data-testid={testIds.killSwitch.reason} placeholder="Reason (audit log)" width={40} value={reason} onChange={(e) => setReason(e.currentTarget.value)} />}
         <span title={can ? undefined : whyNot('Admin', env.role)}>
-          <Button data-testid="kill-switch-toggle" variant={current.enabled ? 'primary' : 'destructive'} icon={current.enabled ? 'play' : 'pause'} disabled={!can} onClick={() => setConfirm(true)}>
+          <Button data-testid={testIds.killSwitch.toggle} variant={current.enabled ? 'primary' : 'destructive'} icon={current.enabled ? 'play' : 'pause'} disabled={!can} onClick={() => setConfirm(true)}>
             {current.enabled ? 'Release kill switch' : 'Engage kill switch'}
           </Button>
         </span>

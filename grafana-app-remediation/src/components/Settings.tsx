@@ -12,6 +12,7 @@ import { formatTime, thresholdChange, type ThresholdForm } from '../logic.js';
 import { whyNot } from '../roles.js';
 import type { ThresholdsDoc } from '../types.js';
 import { ErrorAlert, tableStyles } from './common.js';
+import { testIds } from '../testIds.js';
 
 const EMPTY_FORM: ThresholdForm = { scope: 'fleet', threshold: 'osnr_low_db', value: '', reason: '' };
 
@@ -51,12 +52,12 @@ export function Settings() {
   const sites = Object.keys(data.sites).sort();
 
   return (
-    <div data-testid="page-settings">
+    <div data-testid={testIds.app.page('settings')}>
       <p className={t.muted}>
         Alert thresholds. A site&apos;s override wins, else the fleet default, else the exporter&apos;s configured value. Prometheus reads them from the
         service within a scrape; each change is in the audit log with who, before, after and why.
       </p>
-      <table className={t.table} data-testid="thresholds-table">
+      <table className={t.table} data-testid={testIds.settings.table}>
         <thead>
           <tr>
             <th scope="col">Threshold</th>
@@ -68,11 +69,11 @@ export function Settings() {
         </thead>
         <tbody>
           {data.definitions.map((d) => (
-            <tr key={d.key} data-testid="threshold-row" data-key={d.key}>
+            <tr key={d.key} data-testid={testIds.settings.row} data-key={d.key}>
               <th scope="row">{d.label}</th>
               <td>{d.unit}</td>
-              <td data-testid="fleet-value">{data.fleet[d.key] ?? <span className={t.muted}>exporter config</span>}</td>
-              <td data-testid="site-values">
+              <td data-testid={testIds.settings.fleetValue}>{data.fleet[d.key] ?? <span className={t.muted}>exporter config</span>}</td>
+              <td data-testid={testIds.settings.siteValues}>
                 {sites.filter((x) => data.sites[x]![d.key] !== undefined).map((x) => `${x} ${data.sites[x]![d.key]}`).join(', ') || <span className={t.muted}>none</span>}
               </td>
               <td className={t.muted}>{d.help}</td>
@@ -84,7 +85,7 @@ export function Settings() {
 
       <h3 className={s.heading}>Change a threshold</h3>
       {!canEdit && (
-        <Alert severity="info" title="Read only" data-testid="thresholds-readonly">
+        <Alert severity="info" title="Read only" data-testid={testIds.settings.readonly}>
           {whyNot('Editor', env.role)} to change thresholds.
         </Alert>
       )}
@@ -105,14 +106,14 @@ export function Settings() {
         </Field>
         {/* no `disabled` on this Field: Field passes it down and would override the Button's own */}
         <Field label="Apply">
-          <Button data-testid="threshold-save" disabled={!canEdit || !change || busy} onClick={save}>
+          <Button data-testid={testIds.settings.save} disabled={!canEdit || !change || busy} onClick={save}>
             {busy ? 'Saving...' : 'Save'}
           </Button>
         </Field>
       </Stack>
       {error && <ErrorAlert title="The service refused the change" error={error} />}
       {done && (
-        <Alert severity="success" title="Saved" data-testid="threshold-saved">
+        <Alert severity="success" title="Saved" data-testid={testIds.settings.saved}>
           {done}
         </Alert>
       )}

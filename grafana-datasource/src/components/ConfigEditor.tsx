@@ -11,6 +11,7 @@ import { type DataSourcePluginOptionsEditorProps, type SelectableValue } from '@
 import { Field, FieldSet, Input, RadioButtonGroup, SecretInput } from '@grafana/ui';
 import React, { useEffect } from 'react';
 import type { AuthType, OptiFiberOptions, OptiFiberSecureJsonData } from '../types.js';
+import { testIds } from '../testIds.js';
 
 type Props = DataSourcePluginOptionsEditorProps<OptiFiberOptions, OptiFiberSecureJsonData & { basicAuthPassword?: string }>;
 
@@ -38,7 +39,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   }, [options, jsonData, onOptionsChange]);
 
   return (
-    <div data-testid="optifiber-config-editor">
+    <div data-testid={testIds.configEditor.container}>
       <FieldSet label="Exporter">
         <Field label="URL" description="The exporter's base URL as Grafana's server reaches it (requests go through Grafana's data-source proxy)." required>
           <Input

@@ -8,6 +8,7 @@ import { FORECAST_METRICS, METRICS } from '../metrics.js';
 import type { DataSource } from '../datasource.js';
 import { validateQuery, withDefaults } from '../query.js';
 import type { MetricId, OptiFiberOptions, OptiFiberQuery, QueryMode } from '../types.js';
+import { testIds } from '../testIds.js';
 
 type Props = QueryEditorProps<DataSource, OptiFiberQuery, OptiFiberOptions>;
 
@@ -55,7 +56,7 @@ export function QueryEditor(props: Props) {
   const problems = validateQuery(query);
 
   return (
-    <div data-testid="optifiber-query-editor">
+    <div data-testid={testIds.queryEditor.container}>
       <InlineFieldRow>
         <InlineField label="Mode" labelWidth={10} tooltip="history: stored samples; live: a new sample every tick; forecast: the next 15 minutes; events: link/fault changes">
           <RadioButtonGroup<QueryMode> options={MODE_OPTIONS} value={query.mode} onChange={(mode) => update({ mode })} />
@@ -86,9 +87,9 @@ export function QueryEditor(props: Props) {
           )}
         </InlineFieldRow>
       )}
-      {query.mode === 'live' && <div data-testid="optifiber-mode-help">Live: one long-poll request held by the exporter until its next tick; a new sample per tick.</div>}
-      {query.mode === 'forecast' && <div data-testid="optifiber-mode-help">Forecast: the +15 min trajectory (p50) with its p10-p90 interval as future timestamps.</div>}
-      {query.mode === 'events' && <div data-testid="optifiber-mode-help">Events: link state changes and faults of the selected sites.</div>}
+      {query.mode === 'live' && <div data-testid={testIds.queryEditor.modeHelp}>Live: one long-poll request held by the exporter until its next tick; a new sample per tick.</div>}
+      {query.mode === 'forecast' && <div data-testid={testIds.queryEditor.modeHelp}>Forecast: the +15 min trajectory (p50) with its p10-p90 interval as future timestamps.</div>}
+      {query.mode === 'events' && <div data-testid={testIds.queryEditor.modeHelp}>Events: link state changes and faults of the selected sites.</div>}
       {problems.length > 0 && (
         <Alert severity="error" title="Query problem">
           {problems.map((p) => <div key={p}>{p}</div>)}

@@ -4,6 +4,7 @@ import type { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { Field, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 import React, { useState } from 'react';
 import { compileRegex, parseVariableQuery, type OptiFiberVariableQuery, type VariableKind } from '../variables.js';
+import { testIds } from '../testIds.js';
 
 type Props = Pick<QueryEditorProps<never, never, never, OptiFiberVariableQuery>, 'query' | 'onChange'>;
 
@@ -38,7 +39,7 @@ export function VariableQueryEditor({ query, onChange }: Props) {
     onChange(next);
   };
   return (
-    <Stack direction="column" gap={1} data-testid="optifiber-variable-editor">
+    <Stack direction="column" gap={1} data-testid={testIds.variableEditor.container}>
       <Field label="List" htmlFor="optifiber-variable-kind">
         <RadioButtonGroup<VariableKind> id="optifiber-variable-kind" options={KINDS} value={parsed.q.kind} onChange={(kind) => save({ kind })} />
       </Field>

@@ -1,7 +1,7 @@
 // One JSON shape for every refusal of the HTTP layer, and the error handler
 // that gives it to thrown HttpErrors, parser errors and everything else.
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '@optifiber/exporter/dist/log/logger.js';
+import type { Logger } from '@optifiber/exporter/log/logger';
 
 export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
