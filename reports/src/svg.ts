@@ -37,10 +37,19 @@ function niceStep(range: number, n: number): number {
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-export function lineChart(c: ChartSpec): string {
-  const m = { l: 62, r: 12, t: 10, b: 40 };
-  const W = c.width - m.l - m.r;
-  const H = c.height - m.t - m.b;
+/** Plot area and scales of one chart. */
+interface Frame {
+  m: { l: number; r: number; t: number; b: number };
+  W: number;
+  H: number;
+  lo: number;
+  hi: number;
+  x: (t: number) => number;
+  y: (v: number) => number;
+}
+
+/** The y range: the data's (or the spec's), widened to nice steps or whole decades. */
+function yRange(c: ChartSpec): [number, number] {
   const all = [...c.lines.flatMap((l) => l.points), ...(c.band ? [...c.band.lo, ...c.band.hi] : [])].map((p) => p.v).filter((v) => Number.isFinite(v) && (!c.log || v > 0));
   let lo = c.yMin ?? (all.length ? Math.min(...all) : 0);
   let hi = c.yMax ?? (all.length ? Math.max(...all) : 1);
@@ -55,14 +64,25 @@ export function lineChart(c: ChartSpec): string {
     lo = c.yMin ?? Math.floor(lo / st) * st;
     hi = Math.ceil((hi * 1.02) / st) * st;
   }
+  return [lo, hi];
+}
+
+function frame(c: ChartSpec): Frame {
+  const m = { l: 62, r: 12, t: 10, b: 40 };
+  const W = c.width - m.l - m.r;
+  const H = c.height - m.t - m.b;
+  const [lo, hi] = yRange(c);
   const x = (t: number) => m.l + ((t - c.from) / (c.to - c.from)) * W;
   const y = (v: number) => {
     const f = c.log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : (v - lo) / (hi - lo);
     return m.t + H - Math.max(0, Math.min(1, f)) * H;
   };
-  const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${c.width}" height="${c.height}" viewBox="0 0 ${c.width} ${c.height}" font-family="DejaVu Sans" font-size="10">`);
-  // grid + y axis
+  return { m, W, H, lo, hi, x, y };
+}
+
+/** Grid and y axis, then the x axis: one tick per day at 00:00 UTC. */
+function axes(c: ChartSpec, f: Frame, out: string[]): void {
+  const { m, W, H, lo, hi, x, y } = f;
   const ticks: number[] = [];
   if (c.log) for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) ticks.push(10 ** e);
   else {
@@ -74,7 +94,6 @@ export function lineChart(c: ChartSpec): string {
     out.push(`<line x1="${m.l}" x2="${m.l + W}" y1="${yy}" y2="${yy}" stroke="#e3e6ea" stroke-width="1"/>`);
     out.push(`<text x="${m.l - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle" fill="#555">${esc(c.yFormat(v))}</text>`);
   }
-  // x axis: one tick per day at 00:00 UTC
   for (let t = Math.ceil(c.from / 86400) * 86400; t <= c.to; t += 86400) {
     const xx = x(t).toFixed(1);
     out.push(`<line x1="${xx}" x2="${xx}" y1="${m.t}" y2="${m.t + H}" stroke="#eef0f2" stroke-width="1"/>`);
@@ -82,51 +101,50 @@ export function lineChart(c: ChartSpec): string {
     if (t < c.to) out.push(`<text x="${(x(t) + x(Math.min(c.to, t + 86400))) / 2}" y="${m.t + H + 14}" text-anchor="middle" fill="#555">${DAYS[d.getUTCDay()]} ${d.getUTCDate()}</text>`);
   }
   out.push(`<text transform="translate(12 ${m.t + H / 2}) rotate(-90)" text-anchor="middle" fill="#333">${esc(c.yLabel)}</text>`);
-  // band
-  if (c.band && c.band.lo.length > 1) {
-    const hiMap = new Map(c.band.hi.map((p) => [p.t, p.v]));
-    const pairs = c.band.lo.filter((p) => hiMap.has(p.t)).map((p) => ({ t: p.t, lo: p.v, hi: hiMap.get(p.t)! }));
-    // split into contiguous runs (gaps > 2 steps break the band)
-    let run: typeof pairs = [];
-    const flush = () => {
-      if (run.length > 1) {
-        const top = run.map((p) => `${x(p.t).toFixed(1)},${y(p.hi).toFixed(1)}`);
-        const bot = run.slice().reverse().map((p) => `${x(p.t).toFixed(1)},${y(p.lo).toFixed(1)}`);
-        out.push(`<polygon points="${[...top, ...bot].join(' ')}" fill="${c.band!.color}" fill-opacity="0.28" stroke="none"/>`);
-      }
-      run = [];
-    };
-    const gap = pairs.length > 1 ? (pairs[pairs.length - 1]!.t - pairs[0]!.t) / (pairs.length - 1) : 0;
-    for (const p of pairs) {
-      if (run.length && p.t - run[run.length - 1]!.t > gap * 2.5) flush();
-      run.push(p);
+}
+
+/** The shaded band, split into contiguous runs (gaps > 2 steps break the band). */
+function band(b: NonNullable<ChartSpec['band']>, f: Frame, out: string[]): void {
+  const { x, y } = f;
+  const hiMap = new Map(b.hi.map((p) => [p.t, p.v]));
+  const pairs = b.lo.filter((p) => hiMap.has(p.t)).map((p) => ({ t: p.t, lo: p.v, hi: hiMap.get(p.t)! }));
+  let run: typeof pairs = [];
+  const flush = () => {
+    if (run.length > 1) {
+      const top = run.map((p) => `${x(p.t).toFixed(1)},${y(p.hi).toFixed(1)}`);
+      const bot = run.slice().reverse().map((p) => `${x(p.t).toFixed(1)},${y(p.lo).toFixed(1)}`);
+      out.push(`<polygon points="${[...top, ...bot].join(' ')}" fill="${b.color}" fill-opacity="0.28" stroke="none"/>`);
     }
-    flush();
+    run = [];
+  };
+  const gap = pairs.length > 1 ? (pairs[pairs.length - 1]!.t - pairs[0]!.t) / (pairs.length - 1) : 0;
+  for (const p of pairs) {
+    if (run.length && p.t - run[run.length - 1]!.t > gap * 2.5) flush();
+    run.push(p);
   }
-  if (c.hline) {
-    const yy = y(c.hline.y).toFixed(1);
-    out.push(`<line x1="${m.l}" x2="${m.l + W}" y1="${yy}" y2="${yy}" stroke="${c.hline.color}" stroke-width="1" stroke-dasharray="2 3"/>`);
-    out.push(`<text x="${m.l + W - 4}" y="${Number(yy) - 4}" text-anchor="end" fill="${c.hline.color}">${esc(c.hline.label)}</text>`);
+  flush();
+}
+
+/** One line's path; a gap over 2.5 steps starts a new segment. */
+function linePath(c: ChartSpec, l: Line, f: Frame): string | undefined {
+  const pts = l.points.filter((p) => Number.isFinite(p.v) && (!c.log || p.v > 0));
+  if (pts.length === 0) return undefined;
+  let d = '';
+  let prev: Sample | undefined;
+  const gap = pts.length > 1 ? (pts[pts.length - 1]!.t - pts[0]!.t) / (pts.length - 1) : 0;
+  for (const p of pts) {
+    const X = f.x(p.t).toFixed(1);
+    const Y = f.y(p.v).toFixed(1);
+    if (!prev || p.t - prev.t > gap * 2.5) d += `M${X},${Y}`;
+    else if (l.step) d += `H${X}V${Y}`;
+    else d += `L${X},${Y}`;
+    prev = p;
   }
-  for (const l of c.lines) {
-    const pts = l.points.filter((p) => Number.isFinite(p.v) && (!c.log || p.v > 0));
-    if (pts.length === 0) continue;
-    let d = '';
-    let prev: Sample | undefined;
-    const gap = pts.length > 1 ? (pts[pts.length - 1]!.t - pts[0]!.t) / (pts.length - 1) : 0;
-    for (const p of pts) {
-      const X = x(p.t).toFixed(1);
-      const Y = y(p.v).toFixed(1);
-      if (!prev || p.t - prev.t > gap * 2.5) d += `M${X},${Y}`;
-      else if (l.step) d += `H${X}V${Y}`;
-      else d += `L${X},${Y}`;
-      prev = p;
-    }
-    out.push(`<path d="${d}" fill="none" stroke="${l.color}" stroke-width="${l.width ?? 1.4}"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''} stroke-linejoin="round"/>`);
-  }
-  out.push(`<rect x="${m.l}" y="${m.t}" width="${W}" height="${H}" fill="none" stroke="#aab1b9" stroke-width="1"/>`);
-  // legend
-  let lx = m.l;
+  return `<path d="${d}" fill="none" stroke="${l.color}" stroke-width="${l.width ?? 1.4}"${l.dash ? ` stroke-dasharray="${l.dash}"` : ''} stroke-linejoin="round"/>`;
+}
+
+function legend(c: ChartSpec, f: Frame, out: string[]): void {
+  let lx = f.m.l;
   const ly = c.height - 8;
   const items: { name: string; color: string; dash?: string; band?: boolean }[] = [
     ...c.lines.map((l) => ({ name: l.name, color: l.color, ...(l.dash ? { dash: l.dash } : {}) })),
@@ -138,6 +156,26 @@ export function lineChart(c: ChartSpec): string {
     out.push(`<text x="${lx + 20}" y="${ly}" fill="#333">${esc(it.name)}</text>`);
     lx += 28 + it.name.length * 5.6;
   }
+}
+
+export function lineChart(c: ChartSpec): string {
+  const f = frame(c);
+  const { m, W, H } = f;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${c.width}" height="${c.height}" viewBox="0 0 ${c.width} ${c.height}" font-family="DejaVu Sans" font-size="10">`);
+  axes(c, f, out);
+  if (c.band && c.band.lo.length > 1) band(c.band, f, out);
+  if (c.hline) {
+    const yy = f.y(c.hline.y).toFixed(1);
+    out.push(`<line x1="${m.l}" x2="${m.l + W}" y1="${yy}" y2="${yy}" stroke="${c.hline.color}" stroke-width="1" stroke-dasharray="2 3"/>`);
+    out.push(`<text x="${m.l + W - 4}" y="${Number(yy) - 4}" text-anchor="end" fill="${c.hline.color}">${esc(c.hline.label)}</text>`);
+  }
+  for (const l of c.lines) {
+    const path = linePath(c, l, f);
+    if (path) out.push(path);
+  }
+  out.push(`<rect x="${m.l}" y="${m.t}" width="${W}" height="${H}" fill="none" stroke="#aab1b9" stroke-width="1"/>`);
+  legend(c, f, out);
   out.push('</svg>');
   return out.join('');
 }
