@@ -83,15 +83,15 @@ function fleetTable(sites: SiteWeek[], limit = 30): string {
   return `<table${sites.length <= 30 ? ' class="keep"' : ''}><thead><tr><th>Site</th><th class="n">Peak util.</th><th class="n">p95 util.</th><th class="n">Time &gt; 90 %</th><th class="n">Anomalous</th><th class="n">Link down</th><th class="n">Capacity (Gbit/s)</th><th class="n">CMD modules</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
 }
 
-export function renderWeeklyHtml(d: WeeklyData): string {
+const W = 700;
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
+
+/** Page 1: title, data range, KPIs, summary bullets. */
+function summarySection(d: WeeklyData): string {
   const over = d.sites.filter((s) => (s.peak ?? 0) > HOT_PEAK).length;
   const down = d.sites.reduce((s, x) => s + x.linkDownMinutes, 0);
   const an = d.sites.reduce((s, x) => s + x.anomalyMinutes, 0);
-  const W = 700;
-  const parts: string[] = [];
-  parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>OptiFiber weekly capacity report ${esc(d.week.label)}</title><style>${CSS}</style></head><body>`);
-  // ---- page 1: summary
-  parts.push(`<h1>OptiFiber weekly capacity report — ${esc(d.week.label)}</h1>
+  return `<h1>OptiFiber weekly capacity report — ${esc(d.week.label)}</h1>
 <div class="meta">Data range: <b>${human(d.from)}</b> to <b>${human(d.to)}</b>${d.partial ? ' (week in progress: data up to generation time)' : ''}<br>
 Generated: ${human(d.generatedAt)} (${isoTime(d.generatedAt)}) from Prometheus ${esc(d.prometheusUrl)}<br>
 Sites: ${d.sites.length}. Utilization = carried traffic / provisioned capacity.</div>
@@ -103,18 +103,20 @@ Sites: ${d.sites.length}. Utilization = carried traffic / provisioned capacity.<
 <div class="kpi"><div class="v">${d.audit.actions.length}</div><div class="l">remediation actions</div></div>
 </div>
 <h2>Summary</h2><ul class="summary">${summaryBullets(d).map((b) => `<li>${b}</li>`).join('')}</ul>
-<h2>Sites most likely to need capacity next week</h2>`);
-  if (d.capacityNext.length === 0) parts.push('<p>Not enough data for a growth fit (needs at least three days).</p>');
-  else
-    parts.push(`<table><thead><tr><th>Site</th><th class="n">Peak this week</th><th class="n">Growth /day</th><th class="n">Projected peak</th><th>Reasoning</th></tr></thead><tbody>${d.capacityNext
-      .map((s) => `<tr><td>${esc(s.site)}</td><td class="n"${heat(s.peak)}>${pct(s.peak)}</td><td class="n">${s.growthPerDay !== undefined ? `${s.growthPerDay >= 0 ? '+' : ''}${(s.growthPerDay * 100).toFixed(1)} %` : '–'}</td><td class="n"${heat(s.projectedPeakNextWeek)}>${pct(s.projectedPeakNextWeek)}</td><td class="reason">${esc(s.reasoning ?? '')}</td></tr>`)
-      .join('')}</tbody></table>
-<p class="note">Projection: the last day's peak offered load grown for 7 days at the fitted daily rate, divided by today's capacity. It assumes the week's growth continues and no module is added.</p>`);
-  // ---- fleet table
-  parts.push(`<h2>Fleet summary</h2>${fleetTable(d.sites)}
-<p class="note">Peak and p95 of site:optifiber_utilization:ratio over the range; time &gt; 90 % and the minute counts are sampled once per minute. Anomalous: anomaly score at or above the site threshold. Red: ≥ 90 %, amber: ≥ 80 %.</p>`);
-  // ---- hot sites
-  parts.push(`<h2>Hot sites: throughput vs capacity</h2>`);
+<h2>Sites most likely to need capacity next week</h2>`;
+}
+
+function capacityNextSection(d: WeeklyData): string {
+  if (d.capacityNext.length === 0) return '<p>Not enough data for a growth fit (needs at least three days).</p>';
+  return `<table><thead><tr><th>Site</th><th class="n">Peak this week</th><th class="n">Growth /day</th><th class="n">Projected peak</th><th>Reasoning</th></tr></thead><tbody>${d.capacityNext
+    .map((s) => `<tr><td>${esc(s.site)}</td><td class="n"${heat(s.peak)}>${pct(s.peak)}</td><td class="n">${s.growthPerDay !== undefined ? `${s.growthPerDay >= 0 ? '+' : ''}${(s.growthPerDay * 100).toFixed(1)} %` : '–'}</td><td class="n"${heat(s.projectedPeakNextWeek)}>${pct(s.projectedPeakNextWeek)}</td><td class="reason">${esc(s.reasoning ?? '')}</td></tr>`)
+    .join('')}</tbody></table>
+<p class="note">Projection: the last day's peak offered load grown for 7 days at the fitted daily rate, divided by today's capacity. It assumes the week's growth continues and no module is added.</p>`;
+}
+
+/** One chart per hot site: throughput vs capacity with the forecast band. */
+function hotSection(d: WeeklyData): string[] {
+  const parts = [`<h2>Hot sites: throughput vs capacity</h2>`];
   if (d.hot.length === 0) parts.push(`<p>No site reached ${pct(HOT_PEAK)} peak or ${pct(HOT_P95)} p95 utilization this week.</p>`);
   for (const h of d.hot) {
     const s = d.sites.find((x) => x.site === h.site)!;
@@ -131,16 +133,19 @@ Sites: ${d.sites.length}. Utilization = carried traffic / provisioned capacity.<
       ],
     })}</div>`);
   }
-  // ---- optical health
-  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
-  parts.push(`<h2 class="page">Optical health trends</h2><p>The ${d.optical.length} sites with the lowest OSNR this week, hourly.</p>`);
+  return parts;
+}
+
+/** OSNR and BER charts of the worst sites, then the OSNR table. */
+function opticalSection(d: WeeklyData): string[] {
+  const parts = [`<h2 class="page">Optical health trends</h2><p>The ${d.optical.length} sites with the lowest OSNR this week, hourly.</p>`];
   parts.push(`<div class="chart"><h3>OSNR (hourly mean, dB)</h3>${lineChart({
     width: W, height: 200, from: d.from, to: d.to, yLabel: 'dB', yFormat: (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1)),
-    lines: d.optical.map((o, i) => ({ name: o.site, color: colors[i % colors.length]!, points: o.osnr })),
+    lines: d.optical.map((o, i) => ({ name: o.site, color: COLORS[i % COLORS.length]!, points: o.osnr })),
   })}</div>`);
   parts.push(`<div class="chart"><h3>Pre-FEC bit error ratio (hourly max, log scale)</h3>${lineChart({
     width: W, height: 200, from: d.from, to: d.to, yLabel: 'BER', yFormat: (v) => v.toExponential(0), log: true,
-    lines: d.optical.map((o, i) => ({ name: o.site, color: colors[i % colors.length]!, points: o.ber })),
+    lines: d.optical.map((o, i) => ({ name: o.site, color: COLORS[i % COLORS.length]!, points: o.ber })),
   })}</div>`);
   const optRows = d.sites
     .filter((s) => s.osnrMin !== undefined)
@@ -152,26 +157,43 @@ Sites: ${d.sites.length}. Utilization = carried traffic / provisioned capacity.<
       return `<tr><td>${esc(s.site)}</td><td class="n">${s.osnrMin!.toFixed(1)}</td><td class="n">${s.osnrAvg?.toFixed(1) ?? '–'}</td><td class="n ${cls}">${tr === undefined ? '–' : `${tr >= 0.05 ? '+' : tr <= -0.05 ? '−' : '±'}${Math.abs(tr).toFixed(1)} dB`}</td><td class="n">${ber(s.berMax)}</td></tr>`;
     });
   parts.push(`<table><thead><tr><th>Site</th><th class="n">Min OSNR (dB)</th><th class="n">Mean OSNR (dB)</th><th class="n">OSNR first → last day</th><th class="n">Max pre-FEC BER</th></tr></thead><tbody>${optRows.join('')}</tbody></table>`);
-  // ---- remediation
-  parts.push(`<h2 class="page">Remediation actions</h2>`);
-  if (!d.audit.available) parts.push(`<p>${esc(d.audit.error ?? 'audit log unavailable')}</p>`);
-  else if (d.audit.actions.length === 0) parts.push(`<p>No remediation action was recorded in this range (audit log ${esc(d.audit.path)}).</p>`);
-  else {
-    parts.push(`<table><thead><tr><th>When (UTC)</th><th>Site</th><th>Why</th><th>Outcome</th><th>Approver</th></tr></thead><tbody>${d.audit.actions
-      .map((a) => {
-        const why = a.summary ?? a.alertname;
-        const outcome = a.result ?? a.state;
-        const mod = a.modulesBefore !== null && a.modulesAfter !== null ? `CMD modules ${a.modulesBefore} → ${a.modulesAfter}` : '';
-        const approver = a.approvedBy ? `${esc(a.approvedBy)}${a.approvedAt ? `<br><span class="note">${esc(a.approvedAt.slice(0, 16).replace('T', ' '))}</span>` : ''}` : a.mode === 'auto' ? 'automatic (policy)' : a.mode === 'dry_run' ? 'dry run' : '–';
-        return `<tr><td class="nw">${esc(a.createdAt.slice(0, 16).replace('T', ' '))}</td><td class="nw">${esc(a.site)}</td><td>${esc(why)}<br><span class="note">${esc(a.alertname)}${a.reason ? ': ' + esc(a.reason) : ''}</span></td><td class="${outcome === 'succeeded' ? 'ok' : outcome === 'failed' || outcome === 'aborted' ? 'bad' : 'neutral'}">${esc(outcome)}${mod ? `<br><span class="note nw">${esc(mod)}</span>` : ''}</td><td>${approver}</td></tr>`;
-      })
-      .join('')}</tbody></table><p class="note">From the remediation audit log ${esc(d.audit.path)}.</p>`);
-  }
-  parts.push(`<h2>How to read this report</h2><ul class="note">
+  return parts;
+}
+
+function auditRow(a: WeeklyData['audit']['actions'][number]): string {
+  const why = a.summary ?? a.alertname;
+  const outcome = a.result ?? a.state;
+  const mod = a.modulesBefore !== null && a.modulesAfter !== null ? `CMD modules ${a.modulesBefore} → ${a.modulesAfter}` : '';
+  const approver = a.approvedBy ? `${esc(a.approvedBy)}${a.approvedAt ? `<br><span class="note">${esc(a.approvedAt.slice(0, 16).replace('T', ' '))}</span>` : ''}` : a.mode === 'auto' ? 'automatic (policy)' : a.mode === 'dry_run' ? 'dry run' : '–';
+  return `<tr><td class="nw">${esc(a.createdAt.slice(0, 16).replace('T', ' '))}</td><td class="nw">${esc(a.site)}</td><td>${esc(why)}<br><span class="note">${esc(a.alertname)}${a.reason ? ': ' + esc(a.reason) : ''}</span></td><td class="${outcome === 'succeeded' ? 'ok' : outcome === 'failed' || outcome === 'aborted' ? 'bad' : 'neutral'}">${esc(outcome)}${mod ? `<br><span class="note nw">${esc(mod)}</span>` : ''}</td><td>${approver}</td></tr>`;
+}
+
+function remediationSection(d: WeeklyData): string {
+  if (!d.audit.available) return `<p>${esc(d.audit.error ?? 'audit log unavailable')}</p>`;
+  if (d.audit.actions.length === 0) return `<p>No remediation action was recorded in this range (audit log ${esc(d.audit.path)}).</p>`;
+  return `<table><thead><tr><th>When (UTC)</th><th>Site</th><th>Why</th><th>Outcome</th><th>Approver</th></tr></thead><tbody>${d.audit.actions
+    .map(auditRow)
+    .join('')}</tbody></table><p class="note">From the remediation audit log ${esc(d.audit.path)}.</p>`;
+}
+
+const HOW_TO_READ = `<h2>How to read this report</h2><ul class="note">
 <li>Utilization: carried / provisioned (recording rule site:optifiber_utilization:ratio). Peak = highest sample, p95 = 95th percentile of the week's samples.</li>
 <li>Anomalous minutes: minutes with optifiber_anomaly_score at or above the site's optifiber_anomaly_score_threshold. Link-down minutes: minutes with optifiber_link_up = 0.</li>
 <li>Forecast band: the exporter's 15-minute forecast (p10–p90), plotted at the time it predicts.</li>
 <li>Capacity next week: growth of daily mean offered load (log-linear least-squares fit over the week), applied to the last day's peak, against today's capacity.</li>
-</ul></body></html>`);
-  return parts.join('\n');
+</ul></body></html>`;
+
+export function renderWeeklyHtml(d: WeeklyData): string {
+  return [
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>OptiFiber weekly capacity report ${esc(d.week.label)}</title><style>${CSS}</style></head><body>`,
+    summarySection(d),
+    capacityNextSection(d),
+    `<h2>Fleet summary</h2>${fleetTable(d.sites)}
+<p class="note">Peak and p95 of site:optifiber_utilization:ratio over the range; time &gt; 90 % and the minute counts are sampled once per minute. Anomalous: anomaly score at or above the site threshold. Red: ≥ 90 %, amber: ≥ 80 %.</p>`,
+    ...hotSection(d),
+    ...opticalSection(d),
+    `<h2 class="page">Remediation actions</h2>`,
+    remediationSection(d),
+    HOW_TO_READ,
+  ].join('\n');
 }
