@@ -55,7 +55,9 @@ describe('slow SSE client', () => {
     const event = Number(drop!.fields.event_bytes);
     expect(event).toBeGreaterThan(0);
     expect(backlog).toBeGreaterThan(Math.max(256 * 1024, 2 * event));
-    expect(backlog).toBeLessThanOrEqual(Math.max(256 * 1024, 2 * event) + event);
+    // (ticks differ in size by a few per cent: the event written before the check was
+    // measured against its own size, so 10 % of slack; unbounded it would be ~70 MB)
+    expect(backlog).toBeLessThanOrEqual(1.1 * (Math.max(256 * 1024, 2 * event) + event));
     slow.destroy();
     fast.destroy();
     await until(() => f.api.hub.stats().streamClients === 0);
