@@ -468,7 +468,12 @@ describe('Dockerfiles', () => {
     expect(user).toBeDefined();
     expect(['root', '0', '0:0']).not.toContain(user);
     // The npm lock needs every workspace's package.json, in each stage that runs npm ci.
-    for (const stage of stages.filter((s) => /npm ci/.test(s))) for (const w of workspaces) expect(stage).toContain(`COPY ${w}/package.json ${w}/`);
+    // They are listed once, in a `manifests` stage, which each such stage copies in first.
+    const manifests = named.get('manifests');
+    expect(manifests).toBeDefined();
+    for (const w of workspaces) expect(manifests).toContain(`COPY ${w}/package.json /${w}/`);
+    for (const stage of stages.filter((s) => /npm ci/.test(s))) expect(stage.indexOf('COPY --from=manifests / ./')).toBeGreaterThan(-1);
+    for (const stage of stages.filter((s) => /npm ci/.test(s))) expect(stage.indexOf('COPY --from=manifests / ./')).toBeLessThan(stage.indexOf('npm ci'));
     // Every COPY source (from the context) exists and is not .dockerignore'd.
     for (const m of text.matchAll(/^COPY (?!--from)(.+)$/gm)) {
       const parts = m[1]!.trim().split(/\s+/);
