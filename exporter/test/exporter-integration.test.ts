@@ -48,6 +48,7 @@ function expected(s: SiteSample): Map<string, number> {
   const l = `{site="${s.name}"}`;
   const e = new Map<string, number>([
     [`optifiber_site_info{site="${s.name}",index="${s.index}"}`, 1],
+    [`optifiber_site_remediable${l}`, s.interface ? 0 : 1], // the simulator: commands apply
     [`optifiber_throughput_bytes_per_second${l}`, s.throughputBps / 8],
     [`optifiber_offered_load_bytes_per_second${l}`, s.offeredBps / 8],
     [`optifiber_capacity_bytes_per_second${l}`, s.capacityBps / 8],

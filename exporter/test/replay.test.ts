@@ -91,7 +91,7 @@ test('the simulator runs the recording, with only the tick taken from the simula
   expect(a).not.toContain('--sites');
 });
 
-test('a site fed by a network interface (OPTIFIBER_SITE_F_INTERFACE) is flagged, and /api/v1/sites says it is not remediable', () => {
+test('a site fed by a network interface (OPTIFIBER_SITE_F_INTERFACE) is flagged; /api/v1/sites and optifiber_site_remediable say it is not remediable', () => {
   const path = join(dir, 'iface-pages');
   writeFileSync(path, buildPages({ flags: abi.OPTIFIBER_DIR_F_LIVE | abi.OPTIFIBER_DIR_F_SIMULATED | abi.OPTIFIBER_DIR_F_INTERFACE }, [
     { name: 'Dallas', flags: abi.OPTIFIBER_SITE_F_VALID | abi.OPTIFIBER_SITE_F_INTERFACE, link_state: abi.OPTIFIBER_LINK_UP, absent: BigInt(abi.OPTIFIBER_ABSENT_CMD_MODULES | abi.OPTIFIBER_ABSENT_FAULT) },
@@ -106,6 +106,16 @@ test('a site fed by a network interface (OPTIFIBER_SITE_F_INTERFACE) is flagged,
     expect(body.sites[0]).toMatchObject({ name: 'Dallas', interface: true, remediable: false, cmdModules: NaN });
     expect(body.sites[1]!.interface).toBeUndefined();
     expect(body.sites[1]!.remediable).toBeUndefined();
+    // and for PromQL: optifiber_site_remediable, per site; a replay makes every site 0
+    const render = (tick: ReturnType<typeof makeTick>) => standardRegistry().registry.render('prometheus', { tick, thresholds: loadConfig({ argv: [], env: {} }).config.thresholds, stats: { readRetriesTotal: 0, tornReadsTotal: 0, stageErrorsTotal: 0, lastSampleMs: 1, historyBytes: 0, historyCapacity: 0 }, build: { version: '0', revision: 'x', nodejsVersion: 'v20' } });
+    const tick = makeTick([makeSample(0, { ...nic! }), makeSample(1, { ...sim! })]);
+    const text = render(tick);
+    expect(text).toContain('optifiber_site_remediable{site="Dallas"} 0\n');
+    expect(text).toContain('optifiber_site_remediable{site="Stone"} 1\n');
+    const replayed = render({ ...tick, source: { ...tick.source, dir: { ...tick.source.dir!, replay: true } } });
+    expect(replayed).toContain('optifiber_site_remediable{site="Stone"} 0\n');
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: '' });
   } finally {
     reader.close();
   }

@@ -184,6 +184,7 @@ await check('exporter_metrics_match_pages', async () => {
     f('tx_power', `optifiber_tx_power_dbm${L}`, s.tx_power_cdbm / 100, 1e-12);
     f('temperature', `optifiber_module_temperature_celsius${L}`, s.temperature_mc / 1000, 1e-12);
     eq(`optifiber_site_page_valid${L}`, 1);
+    eq(`optifiber_site_remediable${L}`, s.name === IFACE_SITE ? 0 : 1); // commands refused on an interface site
   }
   if (IFACE_SITE) assert(absentChecked >= 10, `only ${absentChecked} absent fields checked: is ${IFACE_SITE} read from an interface?`);
   console.log(`INFO exporter: /metrics matched the pages at sample_seq ${d.sites.map((s) => s.sample_seq).join('/')} (attempt ${attempts}, ${body.length} bytes)`);

@@ -43,6 +43,10 @@ export const SITE_VALUES: Value[] = [
 const INFO: MetricDesc = { name: 'optifiber_site_info', type: 'info', help: 'One series per site in the mapping, value 1 (ABI name, site_index).', labels: ['site', 'index'] };
 const LINK_STATE: MetricDesc = { name: 'optifiber_link_state', type: 'gauge', help: 'Link state as a state set: 1 for the current state, 0 for the others (ABI link_state: 0 down, 1 up, 2 degraded).', labels: ['site', 'state'] };
 const FAULT: MetricDesc = { name: 'optifiber_simulated_fault_info', type: 'info', help: 'Fault injected by the simulation, ground truth for scoring detectors; fault="none" when none (ABI fault).', labels: ['site', 'fault'] };
+// Commands (cmd_add) can change this site's capacity only when the page is written by
+// the simulation: a replayed recording (source-wide) or a real interface (per site, ABI
+// OPTIFIBER_SITE_F_INTERFACE) refuses them, and the remediation service dry-runs it.
+const REMEDIABLE: MetricDesc = { name: 'optifiber_site_remediable', type: 'gauge', help: 'Whether commands can change the site (1); 0 for a site fed by a network interface (ABI site flag INTERFACE) or a replayed recording (ABI dir flag REPLAY): commands are refused with 409.', labels: ['site'] };
 const VALID: MetricDesc = { name: 'optifiber_site_page_valid', type: 'gauge', help: 'Whether the site page passed validation (magic, ABI version); an invalid page keeps only this series, value 0.', labels: ['site'] };
 const STATES = ['down', 'up', 'degraded'] as const;
 
@@ -59,6 +63,7 @@ export class SiteCollector implements Collector {
     (i) => `optifiber_simulated_fault_info{site="${escapeLabelValue(this.sites[i]!.sample.name)}",fault="${escapeLabelValue(this.sites[i]!.sample.fault)}"} 1`,
   );
   private readonly valid = new ValueLines('optifiber_site_page_valid');
+  private readonly remediable = new ValueLines('optifiber_site_remediable');
 
   describe(): MetricDesc[] {
     return [
@@ -66,6 +71,7 @@ export class SiteCollector implements Collector {
       ...SITE_VALUES.map((v) => ({ name: v.name, type: v.type, help: v.help, labels: ['site'] })),
       LINK_STATE,
       FAULT,
+      REMEDIABLE,
       VALID,
     ];
   }
@@ -103,6 +109,11 @@ export class SiteCollector implements Collector {
         w.header(FAULT);
         w.raw(sites.filter((s) => ((s.sample.absent ?? 0) & abi.OPTIFIBER_ABSENT_FAULT) === 0).map((s) => `optifiber_simulated_fault_info{site="${escapeLabelValue(s.sample.name)}",fault="${escapeLabelValue(s.sample.fault)}"} 1\n`).join(''));
       }
+    }
+    if (n > 0) {
+      const replay = ctx.tick?.source.dir?.replay === true;
+      w.header(REMEDIABLE);
+      w.raw(this.remediable.render(n, name, (i) => (replay || sites[i]!.sample.interface ? 0 : 1)));
     }
     if (n > 0 || invalid.length > 0) {
       w.header(VALID);
