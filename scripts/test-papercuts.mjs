@@ -80,7 +80,7 @@ async function waitFor(fn, ms, what) {
 async function topCase() {
   const name = 'optifiber top next to a running npm start shows that stack\'s pages';
   const stackFile = join(root, 'var/stack.json');
-  const start = spawn(process.execPath, [join(root, 'scripts/start.mjs'), '--ha'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const start = spawn(process.execPath, [join(root, 'scripts/start.mjs'), '--ha', `--links.grafana-url=${LINKS.grafana}`, `--links.runbook-url=${LINKS.runbook}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let startOut = '';
   start.stdout.on('data', (c) => { startOut += c; });
   start.stderr.on('data', (c) => { startOut += c; });
@@ -102,6 +102,7 @@ async function topCase() {
     const ok = header.startsWith(`optifiber top  ${stack.source.path} `) && stack.source.path === snap.source.path
       && names.every((n) => out.includes(n)) && /showing the pages of the running stack/.test(err);
     line(ok, name, `header ${JSON.stringify(header)}, stack ${JSON.stringify(stack.source)}, exporter source ${snap.source.path}, stderr ${err}`);
+    linksCase(startOut);
     await haCase(() => startOut);
   } catch (e) {
     line(false, name, `${e.message}; npm start said: ${startOut.slice(-600)}`);
@@ -110,6 +111,25 @@ async function topCase() {
     await new Promise((r) => start.once('close', r));
   }
   line(!existsSync(stackFile), 'npm start removes var/stack.json when it stops');
+}
+
+// Bases a deployment would set (trailing slash dropped, as linkBase() does).
+const LINKS = { grafana: 'https://grafana.noc.example.net/', runbook: 'https://wiki.example.net/optifiber/runbooks' };
+
+/** `npm start -- --links.*`, already up: the start output and the Alertmanager templates it loads use the bases. @param {string} said */
+function linksCase(said) {
+  const tmpl = join(root, 'var/alertmanager/templates/links.tmpl');
+  const text = existsSync(tmpl) ? readFileSync(tmpl, 'utf8') : '';
+  const g = LINKS.grafana.replace(/\/$/, '');
+  const ok = text.includes(`{{ define "optifiber.grafana.base" }}${g}{{ end }}`) && text.includes(`{{ define "optifiber.runbook.base" }}${LINKS.runbook}{{ end }}`)
+    && said.includes(`alert links          ${g}/d/<uid>, ${LINKS.runbook}/<alert>.md`);
+  line(ok, 'npm start -- --links.grafana-url/--links.runbook-url: the Alertmanager templates of the stack and its start output use the given bases', `links.tmpl: ${text.slice(0, 400)}`);
+}
+
+/** `npm start -- --links.*` with a base that is not an absolute URL: refused before anything starts. */
+function badLinksCase() {
+  const r = spawnSync(process.execPath, [join(root, 'scripts/start.mjs'), '--links.grafana-url=grafana.local:3000'], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  line(r.status === 2 && /--links\.grafana-url/.test(r.stderr), 'npm start -- --links.grafana-url=<not an absolute URL>: exit 2 with the reason, nothing started', `exit ${r.status}, stderr ${r.stderr.slice(0, 300)}`);
 }
 
 /** `npm start -- --ha`, already up: the Alertmanager cluster, the fleet metrics store, the remediation replicas. @param {() => string} said */
@@ -156,6 +176,7 @@ if (!existsSync(join(root, 'cli/dist/main.js'))) {
   line(false, 'papercuts', 'cli/dist/main.js is missing: run npm run build first');
 } else {
   npxCase();
+  badLinksCase();
   await topCase();
 }
 process.exit(failed ? 1 : 0);
