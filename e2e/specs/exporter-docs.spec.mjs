@@ -14,7 +14,7 @@ const PASSWORD = 'e2e-docs-pass';
 
 async function startExporter() {
   const { loadConfig } = await import(new URL('exporter/dist/config/load.js', root).href);
-  const { startExporter: start } = await import(new URL('exporter/dist/http/server.js', root).href);
+  const { startExporter: start } = await import(new URL('exporter/dist/http/start.js', root).href);
   const { createLogger } = await import(new URL('exporter/dist/log/logger.js', root).href);
   const dir = mkdtempSync(join(tmpdir(), 'optifiber-e2e-docs-'));
   const web = join(dir, 'web.yml');

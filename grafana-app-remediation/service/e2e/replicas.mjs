@@ -153,7 +153,9 @@ async function startAlertmanagers(n, config) {
   return am.peers;
 }
 
-const sites = Array.from({ length: 2 * BURST }, (_, i) => `site-${String(i + 1).padStart(3, '0')}`);
+// Phase 1 may draw up to SPARE more episodes (see there); phase 2 takes the next BURST.
+const SPARE = 12;
+const sites = Array.from({ length: 2 * BURST + SPARE }, (_, i) => `site-${String(i + 1).padStart(3, '0')}`);
 const startsAt = new Date(Date.now() - 60_000).toISOString();
 /** Posts the alert of one site to every peer, as Prometheus does. */
 async function fire(peers, site) {
@@ -200,7 +202,8 @@ try {
   const allDone = (n) => until(async () => (await q("SELECT count(*)::int n FROM actions WHERE state = 'done'"))[0].n >= n, 90_000, `${n} actions finished`, 250);
 
   // ---- phase 1: kill -9 replica A mid-burst, restart it ---------------------
-  const p1 = { name: 'kill -9 replica A mid-burst', sites: sites.slice(0, BURST), from: Date.now() };
+  const p1 = { name: 'kill -9 replica A mid-burst', sites: [], from: Date.now() };
+  const pool = sites.slice(0, BURST + SPARE);
   // Both replicas receive every delivery and race for it: from the middle of the
   // burst on, A is killed at the first moment it runs an action of its own (on a
   // loaded machine B can win several races in a row, so this is not one fixed point).
@@ -213,34 +216,37 @@ try {
     p1.inflightOnA = await ofA();
     say(`replica A killed with ${p1.inflightOnA} of its actions in flight`);
   };
-  // The burst's last episode is always fired after the kill, so B is seen answering
-  // a delivery of its own while A is down, however late in the burst the kill fell.
-  for (const [i, s] of p1.sites.slice(0, -1).entries()) {
+  // B can win every race of a burst (seen under load): until A owns an action, the
+  // burst goes on with spare episodes. One more episode is always fired after the
+  // kill, so B is seen answering a delivery of its own while A is down.
+  while (p1.killed === undefined || p1.sites.length < BURST - 1) {
+    if (p1.sites.length === pool.length - 1) throw new Error(`replica A ran none of ${p1.sites.length} episodes' actions: no adoption to test`);
+    const s = pool[p1.sites.length];
+    p1.sites.push(s);
     await fire(peers, s);
-    if (i >= BURST / 2 && p1.killed === undefined && (await ofA()) > 0) await killA();
+    if (p1.sites.length > BURST / 2 && p1.killed === undefined && (await until(ofA, 1000, '', 50).catch(() => 0)) > 0) await killA();
     await sleep(150);
   }
-  if (p1.killed === undefined) {
-    await until(ofA, 30_000, 'an action of replica A in flight', 50);
-    await killA();
-  }
-  await fire(peers, p1.sites.at(-1));
-  await until(() => taps[1].seen.some((d) => d.at >= p1.killed && d.sites.includes(p1.sites.at(-1))), 30_000, 'replica B answered a delivery while A was down', 50);
+  const last = pool[p1.sites.length];
+  p1.sites.push(last);
+  await fire(peers, last);
+  await until(() => taps[1].seen.some((d) => d.at >= p1.killed && d.sites.includes(last)), 30_000, 'replica B answered a delivery while A was down', 50);
   await sleep(Math.max(0, 3000 - (Date.now() - p1.killed)));
   await A.start();
   p1.restarted = Date.now();
   say('replica A restarted');
-  await allDone(BURST);
+  await allDone(p1.sites.length);
   p1.to = Date.now();
   phases.push(p1);
-  check(`kill -9: replica A killed with ${p1.inflightOnA} action(s) of its own in flight, restarted ${((p1.restarted - p1.killed) / 1000).toFixed(1)} s later; the burst's ${BURST} actions finished (${el()})`, p1.inflightOnA > 0, 'nothing of A was in flight at the kill: the test did not test adoption');
+  check(`kill -9: replica A killed with ${p1.inflightOnA} action(s) of its own in flight, restarted ${((p1.restarted - p1.killed) / 1000).toFixed(1)} s later; the burst's ${p1.sites.length} actions finished (${el()})`, p1.inflightOnA > 0, 'nothing of A was in flight at the kill: the test did not test adoption');
   const refusedWhileDown = statsSince(p1.killed, p1.restarted);
   const adoptedOfA = await q("SELECT count(DISTINCT action_id)::int n FROM audit WHERE decision = 'adopted' AND (details::json->>'from') LIKE '%:' || $1 || ':%'", [String(p1.pidA)]);
   check(`kill -9: the ${p1.inflightOnA} action(s) replica A had in flight were adopted after its lease ran out (audited: ${adoptedOfA[0].n})`, p1.inflightOnA > 0 && adoptedOfA[0].n === p1.inflightOnA, `${adoptedOfA[0].n} adoption(s) audited`);
   check(`kill -9: deliveries to the dead replica failed (${refusedWhileDown.refused} refused) while the other kept answering 202 (${refusedWhileDown.ok})`, refusedWhileDown.ok > 0, JSON.stringify(refusedWhileDown));
 
   // ---- phase 2: PostgreSQL stopped for OUTAGE_MS mid-burst ------------------
-  const p2 = { name: `PostgreSQL stopped ${OUTAGE_MS / 1000} s mid-burst`, sites: sites.slice(BURST), from: Date.now() };
+  const p2 = { name: `PostgreSQL stopped ${OUTAGE_MS / 1000} s mid-burst`, sites: sites.slice(p1.sites.length, p1.sites.length + BURST), from: Date.now() };
+  const total = p1.sites.length + BURST;
   for (const [i, s] of p2.sites.entries()) {
     if (i === BURST / 2) {
       pgc.stop('fast');
@@ -259,11 +265,11 @@ try {
   check(`outage: both replicas stayed up without their database (${alive.join(', ')})`, alive.every((x) => x === 'up'), [A, B].map((r) => `${r.name}: ${r.log.join('').slice(-1500)}`).join('\n'));
   say('PostgreSQL started');
   check(`outage: while PostgreSQL was down every delivery answered 5xx (${during.e5xx} x 5xx, ${during.ok} x 202) and both replicas reported not ready (${readyDuring.join(', ')})`, during.e5xx > 0 && during.ok === 0 && readyDuring.every((s) => s === 503), JSON.stringify({ during, readyDuring }));
-  await allDone(2 * BURST);
+  await allDone(total);
   p2.to = Date.now();
   phases.push(p2);
   const after = statsSince(p2.started, p2.to);
-  check(`outage: after PostgreSQL returned, Alertmanager's re-sent deliveries were accepted (${after.ok} x 202) and all ${2 * BURST} actions finished ${((p2.to - p2.started) / 1000).toFixed(1)} s later`, after.ok > 0, JSON.stringify(after));
+  check(`outage: after PostgreSQL returned, Alertmanager's re-sent deliveries were accepted (${after.ok} x 202) and all ${total} actions finished ${((p2.to - p2.started) / 1000).toFixed(1)} s later`, after.ok > 0, JSON.stringify(after));
 
   // ---- the invariants, per episode ------------------------------------------
   await sleep(1500); // late duplicate deliveries still in flight land (and must stay skips)
@@ -307,7 +313,7 @@ try {
   const orphanAudit = audit.filter((r) => r.action_id !== null && !actions.some((a) => a.id === r.action_id)).length;
   const orphanJobs = jobs.filter((j) => !actions.some((a) => a.episode_key === j.reference)).length;
   check(`nothing half-applied: ${pending} pending deliveries, ${unfinished} unfinished actions, ${orphanAudit} audit rows without their action, ${orphanJobs} MCP jobs without an action (MCP applied ${Object.values(stats.applied ?? {}).reduce((a, b) => a + b, 0)} in all)`,
-    pending === 0 && unfinished === 0 && orphanAudit === 0 && orphanJobs === 0 && actions.length === 2 * BURST);
+    pending === 0 && unfinished === 0 && orphanAudit === 0 && orphanJobs === 0 && actions.length === total);
   const skips = audit.filter((r) => r.kind === 'decision' && r.decision === 'skip').length;
   console.log(`# ${PEERS} Alertmanager peer(s) x 2 replicas on PostgreSQL; ${taps.reduce((n, t) => n + t.seen.length, 0)} deliveries in all, ${skips} duplicate decisions audited as skips`);
   const cols = Object.keys(table[0]);
