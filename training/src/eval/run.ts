@@ -172,7 +172,11 @@ async function simulator(o: EvalOptions, model: AnomalyModel, faultFreeRuns: num
   };
   const p = { seed: 9001, nsites: 16, ticks: 20000, timeScale: 1, faultRate: 20000 };
   const { s, meta } = await simScores(p);
-  const faults = new Map<string, { type: string; delay: number | null }>();
+  // first: the site's first fault of the run. A repeat meets a site whose tail models have
+  // learned a fault already (they learn alarm-level runs at alarmLearnWeight), which by the
+  // score's definition is less surprising; reported apart, not as a different target.
+  const faults = new Map<string, { type: string; delay: number | null; first: boolean }>();
+  const faulted = new Set<number>();
   for (let t = 60; t < p.ticks; t++)
     for (let i = 0; i < p.nsites; i++) {
       const k = t * p.nsites + i;
@@ -180,21 +184,25 @@ async function simulator(o: EvalOptions, model: AnomalyModel, faultFreeRuns: num
       if (fault === 'none') continue;
       const key = `${i}:${start}`;
       let f = faults.get(key);
-      if (!f) faults.set(key, (f = { type: fault, delay: null }));
+      if (!f) faults.set(key, (f = { type: fault, delay: null, first: !faulted.has(i) }));
+      faulted.add(i);
       if (f.delay === null && s[k]! >= THR) f.delay = simT - start;
     }
-  const byType: Record<string, { faults: number; within_target: number; target_s: number; detected_ever: number; delays: number[] }> = {};
+  const byType: Record<string, { faults: number; within_target: number; target_s: number; detected_ever: number; delays: number[]; first: number; first_within_target: number }> = {};
   for (const f of faults.values()) {
     const target = f.type === 'ber_creep' ? 120 : 60;
-    const b = (byType[f.type] ??= { faults: 0, within_target: 0, target_s: target, detected_ever: 0, delays: [] });
+    const b = (byType[f.type] ??= { faults: 0, within_target: 0, target_s: target, detected_ever: 0, delays: [], first: 0, first_within_target: 0 });
     b.faults++;
+    if (f.first) b.first++;
     if (f.delay !== null) {
       b.detected_ever++;
       b.delays.push(f.delay);
       if (f.delay <= target) b.within_target++;
+      if (f.delay <= target && f.first) b.first_within_target++;
     }
   }
-  const faultsOut = Object.fromEntries(Object.entries(byType).map(([k, b]) => [k, { faults: b.faults, within_target: b.within_target, target_s: b.target_s, detected_ever: b.detected_ever, median_delay_s: b.delays.sort((x, y) => x - y)[Math.floor(b.delays.length / 2)] ?? null }]));
+  const faultsOut = Object.fromEntries(Object.entries(byType).map(([k, b]) => [k, { faults: b.faults, within_target: b.within_target, target_s: b.target_s, detected_ever: b.detected_ever,
+    median_delay_s: b.delays.sort((x, y) => x - y)[Math.floor(b.delays.length / 2)] ?? null, first_of_site: b.first, first_of_site_within_target: b.first_within_target }]));
   let eps = 0, eps5 = 0, samples = 0;
   const ticks = 43200, nsites = 16;
   for (let r = 0; r < faultFreeRuns; r++) {

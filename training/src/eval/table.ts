@@ -33,7 +33,7 @@ export function formatTable(r: J): string {
   }
   const s = r['simulator'];
   if (s) {
-    for (const [t, b] of Object.entries(s.faults.by_type as J)) rows.push([`sim ${t}: within ${b.target_s} s`, `${b.within_target}/${b.faults} (median ${f(b.median_delay_s)} s)`, 'all']);
+    for (const [t, b] of Object.entries(s.faults.by_type as J)) rows.push([`sim ${t}: within ${b.target_s} s`, `${b.within_target}/${b.faults} (median ${f(b.median_delay_s)} s; first of a site ${b.first_of_site_within_target}/${b.first_of_site})`, 'all']);
     const ff = s.fault_free_1s;
     rows.push(['sim fault-free 1 s: episodes/site-day', `${f(ff.episodes_per_site_day)} over ${f(ff.site_days)} site-days`, '0']);
   }
