@@ -147,6 +147,18 @@ describe('anomaly score properties', () => {
     expect(episodes(await model.score(E, 1, lnR)).length).toBe(0);
   });
 
+  test('a held observation republished every tick is one observation (a replay at 1 s ticks of 3 s rows)', async () => {
+    // rows every 3 s, each published on three 1 s ticks with the row's own time (as a
+    // replayed site's page carries it): the score of every tick is the score of its row
+    const g = rng(12);
+    const rows = series(4000, 3, (i) => 20 + g() + (i >= 3000 && i < 3020 ? 4 : 0));
+    const once = await scores(['x'], rows.t, rows.v);
+    const ticks = rows.t.flatMap((t, i) => [0, 1, 2].map(() => [t, rows.v[i]![0]!] as const));
+    const held = await scores(['x'], ticks.map(([t]) => t), ticks.map(([, x]) => [x]));
+    expect(Array.from(held)).toEqual(Array.from(once).flatMap((x) => [x, x, x]));
+    expect(episodes(once).length).toBe(1); // the case is not trivial: the shift is found
+  });
+
   test('a gap re-anchors: a level that moved while unobserved is not an alarm', async () => {
     const g = rng(7);
     const t = [...Array.from({ length: 1000 }, (_, i) => 1.7e9 + i), ...Array.from({ length: 1000 }, (_, i) => 1.7e9 + 1000 + 7200 + i)];

@@ -108,6 +108,16 @@ static int t_optical(void)
 	CHECK(page(&pg, 1)->rx_power_cdbm == -2910,
 	      "late row applied with its predecessor: rx %d",
 	      page(&pg, 1)->rx_power_cdbm);
+	/* a site's time is its row's; the directory's is the replay clock */
+	CHECK(page(&pg, 0)->sim_time_s == 1624457562 &&
+	      page(&pg, 1)->sim_time_s == 1624457563 &&
+	      page(&pg, 2)->sim_time_s == 1624457565 &&
+	      pg.sim.dir->sim_time_s == 1624457565,
+	      "held SPO1 %llu, Ampli1 %llu, SPO2 %llu, dir %llu",
+	      (unsigned long long)page(&pg, 0)->sim_time_s,
+	      (unsigned long long)page(&pg, 1)->sim_time_s,
+	      (unsigned long long)page(&pg, 2)->sim_time_s,
+	      (unsigned long long)pg.sim.dir->sim_time_s);
 	CHECK(page(&pg, 2)->osnr_cdb == 1830 &&
 	      page(&pg, 2)->pre_fec_ber_e18 == 150000000000000ULL,
 	      "SPO2 osnr %d", page(&pg, 2)->osnr_cdb);
@@ -117,6 +127,13 @@ static int t_optical(void)
 	      "dir flags %#x", pg.sim.dir->flags);
 	CHECK(!(pg.sim.dir->seq & 1) && !(page(&pg, 0)->seq & 1),
 	      "seqcounts even after publishing");
+	/* --loop: each site's time starts again with the recording */
+	CHECK(!ofreplay_rewind(&rp), "rewind: %s", rp.err);
+	ofreplay_advance(&rp, 1624457562000ULL);
+	ofreplay_publish(&rp, &pg.sim, 1624457562000ULL, 44);
+	CHECK(page(&pg, 0)->sim_time_s == 1624457562,
+	      "SPO1 time after rewind %llu",
+	      (unsigned long long)page(&pg, 0)->sim_time_s);
 	ofreplay_close(&rp);
 	return 1;
 }

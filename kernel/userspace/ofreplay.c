@@ -440,6 +440,11 @@ int ofreplay_open(struct ofreplay *rp, const char *path, const char *site,
 
 int ofreplay_rewind(struct ofreplay *rp)
 {
+	u32 i;
+
+	/* --loop: the recording's time starts again, and so does each site's */
+	for (i = 0; i < rp->nsites; i++)
+		rp->st[i].v.sim_time_s = 0;
 	rp->pending = 0;
 	rp->line = 1;
 	if (fseek(rp->f, rp->data_start, SEEK_SET))
@@ -474,6 +479,14 @@ int ofreplay_advance(struct ofreplay *rp, u64 until_ms)
 		s = &rp->st[rp->p_site];
 		s->seen = 1;
 		s->have = rp->p_have;
+		/*
+		 * The site's sample time is its measurement's, not the replay
+		 * clock's: a tick that republishes a held row shows the same
+		 * sim_time_s, so readers (the anomaly model) see one
+		 * observation, not a new one per tick.  Kept non-decreasing.
+		 */
+		if (rp->p_ms / 1000 > s->v.sim_time_s)
+			s->v.sim_time_s = rp->p_ms / 1000;
 #define TAKE(bit, field) do {						\
 		if (rp->p_have & (bit))					\
 			s->v.field = rp->p_v.field;			\
@@ -509,7 +522,6 @@ void ofreplay_publish(struct ofreplay *rp, struct ofsim *sim, u64 rec_ms,
 			continue;
 		s->v.sample_seq = sim->tick;
 		s->v.update_time_ns = now_ns;
-		s->v.sim_time_s = rec_ms / 1000;
 		s->v.absent = OPTIFIBER_ABSENT_ALL & ~s->have;
 		ofsim_page_publish((struct optifiber_site *)
 				   (sim->pages + (size_t)(1 + i) *

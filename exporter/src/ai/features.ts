@@ -128,6 +128,9 @@ export class EntitySurprise {
   private active = 0;
   private lastT = NaN;
   private dt = NaN;
+  /** The last sample's evidence columns and ln R, repeated for a held observation. */
+  private readonly lastOut: Float32Array;
+  private lastLnR = 0;
   constructor(
     readonly names: readonly string[],
     floors: readonly ScaleFloor[] = [],
@@ -138,6 +141,7 @@ export class EntitySurprise {
     this.joint = names.length >= 2 ? new TailModel(cfg, cfg.jointU) : undefined;
     this.width = names.length + (this.joint ? 1 : 0);
     this.columns = this.joint ? [...names, 'joint'] : [...names];
+    this.lastOut = new Float32Array(this.width);
   }
 
   /** A site (or testbed device): the seven site channels with their floors. */
@@ -146,6 +150,21 @@ export class EntitySurprise {
   }
 
   push(t: number, values: ArrayLike<number>, out: Float32Array | number[], off = 0): number {
+    // A sample with the time of the previous one is the same observation (a
+    // replay republishing a held row every tick, a writer that ticks faster
+    // than it measures): its evidence is repeated and nothing is learned, so
+    // the model sees measurements, not ticks.
+    if (t === this.lastT) {
+      for (let i = 0; i < this.width; i++) out[off + i] = this.lastOut[i]!;
+      return this.lastLnR;
+    }
+    const lnR = this.observe(t, values, out, off);
+    for (let i = 0; i < this.width; i++) this.lastOut[i] = out[off + i]!;
+    this.lastLnR = lnR;
+    return lnR;
+  }
+
+  private observe(t: number, values: ArrayLike<number>, out: Float32Array | number[], off: number): number {
     let spd = 1;
     let active = 0;
     for (const c of this.channels) {
@@ -162,11 +181,11 @@ export class EntitySurprise {
       out[off + i] = c.update(t, values[i]!, reject);
       sum += c.sampleEvidence;
     }
+    const dt = Number.isFinite(this.lastT) ? t - this.lastT : 0;
+    this.lastT = t;
     if (this.joint) {
       out[off + this.channels.length] = this.joint.evidence(sum);
-      const dt = Number.isFinite(this.lastT) ? t - this.lastT : 0;
       if (dt > 0) this.dt = Number.isFinite(this.dt) ? this.dt + 0.05 * (Math.min(dt, 10 * this.dt) - this.dt) : dt;
-      this.lastT = t;
       const tau = Math.max(this.cfg.tailTauS, this.cfg.statMinSamples * (this.dt || 1));
       this.joint.learn(sum, 1 - Math.exp(-Math.max(dt, 1e-9) / tau), reject);
     }
@@ -198,6 +217,7 @@ export class ForecastHistory {
   private cur = -1; // index of the current bucket
   private sum = 0;
   private k = 0;
+  private lastT = NaN;
   constructor(
     private readonly bucketS = FORECAST_BUCKET_S,
     private readonly horizonBuckets = 3,
@@ -208,6 +228,9 @@ export class ForecastHistory {
   /** Learn a sample; returns the bucket it closed (index and final mean), if any. */
   push(timeS: number, value: number): { bucket: number; value: number } | undefined {
     if (!Number.isFinite(value) || !Number.isFinite(timeS)) return undefined;
+    // the same observation again (see EntitySurprise.push): a bucket is a mean of measurements
+    if (timeS === this.lastT) return undefined;
+    this.lastT = timeS;
     const b = Math.floor(timeS / this.bucketS);
     let closed: { bucket: number; value: number } | undefined;
     if (this.cur < 0) {
