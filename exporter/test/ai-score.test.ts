@@ -10,7 +10,7 @@ import { EntitySurprise } from '../src/ai/features.js';
 import { AnomalyModel } from '../src/ai/runtime.js';
 import { DEFAULT_SURPRISE } from '../src/ai/surprise.js';
 import { defaultModelDir } from '../src/ai/model-dir.js';
-import { headScore } from '../src/ai/anomaly-head.js';
+import { evidenceForScore, headScore } from '../src/ai/anomaly-head.js';
 
 let model: AnomalyModel;
 beforeAll(async () => {
@@ -209,5 +209,10 @@ describe('anomaly score properties', () => {
     expect(model.metadata['kind']).toBe('anomaly_head');
     // 0.8 sits exactly where the expected chance surprises per day equal e80
     expect(headScore(model.head, Math.log(1e4 / model.head.e80), Math.log(1e4))).toBeCloseTo(0.8, 6);
+    // evidenceForScore is the head's inverse (it was off by 2 ln(1/e80) once, unnoticed
+    // because its only caller then was the reject level, now SurpriseConfig.rejectPerDay)
+    for (const head of [model.head, { e80: 0.2, k: 0.5 }])
+      for (const lnR of [3, 14.07, 20])
+        for (const s of [0.01, 0.5, 0.8, 0.99]) expect(headScore(head, evidenceForScore(head, lnR, s), lnR)).toBeCloseTo(s, 9);
   });
 });

@@ -36,7 +36,7 @@ export const lnRate = (samplesPerDay: number, channels: number): number =>
 
 /** Evidence at which one channel alone scores `score` (the inverse of the head). */
 export function evidenceForScore(p: HeadParams, lnR: number, score: number): number {
-  return lnR - Math.log(1 / p.e80) + (Math.log(score / (1 - score)) - LN4) / p.k;
+  return lnR + Math.log(1 / p.e80) + (Math.log(score / (1 - score)) - LN4) / p.k;
 }
 
 /** TypeScript reference of the graph (float64). */

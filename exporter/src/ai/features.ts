@@ -14,7 +14,7 @@
 import type { SiteSample } from '../source/types.js';
 import type { SiteRates } from '../sampler/types.js';
 import { ChannelSurprise, DEFAULT_SURPRISE, TailModel, type ScaleFloor, type SurpriseConfig } from './surprise.js';
-import { DEFAULT_HEAD, evidenceForScore, lnRate, type HeadParams } from './anomaly-head.js';
+import { DEFAULT_HEAD, lnRate, type HeadParams } from './anomaly-head.js';
 
 // ---------------------------------------------------------------- anomaly
 
@@ -174,7 +174,9 @@ export class EntitySurprise {
     this.active = Math.max(this.active, active);
     // chances per sample: one test per channel and the joint one
     const lnR = lnRate(spd, this.active + (this.joint ? 1 : 0));
-    const reject = evidenceForScore(this.head, lnR, 0.5);
+    // a sample expected fewer than rejectPerDay times a day on this entity is not
+    // part of its normal (see SurpriseConfig.rejectPerDay)
+    const reject = lnR - Math.log(this.cfg.rejectPerDay);
     let sum = 0;
     for (let i = 0; i < this.channels.length; i++) {
       const c = this.channels[i]!;

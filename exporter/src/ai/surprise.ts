@@ -48,7 +48,17 @@ export interface SurpriseConfig {
   tailPrior: number;
   /** Tail threshold in scale units, the tail model's prior, and its bounds. */
   tailU: number;
-  /** Relative weight with which an alarm-level run teaches a tail model. */
+  /**
+   * A sample expected fewer than this many times per entity-day by chance
+   * (evidence >= ln(R / rejectPerDay), R the score head's chances per day) is
+   * not part of the normal: the level and scale do not learn it, a run of
+   * such samples counts towards adopting a new level, and a run that reached
+   * it teaches the tails with alarmLearnWeight. 80 a day is a score of about
+   * 0.0025, far below the alarm (0.05 a day at 0.8): a fault must not drag
+   * the normal towards it while it is still building up.
+   */
+  rejectPerDay: number;
+  /** Relative weight with which a run that reached the reject level teaches a tail model. */
   alarmLearnWeight: number;
   /** Tail threshold of an entity's joint evidence (nats summed over its channels). */
   jointU: number;
@@ -84,6 +94,7 @@ export const DEFAULT_SURPRISE: SurpriseConfig = {
   tailPrior: 100,
   tailU: 2,
   jointU: 3,
+  rejectPerDay: 80,
   alarmLearnWeight: 0.3,
   tailP0: 0.05,
   tailHill0: 0.15,
@@ -239,7 +250,7 @@ export class ChannelSurprise {
    * @param t time of the sample (s), non-decreasing per channel
    * @param x value; NaN = missing (no evidence, nothing learned)
    * @param rejectEvidence evidence from which a sample is not learned and counts
-   *   towards confirming a new level (the score head's 0.5 level for this entity)
+   *   towards confirming a new level (ln(R / rejectPerDay) for this entity)
    */
   update(t: number, x: number, rejectEvidence: number): number {
     this.sampleEvidence = 0;
