@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_HEAD, HEAD_VERSION, headToOnnx } from '@optifiber/exporter/ai/anomaly-head';
-import { DEFAULT_SURPRISE } from '@optifiber/exporter/ai/surprise';
+import { DEFAULT_SURPRISE, SITE_SURPRISE } from '@optifiber/exporter/ai/surprise';
 import { CHANNELS, DAY_BUCKETS, FORECAST_BUCKET_S, FORECAST_FEATURES, ForecastHistory, N_FORECAST_FEATURES, SITE_FLOORS } from '@optifiber/exporter/ai/features';
 import { forecasterToOnnx, type LinearForecaster } from '@optifiber/exporter/ai/forecast';
 import { errors, trainForecaster, type ForecastDataset } from './fit.js';
@@ -29,7 +29,7 @@ import { defaultModelDir } from '@optifiber/exporter/ai/model-dir';
 
 export { defaultModelDir };
 
-export const MODEL_VERSION = '2.1.0';
+export const MODEL_VERSION = '2.2.0';
 
 /** The real-traffic series and its fixed split (the evaluation reports the rows after it). */
 export const UK_TRAFFIC = 'isp-traffic/uk-backbone-5m.csv';
@@ -154,6 +154,7 @@ export function train(cfg: TrainConfig = DEFAULT_TRAIN_CONFIG): TrainResult {
     channels_site: JSON.stringify(CHANNELS),
     floors_site: JSON.stringify(SITE_FLOORS),
     surprise: JSON.stringify(DEFAULT_SURPRISE),
+    surprise_site: JSON.stringify(SITE_SURPRISE),
   };
   const anomalyOnnx = headToOnnx(DEFAULT_HEAD, anomalyMeta);
   const forecastOnnx = forecasterToOnnx(forecaster, forecastMeta);

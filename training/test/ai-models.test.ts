@@ -10,7 +10,7 @@ import { AnomalyModel, ForecastModel } from '@optifiber/exporter/ai/runtime';
 import { N_FORECAST_FEATURES } from '@optifiber/exporter/ai/features';
 import { predictForecast } from '@optifiber/exporter/ai/forecast';
 import { DEFAULT_HEAD } from '@optifiber/exporter/ai/anomaly-head';
-import { DEFAULT_SURPRISE } from '@optifiber/exporter/ai/surprise';
+import { DEFAULT_SURPRISE, SITE_SURPRISE } from '@optifiber/exporter/ai/surprise';
 import { repoRoot } from '@optifiber/exporter/sim/trace';
 import { runTrain, defaultModelDir, UK_TRAFFIC } from '../src/train.js';
 
@@ -27,6 +27,7 @@ describe('committed models', () => {
     expect(m.head.e80).toBeCloseTo(DEFAULT_HEAD.e80, 6);
     expect(m.head.k).toBeCloseTo(DEFAULT_HEAD.k, 6);
     expect(JSON.parse(m.metadata['surprise']!)).toEqual(DEFAULT_SURPRISE);
+    expect(JSON.parse(m.metadata['surprise_site']!)).toEqual(SITE_SURPRISE);
   });
 
   test('forecast model: onnxruntime agrees with the TypeScript reference to 1e-5 (relative)', async () => {

@@ -13,7 +13,7 @@
 // of the same window one day earlier.
 import type { SiteSample } from '../source/types.js';
 import type { SiteRates } from '../sampler/types.js';
-import { ChannelSurprise, DEFAULT_SURPRISE, TailModel, type ScaleFloor, type SurpriseConfig } from './surprise.js';
+import { ChannelSurprise, DEFAULT_SURPRISE, SITE_SURPRISE, TailModel, type ScaleFloor, type SurpriseConfig } from './surprise.js';
 import { DEFAULT_HEAD, lnRate, type HeadParams } from './anomaly-head.js';
 
 // ---------------------------------------------------------------- anomaly
@@ -145,7 +145,7 @@ export class EntitySurprise {
   }
 
   /** A site (or testbed device): the seven site channels with their floors. */
-  static site(cfg: SurpriseConfig = DEFAULT_SURPRISE, head: HeadParams = DEFAULT_HEAD): EntitySurprise {
+  static site(cfg: SurpriseConfig = SITE_SURPRISE, head: HeadParams = DEFAULT_HEAD): EntitySurprise {
     return new EntitySurprise(CHANNELS, CHANNELS.map((c) => SITE_FLOORS[c]), cfg, head);
   }
 

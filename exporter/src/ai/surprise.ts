@@ -60,6 +60,13 @@ export interface SurpriseConfig {
   rejectPerDay: number;
   /** Relative weight with which a run that reached the reject level teaches a tail model. */
   alarmLearnWeight: number;
+  /**
+   * Whether a run that became a new level (an adopted change) teaches the
+   * tails' shape (h) as well as their rate (pU). Generic columns: yes (a
+   * server's regime changes recur with its workload and must become normal).
+   * Site channels: no (see SITE_SURPRISE).
+   */
+  changesTeachShape: boolean;
   /** Tail threshold of an entity's joint evidence (nats summed over its channels). */
   jointU: number;
   tailP0: number;
@@ -96,6 +103,7 @@ export const DEFAULT_SURPRISE: SurpriseConfig = {
   jointU: 3,
   rejectPerDay: 80,
   alarmLearnWeight: 0.3,
+  changesTeachShape: true,
   tailP0: 0.05,
   tailHill0: 0.15,
   tailHillMin: 0.1,
@@ -106,6 +114,16 @@ export const DEFAULT_SURPRISE: SurpriseConfig = {
   meanTauS: 60,
   meanMinSamples: 4,
 };
+
+/**
+ * The site channels (and the optical testbed's devices): physical measures of
+ * one optical link. A change on them that lasts long enough to be adopted is
+ * a fault state or a reprovisioning, not a fluctuation: it must not make the
+ * link's noise model heavier-tailed, or a site's second fiber cut of the day
+ * is less surprising than its first. Changes still teach how often runs
+ * start (pU, at alarmLearnWeight).
+ */
+export const SITE_SURPRISE: SurpriseConfig = { ...DEFAULT_SURPRISE, changesTeachShape: false };
 
 /** Floors of a channel's scale in its own units: absolute and relative to |level|. */
 export interface ScaleFloor {
@@ -131,12 +149,19 @@ export class TailModel {
   private over = 0;
   /** Peak of the run beyond U in progress (0 = none). */
   private peak = 0;
+  /** The run in progress became a new level (see SurpriseConfig.changesTeachShape). */
+  private change = false;
   constructor(
     private readonly cfg: SurpriseConfig,
     readonly U: number,
   ) {
     this.pU = cfg.tailP0;
     this.hill = cfg.tailHill0;
+  }
+
+  /** The run in progress was adopted as a new level. */
+  markChange(): void {
+    if (this.peak > 0) this.change = true;
   }
 
   /** -ln P(a run peaking at >= a), 0 inside the body. */
@@ -162,9 +187,12 @@ export class TailModel {
     const peak = this.peak;
     this.peak = 0;
     const k = peak > 0 && this.evidence(peak) >= alarmEvidence ? c.alarmLearnWeight : 1;
+    const change = this.change;
+    this.change = false;
     const wt = k * Math.max(w, 1 / (this.n + c.tailPrior));
     this.pU = Math.min(0.5, Math.max(1e-5, this.pU + wt * ((peak > 0 ? 1 : 0) - this.pU)));
     if (!(peak > 0)) return;
+    if (change && !c.changesTeachShape) return;
     this.over++;
     const le = Math.min(Math.log(peak / this.U), 6 * this.hill);
     const wh = k * Math.max(wt / k / Math.max(this.pU, 1e-3), 1 / (this.over + c.tailPrior * c.tailP0));
@@ -370,6 +398,8 @@ export class ChannelSurprise {
     const need = Math.max(this.cfg.confirmS, this.cfg.confirmMinSamples * (this.dt || dt));
     if (this.runS >= need && this.runN >= this.cfg.confirmMinSamples) {
       this.prev ??= { level: this.level, scale: this.scale };
+      this.tail.markChange();
+      this.meanTail.markChange();
       this.level = this.runLevel;
       this.runS = 0;
       this.m = 0; // residuals so far were against the old level
