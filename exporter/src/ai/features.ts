@@ -14,7 +14,7 @@
 import type { SiteSample } from '../source/types.js';
 import type { SiteRates } from '../sampler/types.js';
 import { ChannelSurprise, DEFAULT_SURPRISE, SITE_SURPRISE, TailModel, type ScaleFloor, type SurpriseConfig } from './surprise.js';
-import { DEFAULT_HEAD, lnRate, type HeadParams } from './anomaly-head.js';
+import { lnRate } from './anomaly-head.js';
 
 // ---------------------------------------------------------------- anomaly
 
@@ -135,7 +135,6 @@ export class EntitySurprise {
     readonly names: readonly string[],
     floors: readonly ScaleFloor[] = [],
     private readonly cfg: SurpriseConfig = DEFAULT_SURPRISE,
-    private readonly head: HeadParams = DEFAULT_HEAD,
   ) {
     this.channels = names.map((_, i) => new ChannelSurprise(cfg, floors[i]));
     this.joint = names.length >= 2 ? new TailModel(cfg, cfg.jointU) : undefined;
@@ -145,8 +144,8 @@ export class EntitySurprise {
   }
 
   /** A site (or testbed device): the seven site channels with their floors. */
-  static site(cfg: SurpriseConfig = SITE_SURPRISE, head: HeadParams = DEFAULT_HEAD): EntitySurprise {
-    return new EntitySurprise(CHANNELS, CHANNELS.map((c) => SITE_FLOORS[c]), cfg, head);
+  static site(cfg: SurpriseConfig = SITE_SURPRISE): EntitySurprise {
+    return new EntitySurprise(CHANNELS, CHANNELS.map((c) => SITE_FLOORS[c]), cfg);
   }
 
   push(t: number, values: ArrayLike<number>, out: Float32Array | number[], off = 0): number {
