@@ -133,6 +133,16 @@ describe('finding 11: the kill switch and a resolved alert stop actions retrying
     await until(() => sim.stats().createRequests >= 1, 5000, 'first create');
     await svc!.stop();
     svc = undefined;
+    // stop() does not wait for a runner already past its backoff: it may still send one
+    // retry after stop() returns. Count from when the requests have been quiet for 1.5 s
+    // (backoff_max is 1 s), so only the restarted service's requests are measured.
+    let seen = sim.stats().createRequests;
+    for (let quiet = 0; quiet < 3; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = sim.stats().createRequests;
+      quiet = now === seen ? quiet + 1 : 0;
+      seen = now;
+    }
     // The service was down for two days: its action is far past the submit deadline.
     const raw = new Database(db);
     raw.prepare("UPDATE actions SET submitted_at = ?, created_at = ? WHERE state = 'baseline'").run(new Date(Date.now() - 2 * 86_400_000).toISOString(), new Date(Date.now() - 2 * 86_400_000).toISOString());
