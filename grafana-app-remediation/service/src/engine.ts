@@ -83,8 +83,8 @@ export class Engine {
   private readonly m: Metrics;
   private draining = false;
   private drainAgain = false;
-  /** Actions with a runner (at most one each). */
-  private readonly running = new Set<number>();
+  /** Actions with a runner (at most one each), and the runner, which stop() waits for. */
+  private readonly running = new Map<number, Promise<void>>();
   /** Actions decided by this process (their webhook -> MCP latency is meaningful). */
   private readonly fresh = new Set<number>();
   /** Payloads the HTTP layer already parsed, by inbox id (spares drain() a second parse). */
@@ -215,6 +215,17 @@ export class Engine {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.gaugeTimer) clearTimeout(this.gaugeTimer);
     for (const c of this.wake.values()) c.abort();
+    // A draining stop: a runner that passed its stop check just before `stopped` was
+    // set still sends that one request. Wait for the runners (each ends at its next
+    // check), so nothing reaches the MCP or the store after stop() returns; bounded,
+    // because a request in flight may take up to mcp.request_timeout.
+    const runners = [...this.running.values()];
+    if (runners.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Engine.STOP_WAIT_MS)));
+    const r = await Promise.race([Promise.allSettled(runners), bound]);
+    clearTimeout(timer);
+    if (r === 'timeout') this.log.warn({ runners: this.running.size }, `action runners still busy ${Engine.STOP_WAIT_MS} ms after stop; their actions resume at the next start`);
   }
 
   /**
@@ -237,6 +248,8 @@ export class Engine {
 
   /** A delivery older than this in the queue means the worker is stuck. */
   static STUCK_MS = 60_000;
+  /** How long stop() waits for the action runners (longer than one MCP request at its default timeout). */
+  static STOP_WAIT_MS = 10_000;
 
   private sweepAt = 0;
   /** Retention (store.sweep): at most once a minute, or sooner when the inbox grew by INBOX_KEEP / 4 rows. */
@@ -499,8 +512,7 @@ export class Engine {
    */
   runAction(id: number, owned = false): void {
     if (this.running.has(id) || this.stopped) return;
-    this.running.add(id);
-    void (async () => {
+    const runner = (async () => {
       if (!owned && !(await this.claim(id))) return;
       for (let errors = 0; !this.stopped; ) {
         try {
@@ -523,6 +535,8 @@ export class Engine {
         this.running.delete(id);
         this.gaugesSoon();
       });
+    // set before the runner's first await yields: nothing else can start one for id meanwhile
+    this.running.set(id, runner);
   }
 
   /**
