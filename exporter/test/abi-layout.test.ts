@@ -38,7 +38,7 @@ function headerMembers(structName: string): string[] {
   if (body === undefined) throw new Error(`struct ${structName} not found in ${headerPath}`);
   return body
     .split(';')
-    .map((decl) => /(\w+)\s*(?:\[[^\]]*\])?\s*$/.exec(decl.trim())?.[1])
+    .map((decl) => /(\w+)\s*(?:\[[^\]]*\])*\s*$/.exec(decl.trim())?.[1])
     .filter((name): name is string => name !== undefined);
 }
 

@@ -51,6 +51,33 @@ describe('AI stage', () => {
     expect(s.inference.contributions!.length).toBeLessThanOrEqual(3);
   });
 
+  test('samples published between ticks are learned and scored: the same scores as seeing every sample, and a spike only they saw pages', async () => {
+    const every = await createAiStage({ log });
+    const thinned = await createAiStage({ log });
+    const ticks = simTicks(240);
+    const copy = (t: Tick): Tick => ({ ...t, sites: t.sites.map((s) => ({ ...s, inference: {} })) });
+    // the cut: site 0's sample 230 only (the link is back at 231)
+    const cut = ticks[230]!.sites[0]!;
+    cut.sample = { ...cut.sample, linkState: 'down', throughputBps: 0 };
+    const maxSeen: number[] = [];
+    for (let k = 0; k < ticks.length; k++) {
+      const a = copy(ticks[k]!);
+      await every.stage(a);
+      a.sites.forEach((s, i) => (maxSeen[i] = Math.max(maxSeen[i] ?? 0, s.inference.anomalyScore!)));
+      if (k % 3 !== 2) continue; // the thinned reader sees ticks 2, 5, 8, ... with the two before in its ring
+      const b = copy(ticks[k]!);
+      b.sites.forEach((s, i) => (s.earlier = [ticks[k - 2]!, ticks[k - 1]!].map((t) => ({ sample: t.sites[i]!.sample, rates: t.sites[i]!.rates }))));
+      await thinned.stage(b);
+      b.sites.forEach((s, i) => expect([k, i, s.inference.anomalyScore]).toEqual([k, i, maxSeen[i]]));
+      if (k === 230 + 2) {
+        expect(b.sites[0]!.inference.anomalyScore).toBeGreaterThanOrEqual(0.8);
+        expect(b.sites[0]!.inference.contributions!.length).toBeGreaterThan(0);
+      }
+      maxSeen.fill(0);
+    }
+    expect(ticks[232]!.sites[0]!.sample.linkState).not.toBe('down'); // the page at that tick shows no cut ...
+  });
+
   test('missing and corrupt models: model_up 0, one log line each, ticks still flow; reload recovers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ofai-'));
     try {

@@ -3,8 +3,8 @@
 import { mkdtempSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIR_OFFSET, OPTIFIBER_DIR_F_SIMULATED, OPTIFIBER_MAX_SITES, OPTIFIBER_PAGE_SIZE, SITE_OFFSET, sitePageOffset } from '../src/abi/layout.js';
-import { buildPages, type RawSite } from '../src/abi/page-encoder.js';
+import { DIR_OFFSET, OPTIFIBER_ABI_MINOR, OPTIFIBER_DIR_F_SIMULATED, OPTIFIBER_MAX_SITES, OPTIFIBER_PAGE_SIZE, SITE_OFFSET, sitePageOffset } from '../src/abi/layout.js';
+import { buildPages, publishSample, type RawSite } from '../src/abi/page-encoder.js';
 import { AbiMismatchError, SourceUnavailableError, SyscallError } from '../src/source/errors.js';
 import { closeFd, mapShared, openReadOnly } from '../src/source/libc.js';
 import { PageReader } from '../src/source/page-reader.js';
@@ -123,7 +123,7 @@ describe('decoding', () => {
     const snapshot = open(path).snapshot();
 
     expect(snapshot.dir).toEqual({
-      abiMajor: 1, abiMinor: 1, pageSize: OPTIFIBER_PAGE_SIZE, siteCount: 2,
+      abiMajor: 1, abiMinor: OPTIFIBER_ABI_MINOR, pageSize: OPTIFIBER_PAGE_SIZE, siteCount: 2,
       tickIntervalMs: 60_000, timeScale: 60, live: true, simulated: true, replay: false,
       generation: 2n ** 63n + 5n, tick: 1234, updateTimeMs: expect.any(Number) as number,
       simTimeS: 86_400, seed: 42n, host: 'kernel',
@@ -184,6 +184,75 @@ describe('decoding', () => {
     expect(reader.snapshot().sites[0]?.osnrDb).toBe(10);
     pokeU32(path, sitePageOffset(0) + SITE_OFFSET.osnr_cdb, 2222);
     expect(reader.snapshot().sites[0]?.osnrDb).toBe(22.22);
+  });
+});
+
+describe('the recent ring (ABI minor 2)', () => {
+  /** A writer at work on one file: samples published in place, as the C writer does. */
+  function writer(path: string) {
+    const image = buildPages({}, [{ sample_seq: 1, osnr_cdb: 2000, sim_time_s: 1 }]);
+    publishSample(image, 0, { sample_seq: 1 });
+    publish(path, image);
+    let seq = 1;
+    return {
+      /** Publishes `n` samples; sample k has OSNR 20 dB + k/100 and sim time k. */
+      advance(n: number): void {
+        for (let i = 0; i < n; i++) {
+          seq++;
+          publishSample(image, 0, { sample_seq: seq, osnr_cdb: 2000 + seq, sim_time_s: seq });
+        }
+        writeFileSync(path, image, { flag: 'r+' }); // same inode: the reader keeps its mapping
+      },
+      setDirSeq(v: number): void {
+        pokeU32(path, DIR_OFFSET.seq, v);
+      },
+    };
+  }
+  const seqs = (s: SiteSample | undefined) => (s?.earlier ?? []).map((e) => e.sampleSeq);
+
+  test('the samples published between two snapshots come back, oldest first, with their values', () => {
+    const path = freshPath();
+    const w = writer(path);
+    const reader = open(path);
+    expect(reader.snapshot().sites[0]?.earlier).toBeUndefined(); // first sight: nothing before it
+    w.advance(5);
+    const site = reader.snapshot().sites[0];
+    expect(site?.sampleSeq).toBe(6);
+    expect(seqs(site)).toEqual([2, 3, 4, 5]);
+    expect(site?.earlier?.map((e) => [e.osnrDb, e.simTimeS, e.name])).toEqual([2, 3, 4, 5].map((k) => [20 + k / 100, k, 'site-0']));
+    expect(reader.snapshot().sites[0]?.earlier).toBeUndefined(); // read once
+  });
+
+  test('a reader more than 16 samples behind gets the 15 the ring still holds', () => {
+    const path = freshPath();
+    const w = writer(path);
+    const reader = open(path);
+    reader.snapshot();
+    w.advance(40);
+    expect(seqs(reader.snapshot().sites[0])).toEqual(Array.from({ length: 15 }, (_, i) => 26 + i));
+  });
+
+  test('an inconsistent snapshot does not move the read position; a writer without a ring gives nothing', () => {
+    const path = freshPath();
+    const w = writer(path);
+    const reader = open(path);
+    reader.snapshot();
+    w.advance(3);
+    w.setDirSeq(1); // a tick in progress, as far as the reader can tell
+    const torn = reader.snapshot();
+    expect(torn.consistent).toBe(false);
+    expect(seqs(torn.sites[0])).toEqual([2, 3]);
+    w.setDirSeq(2);
+    expect(seqs(reader.snapshot().sites[0])).toEqual([2, 3]);
+
+    // ABI minor 1: the ring is reserved space, zero; sample_seq jumps with no entries
+    const old = freshPath();
+    publish(old, buildPages({ abi_minor: 1 }, [{ abi_minor: 1, sample_seq: 1 }]));
+    const r1 = open(old);
+    r1.snapshot();
+    writeFileSync(old, buildPages({ abi_minor: 1 }, [{ abi_minor: 1, sample_seq: 9 }]), { flag: 'r+' });
+    const jumped = r1.snapshot().sites[0];
+    expect([jumped?.sampleSeq, jumped?.earlier]).toEqual([9, undefined]);
   });
 });
 

@@ -93,6 +93,43 @@ describe('sampler: rates from counters', () => {
   });
 });
 
+describe('sampler: samples published between ticks (the recent ring)', () => {
+  test('each ring sample gets its own rates, in order; the rate of the page sample is from the last of them', async () => {
+    const src = new Script();
+    const s = sampler(src);
+    src.next = makeSnapshot([makeSample(0, { sampleSeq: 1, simTimeS: 100, crcErrors: 0 })]);
+    await s.tick();
+    const e2 = makeSample(0, { sampleSeq: 2, simTimeS: 101, crcErrors: 50 }); // a burst the page no longer shows
+    const e3 = makeSample(0, { sampleSeq: 3, simTimeS: 102, crcErrors: 50 });
+    src.next = makeSnapshot([makeSample(0, { sampleSeq: 4, simTimeS: 103, crcErrors: 51, earlier: [e2, e3] })]);
+    const t = await s.tick();
+    const site = t.sites[0]!;
+    expect(site.earlier?.map((e) => [e.sample.sampleSeq, e.rates?.crcErrorsPerSecond])).toEqual([
+      [2, 50],
+      [3, 0],
+    ]);
+    expect(site.rates?.crcErrorsPerSecond).toBe(1);
+    expect([s.stats.ringSamplesTotal, s.stats.lostSamplesTotal]).toEqual([2, 0]);
+  });
+
+  test('samples already seen are not stepped again; a gap the ring does not cover is counted lost', async () => {
+    const src = new Script();
+    const s = sampler(src);
+    src.next = makeSnapshot([makeSample(0, { sampleSeq: 10, simTimeS: 10, bytes: 100 })]);
+    await s.tick();
+    // delivered again (an inconsistent snapshot the reader did not commit): 9 and 10 are old
+    const again = [9, 10, 11].map((q) => makeSample(0, { sampleSeq: q, simTimeS: q, bytes: q * 10 }));
+    src.next = makeSnapshot([makeSample(0, { sampleSeq: 12, simTimeS: 12, bytes: 120, earlier: again })]);
+    expect((await s.tick()).sites[0]!.earlier?.map((e) => e.sample.sampleSeq)).toEqual([11]);
+    // 13..29 published, the ring held 25..29 only: 12 lost
+    const tail = [25, 26, 27, 28, 29].map((q) => makeSample(0, { sampleSeq: q, simTimeS: q, bytes: q * 10 }));
+    src.next = makeSnapshot([makeSample(0, { sampleSeq: 30, simTimeS: 30, bytes: 300, earlier: tail })]);
+    const t = await s.tick();
+    expect(t.sites[0]!.earlier?.[0]?.rates).toBeTruthy(); // 25 against 12: a rate over the gap, not none
+    expect([s.stats.ringSamplesTotal, s.stats.lostSamplesTotal]).toEqual([6, 12]);
+  });
+});
+
 describe('sampler: source gone and back', () => {
   // Noticing a stale, detached or replaced file is the page reader's job
   // (page-reader.test.ts: 'LIVE flag cleared', 'stale', 'file replaced by

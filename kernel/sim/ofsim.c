@@ -959,5 +959,12 @@ void ofsim_page_publish(struct optifiber_site *pg,
 	pg->faults_total = ofsim_keep(s->faults_total, a,
 				      OPTIFIBER_ABSENT_FAULT);
 	pg->absent = a;
+	/*
+	 * The ring of recent samples, inside the same write section (ABI
+	 * minor 2).  The source spans several members, so it is addressed from
+	 * the page's base, which is also what FORTIFY_SOURCE bounds it by.
+	 */
+	memcpy(pg->recent[s->sample_seq % OPTIFIBER_RECENT],
+	       (const u8 *)pg + OPTIFIBER_SAMPLE_OFFSET, OPTIFIBER_SAMPLE_LEN);
 	ofsim_seq_write_end(&pg->seq);
 }

@@ -17,7 +17,8 @@
 /* Element type of a member: arrays decay to a pointer to their element. */
 #define TYPE_NAME(x) _Generic((x),					\
 	__u8: "u8", __u16: "u16", __u32: "u32", __u64: "u64",		\
-	__s32: "s32", char *: "char", __u8 *: "u8")
+	__s32: "s32", char *: "char", __u8 *: "u8",			\
+	__u8 (*)[OPTIFIBER_SAMPLE_LEN]: "u8")
 
 static int first;
 
@@ -101,6 +102,7 @@ int main(void)
 	FIELD(optifiber_site, fault_end_sim_s);
 	FIELD(optifiber_site, faults_total);
 	FIELD(optifiber_site, absent);
+	FIELD(optifiber_site, recent);
 	FIELD(optifiber_site, __reserved);
 	printf("\n    ]}\n  },\n  \"constants\": {");
 
@@ -113,6 +115,9 @@ int main(void)
 	CONST(OPTIFIBER_MAX_SITES);
 	CONST(OPTIFIBER_SITE_NAME_LEN);
 	CONST(OPTIFIBER_HOST_LEN);
+	CONST(OPTIFIBER_RECENT);
+	CONST(OPTIFIBER_SAMPLE_OFFSET);
+	CONST(OPTIFIBER_SAMPLE_LEN);
 	CONST(OPTIFIBER_DIR_F_LIVE);
 	CONST(OPTIFIBER_DIR_F_SIMULATED);
 	CONST(OPTIFIBER_DIR_F_REPLAY);

@@ -241,6 +241,50 @@ static int t_tick_publish(void)
 	return 1;
 }
 
+/*
+ * The recent ring (ABI minor 2): after 40 ticks each site's ring holds its
+ * last OPTIFIBER_RECENT samples, each byte for byte the sample_seq..absent
+ * bytes the page held when it was written, and the oldest are overwritten.
+ */
+static int t_recent_ring(void)
+{
+	static u8 seen[40][4][OPTIFIBER_SAMPLE_LEN];
+	struct tsim t;
+	u32 i, k;
+
+	CHECK(!tsim_new(&t, 4, 11, 60, 0, T0), "init");
+	CHECK(!ctl(&t, "site=Dallas fault=crc_burst duration=1800\n"), "fault");
+	for (k = 0; k < 40; k++) {
+		tick(&t);
+		for (i = 0; i < 4; i++)
+			memcpy(seen[k][i], &pg(&t, i)->sample_seq,
+			       OPTIFIBER_SAMPLE_LEN);
+	}
+	for (i = 0; i < 4; i++) {
+		struct optifiber_site *s = pg(&t, i);
+
+		CHECK(s->abi_minor == OPTIFIBER_ABI_MINOR && s->sample_seq == 40,
+		      "site %u minor %u head %llu", i, s->abi_minor,
+		      (unsigned long long)s->sample_seq);
+		for (k = 40 - OPTIFIBER_RECENT; k < 40; k++) {
+			const u8 *e = s->recent[(k + 1) % OPTIFIBER_RECENT];
+			u64 seq;
+
+			memcpy(&seq, e, sizeof(seq));
+			CHECK(seq == k + 1, "site %u slot of %u holds %llu", i,
+			      k + 1, (unsigned long long)seq);
+			CHECK(!memcmp(e, seen[k][i], OPTIFIBER_SAMPLE_LEN),
+			      "site %u sample %u differs from the page then",
+			      i, k + 1);
+		}
+	}
+	/* the samples differ (time, counters), so the check above can fail */
+	CHECK(memcmp(seen[38][1], seen[39][1], OPTIFIBER_SAMPLE_LEN),
+	      "consecutive samples identical");
+	tsim_free(&t);
+	return 1;
+}
+
 /* A week at one minute per tick, every fault on every site, plus random. */
 static int t_counters_week(void)
 {
@@ -1120,6 +1164,7 @@ int main(int argc, char **argv)
 	run("muldiv_limits", t_muldiv_limits);
 	run("start_utilization_30_75", t_start_utilization);
 	run("tick_publish_headers", t_tick_publish);
+	run("recent_ring_holds_the_last_samples", t_recent_ring);
 	run("counters_monotonic_week_all_faults", t_counters_week);
 	run("growth_week4_over_week1", t_growth);
 	run("seasonality_day_night", t_seasonality);

@@ -6,11 +6,14 @@
 export const OPTIFIBER_MAGIC = 0x5242464f; // "OFBR"
 export const OPTIFIBER_SITE_MAGIC = 0x5453464f; // "OFST"
 export const OPTIFIBER_ABI_MAJOR = 1;
-export const OPTIFIBER_ABI_MINOR = 1; // 1: optifiber_site.absent
+export const OPTIFIBER_ABI_MINOR = 2; // 1: absent; 2: recent
 export const OPTIFIBER_PAGE_SIZE = 4096;
 export const OPTIFIBER_MAX_SITES = 16384;
 export const OPTIFIBER_SITE_NAME_LEN = 32;
 export const OPTIFIBER_HOST_LEN = 16;
+export const OPTIFIBER_RECENT = 16; // samples kept in optifiber_site.recent (a ring indexed by sample_seq)
+export const OPTIFIBER_SAMPLE_OFFSET = 24; // a recent entry is the page's bytes from sample_seq ...
+export const OPTIFIBER_SAMPLE_LEN = 232; // ... through absent
 
 export const OPTIFIBER_DIR_F_LIVE = 1 << 0;
 export const OPTIFIBER_DIR_F_SIMULATED = 1 << 1;
@@ -68,6 +71,9 @@ export const ABI_CONSTANTS: Readonly<Record<string, number>> = {
   OPTIFIBER_MAX_SITES,
   OPTIFIBER_SITE_NAME_LEN,
   OPTIFIBER_HOST_LEN,
+  OPTIFIBER_RECENT,
+  OPTIFIBER_SAMPLE_OFFSET,
+  OPTIFIBER_SAMPLE_LEN,
   OPTIFIBER_DIR_F_LIVE,
   OPTIFIBER_DIR_F_SIMULATED,
   OPTIFIBER_DIR_F_REPLAY,
@@ -181,7 +187,8 @@ export const SITE_FIELDS = [
   { name: 'fault_end_sim_s', offset: 232, size: 8, type: 'u64' },
   { name: 'faults_total', offset: 240, size: 8, type: 'u64' },
   { name: 'absent', offset: 248, size: 8, type: 'u64' },
-  { name: '__reserved', offset: 256, size: 3840, type: 'u8' },
+  { name: 'recent', offset: 256, size: 3712, type: 'u8' },
+  { name: '__reserved', offset: 3968, size: 128, type: 'u8' },
 ] as const satisfies readonly AbiField[];
 
 export const DIR_SIZE = OPTIFIBER_PAGE_SIZE; // sizeof(struct optifiber_dir)

@@ -8,7 +8,11 @@ import {
   OPTIFIBER_DIR_F_LIVE,
   OPTIFIBER_MAGIC,
   OPTIFIBER_PAGE_SIZE,
+  OPTIFIBER_RECENT,
+  OPTIFIBER_SAMPLE_LEN,
+  OPTIFIBER_SAMPLE_OFFSET,
   OPTIFIBER_SITE_F_VALID,
+  SITE_OFFSET,
   OPTIFIBER_SITE_MAGIC,
   SITE_FIELDS,
   mappingLength,
@@ -94,4 +98,19 @@ export function buildPages(dir: RawDir, sites: readonly RawSite[]): Uint8Array {
   writeStruct(view, 0, DIR_FIELDS, { ...defaultDir(sites.length), ...dir });
   sites.forEach((site, index) => writeStruct(view, sitePageOffset(index), SITE_FIELDS, { ...defaultSite(index), ...site }));
   return image;
+}
+
+/**
+ * Writes a sample into site page `index` as the C writer publishes one
+ * (ofsim_page_publish): the fields, then a copy of sample_seq .. absent into
+ * recent[sample_seq % OPTIFIBER_RECENT]. Not atomic: for images no reader
+ * maps while they are written.
+ */
+export function publishSample(image: Uint8Array, index: number, values: RawSite): void {
+  const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  const base = sitePageOffset(index);
+  writeStruct(view, base, SITE_FIELDS, values);
+  const seq = Number(view.getBigUint64(base + SITE_OFFSET.sample_seq, true));
+  const from = base + OPTIFIBER_SAMPLE_OFFSET;
+  image.copyWithin(base + SITE_OFFSET.recent + (seq % OPTIFIBER_RECENT) * OPTIFIBER_SAMPLE_LEN, from, from + OPTIFIBER_SAMPLE_LEN);
 }

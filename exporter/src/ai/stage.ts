@@ -9,7 +9,10 @@
 // Anomaly: each site's EntitySurprise learns its channels online (time
 // constants in seconds of the site's clock) and hands the score head its
 // per-channel evidence; contributions are the score each channel reaches on
-// its own, from the same evidence. Forecast: the served model's p50, with a
+// its own, from the same evidence. Samples the writer published between two
+// ticks (SiteState.earlier) are learned and scored too, in the same batch:
+// a site's score is the highest since the last tick, so a replay at speed or
+// a stalled tick neither teaches the model a thinned stream nor hides a spike. Forecast: the served model's p50, with a
 // per-site conformal band from the errors of the forecasts it was served.
 //
 // Wiring: const ai = await createAiStage({ modelDir, log });
@@ -56,22 +59,39 @@ function newStatus(model: ModelName, path: string): ModelStatus {
   return { model, up: false, version: '', sha256: '', path, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0, lastReloadSuccessful: false };
 }
 
-/** Per-site state and the batch inputs of this tick. */
+const FX_SCRATCH = new Float32Array(N_FORECAST_FEATURES); // features of samples not forecast from
+
+/**
+ * Per-site state and the batch inputs of this tick: one anomaly row per
+ * sample (site i owns rows first[i] .. first[i + 1] - 1, its page's sample
+ * last), one forecast row per site that has a level.
+ */
 function featurize(tick: Tick, sites: Map<string, SiteAi>, vals: Float64Array) {
   const list = tick.sites;
   const n = list.length;
   const C = N_SITE_COLUMNS;
-  const E = new Float32Array(n * C);
-  const lnR = new Float32Array(n);
+  let rows = n;
+  for (const s of list) if (s.earlier) rows += s.earlier.length;
+  const E = new Float32Array(rows * C);
+  const lnR = new Float32Array(rows);
+  const first = new Int32Array(n + 1);
   const FX = new Float32Array(n * N_FORECAST_FEATURES);
   const lnLevel = new Float32Array(n);
   const fIdx: number[] = [];
   const tracks: ForecastTrack[] = [];
+  let r = 0;
   list.forEach((s: SiteState, i) => {
     let a = sites.get(s.sample.name);
     if (!a) sites.set(s.sample.name, (a = { anomaly: EntitySurprise.site(), forecast: new ForecastTrack(), lastSeq: 0 }));
     a.lastSeq = tick.seq;
-    lnR[i] = a.anomaly.push(s.sample.simTimeS, siteValues(s.sample, s.rates, vals), E, i * C);
+    first[i] = r;
+    for (const e of s.earlier ?? []) {
+      lnR[r] = a.anomaly.push(e.sample.simTimeS, siteValues(e.sample, e.rates, vals), E, r * C);
+      r++;
+      a.forecast.push(e.sample.simTimeS, e.sample.throughputBps, FX_SCRATCH, 0);
+    }
+    lnR[r] = a.anomaly.push(s.sample.simTimeS, siteValues(s.sample, s.rates, vals), E, r * C);
+    r++;
     const l0 = a.forecast.push(s.sample.simTimeS, s.sample.throughputBps, FX, fIdx.length * N_FORECAST_FEATURES);
     if (Number.isFinite(l0)) {
       lnLevel[fIdx.length] = l0;
@@ -79,21 +99,34 @@ function featurize(tick: Tick, sites: Map<string, SiteAi>, vals: Float64Array) {
       tracks.push(a.forecast);
     }
   });
+  first[n] = r;
   if (sites.size > 2 * n + 16) for (const [k, v] of sites) if (v.lastSeq !== tick.seq) sites.delete(k);
-  return { E, lnR, FX, lnLevel, fIdx, tracks };
+  return { E, lnR, first, FX, lnLevel, fIdx, tracks };
 }
 
-/** Top channels of the hottest sites: the score each channel reaches on its own. */
-function contributions(list: SiteState[], scores: Float32Array, E: Float32Array, lnR: Float32Array, am: AnomalyModel, lim: { minScore: number; maxSites: number; topK: number }): void {
+/** Each site's highest-scoring row of this tick (its page's sample on a tie: the later row wins). */
+function bestRows(scores: Float32Array, first: Int32Array, n: number): Int32Array {
+  const best = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let b = first[i + 1]! - 1;
+    for (let r = first[i]!; r < b; r++) if (scores[r]! > scores[b]!) b = r;
+    best[i] = b;
+  }
+  return best;
+}
+
+/** Top channels of the hottest sites: the score each channel reaches on its own, in the site's scored row. */
+function contributions(list: SiteState[], scores: Float32Array, best: Int32Array, E: Float32Array, lnR: Float32Array, am: AnomalyModel, lim: { minScore: number; maxSites: number; topK: number }): void {
   const C = N_SITE_COLUMNS;
   const hot = list
     .map((_, i) => i)
-    .filter((i) => scores[i]! >= lim.minScore)
-    .sort((p, q) => scores[q]! - scores[p]!)
+    .filter((i) => scores[best[i]!]! >= lim.minScore)
+    .sort((p, q) => scores[best[q]!]! - scores[best[p]!]!)
     .slice(0, lim.maxSites);
   for (const i of hot) {
-    const base = headScore(am.head, 0, lnR[i]!);
-    list[i]!.inference.contributions = SITE_COLUMNS.map((feature, j) => ({ feature, value: headScore(am.head, E[i * C + j]!, lnR[i]!) - base }))
+    const r = best[i]!;
+    const base = headScore(am.head, 0, lnR[r]!);
+    list[i]!.inference.contributions = SITE_COLUMNS.map((feature, j) => ({ feature, value: headScore(am.head, E[r * C + j]!, lnR[r]!) - base }))
       .filter((x) => x.value > 1e-4)
       .sort((p, q) => q.value - p.value)
       .slice(0, lim.topK);
@@ -175,13 +208,14 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
   const stage: TickStage = async (tick: Tick) => {
     const list = tick.sites;
     if (!list.length) return;
-    const { E, lnR, FX, lnLevel, fIdx, tracks } = featurize(tick, sites, vals);
+    const { E, lnR, first, FX, lnLevel, fIdx, tracks } = featurize(tick, sites, vals);
     const am = models.anomaly;
     if (am) {
       const scores = await timed('anomaly', () => am.score(E, C, lnR));
       if (scores) {
-        list.forEach((s, i) => (s.inference.anomalyScore = scores[i]!));
-        contributions(list, scores, E, lnR, am, { minScore: minContrib, maxSites: maxContrib, topK });
+        const best = bestRows(scores, first, list.length);
+        list.forEach((s, i) => (s.inference.anomalyScore = scores[best[i]!]!));
+        contributions(list, scores, best, E, lnR, am, { minScore: minContrib, maxSites: maxContrib, topK });
       }
     }
     const fm = models.forecast;

@@ -40,6 +40,10 @@ export interface SamplerStats {
   readRetriesTotal: number;
   tornReadsTotal: number;
   stageErrorsTotal: number;
+  /** Samples read from the pages' recent rings: published between two ticks. */
+  ringSamplesTotal: number;
+  /** Samples overwritten in a recent ring before a tick read them. */
+  lostSamplesTotal: number;
   /** Date.now() of the last snapshot that succeeded, or 0. */
   lastSampleMs: number;
   historyBytes: number;
@@ -101,6 +105,8 @@ export class Sampler {
     readRetriesTotal: 0,
     tornReadsTotal: 0,
     stageErrorsTotal: 0,
+    ringSamplesTotal: 0,
+    lostSamplesTotal: 0,
     lastSampleMs: 0,
     historyBytes: 0,
     historyCapacity: 0,
@@ -262,9 +268,11 @@ export class Sampler {
 
   /**
    * Rates (reset-aware, per simulated second) and utilization for every
-   * valid site. The previous sample of each site lives in typed arrays
-   * indexed by a per-name slot: no per-site allocation but the Tick's own
-   * objects (10,000 sites per tick must stay well under the GC's radar).
+   * valid site, and the same for the samples the writer published since the
+   * last tick (SiteState.earlier, from the pages' recent rings). The previous
+   * sample of each site lives in typed arrays indexed by a per-name slot: no
+   * per-site allocation but the Tick's own objects (10,000 sites per tick
+   * must stay well under the GC's radar).
    */
   private derive(snap: Snapshot): SiteState[] {
     const p = this.prevState;
@@ -281,48 +289,20 @@ export class Sampler {
     for (let i = 0; i < n; i++) {
       const s = snap.sites[i]!;
       let k = p.slot.get(s.name);
-      let rates: SiteRates | null = null;
+      let earlier: { sample: SiteSample; rates: SiteRates | null }[] | undefined;
       if (k === undefined) {
         k = p.free.pop() ?? p.next++;
         p.slot.set(s.name, k);
-      } else if (p.seq[k] === s.sampleSeq) {
-        rates = p.rates[k] ?? null; // the writer has not ticked since: same sample, same rates
-      } else {
-        const c = p.c;
-        const base = k * 5;
-        const reset =
-          s.sampleSeq < p.seq[k]! ||
-          s.bytes < c[base]! ||
-          s.crcErrors < c[base + 1]! ||
-          s.fecCorrectedBits < c[base + 2]! ||
-          s.fecUncorrectableBlocks < c[base + 3]! ||
-          s.losEvents < c[base + 4]!;
-        const dt = s.simTimeS > p.sim[k]! ? s.simTimeS - p.sim[k]! : (s.updateTimeMs - p.upd[k]!) / 1000;
-        if (!reset && dt > 0) {
-          rates = {
-            bytesPerSecond: (s.bytes - c[base]!) / dt,
-            crcErrorsPerSecond: (s.crcErrors - c[base + 1]!) / dt,
-            fecCorrectedBitsPerSecond: (s.fecCorrectedBits - c[base + 2]!) / dt,
-            fecUncorrectableBlocksPerSecond: (s.fecUncorrectableBlocks - c[base + 3]!) / dt,
-            losEventsPerSecond: (s.losEvents - c[base + 4]!) / dt,
-          };
-        }
+        if (k >= p.seq.length) p.grow(k + 1);
+        p.seq[k] = 0;
+      } else if (s.sampleSeq > p.seq[k]! + 1) {
+        earlier = this.catchUp(k, s);
       }
-      if (k >= p.seq.length) p.grow(k + 1);
-      p.seq[k] = s.sampleSeq;
-      p.sim[k] = s.simTimeS;
-      p.upd[k] = s.updateTimeMs;
-      const base = k * 5;
-      p.c[base] = s.bytes;
-      p.c[base + 1] = s.crcErrors;
-      p.c[base + 2] = s.fecCorrectedBits;
-      p.c[base + 3] = s.fecUncorrectableBlocks;
-      p.c[base + 4] = s.losEvents;
-      p.rates[k] = rates;
+      const rates = p.seq[k] === 0 ? this.remember(k, s, null) : this.step(k, s);
       p.seen[k] = stamp;
       // NaN when either side is absent (a recording without it): unknown, not idle
       const util = Number.isNaN(s.capacityBps) || Number.isNaN(s.throughputBps) ? NaN : s.capacityBps > 0 ? Math.min(1, Math.max(0, s.throughputBps / s.capacityBps)) : 0;
-      out[i] = { sample: s, rates, utilization: util, inference: {} };
+      out[i] = earlier ? { sample: s, rates, utilization: util, inference: {}, earlier } : { sample: s, rates, utilization: util, inference: {} };
     }
     if (p.slot.size > n) {
       // sites vanished: forget them, so a site that comes back starts without rates
@@ -334,6 +314,63 @@ export class Sampler {
         }
     }
     return out;
+  }
+
+  /** The ring samples between slot k's previous sample and `s`, stepped in order; counts what the ring no longer held. */
+  private catchUp(k: number, s: SiteSample): { sample: SiteSample; rates: SiteRates | null }[] | undefined {
+    const gap = s.sampleSeq - this.prevState.seq[k]! - 1;
+    let got = 0;
+    let out: { sample: SiteSample; rates: SiteRates | null }[] | undefined;
+    for (const e of s.earlier ?? []) {
+      if (e.sampleSeq <= this.prevState.seq[k]!) continue; // delivered again after an inconsistent snapshot
+      got++;
+      (out ??= []).push({ sample: e, rates: this.step(k, e) });
+    }
+    this.stats.ringSamplesTotal += got;
+    this.stats.lostSamplesTotal += gap - got;
+    return out;
+  }
+
+  /** Rates from slot k's previous sample to `s` (null across a counter reset), then `s` becomes the previous one. */
+  private step(k: number, s: SiteSample): SiteRates | null {
+    const p = this.prevState;
+    if (p.seq[k] === s.sampleSeq) return p.rates[k] ?? null; // the writer has not ticked since: same sample, same rates
+    const c = p.c;
+    const base = k * 5;
+    const reset =
+      s.sampleSeq < p.seq[k]! ||
+      s.bytes < c[base]! ||
+      s.crcErrors < c[base + 1]! ||
+      s.fecCorrectedBits < c[base + 2]! ||
+      s.fecUncorrectableBlocks < c[base + 3]! ||
+      s.losEvents < c[base + 4]!;
+    const dt = s.simTimeS > p.sim[k]! ? s.simTimeS - p.sim[k]! : (s.updateTimeMs - p.upd[k]!) / 1000;
+    let rates: SiteRates | null = null;
+    if (!reset && dt > 0) {
+      rates = {
+        bytesPerSecond: (s.bytes - c[base]!) / dt,
+        crcErrorsPerSecond: (s.crcErrors - c[base + 1]!) / dt,
+        fecCorrectedBitsPerSecond: (s.fecCorrectedBits - c[base + 2]!) / dt,
+        fecUncorrectableBlocksPerSecond: (s.fecUncorrectableBlocks - c[base + 3]!) / dt,
+        losEventsPerSecond: (s.losEvents - c[base + 4]!) / dt,
+      };
+    }
+    return this.remember(k, s, rates);
+  }
+
+  private remember(k: number, s: SiteSample, rates: SiteRates | null): SiteRates | null {
+    const p = this.prevState;
+    p.seq[k] = s.sampleSeq;
+    p.sim[k] = s.simTimeS;
+    p.upd[k] = s.updateTimeMs;
+    const base = k * 5;
+    p.c[base] = s.bytes;
+    p.c[base + 1] = s.crcErrors;
+    p.c[base + 2] = s.fecCorrectedBits;
+    p.c[base + 3] = s.fecUncorrectableBlocks;
+    p.c[base + 4] = s.losEvents;
+    p.rates[k] = rates;
+    return rates;
   }
 
   private record(seq: number, takenAtMs: number, sites: SiteState[]): void {

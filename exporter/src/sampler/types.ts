@@ -41,6 +41,12 @@ export interface SiteState {
   /** throughput / capacity, 0..1 (0 when capacity is 0). */
   utilization: number;
   inference: SiteInference;
+  /**
+   * Samples the writer published after the previous tick's and before
+   * `sample`, oldest first, each with its rates (from the page's recent
+   * ring). Metrics show the latest sample; the AI stage learns from all.
+   */
+  earlier?: { sample: SiteSample; rates: SiteRates | null }[];
 }
 
 export interface Tick {

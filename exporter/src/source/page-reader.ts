@@ -20,6 +20,10 @@
 //    on the shared 2-core CI machine; the budget is 1000 ns per site).
 // V8 keeps DataView loads and Atomics operations in program order (both sit
 // on its effect chain), so the compiler never undoes the CPU ordering.
+//
+// Each site's recent ring (ABI minor 2) is read in the same seqcount section
+// as its page, from the sample after the one the last consistent snapshot
+// returned: SiteSample.earlier holds what a slow reader would have missed.
 import { fstatSync, statSync, statfsSync } from 'node:fs';
 import {
   DIR_OFFSET,
@@ -125,6 +129,10 @@ const S_FAULT_START_SIM_S = SITE_OFFSET.fault_start_sim_s;
 const S_FAULT_END_SIM_S = SITE_OFFSET.fault_end_sim_s;
 const S_FAULTS_TOTAL = SITE_OFFSET.faults_total;
 const S_ABSENT = SITE_OFFSET.absent;
+const S_RECENT = SITE_OFFSET.recent;
+const RECENT = abi.OPTIFIBER_RECENT;
+const SAMPLE_OFFSET = abi.OPTIFIBER_SAMPLE_OFFSET;
+const SAMPLE_LEN = abi.OPTIFIBER_SAMPLE_LEN;
 const NAME_WORDS = OPTIFIBER_SITE_NAME_LEN / 4;
 const HOST_WORDS = OPTIFIBER_HOST_LEN / 4;
 
@@ -160,6 +168,8 @@ interface Attachment {
   readonly names: string[];
   readonly hostWords: Uint32Array;
   host: string;
+  /** sample_seq of each site in the last consistent snapshot returned: where its recent ring is read from. */
+  readonly lastSeq: Float64Array;
   // Staleness: the last update_time seen and when (performance.now()) it last moved.
   lastUpdateTimeMs: number; // NaN: none seen under a holding seq yet
   lastAdvanceAtMs: number;
@@ -247,6 +257,9 @@ export class PageReader {
     }
     if (!dir.live) throw new SourceUnavailableError(this.path, 'writer detached (LIVE flag clear)');
     this.checkStale(attachment, snapshot, performance.now());
+    // Only a consistent snapshot moves the ring's read position: the sampler
+    // retries an inconsistent one, and its retry must get the same samples.
+    if (snapshot.consistent) for (const site of snapshot.sites) attachment.lastSeq[site.index] = site.sampleSeq;
     return snapshot;
   }
 
@@ -317,52 +330,29 @@ export class PageReader {
     if (siteIndex !== index) return `site_index ${siteIndex} (expected ${index})`;
     const flags = view.getUint32(base + S_FLAGS, true);
     if ((flags & OPTIFIBER_SITE_F_VALID) === 0) return 'no sample yet';
-    // bits 0..20 of a u64: the low word holds them all
-    const absent = view.getUint32(base + S_ABSENT, true) & abi.OPTIFIBER_ABSENT_ALL;
-    const linkState = absent & abi.OPTIFIBER_ABSENT_LINK_STATE ? -1 : view.getUint32(base + S_LINK_STATE, true);
-    const fault = absent & abi.OPTIFIBER_ABSENT_FAULT ? -1 : view.getUint32(base + S_FAULT, true);
-    const sample: SiteSample = {
-      index,
-      name: this.siteName(attachment, view, base, index),
-      sampleSeq: u64(view, base + S_SAMPLE_SEQ),
-      updateTimeMs: u64(view, base + S_UPDATE_TIME_NS) / 1e6,
-      simTimeS: u64(view, base + S_SIM_TIME_S),
-
-      throughputBps: u64(view, base + S_THROUGHPUT_BPS),
-      offeredBps: u64(view, base + S_OFFERED_BPS),
-      capacityBps: u64(view, base + S_CAPACITY_BPS),
-      moduleCapacityBps: u64(view, base + S_MODULE_CAPACITY_BPS),
-      cmdModules: view.getUint32(base + S_CMD_MODULES, true),
-      cmdModulesMax: view.getUint32(base + S_CMD_MODULES_MAX, true),
-      linkState: LINK_STATES[linkState] ?? 'unknown',
-
-      bytes: u64(view, base + S_BYTES),
-      crcErrors: u64(view, base + S_CRC_ERRORS),
-      fecCorrectedBits: u64(view, base + S_FEC_CORRECTED_BITS),
-      fecUncorrectableBlocks: u64(view, base + S_FEC_UNCORRECTABLE_BLOCKS),
-      losEvents: u64(view, base + S_LOS_EVENTS),
-
-      preFecBer: u64(view, base + S_PRE_FEC_BER_E18) / 1e18,
-      postFecBer: u64(view, base + S_POST_FEC_BER_E18) / 1e18,
-      osnrDb: view.getInt32(base + S_OSNR_CDB, true) / 100,
-      qFactorDb: view.getInt32(base + S_Q_FACTOR_CDB, true) / 100,
-      rxPowerDbm: view.getInt32(base + S_RX_POWER_CDBM, true) / 100,
-      txPowerDbm: view.getInt32(base + S_TX_POWER_CDBM, true) / 100,
-      chromaticDispersionPsNm: view.getInt32(base + S_CHROMATIC_DISPERSION_PS_NM, true),
-      laserBiasAmperes: view.getUint32(base + S_LASER_BIAS_UA, true) / 1e6,
-      temperatureCelsius: view.getInt32(base + S_TEMPERATURE_MC, true) / 1000,
-
-      fault: (FAULT_KINDS[fault] as FaultKind | undefined) ?? 'unknown',
-      faultStartSimS: u64(view, base + S_FAULT_START_SIM_S),
-      faultEndSimS: u64(view, base + S_FAULT_END_SIM_S),
-      faultsTotal: u64(view, base + S_FAULTS_TOTAL),
-      absent,
-    };
-    if (flags & abi.OPTIFIBER_SITE_F_INTERFACE) sample.interface = true;
-    if (absent !== 0) markAbsent(sample, absent);
+    const sample = decodeSample(view, base, index, this.siteName(attachment, view, base, index), flags);
+    this.readRecent(attachment, view, base, sample, flags);
     return sample;
   }
 
+  /**
+   * The samples the writer published since the last consistent snapshot and
+   * before the page's own, oldest first, from the page's ring (ABI minor 2;
+   * see "Recent samples" in the header). An entry counts only if it holds the
+   * sample_seq it is read for; an older writer's zeroed ring yields nothing.
+   */
+  private readRecent(attachment: Attachment, view: DataView, base: number, latest: SiteSample, flags: number): void {
+    const last = attachment.lastSeq[latest.index]!;
+    const head = latest.sampleSeq;
+    if (last === 0 || head <= last + 1) return; // first sight, a restarted writer, or nothing in between
+    let earlier: SiteSample[] | undefined;
+    for (let seq = Math.max(last + 1, head - RECENT + 1); seq < head; seq++) {
+      const entry = base + S_RECENT + (seq % RECENT) * SAMPLE_LEN;
+      if (u64(view, entry) !== seq) continue;
+      (earlier ??= []).push(decodeSample(view, entry - SAMPLE_OFFSET, latest.index, latest.name, flags));
+    }
+    if (earlier) latest.earlier = earlier;
+  }
   private siteName(attachment: Attachment, view: DataView, base: number, index: number): string {
     const cache = attachment.nameWords;
     const first = index * NAME_WORDS;
@@ -529,6 +519,7 @@ export class PageReader {
         names: new Array<string>(siteCount).fill(''),
         hostWords: new Uint32Array(HOST_WORDS),
         host: '',
+        lastSeq: new Float64Array(siteCount),
         lastUpdateTimeMs: updateTimeMs,
         lastAdvanceAtMs: performance.now() - ageMs,
       };
@@ -576,6 +567,57 @@ export class PageReader {
     unmap(attachment.mapping, this.path);
     if (attachment.fd !== undefined) closeFd(attachment.fd, this.path);
   }
+}
+
+/**
+ * The measurements at `base` (a site page, or a recent entry minus
+ * OPTIFIBER_SAMPLE_OFFSET: the same offsets), converted to domain units.
+ */
+function decodeSample(view: DataView, base: number, index: number, name: string, flags: number): SiteSample {
+  // bits 0..20 of a u64: the low word holds them all
+  const absent = view.getUint32(base + S_ABSENT, true) & abi.OPTIFIBER_ABSENT_ALL;
+  const linkState = absent & abi.OPTIFIBER_ABSENT_LINK_STATE ? -1 : view.getUint32(base + S_LINK_STATE, true);
+  const fault = absent & abi.OPTIFIBER_ABSENT_FAULT ? -1 : view.getUint32(base + S_FAULT, true);
+  const sample: SiteSample = {
+    index,
+    name,
+    sampleSeq: u64(view, base + S_SAMPLE_SEQ),
+    updateTimeMs: u64(view, base + S_UPDATE_TIME_NS) / 1e6,
+    simTimeS: u64(view, base + S_SIM_TIME_S),
+
+    throughputBps: u64(view, base + S_THROUGHPUT_BPS),
+    offeredBps: u64(view, base + S_OFFERED_BPS),
+    capacityBps: u64(view, base + S_CAPACITY_BPS),
+    moduleCapacityBps: u64(view, base + S_MODULE_CAPACITY_BPS),
+    cmdModules: view.getUint32(base + S_CMD_MODULES, true),
+    cmdModulesMax: view.getUint32(base + S_CMD_MODULES_MAX, true),
+    linkState: LINK_STATES[linkState] ?? 'unknown',
+
+    bytes: u64(view, base + S_BYTES),
+    crcErrors: u64(view, base + S_CRC_ERRORS),
+    fecCorrectedBits: u64(view, base + S_FEC_CORRECTED_BITS),
+    fecUncorrectableBlocks: u64(view, base + S_FEC_UNCORRECTABLE_BLOCKS),
+    losEvents: u64(view, base + S_LOS_EVENTS),
+
+    preFecBer: u64(view, base + S_PRE_FEC_BER_E18) / 1e18,
+    postFecBer: u64(view, base + S_POST_FEC_BER_E18) / 1e18,
+    osnrDb: view.getInt32(base + S_OSNR_CDB, true) / 100,
+    qFactorDb: view.getInt32(base + S_Q_FACTOR_CDB, true) / 100,
+    rxPowerDbm: view.getInt32(base + S_RX_POWER_CDBM, true) / 100,
+    txPowerDbm: view.getInt32(base + S_TX_POWER_CDBM, true) / 100,
+    chromaticDispersionPsNm: view.getInt32(base + S_CHROMATIC_DISPERSION_PS_NM, true),
+    laserBiasAmperes: view.getUint32(base + S_LASER_BIAS_UA, true) / 1e6,
+    temperatureCelsius: view.getInt32(base + S_TEMPERATURE_MC, true) / 1000,
+
+    fault: (FAULT_KINDS[fault] as FaultKind | undefined) ?? 'unknown',
+    faultStartSimS: u64(view, base + S_FAULT_START_SIM_S),
+    faultEndSimS: u64(view, base + S_FAULT_END_SIM_S),
+    faultsTotal: u64(view, base + S_FAULTS_TOTAL),
+    absent,
+  };
+  if (flags & abi.OPTIFIBER_SITE_F_INTERFACE) sample.interface = true;
+  if (absent !== 0) markAbsent(sample, absent);
+  return sample;
 }
 
 /** SiteSample fields per OPTIFIBER_ABSENT_* bit: NaN when the writer marks them absent. */

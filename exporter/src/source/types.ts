@@ -80,6 +80,12 @@ export interface SiteSample {
   absent?: number;
   /** OPTIFIBER_SITE_F_INTERFACE: fed by a network interface (ifaces=), commands refused. */
   interface?: true;
+  /**
+   * The samples the writer published between the reader's last consistent
+   * snapshot and this one, oldest first, from the page's recent ring (ABI
+   * minor 2): what a reader slower than the writer would otherwise miss.
+   */
+  earlier?: SiteSample[];
 }
 
 /** A site page that failed validation; the other sites are unaffected. */

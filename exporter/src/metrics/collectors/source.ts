@@ -13,6 +13,18 @@ const D = {
   },
   retries: { name: 'optifiber_source_read_retries_total', type: 'counter', help: 'Whole snapshots taken again because the directory seqcount changed during the read.', labels: [] },
   torn: { name: 'optifiber_source_torn_reads_total', type: 'counter', help: 'Page re-reads caused by a concurrent writer (seqcount odd or changed).', labels: [] },
+  ring: {
+    name: 'optifiber_source_ring_samples_total',
+    type: 'counter',
+    help: "Site samples read from the pages' recent rings: published between two ticks, so a page alone would have hidden them (a writer faster than --sampler.interval, a replay at speed).",
+    labels: [],
+  },
+  lost: {
+    name: 'optifiber_source_lost_samples_total',
+    type: 'counter',
+    help: 'Site samples the writer published that no tick read: overwritten in the recent ring (16 samples) first, or written by a writer without one (ABI minor < 2).',
+    labels: [],
+  },
   last: { name: 'optifiber_last_sample_timestamp_seconds', type: 'gauge', help: 'When the last successful snapshot was taken, seconds since the epoch.', labels: [] },
   sites: { name: 'optifiber_sites', type: 'gauge', help: 'Valid site pages in the last snapshot (ABI site_count minus invalid pages).', labels: [] },
 } satisfies Record<string, MetricDesc>;
@@ -36,6 +48,10 @@ export class SourceCollector implements Collector {
     w.sample(D.retries.name, '', ctx.stats.readRetriesTotal);
     w.header(D.torn);
     w.sample(D.torn.name, '', ctx.stats.tornReadsTotal);
+    w.header(D.ring);
+    w.sample(D.ring.name, '', ctx.stats.ringSamplesTotal);
+    w.header(D.lost);
+    w.sample(D.lost.name, '', ctx.stats.lostSamplesTotal);
     w.header(D.last);
     w.sample(D.last.name, '', ctx.stats.lastSampleMs / 1000);
     w.header(D.sites);

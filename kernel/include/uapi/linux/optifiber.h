@@ -54,6 +54,23 @@
  * reader that sees the same even directory seq before and after reading
  * every site page holds a snapshot of one tick across all sites.
  *
+ * Recent samples (ABI minor 2): a page shows the latest sample only, so a
+ * reader that polls slower than the writer ticks (a replay at x20, a stalled
+ * reader) would miss samples.  As in the perf ring buffer, the page also
+ * keeps the last OPTIFIBER_RECENT samples: inside the same write section the
+ * writer copies the OPTIFIBER_SAMPLE_LEN bytes of the page that start at
+ * OPTIFIBER_SAMPLE_OFFSET (sample_seq .. absent, as just written) into
+ * recent[sample_seq % OPTIFIBER_RECENT].  sample_seq is the ring's head.
+ * A reader that last saw sample L and now sees head H reads, under the same
+ * seqcount section as the page, the entries for L+1 .. H-1 that are still
+ * there (at most OPTIFIBER_RECENT - 1 of them); an entry is the sample it
+ * names only if its own first eight bytes hold that sample_seq (a writer may
+ * skip a sample number for a site it had no value for), and the samples
+ * older than the ring are lost, which the reader can count.  An entry has
+ * the layout of the page from OPTIFIBER_SAMPLE_OFFSET on, so a reader
+ * decodes it with the page's offsets minus OPTIFIBER_SAMPLE_OFFSET (in C:
+ * memcpy it to &tmp.sample_seq of a scratch struct optifiber_site).
+ *
  * Compatibility: a reader accepts a mapping whose abi_major equals the one
  * it was built for; abi_minor only grows when fields are added in reserved
  * space, which old readers ignore.
@@ -70,11 +87,14 @@
 #define OPTIFIBER_MAGIC		0x5242464fU	/* "OFBR" */
 #define OPTIFIBER_SITE_MAGIC	0x5453464fU	/* "OFST" */
 #define OPTIFIBER_ABI_MAJOR	1
-#define OPTIFIBER_ABI_MINOR	1	/* 1: optifiber_site.absent */
+#define OPTIFIBER_ABI_MINOR	2	/* 1: absent; 2: recent */
 #define OPTIFIBER_PAGE_SIZE	4096
 #define OPTIFIBER_MAX_SITES	16384
 #define OPTIFIBER_SITE_NAME_LEN	32	/* including the terminating NUL */
 #define OPTIFIBER_HOST_LEN	16
+#define OPTIFIBER_RECENT	16	/* samples kept in optifiber_site.recent */
+#define OPTIFIBER_SAMPLE_OFFSET	24	/* offsetof(struct optifiber_site, sample_seq) */
+#define OPTIFIBER_SAMPLE_LEN	232	/* sample_seq .. absent, inclusive */
 
 /* optifiber_dir.flags */
 #define OPTIFIBER_DIR_F_LIVE		(1U << 0) /* a writer is attached */
@@ -206,12 +226,20 @@ struct optifiber_site {
 	/* since ABI minor 1 */
 	__u64	absent;			/* OPTIFIBER_ABSENT_*: fields not measured */
 
-	__u8	__reserved[3840];
+	/* since ABI minor 2: the last samples, see "Recent samples" above */
+	__u8	recent[OPTIFIBER_RECENT][OPTIFIBER_SAMPLE_LEN];
+
+	__u8	__reserved[128];
 };
 
 _Static_assert(sizeof(struct optifiber_dir) == OPTIFIBER_PAGE_SIZE,
 	       "optifiber_dir must fill one page");
 _Static_assert(sizeof(struct optifiber_site) == OPTIFIBER_PAGE_SIZE,
 	       "optifiber_site must fill one page");
+_Static_assert(__builtin_offsetof(struct optifiber_site, sample_seq) ==
+	       OPTIFIBER_SAMPLE_OFFSET, "a recent entry starts at sample_seq");
+_Static_assert(__builtin_offsetof(struct optifiber_site, absent) + 8 ==
+	       OPTIFIBER_SAMPLE_OFFSET + OPTIFIBER_SAMPLE_LEN,
+	       "a recent entry ends with absent");
 
 #endif /* _UAPI_LINUX_OPTIFIBER_H */
