@@ -12,8 +12,11 @@
 //   repeat_interval are divided by the same factor (scripts/stack/prometheus.mjs
 //   timeScale), so "OSNR low for 15 s of the recording" keeps its meaning;
 // - the simulator ticks every 50 ms (10 s of the recording; rows are ~3 s
-//   apart, a tick publishes the latest row of each device); the exporter
-//   samples (its minimum) and Prometheus scrapes and evaluates every 100 ms:
+//   apart, so a tick applies about three rows of each device and publishes
+//   each as a sample of its own); the exporter samples every 100 ms (its
+//   minimum) and reads every sample from the pages' recent rings, so the
+//   anomaly model learns the recording row by row at any speed, as
+//   `optifiber backtest anomaly` does; Prometheus scrapes and evaluates every 100 ms:
 //   a failure period of ~60 s is 0.3 s of wall time, about 3 looks. Not a
 //   faster tick: the exporter declares a writer stale after 5 silent ticks.
 // - what the pipeline did not see cannot alert: at 0.3 s per period, a

@@ -6,7 +6,7 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAiStage } from '../src/ai/stage.js';
+import { bestRows, createAiStage } from '../src/ai/stage.js';
 import { defaultModelDir } from '../src/ai/model-dir.js';
 import { simTicks as simSiteTicks } from './helpers/samples.js';
 import type { Tick } from '../src/sampler/types.js';
@@ -56,8 +56,8 @@ describe('AI stage', () => {
     const thinned = await createAiStage({ log });
     const ticks = simTicks(240);
     const copy = (t: Tick): Tick => ({ ...t, sites: t.sites.map((s) => ({ ...s, inference: {} })) });
-    // the cut: site 0's sample 230 only (the link is back at 231)
-    const cut = ticks[230]!.sites[0]!;
+    // the cut: site 0's sample 231 only, the middle of the three the thinned reader gets at 232
+    const cut = ticks[231]!.sites[0]!;
     cut.sample = { ...cut.sample, linkState: 'down', throughputBps: 0 };
     const maxSeen: number[] = [];
     for (let k = 0; k < ticks.length; k++) {
@@ -69,13 +69,19 @@ describe('AI stage', () => {
       b.sites.forEach((s, i) => (s.earlier = [ticks[k - 2]!, ticks[k - 1]!].map((t) => ({ sample: t.sites[i]!.sample, rates: t.sites[i]!.rates }))));
       await thinned.stage(b);
       b.sites.forEach((s, i) => expect([k, i, s.inference.anomalyScore]).toEqual([k, i, maxSeen[i]]));
-      if (k === 230 + 2) {
+      if (k === 232) {
         expect(b.sites[0]!.inference.anomalyScore).toBeGreaterThanOrEqual(0.8);
         expect(b.sites[0]!.inference.contributions!.length).toBeGreaterThan(0);
       }
       maxSeen.fill(0);
     }
     expect(ticks[232]!.sites[0]!.sample.linkState).not.toBe('down'); // the page at that tick shows no cut ...
+  });
+
+  test('a site scores the highest of its rows, wherever it lies; a tie goes to the page sample', () => {
+    // site 0: rows 0..3, site 1: row 4, site 2: rows 5..7
+    const scores = Float32Array.of(0.5, 0.1, 0.9, 0.2, 0.3, 0.4, 0.4, 0.4);
+    expect([...bestRows(scores, Int32Array.of(0, 4, 5, 8), 3)]).toEqual([2, 4, 7]);
   });
 
   test('missing and corrupt models: model_up 0, one log line each, ticks still flow; reload recovers', async () => {

@@ -79,9 +79,8 @@ static int t_optical(void)
 	      (unsigned long long)rp.last_ms);
 	CHECK(!pages_init(&pg, &rp), "ofsim_init");
 
-	r = ofreplay_advance(&rp, 1624457562000ULL);
+	r = ofreplay_tick(&rp, &pg.sim, 1624457562000ULL, 42);
 	CHECK(r == 0, "advance to first: %d %s", r, rp.err);
-	ofreplay_publish(&rp, &pg.sim, 1624457562000ULL, 42);
 	s = page(&pg, 0);
 	CHECK(s->flags & OPTIFIBER_SITE_F_VALID, "SPO1 valid");
 	CHECK(s->osnr_cdb == 3860 && s->pre_fec_ber_e18 == 23100000000ULL,
@@ -103,8 +102,7 @@ static int t_optical(void)
 	      "SPO2 has no row yet: no sample");
 
 	/* the late Ampli1 row comes with the row before it */
-	r = ofreplay_advance(&rp, 1624457565000ULL);
-	ofreplay_publish(&rp, &pg.sim, 1624457565000ULL, 43);
+	r = ofreplay_tick(&rp, &pg.sim, 1624457565000ULL, 43);
 	CHECK(page(&pg, 1)->rx_power_cdbm == -2910,
 	      "late row applied with its predecessor: rx %d",
 	      page(&pg, 1)->rx_power_cdbm);
@@ -121,7 +119,7 @@ static int t_optical(void)
 	CHECK(page(&pg, 2)->osnr_cdb == 1830 &&
 	      page(&pg, 2)->pre_fec_ber_e18 == 150000000000000ULL,
 	      "SPO2 osnr %d", page(&pg, 2)->osnr_cdb);
-	r = ofreplay_advance(&rp, UINT64_MAX);
+	r = ofreplay_tick(&rp, &pg.sim, UINT64_MAX, 45);
 	CHECK(r == 1, "end of recording: %d", r);
 	CHECK(pg.sim.dir->flags == (OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_REPLAY),
 	      "dir flags %#x", pg.sim.dir->flags);
@@ -129,8 +127,7 @@ static int t_optical(void)
 	      "seqcounts even after publishing");
 	/* --loop: each site's time starts again with the recording */
 	CHECK(!ofreplay_rewind(&rp), "rewind: %s", rp.err);
-	ofreplay_advance(&rp, 1624457562000ULL);
-	ofreplay_publish(&rp, &pg.sim, 1624457562000ULL, 44);
+	ofreplay_tick(&rp, &pg.sim, 1624457562000ULL, 44);
 	CHECK(page(&pg, 0)->sim_time_s == 1624457562,
 	      "SPO1 time after rewind %llu",
 	      (unsigned long long)page(&pg, 0)->sim_time_s);
@@ -153,8 +150,7 @@ static int t_traffic(void)
 	CHECK(rp.first_ms == 1100856600000ULL, "ISO time as UTC: %llu",
 	      (unsigned long long)rp.first_ms);
 	CHECK(!pages_init(&pg, &rp), "ofsim_init");
-	ofreplay_advance(&rp, rp.last_ms);
-	ofreplay_publish(&rp, &pg.sim, rp.last_ms, 1);
+	ofreplay_tick(&rp, &pg.sim, rp.last_ms, 1);
 	s = page(&pg, 0);
 	CHECK(s->throughput_bps == 4845177000ULL, "value x scale: %llu",
 	      (unsigned long long)s->throughput_bps);
@@ -177,8 +173,7 @@ static int t_report(void)
 	CHECK(rp.format == OFREPLAY_REPORT && rp.nsites == 2, "format %d sites %u",
 	      rp.format, rp.nsites);
 	CHECK(!pages_init(&pg, &rp), "ofsim_init");
-	ofreplay_advance(&rp, rp.last_ms);
-	ofreplay_publish(&rp, &pg.sim, rp.last_ms, 1);
+	ofreplay_tick(&rp, &pg.sim, rp.last_ms, 1);
 	s = page(&pg, 0);
 	CHECK(s->throughput_bps == 400000000000ULL &&
 	      s->capacity_bps == 800000000000ULL && s->cmd_modules == 2 &&
@@ -200,6 +195,63 @@ static int t_report(void)
 	      !(s->absent & OPTIFIBER_ABSENT_THROUGHPUT),
 	      "Stone: empty and NaN cells are absent, link 0.25 is down: %#llx",
 	      (unsigned long long)s->absent);
+	ofreplay_close(&rp);
+	return 1;
+}
+
+/*
+ * A fast replay applies several rows of a site in one tick: each row of a
+ * new second is a sample of its own (the page's recent ring holds them all),
+ * rows of the same second are one sample, and sample_seq counts a site's
+ * own samples.
+ */
+static int t_every_row(void)
+{
+	static const char rows[] =
+		"Timestamp,Type,ID,BER,OSNR,InputPower,OutputPower,Failure\n"
+		"1624457562,Devices,SPO1/18/11,2.31E-08,38.6,,,\n"
+		"1624457562,Infrastructure,Ampli1,,,-19.2,0.7,\n"
+		"1624457565,Devices,SPO1/18/11,2.40E-08,38.1,,,\n"
+		"1624457565,Infrastructure,Ampli1,,,-19.4,,\n"
+		"1624457565,Infrastructure,Ampli1,,,,0.9,\n"
+		"1624457568,Devices,SPO1/18/11,2.50E-08,37.7,,,\n";
+	static const int osnr[] = { 3860, 3810, 3770 };
+	struct ofreplay rp;
+	struct pages pg;
+	struct optifiber_site *s;
+	u64 k;
+
+	put(rows);
+	CHECK(!ofreplay_open(&rp, path, NULL, 1), "open: %s", rp.err);
+	CHECK(!pages_init(&pg, &rp), "ofsim_init");
+	CHECK(ofreplay_tick(&rp, &pg.sim, rp.last_ms, 7) >= 0, "tick: %s",
+	      rp.err);
+	s = page(&pg, 0);
+	CHECK(s->sample_seq == 3 && s->osnr_cdb == 3770,
+	      "SPO1: 3 rows, 3 samples: seq %llu osnr %d",
+	      (unsigned long long)s->sample_seq, s->osnr_cdb);
+	for (k = 1; k <= 3; k++) {
+		struct optifiber_site e;
+
+		memcpy((u8 *)&e + OPTIFIBER_SAMPLE_OFFSET,
+		       s->recent[k % OPTIFIBER_RECENT], OPTIFIBER_SAMPLE_LEN);
+		CHECK(e.sample_seq == k && e.osnr_cdb == osnr[k - 1] &&
+		      e.sim_time_s == 1624457562 + 3 * (k - 1),
+		      "SPO1 sample %llu: seq %llu osnr %d time %llu",
+		      (unsigned long long)k, (unsigned long long)e.sample_seq,
+		      e.osnr_cdb, (unsigned long long)e.sim_time_s);
+	}
+	s = page(&pg, 1);
+	CHECK(s->sample_seq == 2 && s->rx_power_cdbm == -1940 &&
+	      s->tx_power_cdbm == 90,
+	      "Ampli1: two rows of one second are one sample: seq %llu rx %d tx %d",
+	      (unsigned long long)s->sample_seq, s->rx_power_cdbm,
+	      s->tx_power_cdbm);
+	/* a held row is published again each tick, a new sample of it */
+	ofreplay_tick(&rp, &pg.sim, rp.last_ms + 1000, 8);
+	CHECK(page(&pg, 0)->sample_seq == 4 &&
+	      page(&pg, 0)->sim_time_s == 1624457568, "held: seq %llu",
+	      (unsigned long long)page(&pg, 0)->sample_seq);
 	ofreplay_close(&rp);
 	return 1;
 }
@@ -240,6 +292,7 @@ int main(void)
 	close(fd);
 	run("replay_optical_testbed_mapping_and_absent_bits", t_optical);
 	run("replay_timestamp_value_traffic", t_traffic);
+	run("replay_every_row_a_sample_of_its_own", t_every_row);
 	run("replay_report_csv_round_trip_fields", t_report);
 	run("replay_errors_name_the_line", t_errors);
 	unlink(path);

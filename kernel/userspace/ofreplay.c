@@ -452,7 +452,30 @@ int ofreplay_rewind(struct ofreplay *rp)
 	return 0;
 }
 
-int ofreplay_advance(struct ofreplay *rp, u64 until_ms)
+/* One sample of site @i: its latest values, the next of its sample_seq. */
+static void publish_site(struct ofreplay *rp, struct ofsim *sim, u32 i,
+			 u64 now_ns)
+{
+	struct ofreplay_site *s = &rp->st[i];
+
+	s->v.sample_seq = ++s->published;
+	s->v.update_time_ns = now_ns;
+	s->v.absent = OPTIFIBER_ABSENT_ALL & ~s->have;
+	ofsim_page_publish((struct optifiber_site *)
+			   (sim->pages + (size_t)(1 + i) * OPTIFIBER_PAGE_SIZE),
+			   &s->v);
+	s->fresh = 0;
+}
+
+/*
+ * Apply every row with a timestamp <= @until_ms.  A row that finds its site
+ * holding a row of another second not yet published publishes that one
+ * first, so each recorded measurement is a sample of its own even when a
+ * fast replay applies several per tick (the page's recent ring then holds
+ * them all).  1 at the end, -1 on error.
+ */
+static int advance(struct ofreplay *rp, struct ofsim *sim, u64 until_ms,
+		   u64 now_ns)
 {
 	static char buf[MAX_LINE];
 	struct ofreplay_site *s;
@@ -477,8 +500,12 @@ int ofreplay_advance(struct ofreplay *rp, u64 until_ms)
 			return 0;
 		/* copy only the fields the row set; the others keep their value */
 		s = &rp->st[rp->p_site];
+		if (s->fresh && rp->p_ms / 1000 > s->v.sim_time_s)
+			publish_site(rp, sim, rp->p_site, now_ns);
+		/* rows of one second not yet published are one sample */
+		s->have = s->fresh ? s->have | rp->p_have : rp->p_have;
 		s->seen = 1;
-		s->have = rp->p_have;
+		s->fresh = 1;
 		/*
 		 * The site's sample time is its measurement's, not the replay
 		 * clock's: a tick that republishes a held row shows the same
@@ -506,32 +533,27 @@ int ofreplay_advance(struct ofreplay *rp, u64 until_ms)
 	}
 }
 
-void ofreplay_publish(struct ofreplay *rp, struct ofsim *sim, u64 rec_ms,
-		      u64 now_ns)
+int ofreplay_tick(struct ofreplay *rp, struct ofsim *sim, u64 until_ms,
+		  u64 now_ns)
 {
 	struct optifiber_dir *dir = sim->dir;
 	u32 i;
+	int r;
 
 	sim->tick++;
 	/* the directory seqcount spans the whole tick, as in ofsim_tick() */
 	ofsim_seq_write_begin(&dir->seq);
-	for (i = 0; i < rp->nsites; i++) {
-		struct ofreplay_site *s = &rp->st[i];
-
-		if (!s->seen)
-			continue;
-		s->v.sample_seq = sim->tick;
-		s->v.update_time_ns = now_ns;
-		s->v.absent = OPTIFIBER_ABSENT_ALL & ~s->have;
-		ofsim_page_publish((struct optifiber_site *)
-				   (sim->pages + (size_t)(1 + i) *
-				    OPTIFIBER_PAGE_SIZE), &s->v);
-	}
+	r = advance(rp, sim, until_ms, now_ns);
+	/* held rows too: a live replay keeps each site's sample current */
+	for (i = 0; i < rp->nsites; i++)
+		if (rp->st[i].seen)
+			publish_site(rp, sim, i, now_ns);
 	dir->flags = OPTIFIBER_DIR_F_LIVE | OPTIFIBER_DIR_F_REPLAY;
 	dir->tick = sim->tick;
-	dir->sim_time_s = rec_ms / 1000;
+	dir->sim_time_s = (until_ms < rp->last_ms ? until_ms : rp->last_ms) / 1000;
 	dir->update_time_ns = now_ns;
 	ofsim_seq_write_end(&dir->seq);
+	return r;
 }
 
 void ofreplay_close(struct ofreplay *rp)

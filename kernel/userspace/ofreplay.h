@@ -23,7 +23,9 @@ enum ofreplay_format {
 struct ofreplay_site {
 	struct ofsim_sample	v;	/* latest value of every field */
 	u64			have;	/* OPTIFIBER_ABSENT_* bits the last row set */
+	u64			published;	/* samples written: its sample_seq */
 	int			seen;	/* at least one row applied */
+	int			fresh;	/* a row applied since the last publish */
 };
 
 struct ofreplay {
@@ -55,18 +57,19 @@ struct ofreplay {
 int ofreplay_open(struct ofreplay *rp, const char *path, const char *site,
 		  double value_scale);
 
-/* Apply every row with a timestamp <= @until_ms.  1 at the end, -1 on error. */
-int ofreplay_advance(struct ofreplay *rp, u64 until_ms);
-
 /* Back to the first row (for --loop); the sites keep their last values. */
 int ofreplay_rewind(struct ofreplay *rp);
 
 /*
- * Publish every site that has had a row, through ofsim_page_publish(),
- * under the directory seqcount, as one tick at recorded time @rec_ms.
+ * One tick at recorded time @until_ms, under the directory seqcount: apply
+ * every row up to it, each row of a new second a sample of its own (through
+ * ofsim_page_publish(), so the page's recent ring keeps the ones a reader
+ * has not seen), then publish every site that has had a row, held rows
+ * included.  A site's sample_seq counts its own samples.  Returns 1 at the
+ * end of the recording, -1 on error (rp->err), else 0.
  */
-void ofreplay_publish(struct ofreplay *rp, struct ofsim *sim, u64 rec_ms,
-		      u64 now_ns);
+int ofreplay_tick(struct ofreplay *rp, struct ofsim *sim, u64 until_ms,
+		  u64 now_ns);
 
 void ofreplay_close(struct ofreplay *rp);
 

@@ -405,8 +405,8 @@ static void server_cleanup(struct server *sv)
 
 /*
  * One tick of whichever source feeds the pages.  Replay: the recorded time
- * runs at --speed from the first tick; rows up to it are applied, then
- * every site is published.  At the end of the recording the pages keep the
+ * runs at --speed from the first tick; rows up to it are applied (each a
+ * sample of its own), then every site is published.  At the end of the recording the pages keep the
  * last sample (they go stale, honestly) unless --loop starts it again.
  * Returns -1 on a recording error.
  */
@@ -424,14 +424,13 @@ static int server_tick(struct server *sv)
 		sv->replay_t0 = mono + sv->replay_delay_ns;
 	rec = sv->rp.first_ms + (mono <= sv->replay_t0 ? 0 :
 	      (uint64_t)((double)(mono - sv->replay_t0) / 1e6 * sv->speed));
-	r = ofreplay_advance(&sv->rp, rec);
+	r = ofreplay_tick(&sv->rp, &sv->sim, rec, clock_ns(CLOCK_REALTIME));
 	if (r < 0) {
 		log_err("replay", "%s", sv->rp.err);
 		return -1;
 	}
 	if (rec > sv->rp.last_ms)
 		rec = sv->rp.last_ms;
-	ofreplay_publish(&sv->rp, &sv->sim, rec, clock_ns(CLOCK_REALTIME));
 	if (r == 1) {
 		printf("{\"event\":\"replay_end\",\"loop\":%s,\"sim_time_s\":%llu}\n",
 		       sv->loop ? "true" : "false",

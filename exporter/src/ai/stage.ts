@@ -104,12 +104,13 @@ function featurize(tick: Tick, sites: Map<string, SiteAi>, vals: Float64Array) {
   return { E, lnR, first, FX, lnLevel, fIdx, tracks };
 }
 
-/** Each site's highest-scoring row of this tick (its page's sample on a tie: the later row wins). */
-function bestRows(scores: Float32Array, first: Int32Array, n: number): Int32Array {
+/** Each site's highest-scoring row of this tick (on a tie, the latest: its page's sample). Exported for its test. */
+export function bestRows(scores: Float32Array, first: Int32Array, n: number): Int32Array {
   const best = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    let b = first[i + 1]! - 1;
-    for (let r = first[i]!; r < b; r++) if (scores[r]! > scores[b]!) b = r;
+    const last = first[i + 1]! - 1;
+    let b = last;
+    for (let r = first[i]!; r < last; r++) if (scores[r]! > scores[b]!) b = r;
     best[i] = b;
   }
   return best;

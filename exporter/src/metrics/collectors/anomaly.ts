@@ -11,7 +11,7 @@ import type { CollectContext, Collector } from '../registry.js';
 export const ANOMALY_SCORE: MetricDesc = {
   name: 'optifiber_anomaly_score',
   type: 'gauge',
-  help: 'Anomaly score of the site, 0..1 from the ONNX anomaly model; >= 0.8 (optifiber_anomaly_score_threshold) means anomalous. Absent while the model is down.',
+  help: 'Anomaly score of the site, 0..1 from the ONNX anomaly model; >= 0.8 (optifiber_anomaly_score_threshold) means anomalous. The highest of the samples the last tick read (several when the writer is faster than the sampler). Absent while the model is down.',
   labels: ['site'],
 };
 export const ANOMALY_CONTRIBUTION: MetricDesc = {
