@@ -488,6 +488,14 @@ static int mmap_read_advances(void)
 	CHECK(s1.seq > s0.seq, "site seq %u -> %u", s0.seq, s1.seq);
 	CHECK(d1.update_time_ns > d0.update_time_ns, "update_time_ns not advancing");
 	CHECK(d1.sim_time_s > d0.sim_time_s, "sim_time_s not advancing");
+	/* the recent ring (ABI minor 2): the sample read before is still there, byte for byte */
+	CHECK(s1.sample_seq - s0.sample_seq < OPTIFIBER_RECENT &&
+	      !memcmp(s1.recent[s0.sample_seq % OPTIFIBER_RECENT],
+		      (const __u8 *)&s0 + OPTIFIBER_SAMPLE_OFFSET, OPTIFIBER_SAMPLE_LEN) &&
+	      !memcmp(s1.recent[s1.sample_seq % OPTIFIBER_RECENT],
+		      (const __u8 *)&s1 + OPTIFIBER_SAMPLE_OFFSET, OPTIFIBER_SAMPLE_LEN),
+	      "recent ring: samples %llu and %llu not kept as the page showed them",
+	      (unsigned long long)s0.sample_seq, (unsigned long long)s1.sample_seq);
 	for (i = 0; i < 4; i++) {
 		read_site(&M, i, &s1);
 		CHECK(s1.flags & OPTIFIBER_SITE_F_VALID, "site %u not VALID", i);
