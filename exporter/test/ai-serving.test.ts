@@ -78,6 +78,24 @@ describe('AI stage', () => {
     expect(ticks[232]!.sites[0]!.sample.linkState).not.toBe('down'); // the page at that tick shows no cut ...
   });
 
+  test('past the row budget a site keeps its newest samples, and the others are counted', async () => {
+    const ai = await createAiStage({ log, maxRowsPerTick: (n) => 2 * n }); // one earlier sample per site
+    const ticks = simTicks(200);
+    for (const t of ticks.slice(0, 196)) await ai.stage(t);
+    // tick 199 arrives with 196..198 in its ring: site 0 lost its link at 196 only (skipped), site 1 at 198 (kept)
+    const b: Tick = {
+      ...ticks[199]!,
+      sites: ticks[199]!.sites.map((s, i) => ({ ...s, inference: {}, earlier: [196, 197, 198].map((k) => ({ sample: ticks[k]!.sites[i]!.sample, rates: ticks[k]!.sites[i]!.rates })) })),
+    };
+    const cut = (e: { sample: Tick['sites'][number]['sample'] }) => (e.sample = { ...e.sample, linkState: 'down', throughputBps: 0 });
+    cut(b.sites[0]!.earlier![0]!);
+    cut(b.sites[1]!.earlier![2]!);
+    await ai.stage(b);
+    expect(ai.status().map((s) => s.samplesSkippedTotal)).toEqual([6, 6]);
+    expect(b.sites[0]!.inference.anomalyScore).toBeLessThan(0.8);
+    expect(b.sites[1]!.inference.anomalyScore).toBeGreaterThanOrEqual(0.8);
+  });
+
   test('a site scores the highest of its rows, wherever it lies; a tie goes to the page sample', () => {
     // site 0: rows 0..3, site 1: row 4, site 2: rows 5..7
     const scores = Float32Array.of(0.5, 0.1, 0.9, 0.2, 0.3, 0.4, 0.4, 0.4);

@@ -22,6 +22,8 @@ export interface ModelStatus {
   lastInferenceTimestampSeconds: number; // 0 = never ran
   /** Whether the last load or reload of the file succeeded (a failed reload keeps the last good model). */
   lastReloadSuccessful: boolean;
+  /** Samples from the pages' recent rings the model did not see: a tick's row budget was spent (AiStageOptions.maxRowsPerTick). */
+  samplesSkippedTotal: number;
   error?: string;
 }
 

@@ -37,6 +37,16 @@ export interface AiStageOptions {
   contributionMinScore?: number;
   /** Top channels reported per site. */
   topFeatures?: number;
+  /**
+   * Rows (samples) one tick may learn and score, for sites * (1 + earlier
+   * samples). A writer faster than the sampler hands each site several
+   * samples per tick (the recent ring); past this budget a site keeps its
+   * newest ones and the others are skipped and counted
+   * (optifiber_model_samples_skipped_total). Default 4 per site + 256: the
+   * few sites of a fast replay keep all 16 the ring holds, 10,000 sites at
+   * most 4 each, 4x a tick's usual inference time.
+   */
+  maxRowsPerTick?: (sites: number) => number;
   now?: () => number;
 }
 
@@ -56,7 +66,7 @@ interface SiteAi {
 type Models = { anomaly?: AnomalyModel; forecast?: ForecastModel };
 
 function newStatus(model: ModelName, path: string): ModelStatus {
-  return { model, up: false, version: '', sha256: '', path, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0, lastReloadSuccessful: false };
+  return { model, up: false, version: '', sha256: '', path, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0, lastReloadSuccessful: false, samplesSkippedTotal: 0 };
 }
 
 const FX_SCRATCH = new Float32Array(N_FORECAST_FEATURES); // features of samples not forecast from
@@ -66,12 +76,14 @@ const FX_SCRATCH = new Float32Array(N_FORECAST_FEATURES); // features of samples
  * sample (site i owns rows first[i] .. first[i + 1] - 1, its page's sample
  * last), one forecast row per site that has a level.
  */
-function featurize(tick: Tick, sites: Map<string, SiteAi>, vals: Float64Array) {
+function featurize(tick: Tick, sites: Map<string, SiteAi>, vals: Float64Array, maxRows: number) {
   const list = tick.sites;
   const n = list.length;
   const C = N_SITE_COLUMNS;
+  const cap = Math.max(0, Math.floor((maxRows - n) / Math.max(1, n))); // earlier samples per site
   let rows = n;
-  for (const s of list) if (s.earlier) rows += s.earlier.length;
+  let skipped = 0;
+  for (const s of list) if (s.earlier) rows += Math.min(cap, s.earlier.length);
   const E = new Float32Array(rows * C);
   const lnR = new Float32Array(rows);
   const first = new Int32Array(n + 1);
@@ -85,10 +97,16 @@ function featurize(tick: Tick, sites: Map<string, SiteAi>, vals: Float64Array) {
     if (!a) sites.set(s.sample.name, (a = { anomaly: EntitySurprise.site(), forecast: new ForecastTrack(), lastSeq: 0 }));
     a.lastSeq = tick.seq;
     first[i] = r;
-    for (const e of s.earlier ?? []) {
-      lnR[r] = a.anomaly.push(e.sample.simTimeS, siteValues(e.sample, e.rates, vals), E, r * C);
-      r++;
-      a.forecast.push(e.sample.simTimeS, e.sample.throughputBps, FX_SCRATCH, 0);
+    const earlier = s.earlier;
+    if (earlier) {
+      const from = Math.max(0, earlier.length - cap); // over the budget: the newest
+      skipped += from;
+      for (let j = from; j < earlier.length; j++) {
+        const e = earlier[j]!;
+        lnR[r] = a.anomaly.push(e.sample.simTimeS, siteValues(e.sample, e.rates, vals), E, r * C);
+        r++;
+        a.forecast.push(e.sample.simTimeS, e.sample.throughputBps, FX_SCRATCH, 0);
+      }
     }
     lnR[r] = a.anomaly.push(s.sample.simTimeS, siteValues(s.sample, s.rates, vals), E, r * C);
     r++;
@@ -101,7 +119,7 @@ function featurize(tick: Tick, sites: Map<string, SiteAi>, vals: Float64Array) {
   });
   first[n] = r;
   if (sites.size > 2 * n + 16) for (const [k, v] of sites) if (v.lastSeq !== tick.seq) sites.delete(k);
-  return { E, lnR, first, FX, lnLevel, fIdx, tracks };
+  return { E, lnR, first, FX, lnLevel, fIdx, tracks, skipped };
 }
 
 /** Each site's highest-scoring row of this tick (on a tie, the latest: its page's sample). Exported for its test. */
@@ -157,6 +175,7 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
   const maxContrib = opts.maxContributionSites ?? 64;
   const minContrib = opts.contributionMinScore ?? 0.5;
   const topK = opts.topFeatures ?? 3;
+  const maxRows = opts.maxRowsPerTick ?? ((n: number) => 4 * n + 256);
   const models: Models = {};
   const st: Record<ModelName, ModelStatus> = { anomaly: newStatus('anomaly', paths.anomaly), forecast: newStatus('forecast', paths.forecast) };
   const sites = new Map<string, SiteAi>();
@@ -209,7 +228,9 @@ export async function createAiStage(opts: AiStageOptions = {}): Promise<AiStage>
   const stage: TickStage = async (tick: Tick) => {
     const list = tick.sites;
     if (!list.length) return;
-    const { E, lnR, first, FX, lnLevel, fIdx, tracks } = featurize(tick, sites, vals);
+    const { E, lnR, first, FX, lnLevel, fIdx, tracks, skipped } = featurize(tick, sites, vals, maxRows(list.length));
+    st.anomaly.samplesSkippedTotal += skipped;
+    st.forecast.samplesSkippedTotal += skipped;
     const am = models.anomaly;
     if (am) {
       const scores = await timed('anomaly', () => am.score(E, C, lnR));

@@ -28,7 +28,7 @@ export async function createModels(config: Config, log: Logger, metrics: Standar
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
     log.error({ dir, err: msg }, `ai: model runtime unavailable (${msg}); raw metrics continue without model outputs`);
-    const down = (model: ModelStatus['model']): ModelStatus => ({ model, up: false, version: '', sha256: '', path: dir, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0, lastReloadSuccessful: false, error: msg });
+    const down = (model: ModelStatus['model']): ModelStatus => ({ model, up: false, version: '', sha256: '', path: dir, lastLoadTimestampSeconds: 0, lastInferenceTimestampSeconds: 0, lastReloadSuccessful: false, samplesSkippedTotal: 0, error: msg });
     metrics.models.attach(() => [down('anomaly'), down('forecast')]);
     return { reload: async () => log.warn({ dir }, 'SIGHUP: model runtime unavailable, nothing to reload') };
   }

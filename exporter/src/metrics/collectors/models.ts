@@ -12,6 +12,12 @@ const D = {
   reload: { name: 'optifiber_model_last_reload_successful', type: 'gauge', help: 'Whether the last load or SIGHUP reload of the model file succeeded (1) or failed (0); after a failed reload the last good model keeps serving.', labels: ['model'] },
   load: { name: 'optifiber_model_last_load_timestamp_seconds', type: 'gauge', help: 'When the model was last loaded successfully, seconds since the epoch; absent until it first loads.', labels: ['model'] },
   inference: { name: 'optifiber_model_last_inference_timestamp_seconds', type: 'gauge', help: 'When the model last ran successfully in a tick, seconds since the epoch; absent until its first run (the forecast model waits for enough history).', labels: ['model'] },
+  skipped: {
+    name: 'optifiber_model_samples_skipped_total',
+    type: 'counter',
+    help: "Site samples read from the pages' recent rings (published between two ticks) that the model neither learned nor scored: a tick learns at most 4 samples per site (+256 in all), the newest.",
+    labels: ['model'],
+  },
   duration: {
     name: 'optifiber_model_inference_duration_seconds',
     type: 'histogram',
@@ -63,6 +69,8 @@ export class ModelCollector implements Collector {
     // history); a model that never loaded is OptiFiberModelDown's business.
     this.timestamps(w, D.load, st.map((s) => [s.model, s.lastLoadTimestampSeconds]));
     this.timestamps(w, D.inference, st.map((s) => [s.model, s.lastInferenceTimestampSeconds]));
+    w.header(D.skipped);
+    for (const s of st) w.sample(D.skipped.name, labelString({ model: s.model }), s.samplesSkippedTotal);
     w.header(D.duration);
     for (const [m, h] of this.hist) h.writeSeries(w, `model="${m}"`);
   }
