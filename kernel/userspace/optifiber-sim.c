@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,14 +133,17 @@ static uint64_t clock_ns(clockid_t id)
 
 /*
  * The parity hash: 64-bit FNV-1a over the page bytes with the wall-clock
- * and per-load fields zeroed: every update_time_ns, the directory's
- * generation and its host string ("kernel" / "userspace").
+ * and per-load fields zeroed: every update_time_ns (the recent ring's
+ * copies too), the directory's generation and its host string ("kernel" /
+ * "userspace").
  */
 static uint64_t page_hash(unsigned char *buf, size_t len)
 {
+	const size_t ut = offsetof(struct optifiber_site, update_time_ns) -
+			  OPTIFIBER_SAMPLE_OFFSET;
 	struct optifiber_dir *dir = (struct optifiber_dir *)buf;
 	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i, npages = len / OPTIFIBER_PAGE_SIZE;
+	size_t i, k, npages = len / OPTIFIBER_PAGE_SIZE;
 
 	dir->update_time_ns = 0;
 	dir->generation = 0;
@@ -149,6 +153,8 @@ static uint64_t page_hash(unsigned char *buf, size_t len)
 			(buf + i * OPTIFIBER_PAGE_SIZE);
 
 		s->update_time_ns = 0;
+		for (k = 0; k < OPTIFIBER_RECENT; k++)
+			memset(s->recent[k] + ut, 0, sizeof(s->update_time_ns));
 	}
 	for (i = 0; i < len; i++) {
 		h ^= buf[i];
