@@ -100,13 +100,13 @@ export function isoWeek(d) {
  * `optifiber report pdf` for one ISO week from a URL: checks a PDF was written
  * and returns the HTML it rendered, with the source URL and the generation
  * time taken out (the only things that may differ between the two stores).
- * @param {string} url @param {string} week @param {string} dir @param {string} name
+ * @param {string} url @param {string} week @param {string} dir @param {string} name @param {number} [nowS] the reports' "now" (SOURCE_DATE_EPOCH)
  */
-export function reportPdf(url, week, dir, name) {
+export function reportPdf(url, week, dir, name, nowS = Math.floor(Date.now() / 1000)) {
   const out = join(dir, `${name}.pdf`);
   const html = join(dir, `${name}.html`);
   const r = spawnSync(process.execPath, [join(ROOT, 'cli', 'bin', 'optifiber.mjs'), 'report', 'pdf', '--week', week, '--out', out, '--html.out', html,
-    '--prometheus.url', url, '--remediation.db', join(dir, 'no-remediation.db')], { encoding: 'utf8', timeout: 120000 });
+    '--prometheus.url', url, '--remediation.db', join(dir, 'no-remediation.db')], { encoding: 'utf8', timeout: 120000, env: { ...process.env, SOURCE_DATE_EPOCH: String(nowS) } });
   if (r.status !== 0) throw new Error(`optifiber report pdf --prometheus.url ${url}: exit ${r.status}: ${r.stderr || r.stdout}`);
   if (readFileSync(out).subarray(0, 5).toString() !== '%PDF-') throw new Error(`${out} is not a PDF`);
   return readFileSync(html, 'utf8').replaceAll(url, '<source>').replace(/\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?Z?/g, '<time>');
@@ -175,8 +175,10 @@ export async function checkVictoriaMetrics(o) {
     }
     try {
       const week = isoWeek(new Date(o.csv.to * 1000));
-      const p = reportPdf(o.promUrl, week, o.csv.dir, 'prometheus');
-      const v = reportPdf(o.vmUrl, week, o.csv.dir, 'victoria');
+      // one "now" for both (SOURCE_DATE_EPOCH): a week in progress ends at the generation minute
+      const nowS = Math.floor(Date.now() / 1000);
+      const p = reportPdf(o.promUrl, week, o.csv.dir, 'prometheus', nowS);
+      const v = reportPdf(o.vmUrl, week, o.csv.dir, 'victoria', nowS);
       const at = [...p].findIndex((c, i) => c !== v[i]);
       results.push({ name: `optifiber report pdf --prometheus.url <VictoriaMetrics> renders the same report as from Prometheus (week ${week}, ${p.length} characters of HTML)`,
         ok: p === v && (o.csv.site === undefined || p.includes(o.csv.site)), why: o.csv.site !== undefined && !p.includes(o.csv.site) ? `the report does not mention ${o.csv.site}` : at >= 0 ? `first difference at ${at}: ${JSON.stringify(p.slice(Math.max(0, at - 80), at + 80))} vs ${JSON.stringify(v.slice(Math.max(0, at - 80), at + 80))}` : 'empty' });

@@ -52,6 +52,8 @@ export function reportHelp(): string {
             --retention.daily DAYS (default 35)  --retention.weekly WEEKS (default 26)
 
   common    --prometheus.url URL (default $OPTIFIBER_PROMETHEUS_URL or ${DEFAULT_PROMETHEUS_URL})
+            $SOURCE_DATE_EPOCH (unix seconds): csv and pdf take it as "now", so the
+            same data renders the same report (reproducible-builds.org)
 
 TIME: RFC 3339 (2026-11-20T00:00:00Z), a date (2026-11-20 = 00:00 UTC), unix seconds, now, now-1d.
 DURATION: 30s, 5m, 1h, 1d.
@@ -88,6 +90,14 @@ function need(f: Map<string, string>, name: string): string {
   return v;
 }
 
+/** SOURCE_DATE_EPOCH, as reproducible builds define it: "now" for a csv or pdf report. */
+function pinnedNowMs(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env['SOURCE_DATE_EPOCH'];
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d{1,12}$/.test(v)) throw new ReportError(`SOURCE_DATE_EPOCH ${JSON.stringify(v)} must be unix seconds`, 2);
+  return Number(v) * 1000;
+}
+
 const promUrl = (f: Map<string, string>, env: NodeJS.ProcessEnv) => f.get('--prometheus.url') ?? env['OPTIFIBER_PROMETHEUS_URL'] ?? DEFAULT_PROMETHEUS_URL;
 
 export async function runReport(argv: string[], io: ReportIo = {}): Promise<number> {
@@ -106,7 +116,7 @@ export async function runReport(argv: string[], io: ReportIo = {}): Promise<numb
   }
   try {
     const f = parseFlags(sub, argv.slice(1));
-    const nowS = Math.floor(nowMs() / 1000);
+    const nowS = Math.floor((sub === 'schedule' ? nowMs() : (pinnedNowMs(env) ?? nowMs())) / 1000);
     if (sub === 'csv') {
       const out = need(f, '--out');
       const from = parseTime(need(f, '--from'), '--from', nowS);

@@ -99,10 +99,10 @@ test('SVG chart: lines, band, log axis, gaps', () => {
 });
 
 describe('CLI usage errors', () => {
-  const run = async (args: string[]) => {
+  const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
     let out = '';
     let er = '';
-    const code = await runReport(args, { env: {}, stdout: (s) => (out += s), stderr: (s) => (er += s) });
+    const code = await runReport(args, { env, stdout: (s) => (out += s), stderr: (s) => (er += s) });
     return { code, out, er };
   };
   test('help and unknown reports', async () => {
@@ -121,5 +121,12 @@ describe('CLI usage errors', () => {
     expect((await run(['pdf', '--week', '2026-W46'])).er).toMatch(/--out is required/);
     expect((await run(['schedule', '--listen', 'nowhere'])).er).toMatch(/--listen "nowhere" must be HOST:PORT/);
     expect((await run(['csv', '--from', 'now-1d', '--out', '/tmp/x.csv', '--sites', ','])).er).toMatch(/--sites is empty/);
+  });
+  test('SOURCE_DATE_EPOCH is "now" for csv and pdf; anything but unix seconds is refused', async () => {
+    // 2026-11-01: week 46 has not begun then, whatever the clock says today
+    const early = await run(['pdf', '--week', '2026-W46', '--out', '/tmp/x.pdf'], { SOURCE_DATE_EPOCH: '1761955200' });
+    expect([early.code, early.er]).toEqual([2, expect.stringMatching(/--week 2026-W46 starts .*in the future/)]);
+    const bad = await run(['csv', '--from', 'now-1d', '--out', '/tmp/x.csv'], { SOURCE_DATE_EPOCH: 'yesterday' });
+    expect([bad.code, bad.er]).toEqual([2, expect.stringMatching(/SOURCE_DATE_EPOCH "yesterday" must be unix seconds/)]);
   });
 });
