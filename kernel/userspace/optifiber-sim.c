@@ -412,8 +412,9 @@ static void server_cleanup(struct server *sv)
 /*
  * One tick of whichever source feeds the pages.  Replay: the recorded time
  * runs at --speed from the first tick; rows up to it are applied (each a
- * sample of its own), then every site is published.  At the end of the recording the pages keep the
- * last sample (they go stale, honestly) unless --loop starts it again.
+ * sample of its own), then every site is published.  At the end of the
+ * recording the pages keep the last sample (they go stale, honestly) unless
+ * --loop starts it again.
  * Returns -1 on a recording error.
  */
 static int server_tick(struct server *sv)
