@@ -137,7 +137,8 @@ export class EntitySurprise {
     private readonly cfg: SurpriseConfig = DEFAULT_SURPRISE,
   ) {
     this.channels = names.map((_, i) => new ChannelSurprise(cfg, floors[i]));
-    this.joint = names.length >= 2 ? new TailModel(cfg, cfg.jointU) : undefined;
+    // the joint column has no level to adopt: its run that reached the reject level is its change
+    this.joint = names.length >= 2 ? new TailModel(cfg, cfg.jointU, true) : undefined;
     this.width = names.length + (this.joint ? 1 : 0);
     this.columns = this.joint ? [...names, 'joint'] : [...names];
     this.lastOut = new Float32Array(this.width);

@@ -8,8 +8,9 @@
 //   scale     the typical size of its residuals (robust, clipped);
 //   tail      how often |z| exceeds U and how heavy the tail beyond it is
 //             (a Pareto peaks-over-threshold model, learned from every
-//             sample), so a channel whose residuals are heavy-tailed learns
-//             that a big |z| is ordinary for it;
+//             sample; the far tail beyond 8 U learned apart), so a channel
+//             whose residuals are heavy-tailed learns that a big |z| is
+//             ordinary for it;
 //   mean      a second test: a short mean of z (60 s) with its own scale and
 //             tail, for drifts and collective shifts no single sample shows.
 //
@@ -25,7 +26,9 @@
 // remembered), so the score falls back within confirmS of the onset.
 // Persistent bad states are the threshold alerts' job (OSNR, BER, power,
 // link down), not the anomaly score's. A return to the remembered normal
-// restores it silently.
+// restores it silently. A change that keeps moving after it was adopted (a
+// ramp after a step) is the same episode while it is no more surprising
+// than its onset (settleS).
 //
 // Gaps: a sample arriving more than max(gapMinS, gapFactor x the usual
 // interval) after the previous one re-anchors the level without evidence.
@@ -87,6 +90,21 @@ export interface SurpriseConfig {
    */
   meanTauS: number;
   meanMinSamples: number;
+  /**
+   * The far tail starts at farFactor x tailU scales: beyond it a tail model
+   * also uses the rate and index it learned there, and believes whichever
+   * says "less surprising" (see TailModel).
+   */
+  farFactor: number;
+  /**
+   * After a change is adopted, the channel is settling for settleS (s, at
+   * least settleMinSamples intervals; restarted by every further adoption):
+   * a run that is not more surprising than the change's own peak is the same
+   * change still moving (a ramp after a step, a staircase of levels) and is
+   * adopted without a new episode. A bigger one pages.
+   */
+  settleS: number;
+  settleMinSamples: number;
 }
 
 export const DEFAULT_SURPRISE: SurpriseConfig = {
@@ -113,6 +131,9 @@ export const DEFAULT_SURPRISE: SurpriseConfig = {
   maxEvidence: 60,
   meanTauS: 60,
   meanMinSamples: 4,
+  farFactor: 8,
+  settleS: 600,
+  settleMinSamples: 10,
 };
 
 /**
@@ -121,7 +142,11 @@ export const DEFAULT_SURPRISE: SurpriseConfig = {
  * a fault state or a reprovisioning, not a fluctuation: it must not make the
  * link's noise model heavier-tailed, or a site's second fiber cut of the day
  * is less surprising than its first. Changes still teach how often runs
- * start (pU, at alarmLearnWeight).
+ * start (pU, at alarmLearnWeight). The joint column (no level of its own)
+ * counts every run that reached the reject level as such a change: the
+ * link's channels moving together that much is a fault candidate (a BER
+ * creep's early runs had taught it to ignore the creep; a short fault every
+ * hour faded to 0.66 by the fifth).
  */
 export const SITE_SURPRISE: SurpriseConfig = { ...DEFAULT_SURPRISE, changesTeachShape: false };
 
@@ -141,22 +166,46 @@ export interface ScaleFloor {
  * pU is that rate per sample; h the mean log-excess ln(peak/U) (the Hill
  * estimator), clipped at 6 h per peak (bounded influence). A power-law tail
  * is what real metrics need; on Gaussian noise it is conservative.
+ *
+ * One index rarely fits both the body and the far tail: a server metric
+ * that crosses 2 scales every few minutes in small steps (a light tail at
+ * U) and jumps 20 scales a few times a day was paged on by every jump. So
+ * runs beyond U2 = farFactor x U also learn a rate p2 and an index of their
+ * own, starting from the near model's extrapolation, and beyond U2 the
+ * evidence is the smaller of the two: a heavier far tail, once seen, is
+ * believed; a lighter one never adds surprise.
  */
+const P2_MIN = 1e-7;
+
 export class TailModel {
   pU: number;
   hill: number;
+  /** The far tail beyond U2 = farFactor x U: its own rate and index (see evidence()). */
+  readonly U2: number;
+  p2: number;
+  hill2: number;
+  private over2 = 0;
   private n = 0;
   private over = 0;
   /** Peak of the run beyond U in progress (0 = none). */
   private peak = 0;
   /** The run in progress became a new level (see SurpriseConfig.changesTeachShape). */
   private change = false;
+  /**
+   * @param alarmIsChange a run that reached the reject level counts as an
+   *   adopted change (for a column with no level of its own: the joint one)
+   */
   constructor(
     private readonly cfg: SurpriseConfig,
     readonly U: number,
+    private readonly alarmIsChange = false,
   ) {
     this.pU = cfg.tailP0;
     this.hill = cfg.tailHill0;
+    // the far tail starts where the prior's Pareto puts it: no evidence changes until learned
+    this.U2 = U * cfg.farFactor;
+    this.p2 = Math.max(P2_MIN, cfg.tailP0 * cfg.farFactor ** (-1 / cfg.tailHill0));
+    this.hill2 = cfg.tailHill0;
   }
 
   /** The run in progress was adopted as a new level. */
@@ -167,7 +216,9 @@ export class TailModel {
   /** -ln P(a run peaking at >= a), 0 inside the body. */
   evidence(a: number): number {
     if (!(a > this.U)) return 0;
-    return Math.min(this.cfg.maxEvidence, -Math.log(this.pU) + Math.log(a / this.U) / this.hill);
+    let e = -Math.log(this.pU) + Math.log(a / this.U) / this.hill;
+    if (a > this.U2) e = Math.min(e, -Math.log(this.p2) + Math.log(a / this.U2) / this.hill2);
+    return Math.min(this.cfg.maxEvidence, e);
   }
 
   /**
@@ -175,9 +226,10 @@ export class TailModel {
    * A run whose peak reached `alarmEvidence` teaches the tail only
    * cfg.alarmLearnWeight as much: bursts that recur many times a day still
    * become normal within days, a fault that recurs every few minutes stays
-   * visible for many recurrences.
+   * visible for many recurrences. `far` = false: the far tail does not learn
+   * from it.
    */
-  learn(a: number, w: number, alarmEvidence = Infinity): void {
+  learn(a: number, w: number, alarmEvidence = Infinity, far = true): void {
     const c = this.cfg;
     if (a > this.U) {
       this.peak = Math.max(this.peak, a);
@@ -191,12 +243,29 @@ export class TailModel {
     this.change = false;
     const wt = k * Math.max(w, 1 / (this.n + c.tailPrior));
     this.pU = Math.min(0.5, Math.max(1e-5, this.pU + wt * ((peak > 0 ? 1 : 0) - this.pU)));
-    if (!(peak > 0)) return;
-    if (change && !c.changesTeachShape) return;
+    const shape = c.changesTeachShape || !(change || (this.alarmIsChange && k !== 1));
+    // On a site, a run that reached the reject level is a fault candidate: if it
+    // taught the far tail, a link's recurring faults would make their own size normal.
+    if (far && (c.changesTeachShape || (shape && k === 1))) this.learnFar(peak, wt, k);
+    if (!(peak > 0) || !shape) return;
     this.over++;
     const le = Math.min(Math.log(peak / this.U), 6 * this.hill);
     const wh = k * Math.max(wt / k / Math.max(this.pU, 1e-3), 1 / (this.over + c.tailPrior * c.tailP0));
     this.hill = Math.max(c.tailHillMin, this.hill + Math.min(1, wh) * (le - this.hill));
+  }
+
+  /** The far tail learns like the near one, from the same samples and runs, beyond U2. */
+  private learnFar(peak: number, wt: number, k: number): void {
+    const c = this.cfg;
+    this.p2 = Math.min(this.pU, Math.max(P2_MIN, this.p2 + wt * ((peak > this.U2 ? 1 : 0) - this.p2)));
+    if (!(peak > this.U2)) return;
+    this.over2++;
+    const le = Math.min(Math.log(peak / this.U2), 6 * this.hill2);
+    // far runs are rare: one run weighs at most as much as the prior's runs together,
+    // or a single adopted step would set the far index alone
+    const n0 = c.tailPrior * c.tailP0;
+    const wh = k * Math.min(1 / (1 + n0), Math.max(wt / k / Math.max(this.p2, 1e-4), 1 / (this.over2 + n0)));
+    this.hill2 = Math.max(c.tailHillMin, this.hill2 + wh * (le - this.hill2));
   }
 }
 
@@ -231,6 +300,9 @@ export class ChannelSurprise {
   private runLevel = NaN;
   private runN = 0;
   private runPeak = 0;
+  /** Peak evidence of the change being settled, and until when (s) it is settling. */
+  private settlePeak = 0;
+  private settleUntil = -Infinity;
   private prev: Remembered | undefined;
   /** Short mean of clipped z (the sustained-deviation test), its scale and tail. */
   private m = 0;
@@ -322,15 +394,21 @@ export class ChannelSurprise {
     // heavy tails would alarm forever. The level and scales skip surprising samples,
     // so a fault does not become the prediction.
     const wt = this.timeWeight(step, this.cfg.tailTauS, this.cfg.statMinSamples);
-    this.tail.learn(Math.abs(z), wt, rejectEvidence);
-    if (this.mScale > 0) this.meanTail.learn(Math.abs(zm), wt, rejectEvidence);
+    // (the far tail only once warm: a scale still settling makes big z of ordinary samples)
+    this.tail.learn(Math.abs(z), wt, rejectEvidence, warm);
+    if (this.mScale > 0) this.meanTail.learn(Math.abs(zm), wt, rejectEvidence, warm);
     if (warm && ev >= rejectEvidence) {
       // a surprising run holds its peak evidence until it ends (adopted or over):
       // one change is one episode, not a flicker of noise around the threshold
       if (this.runS === 0) this.runPeak = 0;
       this.runPeak = Math.max(this.runPeak, ev);
-      this.extendRun(x, step);
-      return this.runPeak;
+      // ... and a run no bigger than the change being settled is that change still moving
+      const peak = this.runPeak;
+      const settling = t <= this.settleUntil && peak <= this.settlePeak;
+      if (this.extendRun(x, step)) this.settle(t, settling ? this.settlePeak : peak);
+      if (!settling) return peak;
+      this.sampleEvidence = 0;
+      return 0;
     }
     this.runS = 0;
     this.learn(x, sc, step);
@@ -385,8 +463,17 @@ export class ChannelSurprise {
     this.lastX = x;
   }
 
-  /** A surprising sample: not learned; a run of them that lasts becomes the new level. */
-  private extendRun(x: number, dt: number): void {
+  /** A change was adopted with this peak: runs no bigger are its settling for a while. */
+  private settle(t: number, peak: number): void {
+    this.settlePeak = peak;
+    this.settleUntil = t + Math.max(this.cfg.settleS, this.cfg.settleMinSamples * (this.dt || 0));
+  }
+
+  /**
+   * A surprising sample: not learned; a run of them that lasts becomes the
+   * new level. True when it did.
+   */
+  private extendRun(x: number, dt: number): boolean {
     if (this.runS === 0) {
       this.runLevel = x;
       this.runN = 1;
@@ -403,7 +490,9 @@ export class ChannelSurprise {
       this.level = this.runLevel;
       this.runS = 0;
       this.m = 0; // residuals so far were against the old level
+      return true;
     }
+    return false;
   }
 
   private learn(x: number, sc: number, dt: number): void {
