@@ -397,23 +397,28 @@ export class ChannelSurprise {
     // (the far tail only once warm: a scale still settling makes big z of ordinary samples)
     this.tail.learn(Math.abs(z), wt, rejectEvidence, warm);
     if (this.mScale > 0) this.meanTail.learn(Math.abs(zm), wt, rejectEvidence, warm);
-    if (warm && ev >= rejectEvidence) {
-      // a surprising run holds its peak evidence until it ends (adopted or over):
-      // one change is one episode, not a flicker of noise around the threshold
-      if (this.runS === 0) this.runPeak = 0;
-      this.runPeak = Math.max(this.runPeak, ev);
-      // ... and a run no bigger than the change being settled is that change still moving
-      const peak = this.runPeak;
-      const settling = t <= this.settleUntil && peak <= this.settlePeak;
-      if (this.extendRun(x, step)) this.settle(t, settling ? this.settlePeak : peak);
-      if (!settling) return peak;
-      this.sampleEvidence = 0;
-      return 0;
-    }
+    if (warm && ev >= rejectEvidence) return this.surprising(t, x, step, ev);
     this.runS = 0;
     this.learn(x, sc, step);
     this.learnMean(step);
     return ev;
+  }
+
+  /**
+   * A sample at or beyond the reject level: part of a run, which holds its
+   * peak evidence until it ends (adopted or over), so one change is one
+   * episode, not a flicker of noise around the threshold; and a run no
+   * bigger than the change being settled is that change still moving.
+   */
+  private surprising(t: number, x: number, dt: number, ev: number): number {
+    if (this.runS === 0) this.runPeak = 0;
+    this.runPeak = Math.max(this.runPeak, ev);
+    const peak = this.runPeak;
+    const settling = t <= this.settleUntil && peak <= this.settlePeak;
+    if (this.extendRun(x, dt)) this.settle(t, settling ? this.settlePeak : peak);
+    if (!settling) return peak;
+    this.sampleEvidence = 0;
+    return 0;
   }
 
   /**
