@@ -244,7 +244,11 @@ export class TailModel {
     if (far) this.p2 = Math.min(this.pU, Math.max(P2_MIN, this.p2 - wt * this.p2));
   }
 
-  /** A run beyond U ended: learn its peak (rate, shape and far tail, as the rules above say). */
+  /**
+   * A run beyond U ended: it teaches the rate (at alarmLearnWeight if it
+   * reached the reject level), the shape unless it counts as a change on a
+   * site, and the far tail unless it reached the reject level on a site.
+   */
   private learnRun(w: number, alarmEvidence: number, far: boolean): void {
     const c = this.cfg;
     const peak = this.peak;
