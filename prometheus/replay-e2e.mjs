@@ -38,14 +38,18 @@
 //
 // Cases: the recording's failure periods (Failure = 1: 46 periods of ~60 s
 // in the last four hours) are read from the file itself. Every site alert
-// (ALERTS{alertstate="firing"} in Prometheus, and every firing message at the
-// NOC receiver) is placed on the recording's clock through the exporter's
-// (update time, sim_time) pairs. Then: no alert before the first failure
-// starts (the normal first ~4 h), every failure period has an alert that
-// started within it or within PIPE_S after it (pipeline latency: tick +
-// sample + scrape + evaluation, ~0.3 s of wall time = ~60 s of recording at
-// x200; half the quiet gap between periods), and no alert outside those
-// windows. Also: absent fields are not exported, cmd_add is refused (409).
+// (ALERTS{alertstate="firing"} in Prometheus) is placed on the recording's
+// clock through the exporter's (update time, sim_time) pairs. Then: no alert
+// before the first failure starts (the normal first ~4 h), every failure
+// period has an alert that started within it or within PIPE_S after it
+// (pipeline latency: tick + sample + scrape + evaluation, ~0.3 s of wall
+// time = ~60 s of recording at x200; half the quiet gap between periods), and
+// no alert outside those windows. Every firing message at the NOC receiver is
+// placed by the alert it announces and judged the same way; its delivery
+// latency is bounded in wall time (NOC_LATENCY_MS), since x200 turns 0.2 s of
+// a loaded machine's Alertmanager into 40 s of recording (a CI run once got
+// a real period's message 36 recorded seconds past its window).
+// Also: absent fields are not exported, cmd_add is refused (409).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,6 +66,8 @@ const FILE = resolve(arg('file', join(ROOT, '..', 'shared', 'datasets', 'optical
 const PIPE_S = 120; // recorded seconds after a period in which its alert may start (see above)
 const MIN_SEEN = 0.85; // share of the failure periods that must alert (and reach the NOC)
 const SEEN_SCRAPES = 3;
+const STEP_MS = 150; // ALERTS is read at a 0.1 s step: a start is placed up to one step late
+const NOC_LATENCY_MS = 10000; // wall ms from an alert's start to its NOC message (Alertmanager timers here are ~10 ms)
 // OptiFiberAnomalyDetected comes from the anomaly model, which learns the
 // stream online: what it scores depends on every sample it saw. The exporter
 // reads every row from the pages' recent rings, so the live score is the one
@@ -235,12 +241,12 @@ try {
 
   // Prometheus' view: every firing interval of every site alert
   const series = await alertsRange(stack.prometheusUrl, t0 / 1000, tEnd / 1000);
-  /** @type {{alert: string, site: string, rec: number, endRec: number}[]} */
+  /** @type {{alert: string, site: string, wallMs: number, rec: number, endRec: number}[]} */
   const starts = [];
   for (const s of series) {
     let prev = -Infinity;
     for (const [ts] of s.values) {
-      if (ts - prev > 0.15) starts.push({ alert: s.metric.alertname, site: s.metric.site, rec: recAt(ts * 1000), endRec: NaN });
+      if (ts - prev > 0.15) starts.push({ alert: s.metric.alertname, site: s.metric.site, wallMs: ts * 1000, rec: recAt(ts * 1000), endRec: NaN });
       starts[starts.length - 1].endRec = recAt(ts * 1000);
       prev = ts;
     }
@@ -284,19 +290,31 @@ try {
   for (const x of starts) byAlert[`${x.alert}/${x.site}`] = (byAlert[`${x.alert}/${x.site}`] ?? 0) + 1;
   info(`alert starts by alert/site: ${JSON.stringify(byAlert)}`);
 
-  // the NOC receiver's view: firing notifications, placed on the recorded clock
+  // The NOC receiver's view. A notification is placed on the recording's
+  // clock by the Prometheus alert it announces (the latest start of that
+  // alert/site at or before its arrival), not by its arrival: Alertmanager's
+  // delivery latency is wall time that x200 multiplies (0.2 s of a loaded
+  // machine is 40 s of recording), and a late message about a real failure
+  // is no false alarm. Latency gets its own bound, in wall time.
   const firing = noc.messages.filter((m) => m.summary.status === 'firing' && m.summary.site);
   const judged = (/** @type {any} */ m) => judgeAnomaly || m.summary.alertname !== ANOMALY;
-  const nEarly = firing.filter((m) => recAt(m.receivedAt) < periods[0].start && judged(m));
+  const announced = (/** @type {any} */ m) => starts.filter((x) => x.alert === m.summary.alertname && x.site === m.summary.site && x.wallMs <= m.receivedAt + STEP_MS)
+    .reduce((/** @type {typeof starts[0] | undefined} */ best, x) => (!best || x.wallMs > best.wallMs ? x : best), undefined);
+  const placed = firing.map((m) => ({ m, a: announced(m) }));
+  const nEarly = placed.filter(({ m, a }) => (!a || a.rec < periods[0].start) && judged(m));
   report(`no ${judgeAnomaly ? '' : 'threshold-alert '}firing notification at the NOC receiver during the normal first four hours`, nEarly.length === 0,
-    nEarly.slice(0, 5).map((m) => `${m.summary.alertname}/${m.summary.site}@${fmt(recAt(m.receivedAt))}`).join(', '));
-  const nocHit = new Set(firing.map((m) => periodOf(recAt(m.receivedAt))).filter((k) => k >= 0));
+    nEarly.slice(0, 5).map(({ m }) => `${m.summary.alertname}/${m.summary.site}@${fmt(recAt(m.receivedAt))}`).join(', '));
+  const nocHit = new Set(placed.map(({ a }) => (a ? periodOf(a.rec) : -1)).filter((k) => k >= 0));
   const nocMissed = [...hit].filter((k) => !nocHit.has(k));
-  const nocStray = firing.filter((m) => recAt(m.receivedAt) >= periods[0].start && periodOf(recAt(m.receivedAt)) < 0 && judged(m));
+  const nocStray = placed.filter(({ m, a }) => (!a || (a.rec >= periods[0].start && periodOf(a.rec) < 0)) && judged(m));
   report(`the NOC receiver got a firing notification for every failure period that alerted: ${nocHit.size}/${hit.size} (of ${periods.length})`, nocMissed.length === 0 && nocHit.size >= MIN_SEEN * periods.length,
     `missed: ${nocMissed.map((k) => fmt(periods[k].start)).join(', ')}`);
-  report('no NOC firing notification outside a failure period', nocStray.length === 0,
-    nocStray.slice(0, 5).map((m) => `${m.summary.alertname}/${m.summary.site}@${fmt(recAt(m.receivedAt))}`).join(', '));
+  report('no NOC firing notification outside a failure period (each placed by the alert it announces)', nocStray.length === 0,
+    nocStray.slice(0, 5).map(({ m, a }) => `${m.summary.alertname}/${m.summary.site} received @${fmt(recAt(m.receivedAt))}, ${a ? `alert started @${fmt(a.rec)}` : 'no such alert in Prometheus'}`).join(', '));
+  const lat = placed.filter(({ a }) => a).map(({ m, a }) => m.receivedAt - /** @type {typeof starts[0]} */ (a).wallMs).sort((x, y) => x - y);
+  const latMax = lat.length ? lat[lat.length - 1] : 0;
+  report(`every NOC notification arrived within ${NOC_LATENCY_MS / 1000} s (wall) of its alert's start in Prometheus: median ${lat.length ? lat[lat.length >> 1].toFixed(0) : '-'} ms, max ${latMax.toFixed(0)} ms (ALERTS is read at a 0.1 s step: +-100 ms)`,
+    latMax <= NOC_LATENCY_MS, `max ${latMax.toFixed(0)} ms`);
   info(`NOC: ${firing.length} firing and ${noc.messages.filter((m) => m.summary.status === 'resolved').length} resolved notifications; wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 } catch (e) {
   report('replay e2e', false, String(/** @type {any} */ (e).message ?? e));
