@@ -180,7 +180,7 @@ export class EntitySurprise {
     let sum = 0;
     for (let i = 0; i < this.channels.length; i++) {
       const c = this.channels[i]!;
-      out[off + i] = c.update(t, values[i]!, reject);
+      out[off + i] = c.update(t, values, i, reject);
       sum += c.sampleEvidence;
     }
     const dt = Number.isFinite(this.lastT) ? t - this.lastT : 0;
@@ -280,17 +280,21 @@ export class ForecastHistory {
     return this.count > FORECAST_LAGS[FORECAST_LAGS.length - 1]!;
   }
 
+  /** ln of the bucket `back` before the current one (floored: a zero bucket is not -Infinity). */
+  private lnAt(back: number): number {
+    return Math.log(Math.max(this.get(back), 1e-9));
+  }
+
   /** Features into out[off..]; returns ln(level) (the model's base), NaN if not ready. */
   features(out: Float32Array | number[], off = 0): number {
     if (!this.ready()) return NaN;
-    const l = (back: number): number => Math.log(Math.max(this.get(back), 1e-9));
-    const l0 = l(0);
+    const l0 = this.lnAt(0);
     let j = off;
-    for (const k of FORECAST_LAGS) out[j++] = l0 - l(k);
+    for (let i = 0; i < FORECAST_LAGS.length; i++) out[j++] = l0 - this.lnAt(FORECAST_LAGS[i]!);
     const h = this.horizonBuckets;
     if (this.count > DAY_BUCKETS) {
-      out[j++] = l(DAY_BUCKETS - h) - l(DAY_BUCKETS);
-      out[j++] = l0 - l(DAY_BUCKETS);
+      out[j++] = this.lnAt(DAY_BUCKETS - h) - this.lnAt(DAY_BUCKETS);
+      out[j++] = l0 - this.lnAt(DAY_BUCKETS);
       out[j++] = 1;
     } else {
       out[j++] = 0;

@@ -178,12 +178,15 @@ export interface ScaleFloor {
 const P2_MIN = 1e-7;
 
 export class TailModel {
-  pU: number;
-  hill: number;
+  // The learned numbers start as numbers, set in the constructor: a field
+  // declared without a value starts undefined, and V8 then boxes every later
+  // store into it (a heap number per tail per sample, megabytes a tick).
+  pU = NaN;
+  hill = NaN;
   /** The far tail beyond U2 = farFactor x U: its own rate and index (see evidence()). */
   readonly U2: number;
-  p2: number;
-  hill2: number;
+  p2 = NaN;
+  hill2 = NaN;
   private over2 = 0;
   private n = 0;
   private over = 0;
@@ -307,6 +310,10 @@ export class ChannelSurprise {
   /** Smallest positive step seen: the signal's resolution (a scale floor of its own). */
   quantum = Infinity;
   private steps = 0;
+  /** The resolution as a scale floor: quantum once the signal has shown it 10 times, else 0. */
+  private res = 0;
+  private readonly floorAbs: number;
+  private readonly floorRel: number;
   private lastT = NaN;
   private lastX = NaN;
   /** Typical sampling interval (s): EW of the observed intervals. */
@@ -323,14 +330,31 @@ export class ChannelSurprise {
   private m = 0;
   private mScale = 0;
   private mN = 0;
-  /** m in its scale units at the last sample (a field, not an object per sample: 150,000 a tick at 10,000 sites). */
+  /**
+   * The last sample's residual z, the scale sc it was measured in, and m in
+   * its scale units (zm). The steps of update() hand numbers to each other in
+   * these fields, not as arguments or results: V8 does not always inline
+   * them, and then every number crossing a call is a heap allocation (an
+   * object per sample: 150,000 a tick at 10,000 sites).
+   */
+  private z = 0;
+  private sc = 0;
   private zm = 0;
+  /** This sample's EW weights per time constant, and the step and interval they are for (setWeights). */
+  private wLevel = 0;
+  private wScale = 0;
+  private wTail = 0;
+  private wMean = 0;
+  private wStep = NaN;
+  private wDt = NaN;
   readonly meanTail: TailModel;
 
   constructor(
     private readonly cfg: SurpriseConfig,
-    private readonly floor: ScaleFloor = { abs: 0, rel: 0 },
+    floor: ScaleFloor = { abs: 0, rel: 0 },
   ) {
+    this.floorAbs = floor.abs;
+    this.floorRel = floor.rel;
     this.tail = new TailModel(cfg, cfg.tailU);
     this.meanTail = new TailModel(cfg, cfg.tailU);
   }
@@ -340,11 +364,8 @@ export class ChannelSurprise {
     return this.cfg.meanTauS > 0 ? 2 : 1;
   }
 
-  effectiveScale(level = this.level, scale = this.scale): number {
-    // the resolution counts once the signal has shown it a few times (a 0/1 or
-    // all-zero channel's first step is news, not its resolution)
-    const q = this.steps >= 10 && Number.isFinite(this.quantum) ? this.quantum : 0;
-    return Math.max(scale, this.floor.abs, this.floor.rel * Math.abs(level), q, 1e-12);
+  effectiveScale(level: number, scale: number): number {
+    return Math.max(scale, this.floorAbs, this.floorRel * Math.abs(level), this.res, 1e-12);
   }
 
   /** Samples per day at the channel's usual interval (1 before it is known). */
@@ -352,24 +373,36 @@ export class ChannelSurprise {
     return Number.isFinite(this.dt) && this.dt > 0 ? 86400 / this.dt : 1;
   }
 
-  /** EW weight of a sample dt seconds after the last, time constant tauS (at least minSamples intervals). */
-  private timeWeight(dt: number, tauS: number, minSamples: number): number {
-    const tau = Math.max(tauS, minSamples * (this.dt || dt || 1));
-    return 1 - Math.exp(-Math.max(dt, 1e-9) / tau);
-  }
-
-  /** The same, but a plain average over the first n samples (fast warm-up). */
-  private weight(dt: number, tauS: number, minSamples: number, n: number): number {
-    return Math.max(this.timeWeight(dt, tauS, minSamples), 1 / Math.max(1, n));
+  /**
+   * This sample's EW weights, one per time constant (seconds, at least a
+   * number of usual intervals), into fields. They depend only on its step and
+   * the usual interval (wStep, wDt), so a regular stream computes them once;
+   * and no number crosses a call V8 may not inline (each would be a heap
+   * number: 10,000 sites x 7 channels a tick).
+   */
+  private setWeights(step: number): void {
+    const c = this.cfg;
+    const d = this.dt > 0 ? this.dt : step > 0 ? step : 1; // (not `||`: that boxes the number it picks)
+    const s = -Math.max(step, 1e-9);
+    this.wStep = step;
+    this.wDt = this.dt;
+    this.wLevel = 1 - Math.exp(s / Math.max(c.levelTauS, c.levelMinSamples * d));
+    this.wScale = 1 - Math.exp(s / Math.max(c.scaleTauS, c.statMinSamples * d));
+    this.wTail = 1 - Math.exp(s / Math.max(c.tailTauS, c.statMinSamples * d));
+    this.wMean = 1 - Math.exp(s / Math.max(c.meanTauS, c.meanMinSamples * d));
   }
 
   /**
    * @param t time of the sample (s), non-decreasing per channel
-   * @param x value; NaN = missing (no evidence, nothing learned)
+   * @param values the entity's sample; this channel's value is values[i] (NaN =
+   *   missing: no evidence, nothing learned). An index, not the number: a
+   *   number handed to a call V8 does not inline is a heap allocation.
+   * @param i this channel's index in values
    * @param rejectEvidence evidence from which a sample is not learned and counts
    *   towards confirming a new level (ln(R / rejectPerDay) for this entity)
    */
-  update(t: number, x: number, rejectEvidence: number): number {
+  update(t: number, values: ArrayLike<number>, i: number, rejectEvidence: number): number {
+    const x = values[i]!;
     this.sampleEvidence = 0;
     if (!Number.isFinite(x) || !Number.isFinite(t)) return 0;
     if (!Number.isFinite(this.level)) return this.start(t, x);
@@ -388,8 +421,10 @@ export class ChannelSurprise {
       return 0;
     }
     this.lastT = t;
-    const sc = this.effectiveScale();
+    const sc = this.effectiveScale(this.level, this.scale);
     const z = (x - this.level) / sc;
+    this.sc = sc;
+    this.z = z;
     const warm = this.n >= this.cfg.warmupSamples;
     const evZ = warm ? this.tail.evidence(Math.abs(z)) : 0;
     this.sampleEvidence = evZ;
@@ -404,21 +439,19 @@ export class ChannelSurprise {
       return 0;
     }
     const step = Math.max(dt, 0);
-    const evM = this.meanEvidence(z, step, warm);
-    const zm = this.zm;
-    const ev = Math.max(evZ, evM);
+    if (step !== this.wStep || this.dt !== this.wDt) this.setWeights(step);
+    const ev = Math.max(evZ, this.meanEvidence(warm));
     // The tail models learn from every sample (bounded influence): how often this
     // channel surprises is exactly what they must know, or a channel whose normal has
     // heavy tails would alarm forever. The level and scales skip surprising samples,
-    // so a fault does not become the prediction.
-    const wt = this.timeWeight(step, this.cfg.tailTauS, this.cfg.statMinSamples);
-    // (the far tail only once warm: a scale still settling makes big z of ordinary samples)
-    this.tail.learn(Math.abs(z), wt, rejectEvidence, warm);
-    if (this.mScale > 0) this.meanTail.learn(Math.abs(zm), wt, rejectEvidence, warm);
+    // so a fault does not become the prediction. (The far tail only once warm: a
+    // scale still settling makes big z of ordinary samples.)
+    this.tail.learn(Math.abs(z), this.wTail, rejectEvidence, warm);
+    if (this.mScale > 0) this.meanTail.learn(Math.abs(this.zm), this.wTail, rejectEvidence, warm);
     if (warm && ev >= rejectEvidence) return this.surprising(t, x, step, ev);
     this.runS = 0;
-    this.learn(x, sc, step);
-    this.learnMean(step);
+    this.learn();
+    this.learnMean();
     return ev;
   }
 
@@ -444,12 +477,13 @@ export class ChannelSurprise {
    * (one spike moves it little: spikes are the per-sample test's), against
    * its own learned scale, floored at what white noise of unit scale gives
    * (so m is never more surprising than it would be for independent samples).
-   * Returns its evidence; m in scale units is left in this.zm.
+   * Takes this.z; returns its evidence; m in scale units is left in this.zm.
    */
-  private meanEvidence(z: number, dt: number, warm: boolean): number {
+  private meanEvidence(warm: boolean): number {
     const c = this.cfg;
+    const z = this.z;
     if (!(c.meanTauS > 0)) return 0; // zm stays 0
-    const w = this.timeWeight(dt, c.meanTauS, c.meanMinSamples);
+    const w = this.wMean;
     this.m += w * (Math.max(-c.clip, Math.min(c.clip, z)) - this.m);
     const floor = Math.sqrt(w / (2 - w));
     const zm = this.m / Math.max(this.mScale, floor);
@@ -460,12 +494,12 @@ export class ChannelSurprise {
     return ready ? this.meanTail.evidence(Math.abs(zm)) : 0;
   }
 
-  private learnMean(dt: number): void {
+  private learnMean(): void {
     const c = this.cfg;
     if (!(c.meanTauS > 0)) return;
     this.mN++;
     const a = Math.abs(this.m);
-    const ws = this.weight(dt, c.scaleTauS, c.statMinSamples, this.mN - 1);
+    const ws = Math.max(this.wScale, 1 / Math.max(1, this.mN - 1)); // (as in learn())
     const ac = this.mScale > 0 ? Math.min(a, c.clip * this.mScale) : a;
     this.mScale = this.mN === 1 ? 1.2533 * ac : this.mScale + ws * (1.2533 * ac - this.mScale);
   }
@@ -484,6 +518,9 @@ export class ChannelSurprise {
     if (d > 0) {
       this.steps++;
       if (d < this.quantum) this.quantum = d;
+      // the resolution counts once the signal has shown it a few times (a 0/1 or
+      // all-zero channel's first step is news, not its resolution)
+      if (this.steps >= 10) this.res = this.quantum;
     }
     this.lastX = x;
   }
@@ -520,15 +557,19 @@ export class ChannelSurprise {
     return false;
   }
 
-  private learn(x: number, sc: number, dt: number): void {
+  /** The level and scale learn the sample just noted (lastX, judged against sc). */
+  private learn(): void {
     const c = this.cfg;
+    const x = this.lastX;
+    const sc = this.sc;
     this.n++;
     this.levelN++;
     const r = x - this.level;
-    this.level += this.weight(dt, c.levelTauS, c.levelMinSamples, this.levelN - 1) * r;
+    // EW in seconds, but a plain average over the first samples (a fast warm-up)
+    this.level += Math.max(this.wLevel, 1 / Math.max(1, this.levelN - 1)) * r;
     // no clipping while warming up: the scale has nothing to clip against yet
     const rc = this.n <= c.warmupSamples ? Math.abs(r) : Math.min(Math.abs(r), c.clip * sc);
-    const ws = this.weight(dt, c.scaleTauS, c.statMinSamples, this.n - 1);
+    const ws = Math.max(this.wScale, 1 / Math.max(1, this.n - 1));
     this.scale = this.n === 2 ? 1.2533 * rc : this.scale + ws * (1.2533 * rc - this.scale);
   }
 }
