@@ -287,6 +287,31 @@ export class TailModel {
   }
 }
 
+/** Slots of a weights memo: the key (step, usual interval), then one EW weight per time constant. */
+const W_STEP = 0;
+const W_DT = 1;
+const W_LEVEL = 2;
+const W_SCALE = 3;
+const W_TAIL = 4;
+const W_MEAN = 5;
+const WEIGHTS = new WeakMap<SurpriseConfig, Float64Array>();
+
+/**
+ * The EW weights of a sample (1 - exp(-step / tau), tau in seconds but at
+ * least a number of usual intervals) depend only on the config, the step and
+ * the channel's usual interval. So every channel of a config shares one memo
+ * of the last (step, interval) asked: a fleet of sites ticking every second
+ * computes them once, not five exp() per channel and sample, and the numbers
+ * live in a typed array, neither heap objects for the GC to mark (10,000
+ * sites x 8 channels) nor allocations to scavenge. A channel checks the key
+ * before it uses them (update()); nothing else runs in between.
+ */
+function weightsFor(cfg: SurpriseConfig): Float64Array {
+  let w = WEIGHTS.get(cfg);
+  if (!w) WEIGHTS.set(cfg, (w = new Float64Array(6).fill(NaN)));
+  return w;
+}
+
 interface Remembered {
   level: number;
   scale: number;
@@ -312,8 +337,6 @@ export class ChannelSurprise {
   private steps = 0;
   /** The resolution as a scale floor: quantum once the signal has shown it 10 times, else 0. */
   private res = 0;
-  private readonly floorAbs: number;
-  private readonly floorRel: number;
   private lastT = NaN;
   private lastX = NaN;
   /** Typical sampling interval (s): EW of the observed intervals. */
@@ -340,21 +363,15 @@ export class ChannelSurprise {
   private z = 0;
   private sc = 0;
   private zm = 0;
-  /** This sample's EW weights per time constant, and the step and interval they are for (setWeights). */
-  private wLevel = 0;
-  private wScale = 0;
-  private wTail = 0;
-  private wMean = 0;
-  private wStep = NaN;
-  private wDt = NaN;
+  /** This sample's EW weights (a memo shared with every channel of this config: weightsFor). */
+  private readonly w: Float64Array;
   readonly meanTail: TailModel;
 
   constructor(
     private readonly cfg: SurpriseConfig,
-    floor: ScaleFloor = { abs: 0, rel: 0 },
+    private readonly floor: ScaleFloor = { abs: 0, rel: 0 },
   ) {
-    this.floorAbs = floor.abs;
-    this.floorRel = floor.rel;
+    this.w = weightsFor(cfg);
     this.tail = new TailModel(cfg, cfg.tailU);
     this.meanTail = new TailModel(cfg, cfg.tailU);
   }
@@ -365,7 +382,7 @@ export class ChannelSurprise {
   }
 
   effectiveScale(level: number, scale: number): number {
-    return Math.max(scale, this.floorAbs, this.floorRel * Math.abs(level), this.res, 1e-12);
+    return Math.max(scale, this.floor.abs, this.floor.rel * Math.abs(level), this.res, 1e-12);
   }
 
   /** Samples per day at the channel's usual interval (1 before it is known). */
@@ -373,23 +390,18 @@ export class ChannelSurprise {
     return Number.isFinite(this.dt) && this.dt > 0 ? 86400 / this.dt : 1;
   }
 
-  /**
-   * This sample's EW weights, one per time constant (seconds, at least a
-   * number of usual intervals), into fields. They depend only on its step and
-   * the usual interval (wStep, wDt), so a regular stream computes them once;
-   * and no number crosses a call V8 may not inline (each would be a heap
-   * number: 10,000 sites x 7 channels a tick).
-   */
+  /** This sample's EW weights into the memo, for its step and the usual interval (see weightsFor). */
   private setWeights(step: number): void {
     const c = this.cfg;
+    const w = this.w;
     const d = this.dt > 0 ? this.dt : step > 0 ? step : 1; // (not `||`: that boxes the number it picks)
     const s = -Math.max(step, 1e-9);
-    this.wStep = step;
-    this.wDt = this.dt;
-    this.wLevel = 1 - Math.exp(s / Math.max(c.levelTauS, c.levelMinSamples * d));
-    this.wScale = 1 - Math.exp(s / Math.max(c.scaleTauS, c.statMinSamples * d));
-    this.wTail = 1 - Math.exp(s / Math.max(c.tailTauS, c.statMinSamples * d));
-    this.wMean = 1 - Math.exp(s / Math.max(c.meanTauS, c.meanMinSamples * d));
+    w[W_STEP] = step;
+    w[W_DT] = this.dt;
+    w[W_LEVEL] = 1 - Math.exp(s / Math.max(c.levelTauS, c.levelMinSamples * d));
+    w[W_SCALE] = 1 - Math.exp(s / Math.max(c.scaleTauS, c.statMinSamples * d));
+    w[W_TAIL] = 1 - Math.exp(s / Math.max(c.tailTauS, c.statMinSamples * d));
+    w[W_MEAN] = 1 - Math.exp(s / Math.max(c.meanTauS, c.meanMinSamples * d));
   }
 
   /**
@@ -421,7 +433,9 @@ export class ChannelSurprise {
       return 0;
     }
     this.lastT = t;
-    const sc = this.effectiveScale(this.level, this.scale);
+    // effectiveScale(this.level, this.scale) written out: a number returned by a
+    // call V8 does not inline is a heap allocation, and this was one
+    const sc = Math.max(this.scale, this.floor.abs, this.floor.rel * Math.abs(this.level), this.res, 1e-12);
     const z = (x - this.level) / sc;
     this.sc = sc;
     this.z = z;
@@ -439,15 +453,16 @@ export class ChannelSurprise {
       return 0;
     }
     const step = Math.max(dt, 0);
-    if (step !== this.wStep || this.dt !== this.wDt) this.setWeights(step);
+    const w = this.w;
+    if (step !== w[W_STEP] || this.dt !== w[W_DT]) this.setWeights(step);
     const ev = Math.max(evZ, this.meanEvidence(warm));
     // The tail models learn from every sample (bounded influence): how often this
     // channel surprises is exactly what they must know, or a channel whose normal has
     // heavy tails would alarm forever. The level and scales skip surprising samples,
     // so a fault does not become the prediction. (The far tail only once warm: a
     // scale still settling makes big z of ordinary samples.)
-    this.tail.learn(Math.abs(z), this.wTail, rejectEvidence, warm);
-    if (this.mScale > 0) this.meanTail.learn(Math.abs(this.zm), this.wTail, rejectEvidence, warm);
+    this.tail.learn(Math.abs(z), w[W_TAIL]!, rejectEvidence, warm);
+    if (this.mScale > 0) this.meanTail.learn(Math.abs(this.zm), w[W_TAIL]!, rejectEvidence, warm);
     if (warm && ev >= rejectEvidence) return this.surprising(t, x, step, ev);
     this.runS = 0;
     this.learn();
@@ -483,7 +498,7 @@ export class ChannelSurprise {
     const c = this.cfg;
     const z = this.z;
     if (!(c.meanTauS > 0)) return 0; // zm stays 0
-    const w = this.wMean;
+    const w = this.w[W_MEAN]!;
     this.m += w * (Math.max(-c.clip, Math.min(c.clip, z)) - this.m);
     const floor = Math.sqrt(w / (2 - w));
     const zm = this.m / Math.max(this.mScale, floor);
@@ -499,7 +514,7 @@ export class ChannelSurprise {
     if (!(c.meanTauS > 0)) return;
     this.mN++;
     const a = Math.abs(this.m);
-    const ws = Math.max(this.wScale, 1 / Math.max(1, this.mN - 1)); // (as in learn())
+    const ws = Math.max(this.w[W_SCALE]!, 1 / Math.max(1, this.mN - 1)); // (as in learn())
     const ac = this.mScale > 0 ? Math.min(a, c.clip * this.mScale) : a;
     this.mScale = this.mN === 1 ? 1.2533 * ac : this.mScale + ws * (1.2533 * ac - this.mScale);
   }
@@ -560,16 +575,17 @@ export class ChannelSurprise {
   /** The level and scale learn the sample just noted (lastX, judged against sc). */
   private learn(): void {
     const c = this.cfg;
+    const w = this.w;
     const x = this.lastX;
     const sc = this.sc;
     this.n++;
     this.levelN++;
     const r = x - this.level;
     // EW in seconds, but a plain average over the first samples (a fast warm-up)
-    this.level += Math.max(this.wLevel, 1 / Math.max(1, this.levelN - 1)) * r;
+    this.level += Math.max(w[W_LEVEL]!, 1 / Math.max(1, this.levelN - 1)) * r;
     // no clipping while warming up: the scale has nothing to clip against yet
     const rc = this.n <= c.warmupSamples ? Math.abs(r) : Math.min(Math.abs(r), c.clip * sc);
-    const ws = Math.max(this.wScale, 1 / Math.max(1, this.n - 1));
+    const ws = Math.max(w[W_SCALE]!, 1 / Math.max(1, this.n - 1));
     this.scale = this.n === 2 ? 1.2533 * rc : this.scale + ws * (1.2533 * rc - this.scale);
   }
 }
