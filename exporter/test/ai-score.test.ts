@@ -149,6 +149,34 @@ describe('anomaly score properties', () => {
     expect(t[4000 + k]! - step).toBeLessThanOrEqual(DEFAULT_SURPRISE.confirmS + 10);
   });
 
+  test('entities sharing a config learn exactly as alone, whatever cadence runs in between (the EW weights memo is per config)', () => {
+    const g = rng(8);
+    const u = rng(9);
+    const n = 3000;
+    // A: 1 s ticks with a step; B: irregular 0.5-5 s, a ramp
+    const a = series(n, 1, (i) => 50 + g() + (i >= 2000 ? 9 : 0));
+    const tb: number[] = [];
+    let tt = 1.7e9;
+    for (let i = 0; i < n; i++) tb.push((tt += 0.5 + Math.min(4.5, Math.abs(u()) * 2)));
+    const vb = tb.map((_, i) => [7 + 0.1 * g() + (i >= 1500 ? (i - 1500) * 0.01 : 0), 3 + g()]);
+    const run = (ea: EntitySurprise | undefined, eb: EntitySurprise | undefined): [Float32Array, Float32Array] => {
+      const EA = new Float32Array(n * 1);
+      const EB = new Float32Array(n * 3);
+      for (let i = 0; i < n; i++) {
+        ea?.push(a.t[i]!, a.v[i]!, EA, i);
+        eb?.push(tb[i]!, vb[i]!, EB, i * 3);
+      }
+      return [EA, EB];
+    };
+    const [aloneA] = run(new EntitySurprise(['x'], [], { ...DEFAULT_SURPRISE }), undefined);
+    const [, aloneB] = run(undefined, new EntitySurprise(['y', 'z'], [], { ...DEFAULT_SURPRISE }));
+    const shared = { ...DEFAULT_SURPRISE };
+    const [togetherA, togetherB] = run(new EntitySurprise(['x'], [], shared), new EntitySurprise(['y', 'z'], [], shared));
+    expect(Math.max(...aloneA)).toBeGreaterThan(5); // the step is evidence: the comparison is not of zeros
+    expect(togetherA).toEqual(aloneA);
+    expect(togetherB).toEqual(aloneB);
+  });
+
   test('a sustained shift too small to surprise sample by sample is found within 5 min (the short-mean test); without it, never', async () => {
     // a lasting 1.5-sigma shift after 2 days of white noise at 5 s: no single sample is
     // unusual (|z| mostly < 2), their run is
