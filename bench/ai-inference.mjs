@@ -2,7 +2,7 @@
 // The AI stage per tick at 4, 1,000 and 10,000 sites, medians ->
 // bench/results/ai-inference.json. Measured in the same run:
 //   stage_heap_mb    heap the stage allocates per tick (short-lived: it is what makes
-//                    a tick scavenge the tick's samples; see docs/deploy-fleet.md)
+//                    a tick scavenge the tick's samples; see docs/ai.md, Serving cost)
 //   stage            the whole served stage, wall time and CPU time of this process
 //                    (CPU time is what the stage costs when the machine is shared) (online evidence per site and channel,
 //                    one batched onnxruntime run of the score head, forecast

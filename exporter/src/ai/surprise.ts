@@ -303,7 +303,7 @@ const WEIGHTS = new WeakMap<SurpriseConfig, Float64Array>();
  * of the last (step, interval) asked: a fleet of sites ticking every second
  * computes them once, not five exp() per channel and sample, and the numbers
  * live in a typed array, neither heap objects for the GC to mark (10,000
- * sites x 8 channels) nor allocations to scavenge. A channel checks the key
+ * sites x 7 channels) nor allocations to scavenge. A channel checks the key
  * before it uses them (update()); nothing else runs in between.
  */
 function weightsFor(cfg: SurpriseConfig): Float64Array {
