@@ -11,6 +11,7 @@
 //   v1_forest_onnx   the previous model's batched Isolation Forest run on the same
 //                    number of rows (the "before" baseline the target was set on).
 // Target: the whole stage <= 50 ms median at 10,000 sites. Needs tsc -b exporter training.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +67,6 @@ function tickSource(n) {
 // (so no GC runs inside one), heapUsed after - before. The sample objects are
 // reused there (next(false)): what is counted is the stage's own allocation.
 async function heapChild(n) {
-  const { execFileSync } = await import('node:child_process');
   const flags = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'];
   return Number(execFileSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--heap', String(n)], { encoding: 'utf8' }).trim());
 }

@@ -107,7 +107,8 @@ export interface SurpriseConfig {
   settleMinSamples: number;
 }
 
-export const DEFAULT_SURPRISE: SurpriseConfig = {
+/** Frozen, like every config a channel uses: its EW weights are memoized per config object (weightsFor). */
+export const DEFAULT_SURPRISE: Readonly<SurpriseConfig> = Object.freeze({
   levelTauS: 600,
   levelMinSamples: 4,
   scaleTauS: 6 * 3600,
@@ -134,7 +135,7 @@ export const DEFAULT_SURPRISE: SurpriseConfig = {
   farFactor: 8,
   settleS: 600,
   settleMinSamples: 10,
-};
+});
 
 /**
  * The site channels (and the optical testbed's devices): physical measures of
@@ -148,7 +149,7 @@ export const DEFAULT_SURPRISE: SurpriseConfig = {
  * creep's early runs had taught it to ignore the creep; a short fault every
  * hour faded to 0.66 by the fifth).
  */
-export const SITE_SURPRISE: SurpriseConfig = { ...DEFAULT_SURPRISE, changesTeachShape: false };
+export const SITE_SURPRISE: Readonly<SurpriseConfig> = Object.freeze({ ...DEFAULT_SURPRISE, changesTeachShape: false });
 
 /** Floors of a channel's scale in its own units: absolute and relative to |level|. */
 export interface ScaleFloor {
@@ -304,7 +305,9 @@ const WEIGHTS = new WeakMap<SurpriseConfig, Float64Array>();
  * computes them once, not five exp() per channel and sample, and the numbers
  * live in a typed array, neither heap objects for the GC to mark (10,000
  * sites x 7 channels) nor allocations to scavenge. A channel checks the key
- * before it uses them (update()); nothing else runs in between.
+ * before it uses them (update()); nothing else runs in between. A config must
+ * not change once a channel uses it (the exported ones are frozen; variants
+ * are new objects: { ...DEFAULT_SURPRISE, x }).
  */
 function weightsFor(cfg: SurpriseConfig): Float64Array {
   let w = WEIGHTS.get(cfg);
