@@ -33,7 +33,7 @@ function streamOf(input: ParsedInput): { channels: number; make: () => EntitySur
     };
   }
   if (input.kind === 'series') return { channels: 1, make: () => new EntitySurprise(['value']), rows: input.rows.map((r) => ({ entity: '', t: r.t, values: [r.value] })) };
-  return { channels: input.columns.length + (input.columns.length >= 2 ? 1 : 0), make: () => new EntitySurprise(input.columns), rows: input.rows.map((r) => ({ entity: '', t: r.t, values: r.values })) };
+  return { channels: input.columns.length + (input.columns.length >= 2 ? 1 : 0), make: () => new EntitySurprise(input.columns), rows: input.rows.map((r) => ({ entity: r.entity ?? '', t: r.t, values: r.values })) };
 }
 
 /**
@@ -222,11 +222,19 @@ function parseArgs(argv: string[]): { pos: string[]; opt: Record<string, string>
 
 const USAGE = `usage:
   optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR] [--time-step 60s]
+                             [--label-column NAME[,NAME...]] [--entity-column NAME]
   optifiber backtest forecast --input FILE --output OUT.csv [--models DIR] [--refit [--horizon 15m] [--train-fraction 0.6667]]
 inputs: the optical testbed format; time,value; time,<numeric columns...> (delimiter , ; or tab;
-columns label/anomaly/changepoint/attack are not inputs); index-only files with --time-step.`;
+label columns (label, is_anomaly, attack, outlier...) are not inputs; an id/KPI ID/machine column
+makes one model per entity); index-only or time-less files with --time-step.`;
 
 const fmt = (v: number): string => (Number.isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : '');
+
+/** Columns of a file without a header that hold only 0 and 1: labels, perhaps, which no name can reveal. */
+function unnamedZeroOne(input: ParsedInput): string[] {
+  if (input.kind !== 'wide') return [];
+  return input.columns.filter((c, k) => /^column \d+$/.test(c) && input.rows.every((r) => r.values[k] === 0 || r.values[k] === 1 || Number.isNaN(r.values[k])));
+}
 
 async function anomalyCommand(input: ParsedInput, opt: Record<string, string>, log: (s: string) => void): Promise<number> {
   const modelPath = resolve(opt['models'] ?? defaultModelDir(), 'anomaly.onnx');
@@ -237,7 +245,16 @@ async function anomalyCommand(input: ParsedInput, opt: Record<string, string>, l
     log(`optifiber backtest: cannot load ${modelPath}: ${(e as Error).message}`);
     return 1;
   }
+  for (const c of unnamedZeroOne(input)) log(`optifiber backtest: warning: "${c}" holds only 0 and 1 and is scored as an input; if it is a label, pass --label-column ${c.replace('column ', '')}`);
   const r = await backtestAnomaly(input, model);
+  if (input.kind === 'wide' && input.entityColumn !== undefined) {
+    // entities listed one after another share timestamps: a row per input row, each its entity's score
+    const name = input.entityColumn.includes(',') ? `"${input.entityColumn.replace(/"/g, '""')}"` : input.entityColumn;
+    const lines = [`timestamp,${name},anomaly_score`, ...input.rows.map((row, i) => `${row.raw},${row.entity},${fmt(r.rowScore[i]!)}`)];
+    writeFileSync(resolve(opt['output']!), lines.join('\n') + '\n');
+    log(`optifiber backtest anomaly: ${input.rows.length} rows of ${new Set(r.rowEntity).size} ${input.entityColumn} entities, ${r.rowScore.filter((s) => s >= 0.8).length} at >= 0.8 -> ${opt['output']}`);
+    return 0;
+  }
   const lines = ['timestamp,anomaly_score', ...r.timestamps.map((t, i) => `${t},${fmt(r.scores[i]!)}`)];
   writeFileSync(resolve(opt['output']!), lines.join('\n') + '\n');
   log(`optifiber backtest anomaly: ${r.timestamps.length} timestamps, ${r.scores.filter((s) => s >= 0.8).length} at >= 0.8 -> ${opt['output']}`);
@@ -246,14 +263,14 @@ async function anomalyCommand(input: ParsedInput, opt: Record<string, string>, l
 
 function seriesOf(input: ParsedInput): SeriesRow[] | undefined {
   if (input.kind === 'series') return input.rows;
-  if (input.kind === 'wide' && input.columns.length === 1) return input.rows.map((r) => ({ raw: r.raw, t: r.t, value: r.values[0]! }));
+  if (input.kind === 'wide' && input.columns.length === 1 && input.entityColumn === undefined) return input.rows.map((r) => ({ raw: r.raw, t: r.t, value: r.values[0]! }));
   return undefined;
 }
 
 async function forecastCommand(input: ParsedInput, opt: Record<string, string>, log: (s: string) => void): Promise<number> {
   const rows = seriesOf(input);
   if (!rows) {
-    log('optifiber backtest forecast: input must be a time,value series');
+    log('optifiber backtest forecast: input must be one time,value series (one entity, one value column)');
     return 2;
   }
   if (opt['refit'] === undefined) {
@@ -316,9 +333,10 @@ export async function runBacktest(argv: string[], log: (s: string) => void = (s)
       return 2;
     }
   }
+  const labelColumns = opt['label-column']?.split(',').map((c) => c.trim()).filter(Boolean);
   let input: ParsedInput;
   try {
-    input = parseInput(readFileSync(resolve(opt['input']), 'utf8'), { timeStepS });
+    input = parseInput(readFileSync(resolve(opt['input']), 'utf8'), { timeStepS, labelColumns, entityColumn: opt['entity-column'] });
   } catch (e) {
     log(`optifiber backtest: cannot read ${opt['input']}: ${(e as Error).message}`);
     return 1;

@@ -50,6 +50,7 @@ docs/ai.md and exporter/models/MODEL_CARD.md.
 
 const BACKTEST_HELP = `usage:
   optifiber backtest anomaly --input FILE --output OUT.csv [--models DIR] [--time-step 60s]
+                             [--label-column NAME[,NAME...]] [--entity-column NAME]
   optifiber backtest forecast --input FILE --output OUT.csv [--models DIR]
                               [--refit [--horizon 15m] [--train-fraction 0.6667]]
 
@@ -58,17 +59,26 @@ look-ahead): what the exporter would have served.
 
   inputs    the optical testbed format (Timestamp,Type,ID,BER,OSNR,...; one
             entity per ID); time,value; a wide time,<numeric columns...> CSV
-            (delimiter , ; or tab, detected; columns label, anomaly, changepoint,
-            attack are not inputs); index-only files (idx,...) with --time-step.
-            An empty cell is a gap, never 0. Rows must be in time order.
+            (delimiter , ; or tab, detected). Column names, case and
+            punctuation ignored: label, anomaly, is_anomaly, attack, outlier,
+            ground_truth (labels) and changepoint are never inputs; id, KPI ID,
+            entity, machine, host, device... name each row's entity (one model
+            per entity). With --time-step: index-only files (idx,...) and files
+            with no time column (a lone value column, value,label: rows are
+            numbered). An empty cell is a gap, never 0. Each entity's rows must
+            be in time order.
   anomaly   output: timestamp,anomaly_score, one row per distinct timestamp, in
-            input order
+            input order; with an entity column timestamp,<entity>,anomaly_score,
+            one row per input row
   forecast  output: timestamp,forecast,p10,p90 for every row: the served model
             and per-series conformal band, learning as it streams. --refit fits
             a new ridge on the rows before --train-fraction instead (comparison
             only; not what the exporter serves)
   --models DIR      directory holding the models (default: exporter/models)
-  --time-step DUR   seconds between rows of an index-only file (60s, 5m)
+  --time-step DUR   seconds between rows of an index-only or time-less file (60s, 5m)
+  --label-column C  more label columns (names, or 1-based numbers in a file
+                    without a header): kept out of the model
+  --entity-column C the column naming each row's entity (else one named as above)
 
 See docs/ai.md.
 `;

@@ -2,13 +2,22 @@
 //   optical  the testbed format: Timestamp,Type,ID,BER,OSNR,InputPower,OutputPower[,Failure]
 //            (one entity per ID, several rows per timestamp);
 //   series   `time,value` (one entity, one channel): what the forecast takes;
-//   wide     `time,<numeric columns...>` (one entity, a channel per column),
-//            or index-only files (`idx,m0,...`) given a --time-step.
+//   wide     `time,<numeric columns...>` (a channel per column), or with
+//            --time-step: index-only files (`idx,m0,...`) and files with no
+//            time column at all (a lone column of values, `value,label`),
+//            whose rows are then numbered.
 // Any of `,` `;` tab as delimiter (detected from the header line). Columns
-// named label, anomaly, changepoint or attack are never inputs; label,
-// anomaly and attack are kept as the row's label for evaluation only.
-// An empty cell is a missing value (NaN), never 0. Rows must be in time
-// order (equal times allowed): unsorted input is refused, not reordered.
+// are told apart by name, case and punctuation ignored (columnKey):
+//   labels   label, anomaly, is_anomaly, attack, outlier, ground_truth... (LABEL_NAMES,
+//            or --label-column): kept as the row's label for evaluation, never inputs;
+//   entity   id, KPI ID, machine, host, device... (ENTITY_NAMES, or --entity-column):
+//            one online model per entity, as for the testbed's devices;
+//   changepoint columns are never inputs either.
+// A first column is the time if it is named like one or reads as one (times
+// in order); a label must never reach the model, so the names public corpora
+// use are all known here. An empty cell is a missing value (NaN), never 0.
+// Each entity's rows must be in time order (equal times allowed): unsorted
+// input is refused, not reordered.
 
 /** Split one delimited line, honouring double quotes. */
 export function splitCsv(line: string, delim = ','): string[] {
@@ -69,21 +78,39 @@ export interface WideRow {
   t: number;
   values: number[];
   label?: number;
+  /** The row's entity, in a file with an entity column. */
+  entity?: string;
 }
 
 export type ParsedInput =
   | { kind: 'optical'; rows: OpticalRow[] }
   | { kind: 'series'; rows: SeriesRow[] }
-  | { kind: 'wide'; columns: string[]; rows: WideRow[] };
+  | { kind: 'wide'; columns: string[]; rows: WideRow[]; entityColumn?: string };
 
 export interface ParseOptions {
-  /** Seconds between rows of an index-only file (its first column is a row index). */
+  /**
+   * Seconds between rows: the first column is a row index (idx, index, #, or
+   * a numeric time column read as one), or, in a file with no time column,
+   * the rows are numbered.
+   */
   timeStepS?: number;
+  /** More label columns (names, or 1-based column numbers for a file without a header). */
+  labelColumns?: string[];
+  /** The column naming each row's entity (else one named like ENTITY_NAMES, if any). */
+  entityColumn?: string;
 }
 
-export const NON_INPUT_COLUMNS = ['label', 'anomaly', 'changepoint', 'attack'];
-const LABEL_COLUMNS = ['label', 'anomaly', 'attack'];
-const INDEX_COLUMNS = ['idx', 'index', '#'];
+/** A column name as compared here: lower case, letters and digits only ("Is_Anomaly" -> "isanomaly"). */
+export const columnKey = (name: string): string => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+/** Ground truth in the spellings public corpora use: kept as the row's label, never an input. */
+export const LABEL_NAMES = ['label', 'labels', 'anomaly', 'anomalies', 'isanomaly', 'anomalylabel', 'attack', 'isattack', 'outlier', 'isoutlier', 'groundtruth'];
+/** Never inputs: the labels and change-point annotations. */
+export const NON_INPUT_NAMES = [...LABEL_NAMES, 'changepoint', 'changepoints', 'ischangepoint'];
+/** A first column with one of these names is a row index ('#' keys to ''). */
+const INDEX_NAMES = ['idx', 'index', ''];
+/** A column with one of these names says which entity (server, KPI, device) a row belongs to. */
+export const ENTITY_NAMES = ['id', 'entity', 'entityid', 'series', 'seriesid', 'kpi', 'kpiid', 'machine', 'machineid', 'host', 'hostname', 'device', 'deviceid', 'instance', 'node', 'sensorid'];
+const TIME_NAMES = ['time', 'timestamp', 'timestamps', 'datetime', 'date', 'ts', 't', 'epoch', 'unixtime'];
 
 /** A number, or NaN for an empty or non-numeric cell (never 0). */
 export const cellNumber = (s: string | undefined): number => (s === undefined || s.trim() === '' ? NaN : Number(s));
@@ -134,6 +161,85 @@ function headerless(first: string[]): boolean {
   return first.slice(1).every((c) => c === '' || Number.isFinite(Number(c)));
 }
 
+/** What the columns of a wide file are: labels, the entity, the inputs, and what the first one is. */
+interface Layout {
+  /** First column: a time, a row index (x --time-step), or data ('rows': the rows are numbered). */
+  time: 'time' | 'index' | 'rows';
+  labels: number[];
+  entity: number; // -1: the file is one entity
+  inputs: number[];
+}
+
+/** A column given by name (case and punctuation ignored) or by 1-based number; -1 if absent. */
+function findColumn(names: string[], spec: string): number {
+  const byName = names.findIndex((n) => columnKey(n) === columnKey(spec));
+  if (byName >= 0 || !/^\d+$/.test(spec)) return byName;
+  const k = Number(spec) - 1;
+  return k >= 0 && k < names.length ? k : -1;
+}
+
+/** True when column 0 of every row is a time and each entity's rows are in time order. */
+function readsAsTime(cells: string[][], entity: number): boolean {
+  const last = new Map<string, number>();
+  try {
+    for (const f of cells) {
+      const t = parseTime(f[0] ?? '');
+      const e = entity >= 0 ? (f[entity] ?? '') : '';
+      if (t < (last.get(e) ?? -Infinity)) return false;
+      last.set(e, t);
+    }
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+function layoutOf(names: string[], hasHeader: boolean, cells: string[][], opts: ParseOptions): Layout {
+  const column = (spec: string, what: string): number => {
+    const k = findColumn(names, spec);
+    if (k < 0) throw new Error(`${what} "${spec}": no such column (columns: ${names.join(', ')})`);
+    return k;
+  };
+  const keys = names.map(columnKey);
+  const extra = (opts.labelColumns ?? []).map((c) => column(c, '--label-column'));
+  const labels = keys.map((k, i) => (LABEL_NAMES.includes(k) || extra.includes(i) ? i : -1)).filter((i) => i >= 0);
+  const entity = opts.entityColumn !== undefined ? column(opts.entityColumn, '--entity-column') : hasHeader ? keys.findIndex((k) => ENTITY_NAMES.includes(k)) : -1;
+  const special = (i: number): boolean => i === entity || labels.includes(i) || NON_INPUT_NAMES.includes(keys[i]!);
+  const step = opts.timeStepS !== undefined;
+  let time: Layout['time'];
+  if (special(0) || names.length === 1) time = 'rows'; // a lone column is data, never a clock
+  else if (hasHeader && INDEX_NAMES.includes(keys[0]!)) time = 'index';
+  else if (hasHeader && TIME_NAMES.includes(keys[0]!)) time = step ? 'index' : 'time';
+  // a first column with no telling name is the time if it reads as one, in order
+  else time = readsAsTime(cells, entity) ? (step ? 'index' : 'time') : 'rows';
+  const inputs = names.map((_, i) => i).filter((i) => !(i === 0 && time !== 'rows') && !special(i));
+  return { time, labels, entity, inputs };
+}
+
+/** Why a file needs --time-step, for the error. */
+function needsStep(l: Layout, names: string[]): string {
+  if (l.time === 'index') return `the first column "${names[0]}" is a row index: pass --time-step (e.g. --time-step 60s)`;
+  const why = names.length === 1 ? 'the file has one column' : `its first column "${names[0]}" is not a time in time order`;
+  return `no time column (${why}): pass --time-step (e.g. --time-step 60s) to number the rows, or sort the file by its time column`;
+}
+
+/** Each row's time (s) and the time as written, by the layout. */
+function rowTimes(l: Layout, cells: string[][], stepS: number): { raw: string; t: number }[] {
+  const n = new Map<string, number>(); // rows per entity so far
+  return cells.map((f, r) => {
+    if (l.time === 'rows') {
+      const e = l.entity >= 0 ? (f[l.entity] ?? '') : '';
+      const k = n.get(e) ?? 0;
+      n.set(e, k + 1);
+      return { raw: String(k), t: k * stepS };
+    }
+    const raw = f[0] ?? '';
+    const t = l.time === 'index' ? cellNumber(raw) * stepS : parseTime(raw);
+    if (!Number.isFinite(t)) throw new Error(`data row ${r + 1}: bad ${l.time} "${raw}"`);
+    return { raw, t };
+  });
+}
+
 export function parseInput(text: string, opts: ParseOptions = {}): ParsedInput {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   if (!lines.length) throw new Error('empty input');
@@ -142,35 +248,31 @@ export function parseInput(text: string, opts: ParseOptions = {}): ParsedInput {
   const lower = first.map((h) => h.toLowerCase());
   if (lower.includes('ber') && lower.includes('osnr') && lower.includes('id')) return parseOptical(lower, lines.slice(1), delim);
   const hasHeader = !headerless(first);
-  const names = hasHeader ? first : first.map((_, i) => (i === 0 ? 'time' : `value${i}`));
-  const body = hasHeader ? lines.slice(1) : lines;
-  const indexOnly = opts.timeStepS !== undefined || INDEX_COLUMNS.includes(lower[0] ?? '');
-  if (indexOnly && !(opts.timeStepS! > 0)) throw new Error(`the first column "${names[0]}" is a row index: pass --time-step (e.g. --time-step 60s)`);
-  const inputs: number[] = [];
-  const labels: number[] = [];
-  names.forEach((n, i) => {
-    if (i === 0) return;
-    if (LABEL_COLUMNS.includes(n.toLowerCase())) labels.push(i);
-    if (!NON_INPUT_COLUMNS.includes(n.toLowerCase())) inputs.push(i);
-  });
-  if (!inputs.length) throw new Error('no input columns: expected time,<numeric columns...>');
-  const rows: WideRow[] = body.map((l, r) => {
-    const f = splitCsv(l, delim);
-    const raw = f[0] ?? '';
-    const t = indexOnly ? cellNumber(raw) * opts.timeStepS! : parseTime(raw);
-    if (!Number.isFinite(t)) throw new Error(`data row ${r + 1}: bad ${indexOnly ? 'index' : 'time'} "${raw}"`);
-    const row: WideRow = { raw, t, values: inputs.map((i) => cellNumber(f[i])) };
-    if (labels.length) row.label = Math.max(...labels.map((i) => (cellNumber(f[i]) > 0 ? 1 : 0)));
+  const names = hasHeader ? first : first.map((_, i) => `column ${i + 1}`);
+  const cells = (hasHeader ? lines.slice(1) : lines).map((l) => splitCsv(l, delim));
+  const l = layoutOf(names, hasHeader, cells, opts);
+  if (l.time !== 'time' && !(opts.timeStepS! > 0)) throw new Error(needsStep(l, names));
+  if (!l.inputs.length) throw new Error('no input columns: expected time,<numeric columns...>');
+  const times = rowTimes(l, cells, opts.timeStepS ?? 0);
+  const rows: WideRow[] = cells.map((f, r) => {
+    const row: WideRow = { ...times[r]!, values: l.inputs.map((i) => cellNumber(f[i])) };
+    if (l.labels.length) row.label = Math.max(...l.labels.map((i) => (cellNumber(f[i]) > 0 ? 1 : 0)));
+    if (l.entity >= 0) row.entity = f[l.entity] ?? '';
     return row;
   });
-  assertSorted(rows.map((r) => r.t), 'the input');
-  // a column without a single number (a trailing delimiter, a text column) is not an input
-  const keep = inputs.map((_, k) => rows.some((r) => Number.isFinite(r.values[k]))).map((ok, k) => (ok ? k : -1)).filter((k) => k >= 0);
+  // each entity's rows in time order (a file of several entities may list them one after another)
+  const byEntity = new Map<string, number[]>();
+  for (const r of rows) (byEntity.get(r.entity ?? '') ?? byEntity.set(r.entity ?? '', []).get(r.entity ?? '')!).push(r.t);
+  for (const [e, ts] of byEntity) assertSorted(ts, l.entity >= 0 ? `the rows of ${names[l.entity]} ${e}` : 'the input');
+  return finish(names, l, rows);
+}
+
+/** Drops columns without a single number (a trailing delimiter, a text column); a lone column is a series. */
+function finish(names: string[], l: Layout, rows: WideRow[]): ParsedInput {
+  const keep = l.inputs.map((_, k) => k).filter((k) => rows.some((r) => Number.isFinite(r.values[k])));
   if (!keep.length) throw new Error('no numeric input column');
-  if (keep.length < inputs.length) {
-    for (const r of rows) r.values = keep.map((k) => r.values[k]!);
-    inputs.splice(0, inputs.length, ...keep.map((k) => inputs[k]!));
-  }
-  if (inputs.length === 1 && !labels.length) return { kind: 'series', rows: rows.map((r) => ({ raw: r.raw, t: r.t, value: r.values[0]! })) };
-  return { kind: 'wide', columns: inputs.map((i) => names[i]!), rows };
+  if (keep.length < l.inputs.length) for (const r of rows) r.values = keep.map((k) => r.values[k]!);
+  const columns = keep.map((k) => names[l.inputs[k]!]!);
+  if (columns.length === 1 && !l.labels.length && l.entity < 0) return { kind: 'series', rows: rows.map((r) => ({ raw: r.raw, t: r.t, value: r.values[0]! })) };
+  return l.entity >= 0 ? { kind: 'wide', columns, rows, entityColumn: names[l.entity]! } : { kind: 'wide', columns, rows };
 }

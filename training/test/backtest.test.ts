@@ -120,6 +120,82 @@ describe('backtest CLI', () => {
     expect(await runBacktest(['anomaly', '--time-step', 'soon', '--input', join(dir, 'idx.csv'), '--output', join(dir, 'idx.out')], quiet)).toBe(2);
   });
 
+  // What public corpora look like, written here (no labelled corpus is read): a value with a
+  // daily-ish wave and a burst at rows 300-304, and a 0/1 label marking the burst.
+  const wave = Array.from({ length: 600 }, (_, i) => 10 + Math.sin(i / 20) + 0.1 * Math.sin(i * 1.7) + (i >= 300 && i < 305 ? 8 : 0));
+  const mark = wave.map((_, i) => (i >= 300 && i < 305 ? 1 : 0));
+  const run = async (name: string, text: string, ...args: string[]): Promise<{ rc: number; out: string[]; logs: string }> => {
+    writeFileSync(join(dir, name), text);
+    const logs: string[] = [];
+    const rc = await runBacktest(['anomaly', '--input', join(dir, name), '--output', join(dir, `${name}.out`), ...args], (l) => logs.push(l));
+    return { rc, out: rc === 0 ? readFileSync(join(dir, `${name}.out`), 'utf8').trim().split('\n') : [], logs: logs.join('\n') };
+  };
+  const scores = (out: string[]): string[] => out.slice(1).map((l) => l.split(',').at(-1)!);
+
+  test('a label never reaches the model, whatever the corpus calls it', async () => {
+    const plain = await run('plain.csv', ['timestamp,value', ...wave.map((v, i) => `${1700000000 + 3600 * i},${v}`)].join('\n'));
+    expect(plain.rc).toBe(0);
+    // (before: is_anomaly and the rest were scored as inputs, and the label found the burst)
+    for (const name of ['is_anomaly', 'Is-Anomaly', 'anomaly_label', 'labels', 'outlier', 'ground_truth', 'attack']) {
+      const r = await run('lab.csv', [`timestamp,value,${name}`, ...wave.map((v, i) => `${1700000000 + 3600 * i},${v},${mark[i]}`)].join('\n'));
+      expect([name, r.rc, scores(r.out)]).toEqual([name, 0, scores(plain.out)]);
+    }
+    // a column of any other name is an input; --label-column makes it a label
+    const other = ['timestamp,value,flag', ...wave.map((v, i) => `${1700000000 + 3600 * i},${v},${mark[i]}`)].join('\n');
+    expect(scores((await run('flag.csv', other)).out)).not.toEqual(scores(plain.out));
+    expect(scores((await run('flag.csv', other, '--label-column', 'FLAG')).out)).toEqual(scores(plain.out));
+    expect((await run('flag.csv', other, '--label-column', 'nope')).logs).toMatch(/--label-column "nope": no such column \(columns: timestamp, value, flag\)/);
+  });
+
+  test('files with no time column: --time-step numbers the rows, else a clear error', async () => {
+    const idx = await run('i.csv', ['idx,value', ...wave.map((v, i) => `${i},${v}`)].join('\n'), '--time-step', '60s');
+    expect(idx.rc).toBe(0);
+    expect(Number(scores(idx.out)[302])).toBeGreaterThanOrEqual(0.8);
+    const shapes: [string, string, string[]][] = [
+      ['lone.txt', wave.join('\n'), []], // one column, no header (UCR-style)
+      ['vl.csv', ['value,label', ...wave.map((v, i) => `${v},${mark[i]}`)].join('\n'), []],
+      ['vl2.csv', wave.map((v, i) => `${v},${mark[i]}`).join('\n'), ['--label-column', '2']], // headerless value,label
+    ];
+    for (const [name, text, extra] of shapes) {
+      const bad = await run(name, text, ...extra);
+      expect([name, bad.rc]).toEqual([name, 1]);
+      expect(bad.logs).toMatch(/no time column \(.*\): pass --time-step/);
+      const r = await run(name, text, '--time-step', '60s', ...extra);
+      expect([name, r.rc, scores(r.out)]).toEqual([name, 0, scores(idx.out)]);
+      expect(r.out[1]!.split(',')[0]).toBe('0'); // the row number stands for the time
+    }
+    // without a header nothing tells a label from a value: it is scored, and the user is told
+    const warned = await run('vl3.csv', wave.map((v, i) => `${v},${mark[i]}`).join('\n'), '--time-step', '60s');
+    expect(warned.logs).toMatch(/"column 2" holds only 0 and 1 and is scored as an input; if it is a label, pass --label-column 2/);
+  });
+
+  test('an entity column: one model per entity, entities listed one after another, a row per input row', async () => {
+    const rowsOf = (id: string, shift: number): string[] => wave.map((v, i) => `${1700000000 + 60 * i},${v + shift},${mark[i]},${id}`);
+    const two = await run('kpi.csv', ['timestamp,value,label,KPI ID', ...rowsOf('a', 0), ...rowsOf('b', 50)].join('\n'));
+    expect(two.rc).toBe(0);
+    expect(two.out[0]).toBe('timestamp,KPI ID,anomaly_score');
+    expect(two.out.length).toBe(1 + 1200);
+    expect(two.logs).toMatch(/1200 rows of 2 KPI ID entities/);
+    // each entity scores exactly as it does alone (b's history never sees a's)
+    for (const [id, shift, part] of [['a', 0, two.out.slice(1, 601)], ['b', 50, two.out.slice(601)]] as const) {
+      const alone = await run(`${id}.csv`, ['timestamp,value,label,KPI ID', ...rowsOf(id, shift)].join('\n'));
+      expect(part.map((l) => l.split(',')[1])).toEqual(Array(600).fill(id));
+      expect(part.map((l) => l.split(',')[2])).toEqual(scores(alone.out));
+    }
+    expect(Number(two.out[1 + 600 + 302]!.split(',')[2])).toBeGreaterThanOrEqual(0.8);
+    // named by --entity-column; time order is checked per entity, and named in the error
+    const host = ['time,cpu,box', ...rowsOf('x', 0).map((l) => l.split(',').filter((_, k) => k !== 2).join(','))];
+    expect((await run('host.csv', host.join('\n'), '--entity-column', 'box')).out[0]).toBe('timestamp,box,anomaly_score');
+    expect((await run('host.csv', host.join('\n'), '--entity-column', 'rack')).logs).toMatch(/--entity-column "rack": no such column/);
+    const swapped = ['timestamp,value,label,KPI ID', ...rowsOf('a', 0), ...rowsOf('b', 50)];
+    [swapped[700], swapped[701]] = [swapped[701]!, swapped[700]!];
+    expect((await run('kpi2.csv', swapped.join('\n'))).logs).toMatch(/the rows of KPI ID b is not in time order: data row 101/);
+    // a forecast is of one series
+    const logs: string[] = [];
+    expect(await runBacktest(['forecast', '--input', join(dir, 'kpi.csv'), '--output', join(dir, 'f.out')], (l) => logs.push(l))).toBe(2);
+    expect(logs.join('\n')).toMatch(/one time,value series \(one entity, one value column\)/);
+  });
+
   test('unsorted input is refused with the row that is out of order', async () => {
     writeFileSync(join(dir, 'u.csv'), 'time,value\n100,1\n200,2\n150,3\n300,4\n');
     const logs: string[] = [];
