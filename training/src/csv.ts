@@ -241,7 +241,8 @@ function rowTimes(l: Layout, cells: string[][], stepS: number): { raw: string; t
 }
 
 export function parseInput(text: string, opts: ParseOptions = {}): ParsedInput {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  // (a byte-order mark, as spreadsheet exports write, is not part of the first cell)
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.trim() !== '');
   if (!lines.length) throw new Error('empty input');
   const delim = detectDelimiter(lines[0]!);
   const first = splitCsv(lines[0]!, delim);

@@ -165,6 +165,8 @@ describe('backtest CLI', () => {
       expect(r.out[1]!.split(',')[0]).toBe('0'); // the row number stands for the time
     }
     // without a header nothing tells a label from a value: it is scored, and the user is told
+    // a spreadsheet's byte-order mark and CRLF change nothing
+    expect(scores((await run('bom.txt', '\uFEFF' + wave.join('\r\n'), '--time-step', '60s')).out)).toEqual(scores(idx.out));
     const warned = await run('vl3.csv', wave.map((v, i) => `${v},${mark[i]}`).join('\n'), '--time-step', '60s');
     expect(warned.logs).toMatch(/"column 2" holds only 0 and 1 and is scored as an input; if it is a label, pass --label-column 2/);
   });
