@@ -2,6 +2,8 @@
 // good as these. (The forecast's conformal band, which the evaluation also
 // relies on, is served code: exporter/test/ai-forecast-band.test.ts.)
 import { PROFILES, bestThreshold, eventStats, nabScore, windowsOf, type ScoredEntity } from '../src/eval/events.js';
+import { SIM_SEEDS } from '../src/eval/corpora.js';
+import { faultTable, type SimFault } from '../src/eval/run.js';
 
 const std = PROFILES[0]!;
 const entity = (n: number, segs: [number, number][], alarms: number[]): ScoredEntity => {
@@ -65,5 +67,19 @@ describe('NAB-style windowed score', () => {
     expect(s.median_delay_s).toBe(120);
     expect(s.normal_days).toBeGreaterThan(0.9);
     expect(s.false_alarms_per_entity_day).toBeCloseTo(2 / s.normal_days, 6);
+  });
+});
+
+describe('simulator section', () => {
+  test('dev and test seeds are disjoint (the simulator has a split like the corpora)', () => {
+    const all = (s: 'dev' | 'test'): number[] => [...SIM_SEEDS[s].faults, ...SIM_SEEDS[s].faultFree];
+    expect(all('dev').filter((x) => all('test').includes(x))).toEqual([]);
+  });
+
+  test('a fault that began before scoring is counted apart, not timed; targets 60 s, BER creep 120 s', () => {
+    const f = (type: string, delay: number | null, first = false, beforeScoring = false): SimFault => ({ type, delay, first, beforeScoring });
+    const t = faultTable([f('fiber_cut', 0, true), f('fiber_cut', null, true, true), f('fiber_cut', 61), f('ber_creep', 120, true), f('ber_creep', 121), f('ber_creep', null)]) as Record<string, Record<string, unknown>>;
+    expect(t['fiber_cut']).toEqual({ faults: 2, within_target: 1, target_s: 60, detected_ever: 2, median_delay_s: 61, first_of_site: 1, first_of_site_within_target: 1, onset_before_scoring: 1 });
+    expect(t['ber_creep']).toMatchObject({ faults: 3, within_target: 1, target_s: 120, detected_ever: 2, first_of_site_within_target: 1, onset_before_scoring: 0 });
   });
 });

@@ -5,6 +5,9 @@
 //   SKAB  dev: valve1/*     test: valve2/*, other/*, anomaly-free/*   (a file = an entity, 1 s)
 //   ASD   dev: omi-1..6     test: omi-7..12     (a server = an entity, 5 min, warmed on its train file)
 //   SMD   dev: machine-1-6, 1-7, 2-1, 2-2   test: 2-7, 2-8, 3-3, 3-4   (1 min, warmed on train)
+//   simulator  seeds (SIM_SEEDS): dev 7001-7008 with faults, 7101-7102 fault-free;
+//              test 9001-9004 with faults, 9100-9115 fault-free. (Until Round 6 seed 9001 and
+//              9100-9101 served both: the simulator had no split; 9002-9004 are new.)
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -18,6 +21,12 @@ export const SPLITS = {
   asd: { dev: [1, 2, 3, 4, 5, 6].map((i) => `omi-${i}`), test: [7, 8, 9, 10, 11, 12].map((i) => `omi-${i}`) },
   smd: { dev: ['machine-1-6', 'machine-1-7', 'machine-2-1', 'machine-2-2'], test: ['machine-2-7', 'machine-2-8', 'machine-3-3', 'machine-3-4'] },
 } as const;
+
+/** Simulator seeds per split: runs with faults (16 sites, 20,000 s) and fault-free runs (16 sites, 12 h). */
+export const SIM_SEEDS: Record<Split, { faults: number[]; faultFree: number[] }> = {
+  dev: { faults: [7001, 7002, 7003, 7004, 7005, 7006, 7007, 7008], faultFree: [7101, 7102] },
+  test: { faults: [9001, 9002, 9003, 9004], faultFree: Array.from({ length: 16 }, (_, i) => 9100 + i) },
+};
 
 function wide(text: string, timeStepS?: number): { columns: string[]; t: number[]; values: number[][]; label: number[] } {
   const p = parseInput(text, timeStepS ? { timeStepS } : {});

@@ -31,11 +31,13 @@ export function formatTable(r: J): string {
       rows.push([`${name} ${split}: @0.8 event F1 (P/R), FA/entity-day, delay`, `${f(e.f1)} (${f(e.precision)}/${f(e.recall)}), ${f(e.false_alarms_per_entity_day)}, ${f(e.median_delay_s)} s`, 'FA <= 1']);
     }
   }
-  const s = r['simulator'];
-  if (s) {
-    for (const [t, b] of Object.entries(s.faults.by_type as J)) rows.push([`sim ${t}: within ${b.target_s} s`, `${b.within_target}/${b.faults} (median ${f(b.median_delay_s)} s; first of a site ${b.first_of_site_within_target}/${b.first_of_site})`, 'all']);
+  for (const [split, s] of Object.entries((r['simulator'] ?? {}) as J)) {
+    for (const [t, b] of Object.entries(s.faults.by_type as J)) {
+      const warm = b.onset_before_scoring ? `; ${b.onset_before_scoring} began before scoring` : '';
+      rows.push([`sim ${split} ${t}: within ${b.target_s} s`, `${b.within_target}/${b.faults} (median ${f(b.median_delay_s)} s; first of a site ${b.first_of_site_within_target}/${b.first_of_site}${warm})`, 'all']);
+    }
     const ff = s.fault_free_1s;
-    rows.push(['sim fault-free 1 s: episodes/site-day', `${f(ff.episodes_per_site_day)} over ${f(ff.site_days)} site-days`, '0']);
+    rows.push([`sim ${split} fault-free 1 s: episodes/site-day`, `${f(ff.episodes_per_site_day)} over ${f(ff.site_days)} site-days`, '0']);
   }
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
