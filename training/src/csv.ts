@@ -179,10 +179,11 @@ function findColumn(names: string[], spec: string): number {
 }
 
 /** True when column 0 of every row is a time and each entity's rows are in time order. */
-function readsAsTime(cells: string[][], entity: number): boolean {
+function readsAsTime(body: string[], delim: string, entity: number): boolean {
   const last = new Map<string, number>();
   try {
-    for (const f of cells) {
+    for (const line of body) {
+      const f = splitCsv(line, delim);
       const t = parseTime(f[0] ?? '');
       const e = entity >= 0 ? (f[entity] ?? '') : '';
       if (t < (last.get(e) ?? -Infinity)) return false;
@@ -194,7 +195,7 @@ function readsAsTime(cells: string[][], entity: number): boolean {
   return true;
 }
 
-function layoutOf(names: string[], hasHeader: boolean, cells: string[][], opts: ParseOptions): Layout {
+function layoutOf(names: string[], hasHeader: boolean, body: string[], delim: string, opts: ParseOptions): Layout {
   const column = (spec: string, what: string): number => {
     const k = findColumn(names, spec);
     if (k < 0) throw new Error(`${what} "${spec}": no such column (columns: ${names.join(', ')})`);
@@ -211,7 +212,7 @@ function layoutOf(names: string[], hasHeader: boolean, cells: string[][], opts: 
   else if (hasHeader && INDEX_NAMES.includes(keys[0]!)) time = 'index';
   else if (hasHeader && TIME_NAMES.includes(keys[0]!)) time = step ? 'index' : 'time';
   // a first column with no telling name is the time if it reads as one, in order
-  else time = readsAsTime(cells, entity) ? (step ? 'index' : 'time') : 'rows';
+  else time = readsAsTime(body, delim, entity) ? (step ? 'index' : 'time') : 'rows';
   const inputs = names.map((_, i) => i).filter((i) => !(i === 0 && time !== 'rows') && !special(i));
   return { time, labels, entity, inputs };
 }
@@ -223,21 +224,24 @@ function needsStep(l: Layout, names: string[]): string {
   return `no time column (${why}): pass --time-step (e.g. --time-step 60s) to number the rows, or sort the file by its time column`;
 }
 
-/** Each row's time (s) and the time as written, by the layout. */
-function rowTimes(l: Layout, cells: string[][], stepS: number): { raw: string; t: number }[] {
-  const n = new Map<string, number>(); // rows per entity so far
-  return cells.map((f, r) => {
-    if (l.time === 'rows') {
-      const e = l.entity >= 0 ? (f[l.entity] ?? '') : '';
-      const k = n.get(e) ?? 0;
-      n.set(e, k + 1);
-      return { raw: String(k), t: k * stepS };
-    }
-    const raw = f[0] ?? '';
-    const t = l.time === 'index' ? cellNumber(raw) * stepS : parseTime(raw);
+/** One data row by the layout; `seen` counts each entity's rows so far (the row number of a time-less file). */
+function rowOf(l: Layout, f: string[], r: number, stepS: number, seen: Map<string, number>): WideRow {
+  const entity = l.entity >= 0 ? (f[l.entity] ?? '') : undefined;
+  let raw = f[0] ?? '';
+  let t: number;
+  if (l.time === 'rows') {
+    const k = seen.get(entity ?? '') ?? 0;
+    seen.set(entity ?? '', k + 1);
+    raw = String(k);
+    t = k * stepS;
+  } else {
+    t = l.time === 'index' ? cellNumber(raw) * stepS : parseTime(raw);
     if (!Number.isFinite(t)) throw new Error(`data row ${r + 1}: bad ${l.time} "${raw}"`);
-    return { raw, t };
-  });
+  }
+  const row: WideRow = { raw, t, values: l.inputs.map((i) => cellNumber(f[i])) };
+  if (l.labels.length) row.label = Math.max(...l.labels.map((i) => (cellNumber(f[i]) > 0 ? 1 : 0)));
+  if (entity !== undefined) row.entity = entity;
+  return row;
 }
 
 export function parseInput(text: string, opts: ParseOptions = {}): ParsedInput {
@@ -250,17 +254,13 @@ export function parseInput(text: string, opts: ParseOptions = {}): ParsedInput {
   if (lower.includes('ber') && lower.includes('osnr') && lower.includes('id')) return parseOptical(lower, lines.slice(1), delim);
   const hasHeader = !headerless(first);
   const names = hasHeader ? first : first.map((_, i) => `column ${i + 1}`);
-  const cells = (hasHeader ? lines.slice(1) : lines).map((l) => splitCsv(l, delim));
-  const l = layoutOf(names, hasHeader, cells, opts);
+  const body = hasHeader ? lines.slice(1) : lines;
+  const l = layoutOf(names, hasHeader, body, delim, opts);
   if (l.time !== 'time' && !(opts.timeStepS! > 0)) throw new Error(needsStep(l, names));
   if (!l.inputs.length) throw new Error('no input columns: expected time,<numeric columns...>');
-  const times = rowTimes(l, cells, opts.timeStepS ?? 0);
-  const rows: WideRow[] = cells.map((f, r) => {
-    const row: WideRow = { ...times[r]!, values: l.inputs.map((i) => cellNumber(f[i])) };
-    if (l.labels.length) row.label = Math.max(...l.labels.map((i) => (cellNumber(f[i]) > 0 ? 1 : 0)));
-    if (l.entity >= 0) row.entity = f[l.entity] ?? '';
-    return row;
-  });
+  // (a line's cells live only while its row is built: a big file is never held as strings twice)
+  const seen = new Map<string, number>();
+  const rows = body.map((line, r) => rowOf(l, splitCsv(line, delim), r, opts.timeStepS ?? 0, seen));
   // each entity's rows in time order (a file of several entities may list them one after another)
   const byEntity = new Map<string, number[]>();
   for (const r of rows) (byEntity.get(r.entity ?? '') ?? byEntity.set(r.entity ?? '', []).get(r.entity ?? '')!).push(r.t);
