@@ -108,6 +108,22 @@ describe('anomaly score properties', () => {
     expect(ew.map((e) => e[0])).toEqual([at, at + 6]);
   }, 60000);
 
+  test('a change that ended (back to the old normal) does not silence the next one as its settling', async () => {
+    // a step held long enough to be adopted, a return to the old normal, and the same step
+    // again within settleS of the adoption: a new change, a new episode
+    const g = rng(22);
+    const on = (i: number): boolean => (i >= 2000 && i < 2200) || i >= 2400;
+    const { t, v } = series(3000, 1, (i) => 100 + g() + (on(i) ? 40 : 0));
+    expect(2400 - (2000 + DEFAULT_SURPRISE.confirmS)).toBeLessThan(DEFAULT_SURPRISE.settleS);
+    const starts = episodes(await scores(['x'], t, v)).map((e) => e[0]);
+    // (a generic column's tail learned the first change's size, so the second may take the
+    // short-mean test a few seconds; before, it was never paged)
+    expect(starts.length).toBe(2);
+    expect(starts[0]).toBe(2000);
+    expect(starts[1]).toBeGreaterThanOrEqual(2400);
+    expect(starts[1]).toBeLessThan(2400 + 60);
+  });
+
   test('a far tail that recurs is learned (a metric that jumps 25 sigma four times a day); on a channel that never jumped, the same jump pages', async () => {
     const days = 7;
     const g = rng(22);

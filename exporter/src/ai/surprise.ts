@@ -453,6 +453,10 @@ export class ChannelSurprise {
       this.prev = undefined;
       this.runS = 0;
       this.m = 0;
+      // and the change is over: what comes next is a new change, not it still settling
+      // (a site's CRC burst 3 minutes after a BER creep ended was silenced as the creep's)
+      this.settleUntil = -Infinity;
+      this.settlePeak = 0;
       return 0;
     }
     const step = Math.max(dt, 0);
