@@ -13,9 +13,10 @@
 //   entity   id, KPI ID, machine, host, device... (ENTITY_NAMES, or --entity-column):
 //            one online model per entity, as for the testbed's devices;
 //   changepoint columns are never inputs either.
-// A first column is the time if it is named like one or reads as one (times
-// in order); a label must never reach the model, so the names public corpora
-// use are all known here. An empty cell is a missing value (NaN), never 0.
+// The first column (after an entity column that starts the file) is the time
+// if it is named like one or reads as times in order. A label must never
+// reach the model, so the names public corpora use are all known here. An
+// empty cell is a missing value (NaN), never 0.
 // Each entity's rows must be in time order (equal times allowed): unsorted
 // input is refused, not reordered.
 
@@ -163,8 +164,10 @@ function headerless(first: string[]): boolean {
 
 /** What the columns of a wide file are: labels, the entity, the inputs, and what the first one is. */
 interface Layout {
-  /** First column: a time, a row index (x --time-step), or data ('rows': the rows are numbered). */
+  /** The time column: a time, a row index (x --time-step), or data ('rows': the rows are numbered). */
   time: 'time' | 'index' | 'rows';
+  /** Which column that is: the first that is not a label or the entity. */
+  tc: number;
   labels: number[];
   entity: number; // -1: the file is one entity
   inputs: number[];
@@ -178,13 +181,13 @@ function findColumn(names: string[], spec: string): number {
   return k >= 0 && k < names.length ? k : -1;
 }
 
-/** True when column 0 of every row is a time and each entity's rows are in time order. */
-function readsAsTime(body: string[], delim: string, entity: number): boolean {
+/** True when column tc of every row is a time and each entity's rows are in time order. */
+function readsAsTime(body: string[], delim: string, tc: number, entity: number): boolean {
   const last = new Map<string, number>();
   try {
     for (const line of body) {
       const f = splitCsv(line, delim);
-      const t = parseTime(f[0] ?? '');
+      const t = parseTime(f[tc] ?? '');
       const e = entity >= 0 ? (f[entity] ?? '') : '';
       if (t < (last.get(e) ?? -Infinity)) return false;
       last.set(e, t);
@@ -207,27 +210,31 @@ function layoutOf(names: string[], hasHeader: boolean, body: string[], delim: st
   const entity = opts.entityColumn !== undefined ? column(opts.entityColumn, '--entity-column') : hasHeader ? keys.findIndex((k) => ENTITY_NAMES.includes(k)) : -1;
   const special = (i: number): boolean => i === entity || labels.includes(i) || NON_INPUT_NAMES.includes(keys[i]!);
   const step = opts.timeStepS !== undefined;
+  // the time comes first, after an entity column if the file starts with one (series,timestamp,value)
+  const tc = Math.max(0, names.findIndex((_, i) => !special(i)));
+  const data = names.filter((_, i) => !special(i)).length;
   let time: Layout['time'];
-  if (special(0) || names.length === 1) time = 'rows'; // a lone column is data, never a clock
-  else if (hasHeader && INDEX_NAMES.includes(keys[0]!)) time = 'index';
-  else if (hasHeader && TIME_NAMES.includes(keys[0]!)) time = step ? 'index' : 'time';
-  // a first column with no telling name is the time if it reads as one, in order
-  else time = readsAsTime(body, delim, entity) ? (step ? 'index' : 'time') : 'rows';
-  const inputs = names.map((_, i) => i).filter((i) => !(i === 0 && time !== 'rows') && !special(i));
-  return { time, labels, entity, inputs };
+  if (special(tc)) time = 'rows';
+  else if (hasHeader && INDEX_NAMES.includes(keys[tc]!)) time = 'index';
+  else if (hasHeader && TIME_NAMES.includes(keys[tc]!)) time = step ? 'index' : 'time';
+  else if (data === 1) time = 'rows'; // a lone column of no telling name is data, never a clock
+  // a column with no telling name is the time if it reads as one, in order
+  else time = readsAsTime(body, delim, tc, entity) ? (step ? 'index' : 'time') : 'rows';
+  const inputs = names.map((_, i) => i).filter((i) => !(i === tc && time !== 'rows') && !special(i));
+  return { time, tc, labels, entity, inputs };
 }
 
 /** Why a file needs --time-step, for the error. */
 function needsStep(l: Layout, names: string[]): string {
-  if (l.time === 'index') return `the first column "${names[0]}" is a row index: pass --time-step (e.g. --time-step 60s)`;
-  const why = names.length === 1 ? 'the file has one column' : `its first column "${names[0]}" is not a time in time order`;
+  if (l.time === 'index') return `the first column "${names[l.tc]}" is a row index: pass --time-step (e.g. --time-step 60s)`;
+  const why = l.inputs.length === 1 ? 'the file has one data column' : `its first column "${names[l.tc]}" is not a time in time order`;
   return `no time column (${why}): pass --time-step (e.g. --time-step 60s) to number the rows, or sort the file by its time column`;
 }
 
 /** One data row by the layout; `seen` counts each entity's rows so far (the row number of a time-less file). */
 function rowOf(l: Layout, f: string[], r: number, stepS: number, seen: Map<string, number>): WideRow {
   const entity = l.entity >= 0 ? (f[l.entity] ?? '') : undefined;
-  let raw = f[0] ?? '';
+  let raw = f[l.tc] ?? '';
   let t: number;
   if (l.time === 'rows') {
     const k = seen.get(entity ?? '') ?? 0;

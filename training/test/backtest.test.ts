@@ -165,6 +165,8 @@ describe('backtest CLI', () => {
       expect(r.out[1]!.split(',')[0]).toBe('0'); // the row number stands for the time
     }
     // without a header nothing tells a label from a value: it is scored, and the user is told
+    // a time and a label but no value: nothing to score (the time is never taken for a value)
+    expect((await run('tl.csv', ['timestamp,label', ...mark.map((m, i) => `${1700000000 + 60 * i},${m}`)].join('\n'))).logs).toMatch(/no input columns/);
     // a spreadsheet's byte-order mark and CRLF change nothing
     expect(scores((await run('bom.txt', '\uFEFF' + wave.join('\r\n'), '--time-step', '60s')).out)).toEqual(scores(idx.out));
     const warned = await run('vl3.csv', wave.map((v, i) => `${v},${mark[i]}`).join('\n'), '--time-step', '60s');
@@ -185,6 +187,12 @@ describe('backtest CLI', () => {
       expect(part.map((l) => l.split(',')[2])).toEqual(scores(alone.out));
     }
     expect(Number(two.out[1 + 600 + 302]!.split(',')[2])).toBeGreaterThanOrEqual(0.8);
+    // the entity may come first (series,timestamp,value): the time is the column after it
+    const first = ['series,timestamp,value,label', ...rowsOf('a', 0).map((l) => { const c = l.split(','); return [c[3], c[0], c[1], c[2]].join(','); })];
+    const ef = await run('first.csv', first.join('\n'));
+    expect(ef.out[0]).toBe('timestamp,series,anomaly_score');
+    expect(ef.out[1]!.split(',')[0]).toBe('1700000000');
+    expect(ef.out.slice(1).map((l) => l.split(',')[2])).toEqual(two.out.slice(1, 601).map((l) => l.split(',')[2]));
     // named by --entity-column; time order is checked per entity, and named in the error
     const host = ['time,cpu,box', ...rowsOf('x', 0).map((l) => l.split(',').filter((_, k) => k !== 2).join(','))];
     expect((await run('host.csv', host.join('\n'), '--entity-column', 'box')).out[0]).toBe('timestamp,box,anomaly_score');
