@@ -72,9 +72,7 @@ const NOC_LATENCY_MS = 10000; // wall ms from an alert's start to its NOC messag
 // stream online: what it scores depends on every sample it saw. The exporter
 // reads every row from the pages' recent rings, so the live score is the one
 // `optifiber backtest anomaly` gives on the file (SPO1's BER drift at +2.2 h,
-// the normal period's most surprising event, scores the same both ways: 0.877
-// since model 2.5.0, for 14 recorded seconds, too short for the alert's `for: 5s`
-// of wall time at x20 or x200; docs/ai.md, Known misses). Its
+// the normal period's most surprising event, scores 0.703 both ways). Its
 // alerts are judged like the threshold alerts when the exporter lost no
 // sample (optifiber_source_lost_samples_total 0); a scheduler stall longer
 // than the ring on a loaded machine changes the stream the model learned,

@@ -306,37 +306,6 @@ describe('anomaly score properties', () => {
     for (const f of faults) expect(s[f]).toBeGreaterThanOrEqual(0.8);
   });
 
-  test("a fault's many short runs on a site teach its tails once: the site's next fault still pages (faultClusterS)", async () => {
-    // an OSNR degradation whose uncorrectable errors come and go (bursts of 5-20 s, 10-40 s
-    // apart, for 30 minutes), then, 2 hours later, a CRC burst on an otherwise healthy link
-    const g = rng(13);
-    const u = rng(14);
-    const deg = [3600, 5400];
-    const burst = 7.2 * 3600;
-    const t = Array.from({ length: 8 * 3600 }, (_, i) => 1.7e9 + i);
-    let on = false;
-    let left = 0;
-    const errors = t.map((_, i) => {
-      if (i >= burst && i < burst + 600) return 3 + 0.1 * g();
-      if (i < deg[0]! || i >= deg[1]!) return 0;
-      if (--left <= 0) {
-        on = !on;
-        left = on ? 5 + Math.floor(15 * Math.abs(u()) / 2) : 10 + Math.floor(30 * Math.abs(u()) / 2);
-      }
-      return on ? 4 + 0.3 * g() : 0;
-    });
-    const v = t.map((_, i) => {
-      const d = i >= deg[0]! && i < deg[1]!;
-      return [1e9 * (1 + 0.02 * g()), (d ? -5 : -9) + 0.05 * g(), (d ? 18 : 25) + 0.1 * g(), -5 + 0.1 * g(), 0.05 * g(), errors[i]!, 0];
-    });
-    const e = EntitySurprise.site();
-    const s = await scores(e, t, v);
-    expect(Math.max(...s.slice(deg[0], deg[0]! + 60))).toBeGreaterThanOrEqual(0.8);
-    // before: each run taught the errors tail its index (heavier with every run), and the burst scored 0.23
-    expect(Math.max(...s.slice(burst, burst + 60))).toBeGreaterThanOrEqual(0.8);
-    expect(e.channels[5]!.tail.hill).toBeLessThan(0.2);
-  });
-
   test('the ONNX head and its TypeScript reference agree; the file carries a real version', async () => {
     const n = 200;
     const W = 8;

@@ -29,7 +29,7 @@ import { defaultModelDir } from '@optifiber/exporter/ai/model-dir';
 
 export { defaultModelDir };
 
-export const MODEL_VERSION = '2.5.0';
+export const MODEL_VERSION = '2.4.0';
 
 /** The real-traffic series and its fixed split (the evaluation reports the rows after it). */
 export const UK_TRAFFIC = 'isp-traffic/uk-backbone-5m.csv';

@@ -189,7 +189,6 @@ export class EntitySurprise {
       out[off + this.channels.length] = this.joint.evidence(sum);
       if (dt > 0) this.dt = Number.isFinite(this.dt) ? this.dt + 0.05 * (Math.min(dt, 10 * this.dt) - this.dt) : dt;
       const tau = Math.max(this.cfg.tailTauS, this.cfg.statMinSamples * (this.dt || 1));
-      this.joint.gapN = this.cfg.faultClusterS > 0 ? Math.max(1, Math.ceil(this.cfg.faultClusterS / (this.dt || 1))) : 0;
       this.joint.learn(sum, 1 - Math.exp(-Math.max(dt, 1e-9) / tau), reject);
     }
     return lnR;

@@ -26,10 +26,9 @@
 // remembered), so the score falls back within confirmS of the onset.
 // Persistent bad states are the threshold alerts' job (OSNR, BER, power,
 // link down), not the anomaly score's. A return to the remembered normal
-// restores it silently (and the change is over). A change that keeps moving
-// after it was adopted (a ramp after a step) is the same episode while it is
-// no more surprising than its onset (settleS). On a site, the runs of one
-// fault teach the tails once, as a cluster (faultClusterS).
+// restores it silently. A change that keeps moving after it was adopted (a
+// ramp after a step) is the same episode while it is no more surprising
+// than its onset (settleS).
 //
 // Gaps: a sample arriving more than max(gapMinS, gapFactor x the usual
 // interval) after the previous one re-anchors the level without evidence.
@@ -106,13 +105,6 @@ export interface SurpriseConfig {
    */
   settleS: number;
   settleMinSamples: number;
-  /**
-   * Runs beyond U that start less than this (s, at least one interval) after
-   * a run that reached the reject level are one cluster, one fault's: it
-   * teaches a tail once, at its peak, when it ends. 0 = every run teaches
-   * on its own (generic columns; see SITE_SURPRISE).
-   */
-  faultClusterS: number;
 }
 
 /** Frozen, like every config a channel uses: its EW weights are memoized per config object (weightsFor). */
@@ -143,7 +135,6 @@ export const DEFAULT_SURPRISE: Readonly<SurpriseConfig> = Object.freeze({
   farFactor: 8,
   settleS: 600,
   settleMinSamples: 10,
-  faultClusterS: 0,
 });
 
 /**
@@ -158,7 +149,7 @@ export const DEFAULT_SURPRISE: Readonly<SurpriseConfig> = Object.freeze({
  * creep's early runs had taught it to ignore the creep; a short fault every
  * hour faded to 0.66 by the fifth).
  */
-export const SITE_SURPRISE: Readonly<SurpriseConfig> = Object.freeze({ ...DEFAULT_SURPRISE, changesTeachShape: false, faultClusterS: DEFAULT_SURPRISE.confirmS });
+export const SITE_SURPRISE: Readonly<SurpriseConfig> = Object.freeze({ ...DEFAULT_SURPRISE, changesTeachShape: false });
 
 /** Floors of a channel's scale in its own units: absolute and relative to |level|. */
 export interface ScaleFloor {
@@ -204,11 +195,6 @@ export class TailModel {
   private peak = 0;
   /** The run in progress became a new level (see SurpriseConfig.changesTeachShape). */
   private change = false;
-  /** Quiet samples that end a fault's cluster of runs (faultClusterS in this tail's intervals; 0 = off): set by the owner. */
-  gapN = 0;
-  /** Peak of the open cluster (0 = none) and the quiet samples since its last run. */
-  private cluster = 0;
-  private quiet = 0;
   /**
    * @param alarmIsChange a run that reached the reject level counts as an
    *   adopted change (for a column with no level of its own: the joint one)
@@ -253,32 +239,13 @@ export class TailModel {
       return;
     }
     this.n++;
-    if (this.peak > 0) return this.endRun(w, alarmEvidence, far);
-    if (this.cluster > 0 && ++this.quiet >= this.gapN) return this.closeCluster(w, alarmEvidence, far);
+    if (this.peak > 0) return this.learnRun(w, alarmEvidence, far);
     // The usual sample (no run ended): the rates decay, nothing else. Kept this
     // small so that V8 inlines it into the per-sample update, whose doubles then
     // stay unboxed (10,000 sites x 15 tails a tick of heap numbers otherwise).
     const wt = Math.max(w, 1 / (this.n + this.cfg.tailPrior));
     this.pU = Math.min(0.5, Math.max(1e-5, this.pU - wt * this.pU));
     if (far) this.p2 = Math.min(this.pU, Math.max(P2_MIN, this.p2 - wt * this.p2));
-  }
-
-  /** A run ended: it joins the open cluster, opens one if it reached the reject level, or is learned now. */
-  private endRun(w: number, alarmEvidence: number, far: boolean): void {
-    if (this.gapN > 0 && (this.cluster > 0 || this.evidence(this.peak) >= alarmEvidence)) {
-      this.cluster = Math.max(this.cluster, this.peak);
-      this.peak = 0;
-      this.quiet = 0;
-      return;
-    }
-    this.learnRun(w, alarmEvidence, far);
-  }
-
-  /** The cluster had gapN quiet samples: it is learned as one run, at its peak. */
-  private closeCluster(w: number, alarmEvidence: number, far: boolean): void {
-    this.peak = this.cluster;
-    this.cluster = 0;
-    this.learnRun(w, alarmEvidence, far);
   }
 
   /**
@@ -328,7 +295,6 @@ const W_LEVEL = 2;
 const W_SCALE = 3;
 const W_TAIL = 4;
 const W_MEAN = 5;
-const W_GAP = 6;
 const WEIGHTS = new WeakMap<SurpriseConfig, Float64Array>();
 
 /**
@@ -345,7 +311,7 @@ const WEIGHTS = new WeakMap<SurpriseConfig, Float64Array>();
  */
 function weightsFor(cfg: SurpriseConfig): Float64Array {
   let w = WEIGHTS.get(cfg);
-  if (!w) WEIGHTS.set(cfg, (w = new Float64Array(7).fill(NaN)));
+  if (!w) WEIGHTS.set(cfg, (w = new Float64Array(6).fill(NaN)));
   return w;
 }
 
@@ -439,7 +405,6 @@ export class ChannelSurprise {
     w[W_SCALE] = 1 - Math.exp(s / Math.max(c.scaleTauS, c.statMinSamples * d));
     w[W_TAIL] = 1 - Math.exp(s / Math.max(c.tailTauS, c.statMinSamples * d));
     w[W_MEAN] = 1 - Math.exp(s / Math.max(c.meanTauS, c.meanMinSamples * d));
-    w[W_GAP] = c.faultClusterS > 0 ? Math.max(1, Math.ceil(c.faultClusterS / d)) : 0;
   }
 
   /**
@@ -503,7 +468,6 @@ export class ChannelSurprise {
     // heavy tails would alarm forever. The level and scales skip surprising samples,
     // so a fault does not become the prediction. (The far tail only once warm: a
     // scale still settling makes big z of ordinary samples.)
-    this.tail.gapN = this.meanTail.gapN = w[W_GAP]!;
     this.tail.learn(Math.abs(z), w[W_TAIL]!, rejectEvidence, warm);
     if (this.mScale > 0) this.meanTail.learn(Math.abs(this.zm), w[W_TAIL]!, rejectEvidence, warm);
     if (warm && ev >= rejectEvidence) return this.surprising(t, x, step, ev);
