@@ -230,6 +230,9 @@ makes one model per entity); index-only or time-less files with --time-step.`;
 
 const fmt = (v: number): string => (Number.isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : '');
 
+/** A CSV cell as written: quoted when it holds a comma, a quote or a line break (an entity named "rack 3, row 2"). */
+const csvCell = (v: string): string => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
 /** Columns of a file without a header that hold only 0 and 1: labels, perhaps, which no name can reveal. */
 function unnamedZeroOne(input: ParsedInput): string[] {
   if (input.kind !== 'wide') return [];
@@ -249,8 +252,7 @@ async function anomalyCommand(input: ParsedInput, opt: Record<string, string>, l
   const r = await backtestAnomaly(input, model);
   if (input.kind === 'wide' && input.entityColumn !== undefined) {
     // entities listed one after another share timestamps: a row per input row, each its entity's score
-    const name = input.entityColumn.includes(',') ? `"${input.entityColumn.replace(/"/g, '""')}"` : input.entityColumn;
-    const lines = [`timestamp,${name},anomaly_score`, ...input.rows.map((row, i) => `${row.raw},${row.entity},${fmt(r.rowScore[i]!)}`)];
+    const lines = [`timestamp,${csvCell(input.entityColumn)},anomaly_score`, ...input.rows.map((row, i) => `${csvCell(row.raw)},${csvCell(row.entity!)},${fmt(r.rowScore[i]!)}`)];
     writeFileSync(resolve(opt['output']!), lines.join('\n') + '\n');
     log(`optifiber backtest anomaly: ${input.rows.length} rows of ${new Set(r.rowEntity).size} ${input.entityColumn} entities, ${r.rowScore.filter((s) => s >= 0.8).length} at >= 0.8 -> ${opt['output']}`);
     return 0;

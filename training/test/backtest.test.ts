@@ -193,6 +193,9 @@ describe('backtest CLI', () => {
     expect(ef.out[0]).toBe('timestamp,series,anomaly_score');
     expect(ef.out[1]!.split(',')[0]).toBe('1700000000');
     expect(ef.out.slice(1).map((l) => l.split(',')[2])).toEqual(two.out.slice(1, 601).map((l) => l.split(',')[2]));
+    // an entity name with a comma is quoted in the output, so the row still has three cells
+    const odd = await run('odd.csv', ['timestamp;value;host', ...rowsOf('a', 0).slice(0, 50).map((l) => { const c = l.split(','); return [c[0], c[1], 'rack 3, row 2'].join(';'); })].join('\n'));
+    expect(odd.out[1]).toMatch(/^1700000000,"rack 3, row 2",[\d.]+$/);
     // named by --entity-column; time order is checked per entity, and named in the error
     const host = ['time,cpu,box', ...rowsOf('x', 0).map((l) => l.split(',').filter((_, k) => k !== 2).join(','))];
     expect((await run('host.csv', host.join('\n'), '--entity-column', 'box')).out[0]).toBe('timestamp,box,anomaly_score');
